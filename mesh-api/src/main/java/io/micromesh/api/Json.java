@@ -1,0 +1,82 @@
+package io.micromesh.api;
+
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.core.json.JsonReadFeature;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+
+/**
+ * The one JSON mapper of the wire: strict on input (no comments, no trailing garbage, duplicate
+ * keys refused), compact on output. Thread-safe; share it.
+ */
+public final class Json {
+
+    private static final ObjectMapper MAPPER = JsonMapper.builder()
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+            .disable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .build();
+
+    private Json() {
+    }
+
+    /** The shared mapper. */
+    public static ObjectMapper mapper() {
+        return MAPPER;
+    }
+
+    /** A new empty object node. */
+    public static ObjectNode object() {
+        return MAPPER.createObjectNode();
+    }
+
+    /**
+     * Parses a request body that must be one JSON object.
+     *
+     * @throws ApiException 400 naming what is wrong (empty body, invalid UTF-8, bad JSON, not an object)
+     */
+    public static ObjectNode parseObject(byte[] body) {
+        if (body.length == 0) {
+            throw ApiException.invalidRequest(null, "The request body is empty; send a JSON object.");
+        }
+        JsonNode node;
+        try (JsonParser parser = MAPPER.createParser(body)) {
+            node = MAPPER.readTree(parser);
+            if (parser.nextToken() != null) {
+                throw ApiException.invalidRequest(null, "The request body holds more than one JSON value.");
+            }
+        } catch (JsonProcessingException e) {
+            throw ApiException.invalidRequest(null, "The request body is not valid JSON: " + e.getOriginalMessage());
+        } catch (IOException e) {
+            throw ApiException.invalidRequest(null, "The request body could not be read: " + e.getMessage());
+        }
+        if (node == null || !node.isObject()) {
+            throw ApiException.invalidRequest(null, "The request body must be a JSON object.");
+        }
+        return (ObjectNode) node;
+    }
+
+    /** Serializes a node to UTF-8 bytes. */
+    public static byte[] bytes(JsonNode node) {
+        try {
+            return MAPPER.writeValueAsBytes(node);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("a JSON tree always serializes", e);
+        }
+    }
+
+    /** Serializes a node to a string. */
+    public static String string(JsonNode node) {
+        try {
+            return MAPPER.writeValueAsString(node);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("a JSON tree always serializes", e);
+        }
+    }
+}

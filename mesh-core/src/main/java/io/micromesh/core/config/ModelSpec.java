@@ -1,0 +1,150 @@
+package io.micromesh.core.config;
+
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * One model of the portfolio, as configured under {@code models:}. Which keys apply depends on
+ * the engine; a key set for an engine that does not use it is refused rather than ignored.
+ *
+ * @param id                 the name clients use in {@code model}
+ * @param engine             how it runs
+ * @param endpoints          {@code openai}: base URLs of the replicas, each ending in {@code /v1}
+ * @param servedName         {@code openai}: the model name sent upstream (default: {@code id})
+ * @param apiKey             {@code openai}: bearer token for the upstream
+ * @param file               {@code llamacpp}: the GGUF file
+ * @param pull               {@code llamacpp}: where {@code mesh pull} fetches the file from
+ * @param slots              {@code llamacpp}: parallel sequences of the worker
+ * @param context            context window in tokens, when known
+ * @param price              dollars per million tokens (free when absent)
+ * @param energy             joules per token (energy reported as 0, method none, when absent)
+ * @param hardware           the hardware share given to the model
+ * @param capabilities       what it can do (defaults by engine)
+ * @param maxInFlight        {@code openai}: requests in flight per endpoint at most
+ * @param connectTimeoutMs   {@code openai}: TCP connect timeout
+ * @param timeoutMs          {@code openai}: time to the response headers (504 after it)
+ * @param ejectAfterFailures {@code openai}: consecutive failures that eject a replica
+ * @param ejectForMs         {@code openai}: first back-off of an ejected replica (doubles per failed probe)
+ */
+public record ModelSpec(String id, Engine engine, List<String> endpoints, String servedName, String apiKey,
+                        String file, String pull, Integer slots, Integer context, Price price,
+                        EnergyProfile energy, Hardware hardware, Set<Capability> capabilities,
+                        Integer maxInFlight, Integer connectTimeoutMs, Integer timeoutMs,
+                        Integer ejectAfterFailures, Integer ejectForMs) {
+
+    private static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,127}");
+
+    public ModelSpec {
+        if (id == null || !ID.matcher(id).matches()) {
+            throw new ConfigException("id", (id == null ? "is required" : "'" + id + "' is not allowed")
+                    + "; an id is 1-128 letters, digits and . _ : / @ + -, starting with a letter or digit");
+        }
+        if (engine == null) {
+            throw new ConfigException("engine", "is required; allowed: " + Engine.allowed());
+        }
+        refuseKeysNotFor(engine, Map.of("endpoints", endpoints != null, "served-name", servedName != null,
+                "api-key", apiKey != null, "max-in-flight", maxInFlight != null,
+                "connect-timeout-ms", connectTimeoutMs != null, "timeout-ms", timeoutMs != null,
+                "eject-after-failures", ejectAfterFailures != null, "eject-for-ms", ejectForMs != null),
+                Engine.OPENAI);
+        refuseKeysNotFor(engine, Map.of("file", file != null, "pull", pull != null, "slots", slots != null),
+                Engine.LLAMACPP);
+        endpoints = engine == Engine.OPENAI ? endpoints(endpoints) : List.of();
+        servedName = Checks.blankToNull(servedName) == null ? id : servedName;
+        apiKey = Checks.blankToNull(apiKey);
+        if (engine == Engine.LLAMACPP && (file == null || file.isBlank())) {
+            throw new ConfigException("file", "is required for engine llamacpp: the path of the GGUF model file");
+        }
+        if (pull != null && !pull.matches("(hf|https?)://.+")) {
+            throw new ConfigException("pull", "'" + pull + "' is not allowed; write hf://OWNER/REPO/FILE.gguf or an http(s) URL");
+        }
+        slots = engine == Engine.LLAMACPP ? Checks.between("slots", slots, 1, 256, 1) : null;
+        context = context == null ? null : Checks.atLeast("context", context, 16, 16);
+        price = price == null ? Price.FREE : price;
+        capabilities = capabilities == null || capabilities.isEmpty()
+                ? defaultCapabilities(engine) : Set.copyOf(capabilities);
+        maxInFlight = Checks.between("max-in-flight", maxInFlight, 1, 100_000, 256);
+        connectTimeoutMs = Checks.between("connect-timeout-ms", connectTimeoutMs, 1, 600_000, 2_000);
+        timeoutMs = Checks.between("timeout-ms", timeoutMs, 1, 3_600_000, 300_000);
+        ejectAfterFailures = Checks.between("eject-after-failures", ejectAfterFailures, 1, 1_000, 3);
+        ejectForMs = Checks.between("eject-for-ms", ejectForMs, 1, 3_600_000, 5_000);
+    }
+
+    /** The energy profile, when one is configured. */
+    public Optional<EnergyProfile> energyProfile() {
+        return Optional.ofNullable(energy);
+    }
+
+    /** The hardware share, when one is configured. */
+    public Optional<Hardware> hardwareShare() {
+        return Optional.ofNullable(hardware);
+    }
+
+    /** The context window, when known. */
+    public Optional<Integer> contextWindow() {
+        return Optional.ofNullable(context);
+    }
+
+    /** The upstream bearer token, when one is configured. */
+    public Optional<String> upstreamApiKey() {
+        return Optional.ofNullable(apiKey);
+    }
+
+    private static Set<Capability> defaultCapabilities(Engine engine) {
+        return switch (engine) {
+            case OPENAI -> EnumSet.of(Capability.CHAT, Capability.COMPLETIONS, Capability.EMBEDDINGS,
+                    Capability.TOOLS, Capability.JSON);
+            case LLAMACPP -> EnumSet.of(Capability.CHAT, Capability.COMPLETIONS, Capability.JSON);
+            case ONNX -> EnumSet.of(Capability.EMBEDDINGS);
+        };
+    }
+
+    private static void refuseKeysNotFor(Engine engine, Map<String, Boolean> keysSet, Engine owner) {
+        if (engine == owner) {
+            return;
+        }
+        new LinkedHashMap<>(keysSet).forEach((key, set) -> {
+            if (set) {
+                throw new ConfigException(key, "is not used by engine " + engine.key()
+                        + "; it applies to engine " + owner.key() + " only");
+            }
+        });
+    }
+
+    private static List<String> endpoints(List<String> endpoints) {
+        if (endpoints == null || endpoints.isEmpty()) {
+            throw new ConfigException("endpoints", "is required for engine openai: a list of base URLs"
+                    + " such as [\"http://127.0.0.1:8000/v1\"]");
+        }
+        List<String> normalized = new ArrayList<>();
+        Set<String> seen = new HashSet<>();
+        for (int i = 0; i < endpoints.size(); i++) {
+            String key = "endpoints[" + i + "]";
+            String url = endpoints.get(i);
+            try {
+                URI uri = new URI(url == null ? "" : url.strip());
+                if (!("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) || uri.getHost() == null) {
+                    throw new URISyntaxException(String.valueOf(url), "not an absolute http(s) URL");
+                }
+            } catch (URISyntaxException e) {
+                throw new ConfigException(key, "'" + url + "' is not allowed; write an http(s) base URL"
+                        + " such as http://127.0.0.1:8000/v1");
+            }
+            String trimmed = url.strip().replaceAll("/+$", "");
+            if (!seen.add(trimmed)) {
+                throw new ConfigException(key, "'" + url + "' is listed twice");
+            }
+            normalized.add(trimmed);
+        }
+        return List.copyOf(normalized);
+    }
+}

@@ -1,0 +1,42 @@
+package io.micromesh.core.config;
+
+/**
+ * The {@code server:} section.
+ *
+ * @param host           interface to bind; loopback unless said otherwise
+ * @param port           TCP port; 0 picks a free one
+ * @param apiKey         when set, every {@code /v1} request must carry it as a bearer token
+ * @param maxBodyBytes   largest request body accepted (413 above it)
+ * @param drainTimeoutMs on SIGTERM, how long requests in flight may take to finish
+ * @param accessLog      log one line per request (id, model, status, latency, tokens)
+ */
+public record ServerSettings(String host, Integer port, String apiKey, Long maxBodyBytes, Integer drainTimeoutMs,
+                             Boolean accessLog) {
+
+    public static final String DEFAULT_HOST = "127.0.0.1";
+    public static final int DEFAULT_PORT = 8080;
+    public static final long DEFAULT_MAX_BODY_BYTES = 8L * 1024 * 1024;
+
+    public ServerSettings {
+        host = host == null || host.isBlank() ? DEFAULT_HOST : host;
+        port = Checks.between("port", port, 0, 65_535, DEFAULT_PORT);
+        apiKey = Checks.blankToNull(apiKey);
+        long body = maxBodyBytes == null ? DEFAULT_MAX_BODY_BYTES : maxBodyBytes;
+        if (body < 1024) {
+            throw new ConfigException("max-body-bytes", body + " is not allowed; it must be at least 1024");
+        }
+        maxBodyBytes = body;
+        drainTimeoutMs = Checks.between("drain-timeout-ms", drainTimeoutMs, 0, 3_600_000, 30_000);
+        accessLog = accessLog == null || accessLog;
+    }
+
+    /** All defaults: loopback, port 8080, no API key. */
+    public static ServerSettings defaults() {
+        return new ServerSettings(null, null, null, null, null, null);
+    }
+
+    /** The same settings on another port. */
+    public ServerSettings withPort(int newPort) {
+        return new ServerSettings(host, newPort, apiKey, maxBodyBytes, drainTimeoutMs, accessLog);
+    }
+}

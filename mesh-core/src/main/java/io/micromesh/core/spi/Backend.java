@@ -1,0 +1,36 @@
+package io.micromesh.core.spi;
+
+import io.micromesh.api.MeshRequest;
+
+/**
+ * The port through which the gateway reaches a model, whatever runs it: a remote OpenAI-compatible
+ * server, a local engine worker, an in-process encoder. Implementations are thread-safe and
+ * blocking: call them from virtual threads. A backend serves one model of the portfolio.
+ */
+public interface Backend extends AutoCloseable {
+
+    /**
+     * Answers a request in one piece.
+     *
+     * @param request a validated request for this backend's model
+     * @return the OpenAI response body and its token counts
+     * @throws BackendException when no answer could be had
+     */
+    BackendReply call(MeshRequest request);
+
+    /**
+     * Answers a request as a stream of chunks delivered to {@code sink}, in order, on the calling thread.
+     *
+     * @return the token counts of the whole stream
+     * @throws BackendException   when the stream could not be had or broke
+     * @throws ClientGoneException when the sink reported that the client went away
+     */
+    TokenCounts stream(MeshRequest request, ChunkSink sink);
+
+    /** Whether the backend takes requests now. Cheap: no I/O. */
+    BackendHealth health();
+
+    /** Releases connections, threads and native memory. */
+    @Override
+    void close();
+}

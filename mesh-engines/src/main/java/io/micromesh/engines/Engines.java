@@ -1,0 +1,49 @@
+package io.micromesh.engines;
+
+import io.micromesh.core.Portfolio;
+import io.micromesh.core.ServedModel;
+import io.micromesh.core.accounting.Tariff;
+import io.micromesh.core.config.MeshConfig;
+import io.micromesh.core.config.ModelSpec;
+import io.micromesh.core.spi.Backend;
+import io.micromesh.engines.onnx.EncoderBackend;
+import io.micromesh.engines.openai.OpenAiBackend;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Executor;
+
+/** Opens the backend of every configured model: the portfolio a gateway serves. */
+public final class Engines {
+
+    private Engines() {
+    }
+
+    /**
+     * Opens the portfolio of a configuration. On failure, backends already opened are closed.
+     *
+     * @param clock      time source for back-offs
+     * @param background where background work (replica probes) runs
+     */
+    public static Portfolio open(MeshConfig config, Clock clock, Executor background) {
+        List<ServedModel> models = new ArrayList<>();
+        try {
+            for (ModelSpec spec : config.models()) {
+                models.add(new ServedModel(spec, backend(spec, clock, background), Tariff.of(spec)));
+            }
+        } catch (RuntimeException e) {
+            models.forEach(m -> m.backend().close());
+            throw e;
+        }
+        return new Portfolio(models);
+    }
+
+    private static Backend backend(ModelSpec spec, Clock clock, Executor background) {
+        return switch (spec.engine()) {
+            case OPENAI -> OpenAiBackend.create(spec, clock, background);
+            case ONNX -> EncoderBackend.load(spec.id());
+            case LLAMACPP -> new UnavailableBackend("engine not available: model '" + spec.id()
+                    + "' needs a llama.cpp engine worker, which this version of micromesh does not run yet");
+        };
+    }
+}

@@ -1,0 +1,314 @@
+package io.micromesh.engines.openai;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.micromesh.api.Json;
+import io.micromesh.api.MeshRequest;
+import io.micromesh.api.Operation;
+import io.micromesh.api.SseReader;
+import io.micromesh.core.config.ModelSpec;
+import io.micromesh.core.spi.Backend;
+import io.micromesh.core.spi.BackendException;
+import io.micromesh.core.spi.BackendException.Failure;
+import io.micromesh.core.spi.BackendHealth;
+import io.micromesh.core.spi.BackendReply;
+import io.micromesh.core.spi.ChunkSink;
+import io.micromesh.core.spi.TokenCounts;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.ConnectException;
+import java.net.http.HttpClient;
+import java.net.http.HttpConnectTimeoutException;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.Executor;
+
+/**
+ * A model served by one or more OpenAI-compatible servers (vLLM, Ollama, llama-server, TGI, a
+ * micromesh engine worker). One JDK {@link HttpClient} per model, HTTP/1.1; replicas balanced by
+ * least outstanding requests; a retriable failure is retried once on another replica; replicas that
+ * keep failing are ejected and probed back in (see {@link Replica}). Thread-safe.
+ */
+public final class OpenAiBackend implements Backend {
+
+    private static final int MAX_ERROR_BODY = 64 * 1024;
+    private static final Duration PROBE_TIMEOUT = Duration.ofSeconds(5);
+
+    private final ModelSpec spec;
+    private final HttpClient http;
+    private final ReplicaSet replicas;
+    private final Duration timeout;
+    private final Optional<String> authorization;
+
+    private OpenAiBackend(ModelSpec spec, HttpClient http, Clock clock, Executor probes) {
+        this.spec = spec;
+        this.http = http;
+        this.timeout = Duration.ofMillis(spec.timeoutMs());
+        this.authorization = spec.upstreamApiKey().map(key -> "Bearer " + key);
+        List<Replica> list = spec.endpoints().stream()
+                .map(url -> new Replica(url, spec.maxInFlight(), spec.ejectAfterFailures(),
+                        Duration.ofMillis(spec.ejectForMs())))
+                .toList();
+        this.replicas = new ReplicaSet(spec.id(), list, clock, probes, this::probe);
+    }
+
+    /**
+     * A backend for an {@code engine: openai} model.
+     *
+     * @param clock  the time source for ejection back-offs
+     * @param probes where health probes of ejected replicas run
+     */
+    public static OpenAiBackend create(ModelSpec spec, Clock clock, Executor probes) {
+        HttpClient http = HttpClient.newBuilder()
+                .version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(Duration.ofMillis(spec.connectTimeoutMs()))
+                .followRedirects(HttpClient.Redirect.NEVER)
+                .build();
+        return new OpenAiBackend(spec, http, clock, probes);
+    }
+
+    @Override
+    public BackendReply call(MeshRequest request) {
+        byte[] body = Json.bytes(upstreamBody(request, false));
+        return withRetry(replica -> exchange(replica, request.operation(), body));
+    }
+
+    @Override
+    public TokenCounts stream(MeshRequest request, ChunkSink sink) {
+        boolean clientWantsUsage = request.body().path("stream_options").path("include_usage").asBoolean(false);
+        byte[] body = Json.bytes(upstreamBody(request, true));
+        return withRetry(replica -> relay(replica, request.operation(), body, sink, clientWantsUsage));
+    }
+
+    @Override
+    public BackendHealth health() {
+        long ejected = replicas.replicas().stream().filter(r -> !r.admitted()).count();
+        int total = replicas.replicas().size();
+        if (ejected == 0) {
+            return BackendHealth.ready(total + " of " + total + " replicas admitted");
+        }
+        String detail = ejected + " of " + total + " replicas ejected after repeated failures";
+        return new BackendHealth(ejected == total ? BackendHealth.State.DOWN : BackendHealth.State.DEGRADED, detail);
+    }
+
+    @Override
+    public void close() {
+        http.close();
+    }
+
+    /** The client's body with the upstream's model name; streams always ask for usage, to account for them. */
+    private ObjectNode upstreamBody(MeshRequest request, boolean stream) {
+        ObjectNode body = request.body().deepCopy();
+        body.put("model", spec.servedName());
+        if (stream) {
+            body.put("stream", true);
+            body.putObject("stream_options").put("include_usage", true);
+        }
+        return body;
+    }
+
+    private interface Attempt<T> {
+        T run(Replica replica);
+    }
+
+    /**
+     * Runs an attempt on the best replica and, when it fails retriably, once more on another.
+     * Hand-written rather than a retry library's: the second attempt must go to a different replica,
+     * chosen at that moment, and only one extra attempt is ever made.
+     */
+    private <T> T withRetry(Attempt<T> attempt) {
+        Set<Replica> tried = new HashSet<>(2);
+        BackendException last = null;
+        for (int round = 0; round < 2; round++) {
+            Replica replica;
+            try {
+                replica = replicas.acquire(tried);
+            } catch (BackendException none) {
+                throw last != null ? last : none;
+            }
+            tried.add(replica);
+            try {
+                T result = attempt.run(replica);
+                replica.succeeded();
+                return result;
+            } catch (BackendException e) {
+                if (countsAgainstReplica(e.failure())) {
+                    replicas.failed(replica);
+                }
+                if (!e.retriable()) {
+                    throw e;
+                }
+                last = e;
+            } finally {
+                replica.release();
+            }
+        }
+        throw last;
+    }
+
+    private static boolean countsAgainstReplica(Failure failure) {
+        return switch (failure) {
+            case REFUSED, TIMEOUT, UPSTREAM_ERROR, BROKEN_BEFORE_FIRST_CHUNK, BROKEN_STREAM, BAD_RESPONSE -> true;
+            case OVERLOADED, REJECTED, UNAUTHORIZED, UNAVAILABLE -> false;
+        };
+    }
+
+    private HttpRequest post(Replica replica, Operation operation, byte[] body, boolean stream) {
+        HttpRequest.Builder builder = HttpRequest.newBuilder(replica.uri(operation))
+                .timeout(timeout)
+                .header("Content-Type", "application/json")
+                .header("Accept", stream ? "text/event-stream" : "application/json")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body));
+        authorization.ifPresent(value -> builder.header("Authorization", value));
+        return builder.build();
+    }
+
+    private BackendReply exchange(Replica replica, Operation operation, byte[] body) {
+        HttpResponse<byte[]> response = send(replica, post(replica, operation, body, false),
+                HttpResponse.BodyHandlers.ofByteArray());
+        if (response.statusCode() / 100 != 2) {
+            throw statusFailure(replica, response.statusCode(), new String(response.body(), StandardCharsets.UTF_8));
+        }
+        ObjectNode reply = parseObject(replica, response.body());
+        String list = operation == Operation.EMBEDDINGS ? "data" : "choices";
+        if (!reply.path(list).isArray()) {
+            throw BackendException.of(Failure.BAD_RESPONSE, "replica " + replica.base() + " of model '" + spec.id()
+                    + "' answered without '" + list + "'", null);
+        }
+        return new BackendReply(reply, usage(reply.path("usage")));
+    }
+
+    private TokenCounts relay(Replica replica, Operation operation, byte[] body, ChunkSink sink,
+                              boolean clientWantsUsage) {
+        HttpResponse<InputStream> response = send(replica, post(replica, operation, body, true),
+                HttpResponse.BodyHandlers.ofInputStream());
+        if (response.statusCode() / 100 != 2) {
+            throw statusFailure(replica, response.statusCode(), readError(response.body()));
+        }
+        boolean forwarded = false;
+        TokenCounts tokens = TokenCounts.NONE;
+        try (SseReader events = new SseReader(response.body())) {
+            Optional<String> data;
+            while ((data = events.next()).isPresent()) {
+                if (data.get().equals("[DONE]")) {
+                    return tokens;
+                }
+                ObjectNode chunk = parseObject(replica, data.get().getBytes(StandardCharsets.UTF_8));
+                if (chunk.has("error")) {
+                    throw broken(replica, forwarded, "sent an error mid-stream: " + chunk.get("error"));
+                }
+                JsonNode usage = chunk.path("usage");
+                if (usage.isObject()) {
+                    tokens = usage(usage);
+                    if (!clientWantsUsage && chunk.path("choices").isEmpty()) {
+                        continue;  // we asked for it for accounting; the client did not
+                    }
+                }
+                if (!clientWantsUsage) {
+                    chunk.remove("usage");
+                }
+                sink.send(chunk);
+                forwarded = true;
+            }
+            throw broken(replica, forwarded, "closed the stream before [DONE]");
+        } catch (IOException e) {
+            throw broken(replica, forwarded, "broke the stream: " + e.getMessage());
+        }
+        // a ClientGoneException from the sink passes through: leaving the try-with-resources has
+        // closed the upstream stream, which cancels the upstream request and frees its connection
+    }
+
+    private BackendException broken(Replica replica, boolean forwarded, String what) {
+        return BackendException.of(forwarded ? Failure.BROKEN_STREAM : Failure.BROKEN_BEFORE_FIRST_CHUNK,
+                "replica " + replica.base() + " of model '" + spec.id() + "' " + what, null);
+    }
+
+    private <T> HttpResponse<T> send(Replica replica, HttpRequest request, HttpResponse.BodyHandler<T> handler) {
+        String where = "replica " + replica.base() + " of model '" + spec.id() + "'";
+        try {
+            return http.send(request, handler);
+        } catch (HttpConnectTimeoutException e) {
+            throw BackendException.of(Failure.REFUSED, where + " did not accept a connection within "
+                    + spec.connectTimeoutMs() + " ms", e);
+        } catch (HttpTimeoutException e) {
+            throw BackendException.of(Failure.TIMEOUT, where + " did not answer within " + spec.timeoutMs()
+                    + " ms (timeout-ms)", e);
+        } catch (ConnectException e) {
+            throw BackendException.of(Failure.REFUSED, where + " refused the connection", e);
+        } catch (IOException e) {
+            throw BackendException.of(Failure.REFUSED, where + " failed before answering: " + e, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw BackendException.of(Failure.UNAVAILABLE, where + ": interrupted while waiting", e);
+        }
+    }
+
+    private BackendException statusFailure(Replica replica, int status, String body) {
+        String where = "replica " + replica.base() + " of model '" + spec.id() + "' answered HTTP " + status;
+        Failure failure;
+        if (status == 429) {
+            failure = Failure.OVERLOADED;
+        } else if (status == 401 || status == 403) {
+            failure = Failure.UNAUTHORIZED;
+        } else if (status >= 500) {
+            failure = Failure.UPSTREAM_ERROR;
+        } else if (status >= 400) {
+            failure = Failure.REJECTED;
+        } else {
+            failure = Failure.BAD_RESPONSE;
+        }
+        return BackendException.upstream(failure, where, status, body);
+    }
+
+    private ObjectNode parseObject(Replica replica, byte[] bytes) {
+        try {
+            JsonNode node = Json.mapper().readTree(bytes);
+            if (node != null && node.isObject()) {
+                return (ObjectNode) node;
+            }
+        } catch (JsonProcessingException e) {
+            // reported below
+        } catch (IOException e) {
+            throw BackendException.of(Failure.BAD_RESPONSE, "cannot read the answer of " + replica.base(), e);
+        }
+        throw BackendException.of(Failure.BAD_RESPONSE, "replica " + replica.base() + " of model '" + spec.id()
+                + "' answered something that is not a JSON object", null);
+    }
+
+    private static TokenCounts usage(JsonNode usage) {
+        long prompt = Math.max(0, usage.path("prompt_tokens").asLong(0));
+        long completion = Math.max(0, usage.path("completion_tokens").asLong(0));
+        return new TokenCounts(prompt, completion);
+    }
+
+    private static String readError(InputStream body) {
+        try (body) {
+            return new String(body.readNBytes(MAX_ERROR_BODY), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    /** A replica is healthy again when it lists its models. */
+    private boolean probe(Replica replica) {
+        HttpRequest.Builder builder = HttpRequest.newBuilder(replica.probeUri()).timeout(PROBE_TIMEOUT).GET();
+        authorization.ifPresent(value -> builder.header("Authorization", value));
+        try {
+            return http.send(builder.build(), HttpResponse.BodyHandlers.discarding()).statusCode() / 100 == 2;
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+}

@@ -1,0 +1,122 @@
+package io.micromesh.engines.openai;
+
+import io.micromesh.api.Operation;
+import java.net.URI;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * One endpoint of an {@code openai} model: its in-flight count and its health. A replica that fails
+ * {@code ejectAfter} times in a row is ejected for a back-off period; when the period is over it is
+ * probed, re-admitted if the probe succeeds, and ejected for twice as long if not.
+ * Thread-safe: counters are atomic, health transitions are guarded by this object.
+ */
+final class Replica {
+
+    private static final Duration MAX_BACKOFF = Duration.ofMinutes(5);
+
+    private final String base;
+    private final Map<Operation, URI> uris = new EnumMap<>(Operation.class);
+    private final URI probeUri;
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private final int maxInFlight;
+    private final int ejectAfter;
+    private final Duration firstBackoff;
+
+    private int consecutiveFailures;
+    private Instant ejectedUntil;
+    private Duration backoff;
+    private boolean probing;
+
+    Replica(String base, int maxInFlight, int ejectAfter, Duration firstBackoff) {
+        this.base = base;
+        for (Operation op : Operation.values()) {
+            uris.put(op, URI.create(base + op.path()));
+        }
+        this.probeUri = URI.create(base + "/models");
+        this.maxInFlight = maxInFlight;
+        this.ejectAfter = ejectAfter;
+        this.firstBackoff = firstBackoff;
+        this.backoff = firstBackoff;
+    }
+
+    String base() {
+        return base;
+    }
+
+    URI uri(Operation operation) {
+        return uris.get(operation);
+    }
+
+    URI probeUri() {
+        return probeUri;
+    }
+
+    int inFlight() {
+        return inFlight.get();
+    }
+
+    /** Takes an in-flight place if one is free. */
+    boolean tryAcquire() {
+        while (true) {
+            int now = inFlight.get();
+            if (now >= maxInFlight) {
+                return false;
+            }
+            if (inFlight.compareAndSet(now, now + 1)) {
+                return true;
+            }
+        }
+    }
+
+    void release() {
+        inFlight.decrementAndGet();
+    }
+
+    synchronized boolean admitted() {
+        return ejectedUntil == null;
+    }
+
+    /** Ejected, its back-off over, and no probe under way: the caller should start one. */
+    synchronized boolean claimProbe(Instant now) {
+        if (ejectedUntil == null || probing || now.isBefore(ejectedUntil)) {
+            return false;
+        }
+        probing = true;
+        return true;
+    }
+
+    synchronized Instant ejectedUntil() {
+        return ejectedUntil;
+    }
+
+    synchronized void succeeded() {
+        consecutiveFailures = 0;
+    }
+
+    /** Records a failure; answers whether it ejected the replica. */
+    synchronized boolean failed(Instant now) {
+        consecutiveFailures++;
+        if (ejectedUntil == null && consecutiveFailures >= ejectAfter) {
+            ejectedUntil = now.plus(backoff);
+            return true;
+        }
+        return false;
+    }
+
+    synchronized void probeSucceeded() {
+        probing = false;
+        ejectedUntil = null;
+        consecutiveFailures = 0;
+        backoff = firstBackoff;
+    }
+
+    synchronized void probeFailed(Instant now) {
+        probing = false;
+        backoff = backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);
+        ejectedUntil = now.plus(backoff);
+    }
+}

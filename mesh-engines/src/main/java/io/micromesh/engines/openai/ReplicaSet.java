@@ -1,0 +1,112 @@
+package io.micromesh.engines.openai;
+
+import io.micromesh.core.spi.BackendException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Predicate;
+
+/**
+ * The replicas of one model and the choice among them: least outstanding requests among the
+ * admitted replicas with a free place, ties broken in rotation. Starts the probe of an ejected
+ * replica whose back-off is over. Thread-safe.
+ */
+final class ReplicaSet {
+
+    private final String model;
+    private final List<Replica> replicas;
+    private final Clock clock;
+    private final Executor probes;
+    private final Predicate<Replica> probe;
+    private final AtomicInteger rotation = new AtomicInteger();
+
+    /**
+     * @param probe   answers whether a replica is healthy again; runs on {@code probes}
+     * @param probes  where probes run (virtual threads in production, the caller's thread in tests)
+     */
+    ReplicaSet(String model, List<Replica> replicas, Clock clock, Executor probes, Predicate<Replica> probe) {
+        this.model = model;
+        this.replicas = List.copyOf(replicas);
+        this.clock = clock;
+        this.probes = probes;
+        this.probe = probe;
+    }
+
+    List<Replica> replicas() {
+        return replicas;
+    }
+
+    /**
+     * Takes a place on the best replica not in {@code tried}.
+     *
+     * @throws BackendException {@code UNAVAILABLE} when none can take the request
+     */
+    Replica acquire(Set<Replica> tried) {
+        startDueProbes();
+        int start = Math.floorMod(rotation.getAndIncrement(), replicas.size());
+        List<Replica> candidates = new ArrayList<>(replicas.size());
+        for (int i = 0; i < replicas.size(); i++) {
+            Replica r = replicas.get((start + i) % replicas.size());
+            if (!tried.contains(r) && r.admitted()) {
+                candidates.add(r);
+            }
+        }
+        if (candidates.isEmpty()) {
+            throw noReplica(tried);
+        }
+        // a stable sort: among equally loaded replicas the rotation order decides
+        candidates.sort(Comparator.comparingInt(Replica::inFlight));
+        for (Replica r : candidates) {
+            if (r.tryAcquire()) {
+                return r;
+            }
+        }
+        throw BackendException.unavailable("every replica of model '" + model
+                + "' is at its in-flight limit (max-in-flight); retry shortly", Duration.ofSeconds(1));
+    }
+
+    void failed(Replica replica) {
+        replica.failed(clock.instant());
+    }
+
+    private BackendException noReplica(Set<Replica> tried) {
+        Instant now = clock.instant();
+        Instant soonest = replicas.stream().filter(r -> !r.admitted()).map(Replica::ejectedUntil)
+                .filter(t -> t != null).min(Instant::compareTo).orElse(now);
+        Duration wait = Duration.between(now, soonest);
+        long ejected = replicas.stream().filter(r -> !r.admitted()).count();
+        String why = tried.isEmpty()
+                ? "all " + replicas.size() + " replicas are ejected after repeated failures"
+                : ejected + " of " + replicas.size() + " replicas are ejected and the others failed";
+        return BackendException.unavailable("no healthy replica of model '" + model + "': " + why
+                + "; the next probe is due in " + Math.max(0, wait.toSeconds()) + " s",
+                wait.isNegative() || wait.isZero() ? Duration.ofSeconds(1) : wait);
+    }
+
+    private void startDueProbes() {
+        Instant now = clock.instant();
+        for (Replica r : replicas) {
+            if (r.claimProbe(now)) {
+                probes.execute(() -> {
+                    boolean healthy;
+                    try {
+                        healthy = probe.test(r);
+                    } catch (RuntimeException e) {
+                        healthy = false;
+                    }
+                    if (healthy) {
+                        r.probeSucceeded();
+                    } else {
+                        r.probeFailed(clock.instant());
+                    }
+                });
+            }
+        }
+    }
+}

@@ -1,0 +1,461 @@
+package io.micromesh.testkit;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.micromesh.api.Json;
+import java.io.BufferedInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * An OpenAI-compatible stand-in for a model server, for tests: it answers chat completions,
+ * completions, embeddings and {@code GET /v1/models}, and it can fail the way real servers fail —
+ * slowly, by refusing connections, with a 500, or by cutting a stream halfway. It counts
+ * connections, requests, probes and streams its client abandoned.
+ *
+ * <p>Written on plain sockets rather than an HTTP server library because it must misbehave below
+ * HTTP (close a socket mid-stream, stop listening and listen again on the same port), which HTTP
+ * server libraries exist to prevent. Loopback only; one virtual thread per connection.
+ */
+public final class StandInServer implements AutoCloseable {
+
+    /** How the stand-in answers generation requests. */
+    public enum Mode {
+        /** Answers promptly and correctly. */
+        NORMAL,
+        /** Answers 500 with an OpenAI-shaped error. */
+        ERROR_500,
+        /** Answers 429. */
+        TOO_MANY_REQUESTS,
+        /** Sends half of a stream's chunks, then closes the connection without ending the stream. */
+        CUT_STREAM,
+        /** Sends a stream's headers, then closes the connection before any chunk. */
+        CUT_BEFORE_FIRST_CHUNK,
+        /** Accepts the request and never answers (until closed). */
+        HANG
+    }
+
+    private final String name;
+    private final int port;
+    private volatile ServerSocket listener;
+    private volatile Mode mode = Mode.NORMAL;
+    private volatile Duration delay = Duration.ZERO;
+    private volatile Duration chunkInterval = Duration.ZERO;
+    private volatile int streamChunks = 6;
+    private volatile String reply = "Hello from the stand-in";
+    private final AtomicInteger connections = new AtomicInteger();
+    private final AtomicInteger openConnections = new AtomicInteger();
+    private final AtomicInteger generationRequests = new AtomicInteger();
+    private final AtomicInteger probes = new AtomicInteger();
+    private final AtomicInteger abandonedStreams = new AtomicInteger();
+    private final Set<Socket> sockets = ConcurrentHashMap.newKeySet();
+    private final List<Recorded> recorded = Collections.synchronizedList(new ArrayList<>());
+
+    /** A request as the stand-in received it. */
+    public record Recorded(String method, String path, Map<String, String> headers, JsonNode body) {
+    }
+
+    private StandInServer(String name, ServerSocket listener) {
+        this.name = name;
+        this.listener = listener;
+        this.port = listener.getLocalPort();
+        acceptOn(listener);
+    }
+
+    /** Starts a stand-in on an ephemeral loopback port. */
+    public static StandInServer start(String name) {
+        try {
+            ServerSocket socket = new ServerSocket();
+            socket.setReuseAddress(true);
+            socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+            return new StandInServer(name, socket);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot listen on loopback", e);
+        }
+    }
+
+    /** The base URL, ending in {@code /v1}. */
+    public String baseUrl() {
+        return "http://127.0.0.1:" + port + "/v1";
+    }
+
+    public int port() {
+        return port;
+    }
+
+    public StandInServer mode(Mode newMode) {
+        this.mode = newMode;
+        return this;
+    }
+
+    /** Waits this long before answering each generation request. */
+    public StandInServer delay(Duration wait) {
+        this.delay = wait;
+        return this;
+    }
+
+    /** Waits this long between stream chunks. */
+    public StandInServer chunkInterval(Duration wait) {
+        this.chunkInterval = wait;
+        return this;
+    }
+
+    /** Number of content chunks in a stream. */
+    public StandInServer streamChunks(int count) {
+        this.streamChunks = count;
+        return this;
+    }
+
+    /** The assistant's answer text. */
+    public StandInServer reply(String text) {
+        this.reply = text;
+        return this;
+    }
+
+    /** Stops listening: new connections are refused. Open connections are closed. */
+    public void refuseConnections() {
+        try {
+            listener.close();
+        } catch (IOException ignored) {
+            // closing a listener does not fail in a way that matters here
+        }
+        closeOpenSockets();
+    }
+
+    /** Listens again on the same port after {@link #refuseConnections()}. */
+    public void acceptConnections() {
+        try {
+            ServerSocket socket = new ServerSocket();
+            socket.setReuseAddress(true);
+            socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
+            listener = socket;
+            acceptOn(socket);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot listen again on port " + port, e);
+        }
+    }
+
+    /** Connections accepted since start. */
+    public int connections() {
+        return connections.get();
+    }
+
+    /** Connections open now. */
+    public int openConnections() {
+        return openConnections.get();
+    }
+
+    /** Chat, completion and embedding requests received. */
+    public int generationRequests() {
+        return generationRequests.get();
+    }
+
+    /** {@code GET /v1/models} requests received (health probes). */
+    public int probes() {
+        return probes.get();
+    }
+
+    /** Streams whose client closed the connection before the stream ended. */
+    public int abandonedStreams() {
+        return abandonedStreams.get();
+    }
+
+    /** Every generation request received, in order. */
+    public List<Recorded> recorded() {
+        synchronized (recorded) {
+            return List.copyOf(recorded);
+        }
+    }
+
+    @Override
+    public void close() {
+        refuseConnections();
+    }
+
+    private void acceptOn(ServerSocket socket) {
+        Thread.ofVirtual().name("stand-in-" + name + "-accept").start(() -> {
+            while (!socket.isClosed()) {
+                try {
+                    Socket client = socket.accept();
+                    connections.incrementAndGet();
+                    openConnections.incrementAndGet();
+                    sockets.add(client);
+                    Thread.ofVirtual().name("stand-in-" + name).start(() -> serve(client));
+                } catch (IOException e) {
+                    return;  // listener closed
+                }
+            }
+        });
+    }
+
+    private void closeOpenSockets() {
+        for (Socket s : sockets) {
+            try {
+                s.close();
+            } catch (IOException ignored) {
+                // already gone
+            }
+        }
+    }
+
+    private void serve(Socket socket) {
+        try (socket; InputStream in = new BufferedInputStream(socket.getInputStream());
+             OutputStream out = socket.getOutputStream()) {
+            while (true) {
+                Request request = Request.read(in);
+                if (request == null) {
+                    return;
+                }
+                if (!respond(request, out)) {
+                    return;
+                }
+            }
+        } catch (IOException e) {
+            // the peer went away or we cut the connection on purpose
+        } finally {
+            sockets.remove(socket);
+            openConnections.decrementAndGet();
+        }
+    }
+
+    /** Answers one request; false when the connection must close afterwards. */
+    private boolean respond(Request request, OutputStream out) throws IOException {
+        if (request.method.equals("GET") && request.path.equals("/v1/models")) {
+            probes.incrementAndGet();
+            ObjectNode list = Json.object().put("object", "list");
+            list.putArray("data").addObject().put("id", name).put("object", "model").put("owned_by", "stand-in");
+            writeJson(out, 200, list);
+            return true;
+        }
+        JsonNode body = request.body.length == 0 ? Json.object() : Json.mapper().readTree(request.body);
+        recorded.add(new Recorded(request.method, request.path, request.headers, body));
+        generationRequests.incrementAndGet();
+        sleep(delay);
+        Mode now = mode;
+        switch (now) {
+            case HANG -> {
+                sleep(Duration.ofHours(1));
+                return false;
+            }
+            case ERROR_500 -> {
+                writeJson(out, 500, error("the stand-in failed on purpose", "server_error"));
+                return true;
+            }
+            case TOO_MANY_REQUESTS -> {
+                writeJson(out, 429, error("the stand-in is busy on purpose", "rate_limit_exceeded"));
+                return true;
+            }
+            default -> {
+                // answered below
+            }
+        }
+        boolean stream = body.path("stream").asBoolean(false);
+        switch (request.path) {
+            case "/v1/chat/completions", "/v1/completions" -> {
+                boolean chat = request.path.equals("/v1/chat/completions");
+                if (stream) {
+                    return streamAnswer(out, body, chat, now);
+                }
+                writeJson(out, 200, answer(body, chat));
+                return true;
+            }
+            case "/v1/embeddings" -> {
+                writeJson(out, 200, embeddings(body));
+                return true;
+            }
+            default -> {
+                writeJson(out, 404, error("no route " + request.path, "not_found"));
+                return true;
+            }
+        }
+    }
+
+    private ObjectNode answer(JsonNode request, boolean chat) {
+        ObjectNode body = Json.object();
+        body.put("id", (chat ? "chatcmpl-" : "cmpl-") + generationRequests.get());
+        body.put("object", chat ? "chat.completion" : "text_completion");
+        body.put("created", 1_767_225_600L);
+        body.put("model", request.path("model").asText());
+        ObjectNode choice = body.putArray("choices").addObject();
+        choice.put("index", 0);
+        if (chat) {
+            choice.putObject("message").put("role", "assistant").put("content", reply);
+        } else {
+            choice.put("text", reply);
+        }
+        choice.put("finish_reason", "stop");
+        usage(body.putObject("usage"), request);
+        return body;
+    }
+
+    private void usage(ObjectNode usage, JsonNode request) {
+        long prompt = words(request.path("messages").toString() + request.path("prompt").toString());
+        long completion = words(reply);
+        usage.put("prompt_tokens", prompt).put("completion_tokens", completion).put("total_tokens", prompt + completion);
+    }
+
+    private static long words(String text) {
+        String trimmed = text.strip();
+        return trimmed.isEmpty() ? 0 : trimmed.split("\\s+").length;
+    }
+
+    private boolean streamAnswer(OutputStream out, JsonNode request, boolean chat, Mode now) throws IOException {
+        out.write(("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n")
+                .getBytes(StandardCharsets.US_ASCII));
+        out.flush();
+        if (now == Mode.CUT_BEFORE_FIRST_CHUNK) {
+            return false;
+        }
+        int chunks = streamChunks;
+        List<String> pieces = split(reply, chunks);
+        try {
+            for (int i = 0; i < pieces.size(); i++) {
+                if (now == Mode.CUT_STREAM && i == pieces.size() / 2) {
+                    return false;
+                }
+                ObjectNode chunk = Json.object();
+                chunk.put("id", "chunk-" + generationRequests.get());
+                chunk.put("object", chat ? "chat.completion.chunk" : "text_completion");
+                chunk.put("created", 1_767_225_600L);
+                chunk.put("model", request.path("model").asText());
+                ObjectNode choice = chunk.putArray("choices").addObject();
+                choice.put("index", 0);
+                if (chat) {
+                    choice.putObject("delta").put("content", pieces.get(i));
+                } else {
+                    choice.put("text", pieces.get(i));
+                }
+                choice.putNull("finish_reason");
+                if (i == pieces.size() - 1) {
+                    choice.put("finish_reason", "stop");
+                }
+                writeEvent(out, Json.string(chunk));
+                sleep(chunkInterval);
+            }
+            if (request.path("stream_options").path("include_usage").asBoolean(false)) {
+                ObjectNode last = Json.object().put("id", "chunk-usage").put("object",
+                        chat ? "chat.completion.chunk" : "text_completion").put("model", request.path("model").asText());
+                last.putArray("choices");
+                usage(last.putObject("usage"), request);
+                writeEvent(out, Json.string(last));
+            }
+            writeEvent(out, "[DONE]");
+            out.write("0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            return true;
+        } catch (SocketException e) {
+            abandonedStreams.incrementAndGet();
+            throw e;
+        }
+    }
+
+    private static List<String> split(String text, int chunks) {
+        List<String> out = new ArrayList<>();
+        int size = Math.max(1, (int) Math.ceil(text.length() / (double) chunks));
+        for (int i = 0; i < text.length(); i += size) {
+            out.add(text.substring(i, Math.min(text.length(), i + size)));
+        }
+        return out;
+    }
+
+    private static void writeEvent(OutputStream out, String data) throws IOException {
+        byte[] event = ("data: " + data + "\n\n").getBytes(StandardCharsets.UTF_8);
+        out.write((Integer.toHexString(event.length) + "\r\n").getBytes(StandardCharsets.US_ASCII));
+        out.write(event);
+        out.write("\r\n".getBytes(StandardCharsets.US_ASCII));
+        out.flush();
+    }
+
+    private ObjectNode embeddings(JsonNode request) {
+        JsonNode input = request.path("input");
+        int count = input.isArray() ? input.size() : 1;
+        ObjectNode body = Json.object().put("object", "list");
+        ArrayNode data = body.putArray("data");
+        for (int i = 0; i < count; i++) {
+            ObjectNode item = data.addObject().put("object", "embedding").put("index", i);
+            item.putArray("embedding").add(1.0).add(0.0).add(0.0);
+        }
+        body.put("model", request.path("model").asText());
+        body.putObject("usage").put("prompt_tokens", count).put("total_tokens", count);
+        return body;
+    }
+
+    private static ObjectNode error(String message, String code) {
+        ObjectNode body = Json.object();
+        body.putObject("error").put("message", message).put("type", "server_error").putNull("param").put("code", code);
+        return body;
+    }
+
+    private static void writeJson(OutputStream out, int status, JsonNode body) throws IOException {
+        byte[] bytes = Json.bytes(body);
+        String head = "HTTP/1.1 " + status + " " + (status == 200 ? "OK" : "Error") + "\r\n"
+                + "Content-Type: application/json\r\nContent-Length: " + bytes.length + "\r\n\r\n";
+        out.write(head.getBytes(StandardCharsets.US_ASCII));
+        out.write(bytes);
+        out.flush();
+    }
+
+    private static void sleep(Duration wait) {
+        if (wait.isZero()) {
+            return;
+        }
+        try {
+            Thread.sleep(wait);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** A parsed HTTP/1.1 request with a Content-Length body. */
+    private record Request(String method, String path, Map<String, String> headers, byte[] body) {
+
+        static Request read(InputStream in) throws IOException {
+            String line = readLine(in);
+            if (line == null || line.isEmpty()) {
+                return null;
+            }
+            String[] parts = line.split(" ");
+            Map<String, String> headers = new LinkedHashMap<>();
+            String header;
+            while ((header = readLine(in)) != null && !header.isEmpty()) {
+                int colon = header.indexOf(':');
+                headers.put(header.substring(0, colon).trim().toLowerCase(Locale.ROOT), header.substring(colon + 1).trim());
+            }
+            int length = Integer.parseInt(headers.getOrDefault("content-length", "0"));
+            byte[] body = in.readNBytes(length);
+            return new Request(parts[0], parts[1], headers, body);
+        }
+
+        private static String readLine(InputStream in) throws IOException {
+            ByteArrayOutputStream line = new ByteArrayOutputStream();
+            int b;
+            while ((b = in.read()) != -1) {
+                if (b == '\n') {
+                    String s = line.toString(StandardCharsets.US_ASCII);
+                    return s.endsWith("\r") ? s.substring(0, s.length() - 1) : s;
+                }
+                line.write(b);
+            }
+            return line.size() == 0 ? null : line.toString(StandardCharsets.US_ASCII);
+        }
+    }
+}
