@@ -1,0 +1,86 @@
+package io.micromesh.cli;
+
+import io.micromesh.core.Portfolio;
+import io.micromesh.core.config.ConfigException;
+import io.micromesh.core.config.ConfigLoader;
+import io.micromesh.core.config.MeshConfig;
+import io.micromesh.engines.Engines;
+import io.micromesh.server.Gateway;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code mesh serve}: the gateway over the configured portfolio, until SIGTERM or Ctrl-C. */
+@Command(name = "serve",
+        mixinStandardHelpOptions = true,
+        description = {"Serve the OpenAI API over the portfolio of models in the configuration file.",
+                "On SIGTERM (or Ctrl-C) it drains: new requests get 503, those in flight finish"
+                        + " (within server.drain-timeout-ms), then it exits."})
+final class ServeCommand implements Callable<Integer> {
+
+    @Option(names = "--config", paramLabel = "FILE", defaultValue = "config/mesh.yaml",
+            description = "The YAML configuration (default: ${DEFAULT-VALUE}).")
+    Path config;
+
+    @Option(names = "--port", paramLabel = "PORT",
+            description = "Listen on this port instead of server.port (0 picks a free one).")
+    Integer port;
+
+    @Option(names = "--check", description = "Validate the configuration, print a summary, and exit.")
+    boolean check;
+
+    @Override
+    public Integer call() throws InterruptedException {
+        MeshConfig mesh = load();
+        if (check) {
+            System.out.println(config + ": valid; " + mesh.models().size() + " models: "
+                    + mesh.models().stream().map(m -> m.id() + " (" + m.engine().key() + ")").toList());
+            return 0;
+        }
+        ExecutorService background = Executors.newVirtualThreadPerTaskExecutor();
+        Portfolio portfolio = Engines.open(mesh, Clock.systemUTC(), background);
+        Gateway gateway;
+        try {
+            gateway = Gateway.start(mesh.server(), portfolio, Clock.systemUTC());
+        } catch (RuntimeException e) {
+            portfolio.close();
+            throw new UserError("cannot listen on " + mesh.server().host() + ":" + mesh.server().port() + ": "
+                    + rootMessage(e));
+        }
+        System.out.println("micromesh listening on http://" + mesh.server().host() + ":" + gateway.port());
+        System.out.flush();
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            System.err.println("mesh: draining (" + gateway.inFlight() + " requests in flight) ...");
+            boolean clean = gateway.drainAndStop();
+            portfolio.close();
+            background.shutdownNow();
+            System.err.println(clean ? "mesh: stopped" : "mesh: stopped; some requests did not finish within server.drain-timeout-ms");
+            stopped.countDown();
+        }, "mesh-shutdown"));
+        stopped.await();
+        return 0;
+    }
+
+    private MeshConfig load() {
+        try {
+            MeshConfig mesh = ConfigLoader.withSystemEnvironment().load(config);
+            return port == null ? mesh : mesh.withPort(port);
+        } catch (ConfigException e) {
+            throw new UserError(e.getMessage());
+        }
+    }
+
+    private static String rootMessage(Throwable e) {
+        Throwable root = e;
+        while (root.getCause() != null) {
+            root = root.getCause();
+        }
+        return root.getMessage() == null ? root.toString() : root.getMessage();
+    }
+}

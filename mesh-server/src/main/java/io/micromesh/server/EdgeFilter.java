@@ -1,0 +1,98 @@
+package io.micromesh.server;
+
+import io.helidon.http.HeaderNames;
+import io.helidon.webserver.http.Filter;
+import io.helidon.webserver.http.FilterChain;
+import io.helidon.webserver.http.RoutingRequest;
+import io.helidon.webserver.http.RoutingResponse;
+import io.micromesh.api.ApiError;
+import io.micromesh.api.ApiException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.regex.Pattern;
+
+/**
+ * What every request goes through at the edge: a request id (the caller's, or a new one) echoed in
+ * {@code x-request-id}; refusal while draining; the API key on {@code /v1}; errors turned into
+ * OpenAI-shaped bodies; one access-log line and the request metrics once it is answered.
+ */
+final class EdgeFilter implements Filter {
+
+    private static final System.Logger ACCESS = System.getLogger("io.micromesh.access");
+    private static final System.Logger LOG = System.getLogger(EdgeFilter.class.getName());
+    private static final Pattern CALLER_ID = Pattern.compile("[A-Za-z0-9._:/+=-]{1,128}");
+
+    private final byte[] apiKey;
+    private final boolean accessLog;
+    private final Drain drain;
+    private final GatewayMetrics metrics;
+
+    EdgeFilter(Optional<String> apiKey, boolean accessLog, Drain drain, GatewayMetrics metrics) {
+        this.apiKey = apiKey.map(k -> ("Bearer " + k).getBytes(StandardCharsets.UTF_8)).orElse(null);
+        this.accessLog = accessLog;
+        this.drain = drain;
+        this.metrics = metrics;
+    }
+
+    @Override
+    public void filter(FilterChain chain, RoutingRequest req, RoutingResponse res) {
+        long start = System.nanoTime();
+        Exchange exchange = new Exchange(requestId(req), start);
+        req.context().register(exchange);
+        res.header(Responses.REQUEST_ID, exchange.id());
+        boolean api = req.path().path().startsWith("/v1/");
+        if (!drain.enter()) {
+            res.header(HeaderNames.CONNECTION, "close");
+            Responses.error(res, new ApiException(503, new ApiError("The gateway is shutting down; retry on another instance.",
+                    "server_error", null, "draining"), Map.of("Retry-After", "1")));
+            finish(req, res, exchange, start);
+            return;
+        }
+        try {
+            if (api && apiKey != null && !authorized(req)) {
+                throw ApiException.unauthorized("Missing or wrong API key: send 'Authorization: Bearer KEY' with the key of server.api-key.");
+            }
+            chain.proceed();
+        } catch (ApiException e) {
+            Responses.error(res, e);
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.ERROR, "request " + exchange.id() + " failed with a bug", e);
+            Responses.error(res, new ApiException(500, new ApiError("Internal error (a bug in micromesh, request "
+                    + exchange.id() + "): " + e, "server_error", null, "internal_error")));
+        } finally {
+            drain.exit();
+            finish(req, res, exchange, start);
+        }
+    }
+
+    private void finish(RoutingRequest req, RoutingResponse res, Exchange exchange, long start) {
+        long nanos = System.nanoTime() - start;
+        // 499, as nginx logs it: the client closed the connection before the answer was complete
+        int status = exchange.clientGone() ? 499 : res.status().code();
+        if (exchange.inference()) {
+            metrics.answered(exchange.model(), status, nanos);
+        }
+        if (accessLog && ACCESS.isLoggable(System.Logger.Level.INFO)) {
+            ACCESS.log(System.Logger.Level.INFO, exchange.id() + " " + req.prologue().method().text() + " "
+                    + req.path().path() + " model=" + (exchange.inference() ? exchange.model() : "-") + " status=" + status
+                    + " latency_ms=" + String.format("%.2f", nanos / 1e6)
+                    + " prompt_tokens=" + exchange.tokens().prompt()
+                    + " completion_tokens=" + exchange.tokens().completion());
+        }
+    }
+
+    private boolean authorized(RoutingRequest req) {
+        return req.headers().first(HeaderNames.AUTHORIZATION)
+                .map(value -> MessageDigest.isEqual(value.getBytes(StandardCharsets.UTF_8), apiKey))
+                .orElse(false);
+    }
+
+    private static String requestId(RoutingRequest req) {
+        return req.headers().first(Responses.REQUEST_ID)
+                .filter(id -> CALLER_ID.matcher(id).matches())
+                .orElseGet(() -> "req_" + Long.toHexString(ThreadLocalRandom.current().nextLong() | Long.MIN_VALUE));
+    }
+}

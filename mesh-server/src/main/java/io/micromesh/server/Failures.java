@@ -1,0 +1,68 @@
+package io.micromesh.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.micromesh.api.ApiError;
+import io.micromesh.api.ApiException;
+import io.micromesh.api.Json;
+import io.micromesh.core.spi.BackendException;
+import java.time.Duration;
+import java.util.Map;
+
+/**
+ * Turns a backend's failure into the answer the client gets: 502 when an upstream answered wrongly,
+ * 503 when no healthy backend can take the request, 504 on an upstream timeout, 429 when upstreams
+ * are overloaded, and the upstream's own 4xx when it refused the request as invalid.
+ */
+final class Failures {
+
+    private Failures() {
+    }
+
+    static ApiException toApi(BackendException e) {
+        return switch (e.failure()) {
+            case REFUSED -> error(503, "backend_unavailable", e.getMessage(), Duration.ofSeconds(1));
+            case UNAVAILABLE -> error(503, "backend_unavailable", e.getMessage(),
+                    e.retryAfter().orElse(Duration.ofSeconds(1)));
+            case TIMEOUT -> error(504, "upstream_timeout", e.getMessage(), null);
+            case OVERLOADED -> new ApiException(429, new ApiError(e.getMessage() + " (after one retry on another replica)",
+                    "rate_limit_error", null, "upstream_overloaded"), Map.of("Retry-After", "1"));
+            case UPSTREAM_ERROR -> error(502, "upstream_error", e.getMessage() + upstreamMessage(e), null);
+            case BROKEN_BEFORE_FIRST_CHUNK, BROKEN_STREAM -> error(502, "upstream_broken_stream", e.getMessage(), null);
+            case BAD_RESPONSE -> error(502, "upstream_bad_response", e.getMessage(), null);
+            case UNAUTHORIZED -> error(502, "upstream_unauthorized", e.getMessage()
+                    + ": the upstream refused micromesh's credentials; check the model's api-key", null);
+            case REJECTED -> rejected(e);
+        };
+    }
+
+    private static ApiException error(int status, String code, String message, Duration retryAfter) {
+        ApiError error = new ApiError(message, "server_error", null, code);
+        return retryAfter == null ? new ApiException(status, error)
+                : new ApiException(status, error, Map.of("Retry-After", String.valueOf(Math.max(1, retryAfter.toSeconds()))));
+    }
+
+    /** The upstream's 4xx, with its own message when it sent an OpenAI-shaped error. */
+    private static ApiException rejected(BackendException e) {
+        JsonNode upstream = parse(e.upstreamBody().orElse(""));
+        JsonNode err = upstream.path("error");
+        String message = err.path("message").isTextual() ? err.path("message").asText() : e.getMessage();
+        String param = err.path("param").isTextual() ? err.path("param").asText() : null;
+        String code = err.path("code").isTextual() ? err.path("code").asText() : "upstream_rejected";
+        int status = e.upstreamStatus() >= 400 && e.upstreamStatus() < 500 ? e.upstreamStatus() : 400;
+        return new ApiException(status, new ApiError("upstream: " + message, "invalid_request_error", param, code));
+    }
+
+    private static String upstreamMessage(BackendException e) {
+        JsonNode message = parse(e.upstreamBody().orElse("")).path("error").path("message");
+        return message.isTextual() ? ": " + message.asText() : "";
+    }
+
+    private static JsonNode parse(String body) {
+        try {
+            JsonNode node = Json.mapper().readTree(body);
+            return node == null ? Json.object() : node;
+        } catch (Exception e) {
+            return Json.object();
+        }
+    }
+}

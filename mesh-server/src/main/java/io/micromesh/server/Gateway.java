@@ -1,0 +1,101 @@
+package io.micromesh.server;
+
+import io.helidon.webserver.WebServer;
+import io.helidon.webserver.http.HttpRouting;
+import io.micromesh.api.ApiException;
+import io.micromesh.api.Operation;
+import io.micromesh.core.Portfolio;
+import io.micromesh.core.ServedModel;
+import io.micromesh.core.config.ServerSettings;
+import java.time.Clock;
+import java.time.Duration;
+
+/**
+ * The micromesh HTTP gateway: the OpenAI API over a portfolio of models, on Helidon SE 4 with a
+ * virtual thread per request. Start it with {@link #start}; stop it with {@link #drainAndStop} (no
+ * new requests, those in flight finish within {@code server.drain-timeout-ms}) or {@link #close}.
+ * The portfolio stays its caller's to close.
+ */
+public final class Gateway implements AutoCloseable {
+
+    private static final System.Logger LOG = System.getLogger(Gateway.class.getName());
+
+    private final WebServer server;
+    private final Drain drain;
+    private final Duration drainTimeout;
+
+    private Gateway(WebServer server, Drain drain, Duration drainTimeout) {
+        this.server = server;
+        this.drain = drain;
+        this.drainTimeout = drainTimeout;
+    }
+
+    /**
+     * Starts a gateway serving {@code portfolio} with {@code settings}.
+     *
+     * @param clock the time source for the models' {@code created} field
+     */
+    public static Gateway start(ServerSettings settings, Portfolio portfolio, Clock clock) {
+        GatewayMetrics metrics = new GatewayMetrics();
+        portfolio.models().forEach(model -> metrics.declare(model.id()));
+        Drain drain = new Drain();
+        InferenceEndpoint inference = new InferenceEndpoint(portfolio, new RequestBodies(settings.maxBodyBytes()), metrics);
+        ModelsEndpoint models = new ModelsEndpoint(portfolio, clock.instant().getEpochSecond());
+        HealthEndpoints health = new HealthEndpoints(portfolio, drain, metrics);
+
+        HttpRouting.Builder routing = HttpRouting.builder()
+                .addFilter(new EdgeFilter(java.util.Optional.ofNullable(settings.apiKey()), settings.accessLog(), drain, metrics))
+                .post("/v1/chat/completions", (req, res) -> inference.handle(Operation.CHAT_COMPLETIONS, req, res))
+                .post("/v1/completions", (req, res) -> inference.handle(Operation.COMPLETIONS, req, res))
+                .post("/v1/embeddings", (req, res) -> inference.handle(Operation.EMBEDDINGS, req, res))
+                .get("/v1/models", models::list)
+                .get("/v1/models/{id}", models::get)
+                .get("/health/live", health::live)
+                .get("/health/ready", health::ready)
+                .get("/metrics", health::metrics)
+                .any((req, res) -> {
+                    throw ApiException.notFound("Unknown route: " + req.prologue().method().text() + " "
+                            + req.path().path() + ". See GET /v1/models and the API reference in README.md.");
+                })
+                .error(ApiException.class, (req, res, e) -> Responses.error(res, e));
+
+        WebServer server = WebServer.builder()
+                .host(settings.host())
+                .port(settings.port())
+                .shutdownHook(false)
+                .routing(routing)
+                .build()
+                .start();
+        LOG.log(System.Logger.Level.INFO, "micromesh gateway listening on http://" + settings.host() + ":" + server.port()
+                + " with models " + portfolio.models().stream().map(ServedModel::id).toList());
+        return new Gateway(server, drain, Duration.ofMillis(settings.drainTimeoutMs()));
+    }
+
+    /** The port the gateway listens on (the chosen one when configured as 0). */
+    public int port() {
+        return server.port();
+    }
+
+    /** Requests being served now. */
+    public int inFlight() {
+        return drain.inFlight();
+    }
+
+    /**
+     * Stops taking requests (new ones get 503), waits for those in flight for at most the configured
+     * drain timeout, then stops the server.
+     *
+     * @return true when every request in flight finished in time
+     */
+    public boolean drainAndStop() {
+        boolean clean = drain.drain(drainTimeout);
+        server.stop();
+        return clean;
+    }
+
+    /** Stops the server at once. */
+    @Override
+    public void close() {
+        server.stop();
+    }
+}

@@ -1,0 +1,92 @@
+package io.micromesh.server;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.micromesh.core.accounting.Charge;
+import io.micromesh.core.spi.TokenCounts;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The gateway's Prometheus metrics, per model: requests by status, prompt and completion tokens,
+ * latency and time-to-first-token histograms, cost and energy totals. Meters are created once per
+ * model (and status) and kept, so the request path does no registry look-up. Thread-safe.
+ */
+final class GatewayMetrics {
+
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final Map<String, ModelMeters> byModel = new ConcurrentHashMap<>();
+
+    /** The meters of one model. */
+    private final class ModelMeters {
+        final String model;
+        final Map<Integer, Counter> requests = new ConcurrentHashMap<>();
+        final Counter promptTokens;
+        final Counter completionTokens;
+        final Counter costUsd;
+        final Counter energyWh;
+        final Timer latency;
+        final Timer firstToken;
+
+        ModelMeters(String model) {
+            this.model = model;
+            promptTokens = Counter.builder("mesh.prompt.tokens").description("Prompt tokens processed")
+                    .tag("model", model).register(registry);
+            completionTokens = Counter.builder("mesh.completion.tokens").description("Completion tokens generated")
+                    .tag("model", model).register(registry);
+            costUsd = Counter.builder("mesh.cost.usd").description("Cost of the requests served, in US dollars")
+                    .tag("model", model).register(registry);
+            energyWh = Counter.builder("mesh.energy.wh").description("Energy of the requests served, in watt-hours")
+                    .tag("model", model).register(registry);
+            latency = Timer.builder("mesh.request.duration").description("Time from request to last byte")
+                    .tag("model", model).publishPercentileHistogram()
+                    .minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofMinutes(5))
+                    .register(registry);
+            firstToken = Timer.builder("mesh.time.to.first.token").description("Time from request to first streamed chunk")
+                    .tag("model", model).publishPercentileHistogram()
+                    .minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofMinutes(5))
+                    .register(registry);
+        }
+
+        Counter requests(int status) {
+            return requests.computeIfAbsent(status, s -> Counter.builder("mesh.requests")
+                    .description("Requests answered, by model and HTTP status")
+                    .tag("model", model).tag("status", String.valueOf(s)).register(registry));
+        }
+    }
+
+    private ModelMeters of(String model) {
+        return byModel.computeIfAbsent(model, ModelMeters::new);
+    }
+
+    /** Registers a model's meters up front, so that they are scraped at zero before its first request. */
+    void declare(String model) {
+        of(model);
+    }
+
+    void answered(String model, int status, long nanos) {
+        ModelMeters m = of(model);
+        m.requests(status).increment();
+        m.latency.record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+    }
+
+    void charged(String model, TokenCounts tokens, Charge charge) {
+        ModelMeters m = of(model);
+        m.promptTokens.increment(tokens.prompt());
+        m.completionTokens.increment(tokens.completion());
+        m.costUsd.increment(charge.costUsd());
+        m.energyWh.increment(charge.energyWh());
+    }
+
+    void firstChunk(String model, long nanos) {
+        of(model).firstToken.record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+    }
+
+    /** The Prometheus text exposition of every meter. */
+    String scrape() {
+        return registry.scrape();
+    }
+}

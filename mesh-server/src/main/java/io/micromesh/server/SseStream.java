@@ -1,0 +1,114 @@
+package io.micromesh.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.helidon.http.HeaderNames;
+import io.helidon.webserver.http.ServerResponse;
+import io.micromesh.api.ApiException;
+import io.micromesh.api.Json;
+import io.micromesh.core.ServedModel;
+import io.micromesh.core.accounting.Charge;
+import io.micromesh.core.spi.ChunkSink;
+import io.micromesh.core.spi.ClientGoneException;
+import io.micromesh.core.spi.TokenCounts;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * The client side of a streamed answer: server-sent events, one {@code data:} event per chunk,
+ * flushed at once, ending with {@code data: [DONE]}. The response is committed only at the first
+ * chunk, so that a failure before it can still be answered as a plain HTTP error. A write that
+ * fails means the client went away: it is reported as {@link ClientGoneException}, which makes the
+ * backend cancel its upstream. Used by one request's thread only.
+ */
+final class SseStream implements ChunkSink {
+
+    private static final byte[] DONE = "data: [DONE]\n\n".getBytes(StandardCharsets.US_ASCII);
+
+    private final ServerResponse res;
+    private final ServedModel model;
+    private final Exchange exchange;
+    private final GatewayMetrics metrics;
+    private OutputStream out;
+
+    SseStream(ServerResponse res, ServedModel model, Exchange exchange, GatewayMetrics metrics) {
+        this.res = res;
+        this.model = model;
+        this.exchange = exchange;
+        this.metrics = metrics;
+    }
+
+    boolean started() {
+        return out != null;
+    }
+
+    @Override
+    public void send(ObjectNode chunk) {
+        chunk.put("model", model.id());
+        if (chunk.get("usage") instanceof ObjectNode usage) {
+            Charge charge = model.tariff().charge(new TokenCounts(
+                    Math.max(0, usage.path("prompt_tokens").asLong()), Math.max(0, usage.path("completion_tokens").asLong())));
+            usage.put("cost_usd", charge.costUsd());
+            usage.put("energy_wh", charge.energyWh());
+        }
+        write(event(chunk));
+    }
+
+    /** Ends a stream that went well. */
+    void finish() {
+        write(DONE);
+        close();
+    }
+
+    /** Ends a stream that broke after it started: an error event, and no {@code [DONE]}. */
+    void fail(ApiException e) {
+        try {
+            write(event(e.error().toJson()));
+        } catch (ClientGoneException gone) {
+            // nobody left to tell
+        }
+        close();
+    }
+
+    private static byte[] event(JsonNode data) {
+        byte[] json = Json.bytes(data);
+        byte[] event = new byte[json.length + 8];
+        System.arraycopy("data: ".getBytes(StandardCharsets.US_ASCII), 0, event, 0, 6);
+        System.arraycopy(json, 0, event, 6, json.length);
+        event[event.length - 2] = '\n';
+        event[event.length - 1] = '\n';
+        return event;
+    }
+
+    private void write(byte[] bytes) {
+        try {
+            if (out == null) {
+                open();
+            }
+            out.write(bytes);
+            out.flush();
+        } catch (IOException | RuntimeException e) {
+            exchange.markClientGone();
+            throw new ClientGoneException(e);
+        }
+    }
+
+    private void open() {
+        res.status(200);
+        res.header(HeaderNames.CONTENT_TYPE, "text/event-stream");
+        res.header(HeaderNames.CACHE_CONTROL, "no-cache");
+        res.header(Responses.MESH_MODEL, model.id());
+        res.header(Responses.ENERGY_METHOD, model.tariff().energyMethod().key());
+        out = res.outputStream();
+        metrics.firstChunk(model.id(), System.nanoTime() - exchange.startNanos());
+    }
+
+    private void close() {
+        try {
+            out.close();
+        } catch (IOException | RuntimeException e) {
+            exchange.markClientGone();
+        }
+    }
+}
