@@ -94,8 +94,14 @@ public final class ConfigLoader {
         try {
             tree = yaml.readTree(text);
         } catch (JsonProcessingException e) {
-            throw new ConfigException("", "not valid YAML: " + e.getOriginalMessage()
-                    + (e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ")"));
+            // SnakeYAML's message spans lines with a drawing of the spot: keep its words, on one line
+            String problem = e.getOriginalMessage().lines()
+                    .filter(line -> !line.startsWith("    ") && !line.isBlank() && !line.strip().startsWith("in 'reader'"))
+                    .map(String::strip)
+                    .reduce((first, second) -> first + "; " + second).orElse("syntax error");
+            throw new ConfigException("", "not valid YAML" + (e.getLocation() == null ? ""
+                    : " at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr())
+                    + ": " + problem + (text.contains("${") ? " (quote values that hold ${...} inside { } or [ ])" : ""));
         }
         if (tree == null || tree.isMissingNode() || tree.isNull()) {
             throw new ConfigException("", "the file is empty; it needs at least a 'models:' list");

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Gateway overhead: non-streaming chat through an `openai` model whose backend answers instantly
+# (nginx returning a fixed chat completion), against calling that backend directly, with wrk.
+#
+#   bench/gateway-overhead.sh [DURATION_SECONDS]      (default 20; WARMUP=60 seconds before it)
+#
+# Needs Debian's wrk and nginx-light (it installs them when run as root). Prints, in one run:
+# saturation throughput direct vs through the gateway (16 connections), and p50/p99 latency at
+# about 1,000 requests/s (16 connections, each pausing 16 ms between requests: wrk has no fixed
+# rate, so this holds the offered rate near 1,000/s whatever the latency).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DURATION=${1:-20}
+WARMUP=${WARMUP:-60}  # the JIT needs about a minute of load to compile the request path fully
+BACKEND_PORT=${BACKEND_PORT:-19101}
+GATEWAY_PORT=${GATEWAY_PORT:-19102}
+work=$(mktemp -d)
+trap 'kill $(cat "$work"/*.pid 2>/dev/null) 2>/dev/null || true; rm -rf "$work"' EXIT
+
+for tool in wrk nginx; do
+  if ! command -v $tool >/dev/null; then
+    [ "$(id -u)" = 0 ] || { echo "install Debian's wrk and nginx-light first" >&2; exit 1; }
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk nginx-light >/dev/null
+  fi
+done
+
+reply='{"id":"chatcmpl-1","object":"chat.completion","created":1767225600,"model":"bench","choices":[{"index":0,"message":{"role":"assistant","content":"Hello there, how can I help?"},"finish_reason":"stop"}],"usage":{"prompt_tokens":12,"completion_tokens":8,"total_tokens":20}}'
+cat > "$work/nginx.conf" <<NGINX
+worker_processes 1;
+pid $work/nginx.pid;
+error_log $work/nginx-error.log;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path $work;
+  server {
+    listen 127.0.0.1:$BACKEND_PORT;
+    keepalive_requests 1000000;
+    location = /v1/chat/completions { default_type application/json; return 200 '$reply'; }
+    location = /v1/models { default_type application/json; return 200 '{"object":"list","data":[]}'; }
+  }
+}
+NGINX
+nginx -c "$work/nginx.conf"
+
+cat > "$work/mesh.yaml" <<YAML
+server:
+  port: $GATEWAY_PORT
+  access-log: \${ACCESS_LOG:-true}
+models:
+  - id: bench
+    engine: openai
+    endpoints: ["http://127.0.0.1:$BACKEND_PORT/v1"]
+YAML
+./mesh build >/dev/null
+MESH_JAVA_OPTS="${MESH_JAVA_OPTS:-}" ./mesh serve --config "$work/mesh.yaml" >"$work/serve.out" 2>"$work/serve.err" &
+echo $! > "$work/mesh.pid"
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$GATEWAY_PORT/health/ready" >/dev/null && break; sleep 0.2; done
+
+cat > "$work/post.lua" <<'LUA'
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = '{"model":"bench","messages":[{"role":"user","content":"Summarize the call in one sentence."}],"max_tokens":64}'
+LUA
+cp "$work/post.lua" "$work/paced.lua"
+echo 'function delay() return 16 end' >> "$work/paced.lua"
+
+run() {  # url script duration -> "rps p50_ms p99_ms"
+  wrk -t2 -c16 -d"$3"s --latency -s "$2" "$1" | awk '
+    /Requests\/sec/ {rps=$2}
+    /^ +50%/ {p50=$2} /^ +99%/ {p99=$2}
+    function ms(v) { if (v ~ /us$/) return v/1000; if (v ~ /ms$/) return v+0; if (v ~ /s$/) return v*1000; return v }
+    END {printf "%s %.3f %.3f\n", rps, ms(p50), ms(p99)}'
+}
+
+direct="http://127.0.0.1:$BACKEND_PORT/v1/chat/completions"
+gateway="http://127.0.0.1:$GATEWAY_PORT/v1/chat/completions"
+echo "warming up the gateway for ${WARMUP}s (JIT) ..." >&2
+run "$gateway" "$work/post.lua" "$WARMUP" >/dev/null
+
+read -r d_rps d_p50 d_p99 <<<"$(run "$direct" "$work/post.lua" "$DURATION")"
+read -r g_rps g_p50 g_p99 <<<"$(run "$gateway" "$work/post.lua" "$DURATION")"
+read -r dr_rps dr_p50 dr_p99 <<<"$(run "$direct" "$work/paced.lua" "$DURATION")"
+read -r gr_rps gr_p50 gr_p99 <<<"$(run "$gateway" "$work/paced.lua" "$DURATION")"
+
+echo
+echo "gateway overhead, $(nproc) cores, $(date -u +%F), wrk -t2 -c16 -d${DURATION}s after ${WARMUP}s warm-up, access log ${ACCESS_LOG:-true}"
+printf '%-34s %12s %12s %12s\n' "" "direct" "gateway" "ratio/added"
+printf '%-34s %12.0f %12.0f %11.1f%%\n' "saturation: requests/s" "$d_rps" "$g_rps" "$(echo "100*$g_rps/$d_rps" | bc -l)"
+printf '%-34s %12.3f %12.3f %+11.3f\n' "saturation: p50 ms" "$d_p50" "$g_p50" "$(echo "$g_p50-$d_p50" | bc -l)"
+printf '%-34s %12.0f %12.0f\n' "paced (~1,000/s): requests/s" "$dr_rps" "$gr_rps"
+printf '%-34s %12.3f %12.3f %+11.3f\n' "paced (~1,000/s): p50 ms" "$dr_p50" "$gr_p50" "$(echo "$gr_p50-$dr_p50" | bc -l)"
+printf '%-34s %12.3f %12.3f %+11.3f\n' "paced (~1,000/s): p99 ms" "$dr_p99" "$gr_p99" "$(echo "$gr_p99-$dr_p99" | bc -l)"
