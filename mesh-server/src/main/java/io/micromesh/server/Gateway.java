@@ -63,6 +63,8 @@ public final class Gateway implements AutoCloseable {
                 .host(settings.host())
                 .port(settings.port())
                 .shutdownHook(false)
+                // answers are small and latency-bound: send them at once, never wait to coalesce
+                .connectionOptions(options -> options.tcpNoDelay(true))
                 .routing(routing)
                 .build()
                 .start();
