@@ -17,31 +17,12 @@ GATEWAY_PORT=${GATEWAY_PORT:-19102}
 work=$(mktemp -d)
 trap 'kill $(cat "$work"/*.pid 2>/dev/null) 2>/dev/null || true; rm -rf "$work"' EXIT
 
-for tool in wrk nginx; do
-  if ! command -v $tool >/dev/null; then
-    [ "$(id -u)" = 0 ] || { echo "install Debian's wrk and nginx-light first" >&2; exit 1; }
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk nginx-light >/dev/null
-  fi
-done
-
-reply='{"id":"chatcmpl-1","object":"chat.completion","created":1767225600,"model":"bench","choices":[{"index":0,"message":{"role":"assistant","content":"Hello there, how can I help?"},"finish_reason":"stop"}],"usage":{"prompt_tokens":12,"completion_tokens":8,"total_tokens":20}}'
-cat > "$work/nginx.conf" <<NGINX
-worker_processes 1;
-pid $work/nginx.pid;
-error_log $work/nginx-error.log;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path $work;
-  server {
-    listen 127.0.0.1:$BACKEND_PORT;
-    keepalive_requests 1000000;
-    location = /v1/chat/completions { default_type application/json; return 200 '$reply'; }
-    location = /v1/models { default_type application/json; return 200 '{"object":"list","data":[]}'; }
-  }
-}
-NGINX
-nginx -c "$work/nginx.conf"
+if ! command -v wrk >/dev/null; then
+  [ "$(id -u)" = 0 ] || { echo "install Debian's wrk first" >&2; exit 1; }
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
+fi
+. bench/instant-backend.sh
+start_instant_backend "$BACKEND_PORT" "$work"
 
 cat > "$work/mesh.yaml" <<YAML
 server:
@@ -52,7 +33,7 @@ models:
     engine: openai
     endpoints: ["http://127.0.0.1:$BACKEND_PORT/v1"]
 YAML
-./mesh build >/dev/null
+./mesh --version >/dev/null   # builds first when the sources changed
 MESH_JAVA_OPTS="${MESH_JAVA_OPTS:-}" ./mesh serve --config "$work/mesh.yaml" >"$work/serve.out" 2>"$work/serve.err" &
 echo $! > "$work/mesh.pid"
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$GATEWAY_PORT/health/ready" >/dev/null && break; sleep 0.2; done

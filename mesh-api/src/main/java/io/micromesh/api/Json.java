@@ -2,7 +2,6 @@ package io.micromesh.api;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -12,13 +11,14 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 
 /**
- * The one JSON mapper of the wire: strict on input (no comments, no trailing garbage, duplicate
- * keys refused), compact on output. Thread-safe; share it.
+ * The one JSON mapper of the wire: strict on input (no comments, no NaN, no trailing garbage),
+ * compact on output. Duplicate keys are not refused: the last one wins, as in OpenAI's own API, and
+ * no ambiguity can reach a backend because backends get micromesh's re-serialized tree, never the
+ * client's bytes. Thread-safe; share it.
  */
 public final class Json {
 
     private static final ObjectMapper MAPPER = JsonMapper.builder()
-            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
             .disable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
             .build();

@@ -80,10 +80,16 @@ class ChatRequestTest {
     }
 
     @ParameterizedTest
-    @CsvSource(delimiter = '|', value = {"''", "'{'", "'[1,2]'", "'{\"a\":1} {\"b\":2}'", "'{\"a\":1,\"a\":2}'", "'null'"})
+    @CsvSource(delimiter = '|', value = {"''", "'{'", "'[1,2]'", "'{\"a\":1} {\"b\":2}'", "'null'"})
     void refusesBodiesThatAreNotOneJsonObject(String body) {
         assertThatThrownBy(() -> Json.parseObject(body.getBytes(StandardCharsets.UTF_8)))
                 .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.status()).isEqualTo(400));
+    }
+
+    @Test
+    void aDuplicateKeyTakesTheLastValueLikeOpenAi() {
+        assertThat(parse("{\"model\":\"a\",\"model\":\"b\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}").model())
+                .isEqualTo("b");
     }
 
     @Test

@@ -1,5 +1,6 @@
 package io.micromesh.server;
 
+import static io.micromesh.testkit.Vectors.cosine;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -110,17 +111,5 @@ class EmbeddingsTest {
         assertThat(mesh.post("/v1/embeddings", "{\"model\":\"minilm\",\"input\":\"a\",\"dimensions\":128}").statusCode())
                 .isEqualTo(422);
         assertThat(mesh.post("/v1/chat/completions", TestGateway.chat("minilm", false)).statusCode()).isEqualTo(422);
-    }
-
-    static double cosine(float[] a, float[] b) {
-        double dot = 0;
-        double na = 0;
-        double nb = 0;
-        for (int i = 0; i < a.length; i++) {
-            dot += a[i] * b[i];
-            na += a[i] * a[i];
-            nb += b[i] * b[i];
-        }
-        return dot / Math.sqrt(na * nb);
     }
 }

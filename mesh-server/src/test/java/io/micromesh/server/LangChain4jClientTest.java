@@ -9,6 +9,7 @@ import dev.langchain4j.model.openai.OpenAiChatModel;
 import dev.langchain4j.model.openai.OpenAiEmbeddingModel;
 import dev.langchain4j.model.openai.OpenAiStreamingChatModel;
 import io.micromesh.testkit.StandInServer;
+import io.micromesh.testkit.Vectors;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -84,7 +85,7 @@ class LangChain4jClientTest {
                 "Photosynthesis converts light into chemical energy.")) {
             float[] ours = gateway.embed(text).content().vector();
             float[] theirs = reference.embed(text).content().vector();
-            assertThat(EmbeddingsTest.cosine(ours, theirs)).as(text).isGreaterThanOrEqualTo(0.999);
+            assertThat(Vectors.cosine(ours, theirs)).as(text).isGreaterThanOrEqualTo(0.999);
         }
     }
 }

@@ -45,9 +45,9 @@ import java.util.concurrent.Executor;
  *
  * <p>The client is Helidon's blocking WebClient rather than the JDK's {@code HttpClient}: it does
  * its I/O on the calling virtual thread, where the JDK client hands each exchange to a selector
- * thread and an executor and back. Measured against an instant backend on this 2-core machine, 16
- * virtual threads: JDK client about 5,000 requests/s (10,300 with a direct executor), WebClient about
- * 17,800 (docs/benchmarks.md).
+ * thread and an executor and back. Measured warm against an instant backend on the 2-core
+ * reference machine, 16 virtual threads: JDK client 10,800 requests/s (17,400 with a direct
+ * executor), WebClient 23,300 (bench/client-throughput.sh, docs/benchmarks.md).
  */
 public final class OpenAiBackend implements Backend {
 

@@ -1,5 +1,6 @@
 package io.micromesh.engines.onnx;
 
+import static io.micromesh.testkit.Vectors.cosine;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.langchain4j.model.embedding.onnx.allminilml6v2q.AllMiniLmL6V2QuantizedEmbeddingModel;
@@ -76,17 +77,5 @@ class MiniLmEncoderTest {
         String longText = "word ".repeat(700);
         long[] tokens = encoder.tokenize(List.of(longText))[0];
         assertThat(tokens.length).isGreaterThan(MiniLmEncoder.MAX_TOKENS);
-    }
-
-    static double cosine(float[] a, float[] b) {
-        double dot = 0;
-        double na = 0;
-        double nb = 0;
-        for (int i = 0; i < a.length; i++) {
-            dot += a[i] * b[i];
-            na += a[i] * a[i];
-            nb += b[i] * b[i];
-        }
-        return dot / Math.sqrt(na * nb);
     }
 }
