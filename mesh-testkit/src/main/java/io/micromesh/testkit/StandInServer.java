@@ -57,6 +57,7 @@ public final class StandInServer implements AutoCloseable {
     private final String name;
     private final int port;
     private volatile ServerSocket listener;
+    private volatile Thread acceptor;
     private volatile Mode mode = Mode.NORMAL;
     private volatile Duration delay = Duration.ZERO;
     private volatile Duration chunkInterval = Duration.ZERO;
@@ -131,12 +132,20 @@ public final class StandInServer implements AutoCloseable {
         return this;
     }
 
-    /** Stops listening: new connections are refused. Open connections are closed. */
+    /**
+     * Stops listening: new connections are refused once this returns. Open connections are closed.
+     * Closing a server socket while a virtual thread is blocked in its {@code accept} takes effect
+     * only when that thread leaves {@code accept}, so this waits for the accepting thread to end
+     * before closing what it accepted; otherwise the port would still take connections for a moment.
+     */
     public void refuseConnections() {
         try {
             listener.close();
+            acceptor.join(Duration.ofSeconds(10));
         } catch (IOException ignored) {
             // closing a listener does not fail in a way that matters here
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
         closeOpenSockets();
     }
@@ -192,7 +201,7 @@ public final class StandInServer implements AutoCloseable {
     }
 
     private void acceptOn(ServerSocket socket) {
-        Thread.ofVirtual().name("stand-in-" + name + "-accept").start(() -> {
+        acceptor = Thread.ofVirtual().name("stand-in-" + name + "-accept").start(() -> {
             while (!socket.isClosed()) {
                 try {
                     Socket client = socket.accept();
