@@ -5,7 +5,6 @@ import java.net.URISyntaxException;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -51,13 +50,13 @@ public record ModelSpec(String id, Engine engine, List<String> endpoints, String
         if (engine == null) {
             throw new ConfigException("engine", "is required; allowed: " + Engine.allowed());
         }
-        refuseKeysNotFor(engine, Map.of("endpoints", endpoints != null, "served-name", servedName != null,
-                "api-key", apiKey != null, "max-in-flight", maxInFlight != null,
-                "connect-timeout-ms", connectTimeoutMs != null, "timeout-ms", timeoutMs != null,
-                "eject-after-failures", ejectAfterFailures != null, "eject-for-ms", ejectForMs != null),
-                Engine.OPENAI);
-        refuseKeysNotFor(engine, Map.of("file", file != null, "pull", pull != null, "slots", slots != null),
-                Engine.LLAMACPP);
+        refuseKeysNotFor(engine, Engine.OPENAI, Map.entry("endpoints", endpoints != null),
+                Map.entry("served-name", servedName != null), Map.entry("api-key", apiKey != null),
+                Map.entry("max-in-flight", maxInFlight != null), Map.entry("connect-timeout-ms", connectTimeoutMs != null),
+                Map.entry("timeout-ms", timeoutMs != null), Map.entry("eject-after-failures", ejectAfterFailures != null),
+                Map.entry("eject-for-ms", ejectForMs != null));
+        refuseKeysNotFor(engine, Engine.LLAMACPP, Map.entry("file", file != null), Map.entry("pull", pull != null),
+                Map.entry("slots", slots != null));
         endpoints = engine == Engine.OPENAI ? endpoints(endpoints) : List.of();
         servedName = Checks.blankToNull(servedName) == null ? id : servedName;
         apiKey = Checks.blankToNull(apiKey);
@@ -108,16 +107,18 @@ public record ModelSpec(String id, Engine engine, List<String> endpoints, String
         };
     }
 
-    private static void refuseKeysNotFor(Engine engine, Map<String, Boolean> keysSet, Engine owner) {
+    /** Refuses, in the order given, the first key that is set but belongs to another engine. */
+    @SafeVarargs
+    private static void refuseKeysNotFor(Engine engine, Engine owner, Map.Entry<String, Boolean>... keysSet) {
         if (engine == owner) {
             return;
         }
-        new LinkedHashMap<>(keysSet).forEach((key, set) -> {
-            if (set) {
-                throw new ConfigException(key, "is not used by engine " + engine.key()
+        for (Map.Entry<String, Boolean> key : keysSet) {
+            if (key.getValue()) {
+                throw new ConfigException(key.getKey(), "is not used by engine " + engine.key()
                         + "; it applies to engine " + owner.key() + " only");
             }
-        });
+        }
     }
 
     private static List<String> endpoints(List<String> endpoints) {

@@ -1,5 +1,7 @@
 package io.micromesh.engines.gguf;
 
+import java.util.Optional;
+
 /**
  * The tensor encodings the GGUF writer can produce, with their ggml type ids and block layout
  * (ggml's {@code ggml_type}: a quantized type stores blocks of 32 values with one f16 scale).
@@ -42,12 +44,12 @@ public enum GgmlType {
     }
 
     /** The type with this id, if the writer knows it. */
-    public static java.util.Optional<GgmlType> ofId(int id) {
+    public static Optional<GgmlType> ofId(int id) {
         for (GgmlType t : values()) {
             if (t.id == id) {
-                return java.util.Optional.of(t);
+                return Optional.of(t);
             }
         }
-        return java.util.Optional.empty();
+        return Optional.empty();
     }
 }

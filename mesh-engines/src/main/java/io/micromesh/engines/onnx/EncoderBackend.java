@@ -23,8 +23,9 @@ import java.util.concurrent.Future;
 
 /**
  * An {@code engine: onnx} model: {@code /v1/embeddings} answered in-process by {@link MiniLmEncoder}.
- * Native work runs on a small pool of platform threads, never on a virtual thread's carrier; the
- * calling virtual thread waits unmounted. Thread-safe.
+ * Native work runs on one platform thread, never on a virtual thread's carrier (the calling virtual
+ * thread waits unmounted); ONNX Runtime spreads each call over every core itself, so calls are
+ * queued rather than run side by side. Thread-safe.
  */
 public final class EncoderBackend implements Backend {
 
@@ -38,7 +39,7 @@ public final class EncoderBackend implements Backend {
         this.nativeThreads = nativeThreads;
     }
 
-    /** Loads the bundled all-MiniLM-L6-v2 for the model {@code modelId}, using every core for a batch. */
+    /** Loads the bundled all-MiniLM-L6-v2 for the model {@code modelId}, using every core for each call. */
     public static EncoderBackend load(String modelId) {
         int cores = Runtime.getRuntime().availableProcessors();
         ExecutorService pool = Executors.newFixedThreadPool(1, Thread.ofPlatform().name("onnx-" + modelId).daemon().factory());

@@ -12,7 +12,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * One endpoint of an {@code openai} model: its in-flight count and its health. A replica that fails
  * {@code ejectAfter} times in a row is ejected for a back-off period; when the period is over it is
  * probed, re-admitted if the probe succeeds, and ejected for twice as long if not.
- * Thread-safe: counters are atomic, health transitions are guarded by this object.
+ * Thread-safe. The path of a healthy replica takes no lock: the ejection time is volatile and the
+ * failure count atomic; only the rare transitions (eject, probe, re-admit) lock this object.
  */
 final class Replica {
 
@@ -26,8 +27,8 @@ final class Replica {
     private final int ejectAfter;
     private final Duration firstBackoff;
 
-    private int consecutiveFailures;
-    private Instant ejectedUntil;
+    private final AtomicInteger consecutiveFailures = new AtomicInteger();
+    private volatile Instant ejectedUntil;
     private Duration backoff;
     private boolean probing;
 
@@ -76,42 +77,50 @@ final class Replica {
         inFlight.decrementAndGet();
     }
 
-    synchronized boolean admitted() {
+    boolean admitted() {
         return ejectedUntil == null;
     }
 
     /** Ejected, its back-off over, and no probe under way: the caller should start one. */
-    synchronized boolean claimProbe(Instant now) {
-        if (ejectedUntil == null || probing || now.isBefore(ejectedUntil)) {
+    boolean claimProbe(Instant now) {
+        if (ejectedUntil == null) {
             return false;
         }
-        probing = true;
-        return true;
+        synchronized (this) {
+            if (ejectedUntil == null || probing || now.isBefore(ejectedUntil)) {
+                return false;
+            }
+            probing = true;
+            return true;
+        }
     }
 
-    synchronized Instant ejectedUntil() {
+    Instant ejectedUntil() {
         return ejectedUntil;
     }
 
-    synchronized void succeeded() {
-        consecutiveFailures = 0;
+    void succeeded() {
+        if (consecutiveFailures.get() != 0) {
+            consecutiveFailures.set(0);
+        }
     }
 
-    /** Records a failure; answers whether it ejected the replica. */
-    synchronized boolean failed(Instant now) {
-        consecutiveFailures++;
-        if (ejectedUntil == null && consecutiveFailures >= ejectAfter) {
-            ejectedUntil = now.plus(backoff);
-            return true;
+    /** Records a failure, ejecting the replica when it is the {@code ejectAfter}-th in a row. */
+    void failed(Instant now) {
+        if (consecutiveFailures.incrementAndGet() >= ejectAfter) {
+            synchronized (this) {
+                if (ejectedUntil == null) {
+                    ejectedUntil = now.plus(backoff);
+                }
+            }
         }
-        return false;
     }
 
     synchronized void probeSucceeded() {
         probing = false;
-        ejectedUntil = null;
-        consecutiveFailures = 0;
+        consecutiveFailures.set(0);
         backoff = firstBackoff;
+        ejectedUntil = null;  // last: re-admits the replica to callers that read it without the lock
     }
 
     synchronized void probeFailed(Instant now) {

@@ -90,8 +90,12 @@ final class ReplicaSet {
     }
 
     private void startDueProbes() {
-        Instant now = clock.instant();
+        Instant now = null;
         for (Replica r : replicas) {
+            if (r.admitted()) {
+                continue;  // the common case: no clock read, no lock
+            }
+            now = now == null ? clock.instant() : now;
             if (r.claimProbe(now)) {
                 probes.execute(() -> {
                     boolean healthy;
