@@ -6,7 +6,7 @@ import io.micromesh.core.spi.BackendException;
 import io.micromesh.core.spi.BackendHealth;
 import io.micromesh.core.spi.BackendReply;
 import io.micromesh.core.spi.ChunkSink;
-import io.micromesh.core.spi.TokenCounts;
+import io.micromesh.core.spi.Usage;
 import java.time.Duration;
 
 /**
@@ -28,7 +28,7 @@ final class UnavailableBackend implements Backend {
     }
 
     @Override
-    public TokenCounts stream(MeshRequest request, ChunkSink sink) {
+    public Usage stream(MeshRequest request, ChunkSink sink) {
         throw BackendException.unavailable(reason, Duration.ofSeconds(60));
     }
 

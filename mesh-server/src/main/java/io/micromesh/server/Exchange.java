@@ -1,6 +1,6 @@
 package io.micromesh.server;
 
-import io.micromesh.core.spi.TokenCounts;
+import io.micromesh.core.spi.Usage;
 
 /**
  * What the gateway learns about one request while serving it, for its access-log line and its
@@ -14,7 +14,7 @@ final class Exchange {
     private final String id;
     private final long startNanos;
     private String model = NO_MODEL;
-    private TokenCounts tokens = TokenCounts.NONE;
+    private Usage tokens = Usage.NONE;
     private boolean clientGone;
     private boolean inference;
 
@@ -39,11 +39,11 @@ final class Exchange {
         this.model = servedBy;
     }
 
-    TokenCounts tokens() {
+    Usage tokens() {
         return tokens;
     }
 
-    void tokens(TokenCounts counted) {
+    void tokens(Usage counted) {
         this.tokens = counted;
     }
 

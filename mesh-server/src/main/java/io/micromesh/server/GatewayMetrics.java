@@ -5,7 +5,7 @@ import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.micromesh.core.accounting.Charge;
-import io.micromesh.core.spi.TokenCounts;
+import io.micromesh.core.spi.Usage;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -73,7 +73,7 @@ final class GatewayMetrics {
         m.latency.record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
     }
 
-    void charged(String model, TokenCounts tokens, Charge charge) {
+    void charged(String model, Usage tokens, Charge charge) {
         ModelMeters m = of(model);
         m.promptTokens.increment(tokens.prompt());
         m.completionTokens.increment(tokens.completion());

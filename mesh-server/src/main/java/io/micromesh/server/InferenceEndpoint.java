@@ -16,7 +16,7 @@ import io.micromesh.core.accounting.Charge;
 import io.micromesh.core.spi.BackendException;
 import io.micromesh.core.spi.BackendReply;
 import io.micromesh.core.spi.ClientGoneException;
-import io.micromesh.core.spi.TokenCounts;
+import io.micromesh.core.spi.Usage;
 
 /**
  * {@code POST /v1/chat/completions}, {@code /v1/completions} and {@code /v1/embeddings}: one flow
@@ -81,7 +81,7 @@ final class InferenceEndpoint {
     private void streamed(ServedModel model, MeshRequest request, ServerResponse res, Exchange exchange) {
         SseStream stream = new SseStream(res, model, exchange, metrics);
         try {
-            TokenCounts tokens = model.backend().stream(request, stream);
+            Usage tokens = model.backend().stream(request, stream);
             charge(model, tokens, exchange);
             stream.finish();
         } catch (BackendException e) {
@@ -94,7 +94,7 @@ final class InferenceEndpoint {
         }
     }
 
-    private Charge charge(ServedModel model, TokenCounts tokens, Exchange exchange) {
+    private Charge charge(ServedModel model, Usage tokens, Exchange exchange) {
         Charge charge = model.tariff().charge(tokens);
         exchange.tokens(tokens);
         metrics.charged(model.id(), tokens, charge);

@@ -10,7 +10,7 @@ import io.micromesh.core.ServedModel;
 import io.micromesh.core.accounting.Charge;
 import io.micromesh.core.spi.ChunkSink;
 import io.micromesh.core.spi.ClientGoneException;
-import io.micromesh.core.spi.TokenCounts;
+import io.micromesh.core.spi.Usage;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -48,8 +48,7 @@ final class SseStream implements ChunkSink {
     public void send(ObjectNode chunk) {
         chunk.put("model", model.id());
         if (chunk.get("usage") instanceof ObjectNode usage) {
-            Charge charge = model.tariff().charge(new TokenCounts(
-                    Math.max(0, usage.path("prompt_tokens").asLong()), Math.max(0, usage.path("completion_tokens").asLong())));
+            Charge charge = model.tariff().charge(Usage.of(usage));
             usage.put("cost_usd", charge.costUsd());
             usage.put("energy_wh", charge.energyWh());
         }

@@ -25,7 +25,7 @@ public interface Backend extends AutoCloseable {
      * @throws BackendException   when the stream could not be had or broke
      * @throws ClientGoneException when the sink reported that the client went away
      */
-    TokenCounts stream(MeshRequest request, ChunkSink sink);
+    Usage stream(MeshRequest request, ChunkSink sink);
 
     /** Whether the backend takes requests now. Cheap: no I/O. */
     BackendHealth health();

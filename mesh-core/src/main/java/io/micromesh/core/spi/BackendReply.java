@@ -8,5 +8,5 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  * @param body   the OpenAI response body; the gateway owns it from here and may change it
  * @param tokens the tokens it cost
  */
-public record BackendReply(ObjectNode body, TokenCounts tokens) {
+public record BackendReply(ObjectNode body, Usage tokens) {
 }

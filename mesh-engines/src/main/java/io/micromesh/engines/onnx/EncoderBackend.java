@@ -11,7 +11,7 @@ import io.micromesh.core.spi.BackendException;
 import io.micromesh.core.spi.BackendHealth;
 import io.micromesh.core.spi.BackendReply;
 import io.micromesh.core.spi.ChunkSink;
-import io.micromesh.core.spi.TokenCounts;
+import io.micromesh.core.spi.Usage;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Base64;
@@ -62,7 +62,7 @@ public final class EncoderBackend implements Backend {
         });
         Encoded encoded = onNativeThread(embedding.texts());
         return new BackendReply(body(encoded.vectors(), embedding.base64(), encoded.tokens()),
-                new TokenCounts(encoded.tokens(), 0));
+                new Usage(encoded.tokens(), 0));
     }
 
     private record Encoded(float[][] vectors, long tokens) {
@@ -127,7 +127,7 @@ public final class EncoderBackend implements Backend {
     }
 
     @Override
-    public TokenCounts stream(MeshRequest request, ChunkSink sink) {
+    public Usage stream(MeshRequest request, ChunkSink sink) {
         throw ApiException.unprocessable("stream", "'" + modelId + "' is an encoder: embeddings are not streamed.");
     }
 

@@ -14,7 +14,7 @@ import io.micromesh.core.spi.BackendException.Failure;
 import io.micromesh.core.spi.BackendHealth;
 import io.micromesh.core.spi.BackendReply;
 import io.micromesh.core.spi.ChunkSink;
-import io.micromesh.core.spi.TokenCounts;
+import io.micromesh.core.spi.Usage;
 import io.helidon.common.buffers.DataReader;
 import io.helidon.http.HeaderNames;
 import io.helidon.webclient.api.HttpClientRequest;
@@ -96,7 +96,7 @@ public final class OpenAiBackend implements Backend {
     }
 
     @Override
-    public TokenCounts stream(MeshRequest request, ChunkSink sink) {
+    public Usage stream(MeshRequest request, ChunkSink sink) {
         boolean clientWantsUsage = request.body().path("stream_options").path("include_usage").asBoolean(false);
         byte[] body = Json.bytes(upstreamBody(request, true));
         return withRetry(replica -> relay(replica, request.operation(), body, sink, clientWantsUsage));
@@ -206,13 +206,13 @@ public final class OpenAiBackend implements Backend {
             throw BackendException.of(Failure.BAD_RESPONSE, "replica " + replica.base() + " of model '" + spec.id()
                     + "' answered without '" + list + "'", null);
         }
-        return new BackendReply(reply, usage(reply.path("usage")));
+        return new BackendReply(reply, Usage.of(reply.path("usage")));
     }
 
-    private TokenCounts relay(Replica replica, Operation operation, byte[] body, ChunkSink sink,
+    private Usage relay(Replica replica, Operation operation, byte[] body, ChunkSink sink,
                               boolean clientWantsUsage) {
         boolean forwarded = false;
-        TokenCounts tokens = TokenCounts.NONE;
+        Usage tokens = Usage.NONE;
         // closing the response before its end closes the connection: that is how the upstream
         // learns that the client went away (a ClientGoneException from the sink passes through)
         try (HttpClientResponse response = post(replica, operation, body, true);
@@ -231,7 +231,7 @@ public final class OpenAiBackend implements Backend {
                 }
                 JsonNode usage = chunk.path("usage");
                 if (usage.isObject()) {
-                    tokens = usage(usage);
+                    tokens = Usage.of(usage);
                     if (!clientWantsUsage && chunk.path("choices").isEmpty()) {
                         continue;  // we asked for it for accounting; the client did not
                     }
@@ -315,12 +315,6 @@ public final class OpenAiBackend implements Backend {
         }
         throw BackendException.of(Failure.BAD_RESPONSE, "replica " + replica.base() + " of model '" + spec.id()
                 + "' answered something that is not a JSON object", null);
-    }
-
-    private static TokenCounts usage(JsonNode usage) {
-        long prompt = Math.max(0, usage.path("prompt_tokens").asLong(0));
-        long completion = Math.max(0, usage.path("completion_tokens").asLong(0));
-        return new TokenCounts(prompt, completion);
     }
 
     private static String readError(InputStream body) {

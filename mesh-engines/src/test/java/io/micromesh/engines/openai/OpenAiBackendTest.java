@@ -13,7 +13,7 @@ import io.micromesh.core.spi.BackendException.Failure;
 import io.micromesh.core.spi.BackendHealth;
 import io.micromesh.core.spi.BackendReply;
 import io.micromesh.core.spi.ClientGoneException;
-import io.micromesh.core.spi.TokenCounts;
+import io.micromesh.core.spi.Usage;
 import io.micromesh.testkit.FakeClock;
 import io.micromesh.testkit.StandInServer;
 import io.micromesh.testkit.StandInServer.Mode;
@@ -76,7 +76,7 @@ class OpenAiBackendTest {
         BackendReply reply = backend.call(chat(false));
         assertThat(reply.body().path("choices").get(0).path("message").path("content").asText())
                 .isEqualTo("Hello from the stand-in");
-        assertThat(reply.tokens()).isEqualTo(new TokenCounts(2, 4));
+        assertThat(reply.tokens()).isEqualTo(new Usage(2, 4));
         StandInServer.Recorded seen = a.recorded().get(0);
         assertThat(seen.path()).isEqualTo("/v1/chat/completions");
         assertThat(seen.body().path("model").asText()).isEqualTo("upstream-name");
@@ -200,12 +200,12 @@ class OpenAiBackendTest {
     void streamsChunksInOrderAndCountsUsageEvenWhenTheClientDidNotAskForIt() {
         backend("", a);
         List<ObjectNode> chunks = new ArrayList<>();
-        TokenCounts tokens = backend.stream(chat(true), chunks::add);
+        Usage tokens = backend.stream(chat(true), chunks::add);
         assertThat(chunks).isNotEmpty().allSatisfy(c -> assertThat(c.has("usage")).isFalse());
         StringBuilder text = new StringBuilder();
         chunks.forEach(c -> text.append(c.path("choices").get(0).path("delta").path("content").asText()));
         assertThat(text.toString()).isEqualTo("Hello from the stand-in");
-        assertThat(tokens).isEqualTo(new TokenCounts(2, 4));
+        assertThat(tokens).isEqualTo(new Usage(2, 4));
         assertThat(a.recorded().get(0).body().path("stream_options").path("include_usage").asBoolean()).isTrue();
     }
 

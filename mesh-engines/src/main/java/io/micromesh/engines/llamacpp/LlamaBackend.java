@@ -1,0 +1,347 @@
+package io.micromesh.engines.llamacpp;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import de.kherud.llama.InferenceParameters;
+import de.kherud.llama.LlamaIterator;
+import de.kherud.llama.LlamaModel;
+import de.kherud.llama.LlamaOutput;
+import de.kherud.llama.ModelParameters;
+import io.micromesh.api.ApiException;
+import io.micromesh.api.ChatRequest;
+import io.micromesh.api.CompletionRequest;
+import io.micromesh.api.EmbeddingRequest;
+import io.micromesh.api.Json;
+import io.micromesh.api.MeshRequest;
+import io.micromesh.core.spi.Backend;
+import io.micromesh.core.spi.BackendException;
+import io.micromesh.core.spi.BackendException.Failure;
+import io.micromesh.core.spi.BackendHealth;
+import io.micromesh.core.spi.BackendReply;
+import io.micromesh.core.spi.ChunkSink;
+import io.micromesh.core.spi.ClientGoneException;
+import io.micromesh.core.spi.Usage;
+import io.micromesh.engines.gguf.GgufFile;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.UUID;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+
+/**
+ * A GGUF model run in this process by llama.cpp (through {@code de.kherud:llama}): chat and text
+ * completions, streamed or whole, on {@code slots} parallel sequences with continuous batching.
+ * This is what an engine worker ({@code mesh engine}) serves; {@code mesh serve} runs it in a child
+ * process, never in its own, because llama.cpp's {@code close()} does not give its native memory
+ * back and a native crash must not take the gateway down.
+ *
+ * <p>Every native call runs on a platform thread of a pool sized to the slots, never on a virtual
+ * thread's carrier; a request beyond the slots waits for a thread. The binding reports neither
+ * token counts nor why generation stopped, so they are derived: prompt tokens by tokenizing the
+ * rendered prompt, completion tokens by counting the per-token results of the stream (a token
+ * that ends inside a multi-byte character arrives merged with the next, so the count can be a
+ * little low), and {@code length} when the count reached the limit, {@code stop} otherwise.
+ * Token log-probabilities are never asked of the binding: that aborts the process.
+ * Thread-safe.
+ */
+public final class LlamaBackend implements Backend {
+
+    /**
+     * How to run a model.
+     *
+     * @param file    the GGUF file
+     * @param modelId the name clients use
+     * @param slots   parallel sequences
+     * @param context context window of each sequence, in tokens
+     * @param threads CPU threads for llama.cpp's compute
+     * @param nativeLog let llama.cpp log to standard error (it logs every request; its Java log
+     *                  callback does not work in this binding version, so it is that or nothing)
+     */
+    public record Options(Path file, String modelId, int slots, int context, int threads, boolean nativeLog) {
+        public Options {
+            if (slots < 1 || context < 16 || threads < 1) {
+                throw new IllegalArgumentException("slots >= 1, context >= 16 and threads >= 1; got "
+                        + slots + ", " + context + ", " + threads);
+            }
+        }
+    }
+
+    private final Options options;
+    private final LlamaModel model;
+    private final ExecutorService slotThreads;
+    private final EnergyLedger ledger;
+    private final Clock clock;
+    private final AtomicInteger busy = new AtomicInteger();
+    private final AtomicLong cancelled = new AtomicLong();
+
+    private LlamaBackend(Options options, LlamaModel model, EnergyLedger ledger, Clock clock) {
+        this.options = options;
+        this.model = model;
+        this.ledger = ledger;
+        this.clock = clock;
+        this.slotThreads = Executors.newFixedThreadPool(options.slots(),
+                Thread.ofPlatform().name("llama-slot-", 0).daemon().factory());
+    }
+
+    /**
+     * Loads a model. The file's header is checked first, so that a missing, truncated or foreign
+     * file is refused with a clear message before native code sees it.
+     *
+     * @param ledger where the CPU time (and energy) of requests is attributed
+     * @throws io.micromesh.engines.gguf.GgufException when the file is not a usable GGUF model
+     */
+    public static LlamaBackend load(Options options, EnergyLedger ledger, Clock clock) {
+        GgufFile.read(options.file());
+        ModelParameters parameters = new ModelParameters()
+                .setModel(options.file().toString())
+                // llama.cpp divides its context among the slots: give each the whole window
+                .setCtxSize(options.context() * options.slots())
+                .setParallel(options.slots())
+                .enableContBatching()
+                .setThreads(options.threads())
+                .setThreadsBatch(options.threads());
+        if (!options.nativeLog()) {
+            parameters.disableLog();
+        }
+        return new LlamaBackend(options, new LlamaModel(parameters), ledger, clock);
+    }
+
+    /** A ledger over this process's CPU time, and the machine's RAPL counters when readable. */
+    public static EnergyLedger processLedger() {
+        var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+        EnergyLedger.Meter cpu = () -> os.getProcessCpuTime() / 1e9;
+        return new EnergyLedger(cpu, RaplCounters.open(RaplCounters.POWERCAP).orElse(null));
+    }
+
+    @Override
+    public BackendReply call(MeshRequest request) {
+        busy.incrementAndGet();
+        Future<Generated> work = slotThreads.submit(() -> generate(request, piece -> { }, new AtomicBoolean()));
+        Generated done;
+        try {
+            done = work.get();
+        } catch (InterruptedException e) {
+            work.cancel(true);
+            Thread.currentThread().interrupt();
+            throw BackendException.of(Failure.UNAVAILABLE, "interrupted while waiting for '" + options.modelId() + "'", e);
+        } catch (ExecutionException e) {
+            throw rethrow(e.getCause());
+        }
+        ObjectNode body = envelope(request, false);
+        ObjectNode choice = body.putArray("choices").addObject().put("index", 0);
+        if (request instanceof ChatRequest) {
+            choice.putObject("message").put("role", "assistant").put("content", done.text()).putNull("refusal");
+        } else {
+            String echo = request.body().path("echo").asBoolean(false) ? done.prompt() : "";
+            choice.put("text", echo + done.text());
+        }
+        choice.putNull("logprobs").put("finish_reason", done.finishReason());
+        done.usage().writeTo(body.putObject("usage"));
+        return new BackendReply(body, done.usage());
+    }
+
+    @Override
+    public Usage stream(MeshRequest request, ChunkSink sink) {
+        BlockingQueue<Event> events = new LinkedBlockingQueue<>();
+        AtomicBoolean cancelled = new AtomicBoolean();
+        busy.incrementAndGet();
+        slotThreads.execute(() -> {
+            try {
+                events.add(new Event.Done(generate(request, piece -> events.add(new Event.Piece(piece)), cancelled)));
+            } catch (Throwable failure) {
+                events.add(new Event.Failed(failure));
+            }
+        });
+        boolean chat = request instanceof ChatRequest;
+        String id = chat ? "chatcmpl-" + UUID.randomUUID() : "cmpl-" + UUID.randomUUID();
+        long created = clock.instant().getEpochSecond();
+        try {
+            boolean first = true;
+            while (true) {
+                Event event = events.take();
+                switch (event) {
+                    case Event.Piece piece -> {
+                        sink.send(chunk(request, id, created, piece.text(), first, null));
+                        first = false;
+                    }
+                    case Event.Done done -> {
+                        sink.send(chunk(request, id, created, "", first, done.generated().finishReason()));
+                        boolean wantsUsage = request.body().path("stream_options").path("include_usage").asBoolean(false);
+                        if (wantsUsage) {
+                            ObjectNode last = chunkEnvelope(request, id, created);
+                            last.putArray("choices");
+                            done.generated().usage().writeTo(last.putObject("usage"));
+                            sink.send(last);
+                        }
+                        return done.generated().usage();
+                    }
+                    case Event.Failed failed -> throw rethrow(failed.failure());
+                }
+            }
+        } catch (ClientGoneException e) {
+            cancelled.set(true);  // the slot thread stops at the next token and frees the slot
+            throw e;
+        } catch (InterruptedException e) {
+            cancelled.set(true);
+            Thread.currentThread().interrupt();
+            throw BackendException.of(Failure.UNAVAILABLE, "interrupted while streaming '" + options.modelId() + "'", e);
+        }
+    }
+
+    /** Requests being generated or waiting for a slot. */
+    public int busy() {
+        return busy.get();
+    }
+
+    /** Generations stopped because their client went away, since the start. */
+    public long cancelled() {
+        return cancelled.get();
+    }
+
+    @Override
+    public BackendHealth health() {
+        return BackendHealth.ready(options.slots() + " slots, " + Math.min(busy.get(), options.slots()) + " busy, "
+                + Math.max(0, busy.get() - options.slots()) + " waiting, " + cancelled.get() + " cancelled by their client");
+    }
+
+    /**
+     * Stops the slot threads. The native memory stays allocated (the binding cannot free it):
+     * a worker process ends after closing its backend.
+     */
+    @Override
+    public void close() {
+        slotThreads.shutdownNow();
+    }
+
+    /** What a generation produced. */
+    private record Generated(String prompt, String text, String finishReason, Usage usage) {
+    }
+
+    private sealed interface Event {
+        record Piece(String text) implements Event {
+        }
+
+        record Done(Generated generated) implements Event {
+        }
+
+        record Failed(Throwable failure) implements Event {
+        }
+    }
+
+    /** Runs on a slot thread: render, count, generate, and account. The caller counted it as busy. */
+    private Generated generate(MeshRequest request, Consumer<String> pieces, AtomicBoolean cancelled) {
+        try {
+            if (cancelled.get()) {
+                throw new ClientGoneException(null);
+            }
+            String prompt = LlamaPrompt.text(model, request);
+            int promptTokens = model.encode(prompt).length;
+            int room = options.context() - promptTokens;
+            if (room <= 0) {
+                throw ApiException.invalidRequest(request instanceof ChatRequest ? "messages" : "prompt",
+                        "context_length_exceeded", "The prompt has " + promptTokens + " tokens; the context window of '"
+                                + options.modelId() + "' is " + options.context() + " tokens.");
+            }
+            int maxNew = (int) Math.min(room, maxTokens(request));
+            InferenceParameters params = LlamaPrompt.parameters(request, prompt, maxNew);
+            EnergyLedger.Account account = ledger.open();
+            account.tokens(promptTokens);
+            StringBuilder text = new StringBuilder();
+            int generated = 0;
+            EnergyLedger.Share share;
+            try {
+                LlamaIterator tokens = model.generate(params).iterator();
+                while (tokens.hasNext()) {
+                    if (cancelled.get()) {
+                        tokens.cancel();
+                        this.cancelled.incrementAndGet();
+                        break;
+                    }
+                    LlamaOutput output = tokens.next();
+                    if (tokens.hasNext()) {
+                        generated++;  // the last result only closes the stream
+                        account.tokens(1);
+                    }
+                    if (!output.text.isEmpty()) {
+                        text.append(output.text);
+                        pieces.accept(output.text);
+                    }
+                }
+            } finally {
+                share = ledger.close(account);
+            }
+            String finish = generated >= maxNew ? "length" : "stop";
+            return new Generated(prompt, text.toString(), finish,
+                    new Usage(promptTokens, generated, share.cpuSeconds(), share.joules()));
+        } finally {
+            busy.decrementAndGet();
+        }
+    }
+
+    private static long maxTokens(MeshRequest request) {
+        return switch (request) {
+            case ChatRequest chat -> chat.maxTokens().orElse(Long.MAX_VALUE);
+            case CompletionRequest completion -> completion.maxTokens().orElse(Long.MAX_VALUE);
+            case EmbeddingRequest ignored -> 0;
+        };
+    }
+
+    private static RuntimeException rethrow(Throwable failure) {
+        if (failure instanceof RuntimeException runtime
+                && (runtime instanceof ApiException || runtime instanceof BackendException
+                || runtime instanceof ClientGoneException)) {
+            return runtime;
+        }
+        return BackendException.of(Failure.UPSTREAM_ERROR, "llama.cpp failed: " + failure, failure);
+    }
+
+    private ObjectNode envelope(MeshRequest request, boolean chunk) {
+        boolean chat = request instanceof ChatRequest;
+        ObjectNode body = Json.mapper().createObjectNode();
+        body.put("id", (chat ? "chatcmpl-" : "cmpl-") + UUID.randomUUID());
+        body.put("object", chat ? (chunk ? "chat.completion.chunk" : "chat.completion") : "text_completion");
+        body.put("created", clock.instant().getEpochSecond());
+        body.put("model", options.modelId());
+        return body;
+    }
+
+    private ObjectNode chunkEnvelope(MeshRequest request, String id, long created) {
+        ObjectNode chunk = envelope(request, true);
+        chunk.put("id", id).put("created", created);
+        return chunk;
+    }
+
+    private ObjectNode chunk(MeshRequest request, String id, long created, String text, boolean first,
+                             String finishReason) {
+        ObjectNode chunk = chunkEnvelope(request, id, created);
+        ArrayNode choices = chunk.putArray("choices");
+        ObjectNode choice = choices.addObject().put("index", 0);
+        if (request instanceof ChatRequest) {
+            ObjectNode delta = choice.putObject("delta");
+            if (first) {
+                delta.put("role", "assistant");
+            }
+            if (!text.isEmpty() || finishReason == null) {
+                delta.put("content", text);
+            }
+        } else {
+            choice.put("text", text);
+        }
+        choice.putNull("logprobs");
+        if (finishReason == null) {
+            choice.putNull("finish_reason");
+        } else {
+            choice.put("finish_reason", finishReason);
+        }
+        return chunk;
+    }
+}
