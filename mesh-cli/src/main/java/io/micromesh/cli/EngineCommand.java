@@ -75,6 +75,9 @@ final class EngineCommand implements Callable<Integer> {
             description = "How many cores --watts is for (default: --threads).")
     Integer cores;
 
+    @Option(names = "--no-access-log", description = "Do not log one line per request (a supervisor logs them).")
+    boolean noAccessLog;
+
     @Option(names = "--verbose", description = "Let llama.cpp log its work (every request) to standard error.")
     boolean verbose;
 
@@ -107,7 +110,7 @@ final class EngineCommand implements Callable<Integer> {
         }
         Portfolio portfolio = new Portfolio(List.of(new ServedModel(spec, backend, Tariff.of(spec))));
         Gateway gateway;
-        ServerSettings settings = new ServerSettings(host, port, apiKey, null, null, null);
+        ServerSettings settings = new ServerSettings(host, port, apiKey, null, null, !noAccessLog);
         try {
             gateway = Gateway.start(settings, portfolio, Clock.systemUTC());
         } catch (RuntimeException e) {
@@ -155,7 +158,7 @@ final class EngineCommand implements Callable<Integer> {
             } catch (IOException e) {
                 // a broken pipe means the same as its end
             }
-            System.err.println("mesh engine: supervisor gone (standard input closed); exiting");
+            System.err.println("mesh engine: standard input closed (the supervisor stops or is gone); exiting");
             System.exit(0);
         });
     }

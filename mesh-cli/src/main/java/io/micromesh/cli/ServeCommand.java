@@ -8,6 +8,7 @@ import io.micromesh.engines.Engines;
 import io.micromesh.server.Gateway;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -34,6 +35,9 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--check", description = "Validate the configuration, print a summary, and exit.")
     boolean check;
 
+    @Option(names = "--offline", description = "Do not download missing model files (see 'mesh pull').")
+    boolean offline;
+
     @Override
     public Integer call() throws InterruptedException {
         MeshConfig mesh = load();
@@ -43,7 +47,7 @@ final class ServeCommand implements Callable<Integer> {
             return 0;
         }
         ExecutorService background = Executors.newVirtualThreadPerTaskExecutor();
-        Portfolio portfolio = Engines.open(mesh, Clock.systemUTC(), background);
+        Portfolio portfolio = Engines.open(mesh, Clock.systemUTC(), background, workerCommand());
         Gateway gateway;
         try {
             gateway = Gateway.start(mesh.server(), portfolio, Clock.systemUTC());
@@ -65,6 +69,16 @@ final class ServeCommand implements Callable<Integer> {
         }, "mesh-shutdown"));
         stopped.await();
         return 0;
+    }
+
+    /**
+     * How engine workers are started: this JVM's java and class path, running {@code mesh}. A worker
+     * needs little heap (the model lives in native memory).
+     */
+    static List<String> workerCommand() {
+        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+        return List.of(java.toString(), "--enable-native-access=ALL-UNNAMED", "-Xmx512m", "-XX:+UseSerialGC",
+                "-cp", System.getProperty("java.class.path"), Main.class.getName());
     }
 
     private MeshConfig load() {

@@ -6,6 +6,7 @@ import io.micromesh.core.accounting.Tariff;
 import io.micromesh.core.config.MeshConfig;
 import io.micromesh.core.config.ModelSpec;
 import io.micromesh.core.spi.Backend;
+import io.micromesh.engines.llamacpp.SupervisedWorker;
 import io.micromesh.engines.onnx.EncoderBackend;
 import io.micromesh.engines.openai.OpenAiBackend;
 import java.time.Clock;
@@ -20,16 +21,31 @@ public final class Engines {
     }
 
     /**
-     * Opens the portfolio of a configuration. On failure, backends already opened are closed.
+     * Opens the portfolio of a configuration without engine workers: its {@code llamacpp} models
+     * answer 503. On failure, backends already opened are closed.
      *
      * @param clock      time source for back-offs
      * @param background where background work (replica probes) runs
      */
     public static Portfolio open(MeshConfig config, Clock clock, Executor background) {
+        return open(config, clock, background, List.of());
+    }
+
+    /**
+     * Opens the portfolio of a configuration, starting an engine worker for each {@code llamacpp}
+     * model (in the background: such a model is {@code starting} until its worker is loaded).
+     * On failure, backends already opened are closed.
+     *
+     * @param clock      time source for back-offs
+     * @param background where background work (replica probes) runs
+     * @param mesh       how to run the {@code mesh} command in a new JVM, for engine workers;
+     *                   empty to run none
+     */
+    public static Portfolio open(MeshConfig config, Clock clock, Executor background, List<String> mesh) {
         List<ServedModel> models = new ArrayList<>();
         try {
             for (ModelSpec spec : config.models()) {
-                models.add(new ServedModel(spec, backend(spec, clock, background), Tariff.of(spec)));
+                models.add(new ServedModel(spec, backend(spec, clock, background, mesh), Tariff.of(spec)));
             }
         } catch (RuntimeException e) {
             models.forEach(m -> m.backend().close());
@@ -38,12 +54,14 @@ public final class Engines {
         return new Portfolio(models);
     }
 
-    private static Backend backend(ModelSpec spec, Clock clock, Executor background) {
+    private static Backend backend(ModelSpec spec, Clock clock, Executor background, List<String> mesh) {
         return switch (spec.engine()) {
             case OPENAI -> OpenAiBackend.create(spec, clock, background);
             case ONNX -> EncoderBackend.load(spec.id());
-            case LLAMACPP -> new UnavailableBackend("engine not available: model '" + spec.id()
-                    + "' needs a llama.cpp engine worker, which this version of micromesh does not run yet");
+            case LLAMACPP -> mesh.isEmpty()
+                    ? new UnavailableBackend("engine not available: model '" + spec.id()
+                            + "' needs a llama.cpp engine worker, and this process runs none")
+                    : SupervisedWorker.start(spec, mesh, clock, background);
         };
     }
 }

@@ -29,11 +29,14 @@ final class ModelFit {
                 require(model, !chat.responseFormat().equals("text"), Capability.JSON, "response_format");
                 require(model, chat.hasImages(), Capability.VISION, "messages");
                 choices(model, chat.choices());
+                noLogprobsOnLlamaCpp(model, chat.body().path("logprobs").asBoolean(false)
+                        || chat.body().path("top_logprobs").asInt(0) > 0);
                 withinContext(model, chat.maxTokens(), chat.body().has("max_completion_tokens")
                         ? "max_completion_tokens" : "max_tokens");
             }
             case CompletionRequest completion -> {
                 choices(model, completion.choices());
+                noLogprobsOnLlamaCpp(model, completion.body().path("logprobs").asInt(0) > 0);
                 withinContext(model, completion.maxTokens(), "max_tokens");
             }
             case EmbeddingRequest ignored -> {
@@ -53,6 +56,14 @@ final class ModelFit {
         if (n > 1 && model.engine() != Engine.OPENAI) {
             throw ApiException.unprocessable("n", "The model '" + model.id() + "' returns one choice per request;"
                     + " 'n' above 1 is passed only to openai backends.");
+        }
+    }
+
+    /** The llama.cpp binding aborts the whole worker process when asked for token probabilities. */
+    private static void noLogprobsOnLlamaCpp(ModelSpec model, boolean asked) {
+        if (asked && model.engine() == Engine.LLAMACPP) {
+            throw ApiException.invalidRequest("logprobs", "'logprobs' is not available on '" + model.id()
+                    + "' (engine llamacpp): its llama.cpp binding cannot return token probabilities.");
         }
     }
 

@@ -91,6 +91,17 @@ public final class GgufWriter {
     private GgufWriter() {
     }
 
+    /** Ids of the vocabulary's special tokens: end of sequence, and the chat template's end of turn. */
+    public static final List<Integer> END_TOKEN_IDS = List.of(2, 4);
+
+    /** The id of the token of one byte (0-255) in the vocabulary. */
+    public static int byteTokenId(int value) {
+        if (value < 0 || value > 255) {
+            throw new IllegalArgumentException("a byte is 0-255, got " + value);
+        }
+        return 5 + value;
+    }
+
     /** The vocabulary's tokens, in id order. */
     public static List<String> vocabulary() {
         List<String> tokens = new ArrayList<>(List.of("<unk>", "<s>", "</s>", "<|im_start|>", "<|im_end|>"));

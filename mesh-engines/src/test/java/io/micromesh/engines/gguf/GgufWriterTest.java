@@ -132,4 +132,11 @@ class GgufWriterTest {
         assertThat((List<?>) gguf.metadata().get("tokenizer.ggml.tokens")).hasSize(32_000);
         assertThat(gguf.tensors()).isNotEmpty();
     }
+
+    @Test
+    void tokenIdsNameTheVocabularysBytesAndEndTokens() {
+        assertThat(GgufWriter.vocabulary().get(GgufWriter.byteTokenId(0x41))).isEqualTo("<0x41>");
+        assertThat(GgufWriter.vocabulary().get(GgufWriter.byteTokenId(0xFF))).isEqualTo("<0xFF>");
+        assertThat(GgufWriter.END_TOKEN_IDS.stream().map(GgufWriter.vocabulary()::get)).containsExactly("</s>", "<|im_end|>");
+    }
 }
