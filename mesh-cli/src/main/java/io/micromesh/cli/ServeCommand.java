@@ -1,11 +1,20 @@
 package io.micromesh.cli;
 
+import io.micromesh.cli.pull.ModelPull;
+import io.micromesh.cli.pull.ProgressReporter;
+import io.micromesh.cli.pull.PullException;
 import io.micromesh.core.Portfolio;
 import io.micromesh.core.config.ConfigException;
 import io.micromesh.core.config.ConfigLoader;
+import io.micromesh.core.config.Engine;
 import io.micromesh.core.config.MeshConfig;
+import io.micromesh.core.config.ModelSpec;
 import io.micromesh.engines.Engines;
 import io.micromesh.server.Gateway;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;
@@ -13,8 +22,6 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
 
 /** {@code mesh serve}: the gateway over the configured portfolio, until SIGTERM or Ctrl-C. */
 @Command(name = "serve",
@@ -46,6 +53,7 @@ final class ServeCommand implements Callable<Integer> {
                     + mesh.models().stream().map(m -> m.id() + " (" + m.engine().key() + ")").toList());
             return 0;
         }
+        pullMissingModels(mesh);
         ExecutorService background = Executors.newVirtualThreadPerTaskExecutor();
         Portfolio portfolio = Engines.open(mesh, Clock.systemUTC(), background, workerCommand());
         Gateway gateway;
@@ -69,6 +77,42 @@ final class ServeCommand implements Callable<Integer> {
         }, "mesh-shutdown"));
         stopped.await();
         return 0;
+    }
+
+    /**
+     * Downloads the file of each {@code llamacpp} model that is missing and has a {@code pull}
+     * source, unless {@code --offline}. A failed download is reported with the command that
+     * retries it; the model is then unavailable and the rest of the portfolio serves.
+     */
+    private void pullMissingModels(MeshConfig mesh) {
+        for (ModelSpec model : mesh.models()) {
+            if (model.engine() != Engine.LLAMACPP || Files.exists(Path.of(model.file())) || model.pull() == null) {
+                continue;
+            }
+            Path file = Path.of(model.file()).toAbsolutePath();
+            String retry = "./mesh pull " + model.pull() + " --dir " + Path.of("").toAbsolutePath().relativize(file.getParent());
+            if (offline) {
+                System.err.println("mesh: model '" + model.id() + "': " + model.file() + " is missing (--offline);"
+                        + " download it with: " + retry);
+                continue;
+            }
+            if (!ModelPull.fileName(model.pull()).equals(file.getFileName().toString())) {
+                System.err.println("mesh: model '" + model.id() + "': 'pull' fetches " + ModelPull.fileName(model.pull())
+                        + " but 'file' is " + file.getFileName() + "; not downloading. Make them name the same file.");
+                continue;
+            }
+            System.err.println("mesh: model '" + model.id() + "': " + model.file() + " is missing; downloading "
+                    + model.pull() + " (once; start with --offline to skip)");
+            try {
+                PrintWriter err = new PrintWriter(System.err, true);
+                ModelPull.withSystemEnvironment().pull(model.pull(), file.getParent(),
+                        ProgressReporter.forConsole(err, file.getFileName().toString(), ProgressReporter.Unit.BYTES,
+                                Clock.systemUTC()));
+            } catch (PullException e) {
+                System.err.println("mesh: model '" + model.id() + "': download failed: " + e.getMessage());
+                System.err.println("mesh: the rest of the portfolio serves; retry with: " + retry);
+            }
+        }
     }
 
     /**

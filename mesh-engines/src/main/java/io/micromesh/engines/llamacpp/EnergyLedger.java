@@ -1,5 +1,8 @@
 package io.micromesh.engines.llamacpp;
 
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.LinkedHashSet;
 import java.util.Set;
 
@@ -7,10 +10,12 @@ import java.util.Set;
  * Attributes a worker's measured CPU time (and RAPL energy, when readable) to the requests it
  * serves, by their share of the tokens processed. Time runs in intervals that end whenever a
  * request finishes; the CPU time and energy of an interval are split among the requests that were
- * active in it, in proportion to the prompt and generated tokens each processed in it. So the
- * shares of a busy run add up to what the meters read over it; what the process uses while no
- * request is active (between requests) is counted as {@linkplain #unattributedCpuSeconds()
- * unattributed} instead of being billed to the next request. Thread-safe.
+ * active in it, in proportion to the prompt and generated tokens each processed in it. A short
+ * pause with no request active (at most {@link #IDLE_CARRY}, as between back-to-back requests of
+ * a busy run, while the HTTP layer reads the next one) stays in the interval and is billed to the
+ * requests that follow, so the shares of a run add up to what the meters read over it; what the
+ * process uses in a longer idle spell is nobody's request and is counted as
+ * {@linkplain #unattributedCpuSeconds() unattributed}. Thread-safe.
  */
 public final class EnergyLedger {
 
@@ -41,8 +46,13 @@ public final class EnergyLedger {
     public record Share(double cpuSeconds, double joules) {
     }
 
+    /** The longest pause between requests whose CPU time is still billed to the next ones. */
+    public static final Duration IDLE_CARRY = Duration.ofSeconds(1);
+
     private final Meter cpuSecondsMeter;
     private final Meter joulesMeter;
+    private final Clock clock;
+    private Instant idleSince;
     private final Set<Account> active = new LinkedHashSet<>();
     private double cpuAtBoundary;
     private double joulesAtBoundary;
@@ -51,10 +61,13 @@ public final class EnergyLedger {
     /**
      * @param cpuSecondsMeter the process's cumulative CPU time in seconds
      * @param joulesMeter     cumulative energy in joules, or {@code null} when there is no energy counter
+     * @param clock           tells how long the process was idle
      */
-    public EnergyLedger(Meter cpuSecondsMeter, Meter joulesMeter) {
+    public EnergyLedger(Meter cpuSecondsMeter, Meter joulesMeter, Clock clock) {
         this.cpuSecondsMeter = cpuSecondsMeter;
         this.joulesMeter = joulesMeter;
+        this.clock = clock;
+        this.idleSince = clock.instant();
         this.cpuAtBoundary = cpuSecondsMeter.read();
         this.joulesAtBoundary = joulesMeter == null ? 0 : joulesMeter.read();
     }
@@ -66,8 +79,8 @@ public final class EnergyLedger {
 
     /** Opens the account of a request that starts now. */
     public synchronized Account open() {
-        if (active.isEmpty()) {
-            // what the process used while idle is nobody's request
+        if (active.isEmpty() && Duration.between(idleSince, clock.instant()).compareTo(IDLE_CARRY) > 0) {
+            // what the process used in a long idle spell is nobody's request
             double cpu = cpuSecondsMeter.read();
             unattributedCpu += cpu - cpuAtBoundary;
             cpuAtBoundary = cpu;
@@ -85,10 +98,13 @@ public final class EnergyLedger {
         }
         endInterval();
         active.remove(account);
+        if (active.isEmpty()) {
+            idleSince = clock.instant();
+        }
         return new Share(account.cpuSeconds, account.joules);
     }
 
-    /** CPU seconds the process used while no request was active. */
+    /** CPU seconds the process used in idle spells longer than {@link #IDLE_CARRY}. */
     public synchronized double unattributedCpuSeconds() {
         return unattributedCpu;
     }

@@ -2,7 +2,6 @@ package io.micromesh.engines.llamacpp;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import de.kherud.llama.InferenceParameters;
 import de.kherud.llama.LlamaIterator;
 import de.kherud.llama.LlamaModel;
 import de.kherud.llama.LlamaOutput;
@@ -119,7 +118,7 @@ public final class LlamaBackend implements Backend {
     public static EnergyLedger processLedger() {
         var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
         EnergyLedger.Meter cpu = () -> os.getProcessCpuTime() / 1e9;
-        return new EnergyLedger(cpu, RaplCounters.open(RaplCounters.POWERCAP).orElse(null));
+        return new EnergyLedger(cpu, RaplCounters.open(RaplCounters.POWERCAP).orElse(null), Clock.systemUTC());
     }
 
     @Override
@@ -243,23 +242,25 @@ public final class LlamaBackend implements Backend {
             if (cancelled.get()) {
                 throw new ClientGoneException(null);
             }
-            String prompt = LlamaPrompt.text(model, request);
-            int promptTokens = model.encode(prompt).length;
-            int room = options.context() - promptTokens;
-            if (room <= 0) {
-                throw ApiException.invalidRequest(request instanceof ChatRequest ? "messages" : "prompt",
-                        "context_length_exceeded", "The prompt has " + promptTokens + " tokens; the context window of '"
-                                + options.modelId() + "' is " + options.context() + " tokens.");
-            }
-            int maxNew = (int) Math.min(room, maxTokens(request));
-            InferenceParameters params = LlamaPrompt.parameters(request, prompt, maxNew);
-            EnergyLedger.Account account = ledger.open();
-            account.tokens(promptTokens);
-            StringBuilder text = new StringBuilder();
+            EnergyLedger.Account account = ledger.open();  // from here, rendering and tokenizing count too
             int generated = 0;
+            int maxNew;
+            String prompt;
+            int promptTokens;
+            StringBuilder text = new StringBuilder();
             EnergyLedger.Share share;
             try {
-                LlamaIterator tokens = model.generate(params).iterator();
+                prompt = LlamaPrompt.text(model, request);
+                promptTokens = model.encode(prompt).length;
+                account.tokens(promptTokens);
+                int room = options.context() - promptTokens;
+                if (room <= 0) {
+                    throw ApiException.invalidRequest(request instanceof ChatRequest ? "messages" : "prompt",
+                            "context_length_exceeded", "The prompt has " + promptTokens + " tokens; the context window of '"
+                                    + options.modelId() + "' is " + options.context() + " tokens.");
+                }
+                maxNew = (int) Math.min(room, maxTokens(request));
+                LlamaIterator tokens = model.generate(LlamaPrompt.parameters(request, prompt, maxNew)).iterator();
                 while (tokens.hasNext()) {
                     if (cancelled.get()) {
                         tokens.cancel();

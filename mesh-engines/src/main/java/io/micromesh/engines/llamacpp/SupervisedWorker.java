@@ -196,8 +196,8 @@ public final class SupervisedWorker implements Backend {
             if (Duration.between(started, clock.instant()).compareTo(STABLE) > 0) {
                 backoff = FIRST_BACKOFF;
             }
-            health = new BackendHealth(BackendHealth.State.DOWN, "the engine worker exited with status " + status
-                    + (last.isEmpty() ? "" : " (" + last + ")") + "; restarting in " + backoff.toSeconds() + " s");
+            health = new BackendHealth(BackendHealth.State.DOWN, "the engine worker " + exit(status, last)
+                    + "; restarting in " + backoff.toSeconds() + " s");
             LOG.warning("model '" + spec.id() + "': " + health.detail());
             try {
                 Thread.sleep(backoff);
@@ -240,10 +240,18 @@ public final class SupervisedWorker implements Backend {
         return status;
     }
 
+    /** How a worker ended, in words: a signal says more than its last log line. */
+    private static String exit(int status, String lastLine) {
+        if (status > 128 && status < 160) {
+            return "was killed by signal " + (status - 128);
+        }
+        return "exited with status " + status + (lastLine.isEmpty() ? "" : " (" + lastLine + ")");
+    }
+
     private void admit(String url, Process child) {
         delegate = OpenAiBackend.create(clientSpec(url), clock, background);
         health = BackendHealth.ready("engine worker pid " + child.pid() + " at " + url
-                + (restarts == 0 ? "" : ", restarted " + restarts + " times"));
+                + (restarts == 0 ? "" : ", restarts: " + restarts));
         LOG.info("model '" + spec.id() + "' ready: " + health.detail());
     }
 

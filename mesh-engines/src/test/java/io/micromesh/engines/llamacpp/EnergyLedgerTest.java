@@ -3,17 +3,20 @@ package io.micromesh.engines.llamacpp;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import io.micromesh.testkit.FakeClock;
+import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
 /** Attribution of measured CPU time and energy to requests by their token shares, on meters the test turns. */
 class EnergyLedgerTest {
 
+    private final FakeClock clock = new FakeClock();
     private double cpu;
     private double joules;
 
     @Test
     void eachIntervalIsSplitByTheTokensEachActiveRequestProcessedInIt() {
-        EnergyLedger ledger = new EnergyLedger(() -> cpu, () -> joules);
+        EnergyLedger ledger = new EnergyLedger(() -> cpu, () -> joules, clock);
         EnergyLedger.Account a = ledger.open();
         EnergyLedger.Account b = ledger.open();
         a.tokens(30);
@@ -33,9 +36,10 @@ class EnergyLedgerTest {
     }
 
     @Test
-    void whatTheProcessUsesWhileIdleIsNobodysRequest() {
-        EnergyLedger ledger = new EnergyLedger(() -> cpu, null);
-        cpu += 7;  // idle before the first request
+    void whatTheProcessUsesInALongIdleSpellIsNobodysRequest() {
+        EnergyLedger ledger = new EnergyLedger(() -> cpu, null, clock);
+        cpu += 7;  // idle before the first request, for a minute
+        clock.advance(Duration.ofMinutes(1));
         EnergyLedger.Account a = ledger.open();
         a.tokens(1);
         cpu += 1;
@@ -45,8 +49,24 @@ class EnergyLedgerTest {
     }
 
     @Test
+    void aShortPauseBetweenRequestsIsBilledToTheNext() {
+        EnergyLedger ledger = new EnergyLedger(() -> cpu, null, clock);
+        EnergyLedger.Account a = ledger.open();
+        a.tokens(1);
+        cpu += 1;
+        ledger.close(a);
+        cpu += 0.25;  // the HTTP layer between two requests of a busy run
+        clock.advance(Duration.ofMillis(200));
+        EnergyLedger.Account b = ledger.open();
+        b.tokens(1);
+        cpu += 1;
+        assertThat(ledger.close(b).cpuSeconds()).isCloseTo(1.25, within(1e-9));
+        assertThat(ledger.unattributedCpuSeconds()).isZero();
+    }
+
+    @Test
     void anIntervalWithoutTokensCarriesOverToTheNext() {
-        EnergyLedger ledger = new EnergyLedger(() -> cpu, null);
+        EnergyLedger ledger = new EnergyLedger(() -> cpu, null, clock);
         EnergyLedger.Account a = ledger.open();
         EnergyLedger.Account b = ledger.open();
         cpu += 2;
