@@ -3,28 +3,21 @@ package io.micromesh.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.micromesh.testkit.StandInServer;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** {@code mesh serve} as a real process: it listens, serves, and on SIGTERM drains before it exits. */
 class ServeProcessTest {
 
-    private static final Pattern LISTENING = Pattern.compile("listening on (http://\\S+)");
 
     @Test
     void sigtermLetsTheRequestInFlightFinishThenExitsCleanly(@TempDir Path dir) throws Exception {
@@ -36,14 +29,11 @@ class ServeProcessTest {
                         engine: openai
                         endpoints: ["%s"]
                     """.formatted(upstream.baseUrl()));
-            Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-            Process mesh = new ProcessBuilder(List.of(java.toString(), "--enable-native-access=ALL-UNNAMED",
-                    "-cp", System.getProperty("java.class.path"), Main.class.getName(),
-                    "serve", "--config", config.toString(), "--port", "0"))
+            Process mesh = new ProcessBuilder(MeshProcess.command("serve", "--config", config.toString(), "--port", "0"))
                     .redirectError(dir.resolve("stderr.txt").toFile())
                     .start();
             try {
-                String url = awaitListening(mesh);
+                String url = MeshProcess.awaitListening(mesh);
                 HttpClient http = HttpClient.newHttpClient();
                 HttpRequest chat = HttpRequest.newBuilder(URI.create(url + "/v1/chat/completions"))
                         .timeout(Duration.ofSeconds(20))
@@ -65,24 +55,5 @@ class ServeProcessTest {
                 mesh.destroyForcibly();
             }
         }
-    }
-
-    private static String awaitListening(Process mesh) throws Exception {
-        BufferedReader out = new BufferedReader(new InputStreamReader(mesh.getInputStream(), StandardCharsets.UTF_8));
-        CompletableFuture<String> url = CompletableFuture.supplyAsync(() -> {
-            try {
-                String line;
-                while ((line = out.readLine()) != null) {
-                    Matcher m = LISTENING.matcher(line);
-                    if (m.find()) {
-                        return m.group(1);
-                    }
-                }
-                throw new IllegalStateException("mesh serve exited before listening");
-            } catch (java.io.IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
-        });
-        return url.get(60, TimeUnit.SECONDS);
     }
 }

@@ -14,13 +14,10 @@ import io.micromesh.engines.gguf.GgufWriter.Shape;
 import io.micromesh.engines.llamacpp.SupervisedWorker;
 import io.micromesh.server.Gateway;
 import io.micromesh.testkit.HubStandIn;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -29,7 +26,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -45,7 +41,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class WorkerSupervisionTest {
 
-    private static final Pattern LISTENING = Pattern.compile("listening on (http://\\S+)");
     private static final Pattern WORKER_PID = Pattern.compile("engine worker pid (\\d+)");
     private final HttpClient http = HttpClient.newHttpClient();
 
@@ -120,7 +115,7 @@ class WorkerSupervisionTest {
     void stoppingTheGatewayStopsItsWorker(@TempDir Path dir) throws Exception {
         Process mesh = serve(dir, config(tinyModel(dir)), "--offline");
         try {
-            String url = awaitListening(mesh);
+            String url = MeshProcess.awaitListening(mesh);
             long workerPid = awaitWorkerPid(url);
             mesh.destroy();  // SIGTERM
             assertThat(mesh.waitFor(30, TimeUnit.SECONDS)).isTrue();
@@ -134,7 +129,7 @@ class WorkerSupervisionTest {
     void aWorkerWhoseGatewayIsKilledExitsByItself(@TempDir Path dir) throws Exception {
         Process mesh = serve(dir, config(tinyModel(dir)), "--offline");
         try {
-            String url = awaitListening(mesh);
+            String url = MeshProcess.awaitListening(mesh);
             long workerPid = awaitWorkerPid(url);
             mesh.destroyForcibly();  // kill -9: no shutdown hook runs
             assertThat(mesh.waitFor(30, TimeUnit.SECONDS)).isTrue();
@@ -159,7 +154,7 @@ class WorkerSupervisionTest {
                     """.formatted(models.resolve("tiny.gguf"));
             Process mesh = serve(dir, yaml, Map.of("MESH_HF_ENDPOINT", hub.endpoint()));
             try {
-                String url = awaitListening(mesh);
+                String url = MeshProcess.awaitListening(mesh);
                 awaitStatus(url, "ready");
                 assertThat(models.resolve("tiny.gguf")).hasSameBinaryContentAs(built);
                 assertThat(Files.readString(dir.resolve("stderr.txt"))).contains("is missing; downloading")
@@ -185,7 +180,7 @@ class WorkerSupervisionTest {
                     """.formatted(dir.resolve("models").resolve("tiny.gguf"));
             Process mesh = serve(dir, yaml, Map.of("MESH_HF_ENDPOINT", hub.endpoint()));
             try {
-                String url = awaitListening(mesh);
+                String url = MeshProcess.awaitListening(mesh);
                 assertThat(Files.readString(dir.resolve("stderr.txt"))).contains("download failed")
                         .contains("retry with: ./mesh pull hf://acme/nothing-GGUF/tiny.gguf --dir");
                 HttpResponse<String> embedded = http.send(post(url,
@@ -204,8 +199,7 @@ class WorkerSupervisionTest {
     private Process serve(Path dir, String yaml, Map<String, String> environment, String... options) throws Exception {
         Path config = dir.resolve("mesh.yaml");
         Files.writeString(config, yaml);
-        List<String> command = new ArrayList<>(ServeCommand.workerCommand());
-        command.addAll(List.of("serve", "--config", config.toString()));
+        List<String> command = MeshProcess.command("serve", "--config", config.toString());
         command.addAll(List.of(options));
         ProcessBuilder builder = new ProcessBuilder(command).directory(dir.toFile())
                 .redirectError(dir.resolve("stderr.txt").toFile());
@@ -258,24 +252,5 @@ class WorkerSupervisionTest {
             Thread.sleep(100);
         }
         return false;
-    }
-
-    private static String awaitListening(Process mesh) throws Exception {
-        BufferedReader out = new BufferedReader(new InputStreamReader(mesh.getInputStream(), StandardCharsets.UTF_8));
-        CompletableFuture<String> url = CompletableFuture.supplyAsync(() -> {
-            try {
-                String line;
-                while ((line = out.readLine()) != null) {
-                    Matcher m = LISTENING.matcher(line);
-                    if (m.find()) {
-                        return m.group(1);
-                    }
-                }
-                throw new IllegalStateException("mesh serve exited before listening");
-            } catch (java.io.IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
-        });
-        return url.get(120, TimeUnit.SECONDS);
     }
 }

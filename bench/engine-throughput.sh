@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Output tokens/s of an engine worker vs the llama.cpp binding called directly, at 1, 2 and 4
+# concurrent streams, on a random GGUF of IBM Granite 3.x 2B's shape at Q4_0 (about 1.4 GB,
+# written once into bench/work/ by the GGUF writer).
+# Usage: bench/engine-throughput.sh [TOKENS_PER_STREAM (default 48)] [ROUNDS (default 2)]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+TOKENS=${1:-48}
+ROUNDS=${2:-2}
+JAVA_HOME=$(scripts/find-jdk); export JAVA_HOME
+./mesh build >/dev/null
+mkdir -p bench/work
+model=bench/work/granite-2b-shape-Q4_0.gguf
+cp="mesh-cli/target/mesh.jar:$(ls mesh-cli/target/lib/*.jar | tr '\n' ':')"
+if [ ! -f "$model" ]; then
+  echo "writing $model (random weights, Granite 3.x 2B shape, Q4_0) ..." >&2
+  "$JAVA_HOME/bin/java" -cp "$cp" bench/WriteGraniteShape.java "$model"
+fi
+"$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -Xmx2g -cp "$cp" bench/EngineThroughput.java \
+  "$model" "$TOKENS" "$ROUNDS" "$cp"
