@@ -168,7 +168,9 @@ public final class SupervisedWorker implements Backend {
         try {
             GgufFile.read(Path.of(spec.file()));
         } catch (GgufException e) {
-            health = new BackendHealth(BackendHealth.State.UNAVAILABLE, e.getMessage());
+            String remedy = spec.pull() == null ? "" : "; download it with: ./mesh pull " + spec.pull() + " --dir "
+                    + Path.of(spec.file()).toAbsolutePath().getParent();
+            health = new BackendHealth(BackendHealth.State.UNAVAILABLE, e.getMessage() + remedy);
             LOG.warning("model '" + spec.id() + "' will not be served: " + e.getMessage());
             return;
         }
