@@ -11,7 +11,8 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = Main.Version.class,
         description = "micromesh: generative AI at scale on a portfolio of small, optimized models.",
-        subcommands = {ServeCommand.class, EngineCommand.class, PullCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {ServeCommand.class, EngineCommand.class, PullCommand.class, BenchCommand.class,
+                CommandLine.HelpCommand.class})
 public final class Main {
 
     public static void main(String[] args) {

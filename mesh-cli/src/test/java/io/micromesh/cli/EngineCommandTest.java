@@ -76,7 +76,7 @@ class EngineCommandTest {
             HttpResponse<String> completion = http.send(HttpRequest.newBuilder(URI.create(url + "/v1/completions"))
                     .timeout(Duration.ofSeconds(30)).header("Content-Type", "application/json")
                     .POST(HttpRequest.BodyPublishers.ofString(
-                            "{\"model\":\"tiny-chat\",\"prompt\":\"Hello\",\"max_tokens\":3,\"logit_bias\":{\"2\":-100,\"4\":-100}}"))
+                            "{\"model\":\"tiny-chat\",\"prompt\":\"Hello\",\"max_tokens\":3,\"ignore_eos\":true}"))
                     .build(), HttpResponse.BodyHandlers.ofString());
             assertThat(completion.statusCode()).isEqualTo(200);
             JsonNode body = Json.mapper().readTree(completion.body());

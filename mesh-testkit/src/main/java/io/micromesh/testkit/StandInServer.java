@@ -24,6 +24,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -61,6 +62,8 @@ public final class StandInServer implements AutoCloseable {
     private volatile Mode mode = Mode.NORMAL;
     private volatile Duration delay = Duration.ZERO;
     private volatile Duration chunkInterval = Duration.ZERO;
+    private volatile int failEvery;
+    private volatile Semaphore capacity;
     private volatile int streamChunks = 6;
     private volatile String reply = "Hello from the stand-in";
     private final AtomicInteger connections = new AtomicInteger();
@@ -117,6 +120,21 @@ public final class StandInServer implements AutoCloseable {
     /** Waits this long between stream chunks. */
     public StandInServer chunkInterval(Duration wait) {
         this.chunkInterval = wait;
+        return this;
+    }
+
+    /** Every {@code n}-th generation request (the n-th, 2n-th ...) is answered 500; 0 for none. */
+    public StandInServer failEvery(int n) {
+        this.failEvery = n;
+        return this;
+    }
+
+    /**
+     * Serves at most {@code requests} generation requests at once, like a server with that many
+     * slots; the others wait their turn (their wait counts in their latency).
+     */
+    public StandInServer capacity(int requests) {
+        this.capacity = new Semaphore(requests, true);
         return this;
     }
 
@@ -205,6 +223,9 @@ public final class StandInServer implements AutoCloseable {
             while (!socket.isClosed()) {
                 try {
                     Socket client = socket.accept();
+                    // answer as a real server does: without Nagle's delay, which with the client's
+                    // delayed acknowledgements adds about 40 ms to a response written in two parts
+                    client.setTcpNoDelay(true);
                     connections.incrementAndGet();
                     openConnections.incrementAndGet();
                     sockets.add(client);
@@ -257,9 +278,23 @@ public final class StandInServer implements AutoCloseable {
         }
         JsonNode body = request.body.length == 0 ? Json.object() : Json.mapper().readTree(request.body);
         recorded.add(new Recorded(request.method, request.path, request.headers, body));
-        generationRequests.incrementAndGet();
+        int number = generationRequests.incrementAndGet();
+        Semaphore slots = capacity;
+        if (slots == null) {
+            return generate(request, body, number, out);
+        }
+        slots.acquireUninterruptibly();
+        try {
+            return generate(request, body, number, out);
+        } finally {
+            slots.release();
+        }
+    }
+
+    private boolean generate(Request request, JsonNode body, int number, OutputStream out) throws IOException {
         sleep(delay);
-        Mode now = mode;
+        int every = failEvery;
+        Mode now = every > 0 && number % every == 0 ? Mode.ERROR_500 : mode;
         switch (now) {
             case HANG -> {
                 sleep(Duration.ofHours(1));

@@ -47,8 +47,10 @@ import java.util.function.Consumer;
  * thread's carrier; a request beyond the slots waits for a thread. The binding reports neither
  * token counts nor why generation stopped, so they are derived: prompt tokens by tokenizing the
  * rendered prompt, completion tokens by counting the per-token results of the stream (a token
- * that ends inside a multi-byte character arrives merged with the next, so the count can be a
- * little low), and {@code length} when the count reached the limit, {@code stop} otherwise.
+ * that ends inside a multi-byte character arrives merged with the next, so the count can be low:
+ * a little for real text, much for a random model's bytes), and {@code length} when the count
+ * reached the limit, {@code stop} otherwise. With {@code ignore_eos}, no stop string and no
+ * grammar, only the limit can end a generation, so it is exactly the limit.
  * Token log-probabilities are never asked of the binding: that aborts the process.
  * Thread-safe.
  */
@@ -253,7 +255,7 @@ public final class LlamaBackend implements Backend {
                 prompt = LlamaPrompt.text(model, request);
                 promptTokens = model.encode(prompt).length;
                 account.tokens(promptTokens);
-                int room = options.context() - promptTokens;
+                int room = options.context() - promptTokens - 1;  // llama.cpp may add a beginning-of-sequence token
                 if (room <= 0) {
                     throw ApiException.invalidRequest(request instanceof ChatRequest ? "messages" : "prompt",
                             "context_length_exceeded", "The prompt has " + promptTokens + " tokens; the context window of '"
@@ -280,12 +282,22 @@ public final class LlamaBackend implements Backend {
             } finally {
                 share = ledger.close(account);
             }
+            if (!cancelled.get() && onlyTheLimitEnds(request)) {
+                generated = maxNew;  // nothing else could have ended it; the per-token count may have merged tokens
+            }
             String finish = generated >= maxNew ? "length" : "stop";
             return new Generated(prompt, text.toString(), finish,
                     new Usage(promptTokens, generated, share.cpuSeconds(), share.joules()));
         } finally {
             busy.decrementAndGet();
         }
+    }
+
+    /** With end-of-sequence ignored, no stop string and no grammar, only the token limit ends a generation. */
+    private static boolean onlyTheLimitEnds(MeshRequest request) {
+        var body = request.body();
+        return body.path("ignore_eos").asBoolean(false) && !body.hasNonNull("stop")
+                && !(request instanceof ChatRequest chat && !chat.responseFormat().equals("text"));
     }
 
     private static long maxTokens(MeshRequest request) {
@@ -301,6 +313,10 @@ public final class LlamaBackend implements Backend {
                 && (runtime instanceof ApiException || runtime instanceof BackendException
                 || runtime instanceof ClientGoneException)) {
             return runtime;
+        }
+        if (String.valueOf(failure.getMessage()).contains("too big compared to KV size")) {
+            return ApiException.invalidRequest("messages", "context_length_exceeded",
+                    "The prompt does not fit the context window: " + failure.getMessage());
         }
         return BackendException.of(Failure.UPSTREAM_ERROR, "llama.cpp failed: " + failure, failure);
     }

@@ -51,6 +51,9 @@ final class LlamaPrompt {
                 .setCachePrompt(true)
                 .setTemperature((float) body.path("temperature").asDouble(1.0))
                 .setTopP((float) body.path("top_p").asDouble(1.0));
+        if (body.path("ignore_eos").asBoolean(false)) {
+            params.setIgnoreEos(true);  // vLLM's extension, for benchmarks that need exact output lengths
+        }
         if (body.hasNonNull("seed")) {
             params.setSeed((int) body.get("seed").asLong());
         }

@@ -1,0 +1,390 @@
+package io.micromesh.cli;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.micromesh.api.Json;
+import io.micromesh.api.Operation;
+import io.micromesh.cli.bench.BenchException;
+import io.micromesh.cli.bench.Figures;
+import io.micromesh.cli.bench.LoadGenerator;
+import io.micromesh.cli.bench.Report;
+import io.micromesh.cli.bench.SyntheticModel;
+import io.micromesh.cli.bench.Workload;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code mesh bench}: load any OpenAI-compatible endpoint (micromesh, an engine worker, vLLM ...)
+ * at a fixed concurrency or a fixed rate, or a sweep of either, and report what serving engineers
+ * measure. Its last line of output is one JSON object, a contract other checks rely on.
+ */
+@Command(name = "bench",
+        mixinStandardHelpOptions = true,
+        sortOptions = false,
+        description = {"Measure an OpenAI-compatible endpoint: requests/s, tokens/s, time to first token,"
+                + " inter-token latency, time per output token, end-to-end latency (mean, p50, p90, p99), errors,"
+                + " and micromesh's cost and energy.",
+                "The last line of output is one JSON object with the figures (for a sweep: of its last point,"
+                        + " with every point under \"points\")."})
+final class BenchCommand implements Callable<Integer> {
+
+    @Option(names = "--url", paramLabel = "URL", description = "The API's base URL, e.g. http://127.0.0.1:8080/v1.")
+    String url;
+
+    @Option(names = "--endpoint", paramLabel = "chat|completions|embeddings", defaultValue = "chat",
+            description = "Which endpoint to load (default: ${DEFAULT-VALUE}).")
+    String endpoint;
+
+    @Option(names = "--model", paramLabel = "NAME", description = "The model (or route) to ask for.")
+    String model;
+
+    @Option(names = "--concurrency", paramLabel = "N[,N...]", defaultValue = "1", split = ",",
+            description = "Requests in flight (with --rate: at most). A list sweeps (default: ${DEFAULT-VALUE}).")
+    List<Integer> concurrency;
+
+    @Option(names = "--rate", paramLabel = "QPS[,QPS...]", split = ",",
+            description = "Poisson arrivals at this many requests/s instead of a closed loop. A list sweeps.")
+    List<Double> rate;
+
+    @Option(names = "--requests", paramLabel = "R", description = "Measured requests per load point (default: 100, unless --duration).")
+    Integer requests;
+
+    @Option(names = "--duration", paramLabel = "SECONDS", description = "Send measured requests for this long instead of --requests.")
+    Double duration;
+
+    @Option(names = "--warmup", paramLabel = "N", defaultValue = "0",
+            description = "Requests sent before each load point and not measured (default: ${DEFAULT-VALUE}).")
+    int warmup;
+
+    @Option(names = "--input-tokens", paramLabel = "I", defaultValue = "32",
+            description = "Synthetic prompt length, about one token per word (default: ${DEFAULT-VALUE}).")
+    int inputTokens;
+
+    @Option(names = "--output-tokens", paramLabel = "O",
+            description = "max_tokens of each request (default: 64 for chat and completions).")
+    Integer outputTokens;
+
+    @Option(names = "--ignore-eos", description = "Ask the server to generate all O tokens (vLLM and micromesh engines honour it).")
+    boolean ignoreEos;
+
+    @Option(names = "--stream", description = "Stream answers (needed for time to first token and inter-token latency).")
+    boolean stream;
+
+    @Option(names = "--prompts", paramLabel = "FILE.jsonl",
+            description = "Prompts from a file: OpenAI chat bodies or {\"prompt\": ...} lines, used in turn.")
+    Path prompts;
+
+    @Option(names = "--compare", paramLabel = "URL2",
+            description = "Run the same load against URL2 too, alternating (A B A B), and print the ratio of each figure.")
+    String compare;
+
+    @Option(names = "--compare-model", paramLabel = "NAME2", description = "The model to ask URL2 for (default: --model).")
+    String compareModel;
+
+    @Option(names = "--rounds", paramLabel = "N", defaultValue = "2",
+            description = "With --compare: rounds of A then B per load point (default: ${DEFAULT-VALUE}).")
+    int rounds;
+
+    @Option(names = "--synthetic-model", paramLabel = "SHAPE",
+            description = "Benchmark a random-weight model of this shape on an engine worker started here: granite-3-2b,"
+                    + " granite-3-8b, or layers=L,width=W,heads=H,kv-heads=K,ff=F. Speed is real, answers are noise.")
+    String syntheticModel;
+
+    @Option(names = "--synthetic-type", paramLabel = "TYPE", defaultValue = "Q4_0",
+            description = "Weight encoding of the synthetic model: F32, F16, Q8_0, Q4_0 (default: ${DEFAULT-VALUE}).")
+    String syntheticType;
+
+    @Option(names = "--synthetic-dir", paramLabel = "DIR", defaultValue = "models/synthetic",
+            description = "Where synthetic models are written and kept (default: ${DEFAULT-VALUE}).")
+    Path syntheticDir;
+
+    @Option(names = "--api-key", paramLabel = "KEY", defaultValue = "${env:MESH_API_KEY}",
+            description = "Bearer token (default: $MESH_API_KEY).")
+    String apiKey;
+
+    @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "300",
+            description = "Longest silence of the server before a request counts as a timeout (default: ${DEFAULT-VALUE}).")
+    double timeout;
+
+    @Option(names = "--seed", paramLabel = "N", defaultValue = "1", description = "Seed of prompts and arrivals (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--json", paramLabel = "FILE", description = "Also write the whole result as JSON to FILE.")
+    Path jsonFile;
+
+    @Option(names = "--html", paramLabel = "FILE", description = "Also write an HTML report (with a latency-throughput chart for sweeps).")
+    Path htmlFile;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        try {
+            return run();
+        } catch (BenchException e) {
+            throw new UserError(e.getMessage());
+        }
+    }
+
+    private int run() {
+        PrintWriter out = spec.commandLine().getOut();
+        Operation operation = operation();
+        check(operation);
+        SyntheticModel synthetic = null;
+        if (syntheticModel != null) {
+            int slots = concurrency.stream().mapToInt(Integer::intValue).max().orElse(1);
+            // the writer's vocabulary is bytes: a synthetic prompt word (with its space marker) is up to
+            // a dozen tokens there
+            int context = 12 * inputTokens + (outputTokens == null ? 64 : outputTokens) + 64;
+            synthetic = SyntheticModel.start(syntheticModel, syntheticType, Math.min(slots, 16), context, syntheticDir,
+                    ServeCommand.workerCommand());
+            url = synthetic.url();
+            model = synthetic.name();
+            out.println("synthetic model " + model + " (random weights: its answers are meaningless, its speed is real) at " + url);
+        }
+        try {
+            return measure(out, operation);
+        } finally {
+            if (synthetic != null) {
+                synthetic.close();
+            }
+        }
+    }
+
+    private int measure(PrintWriter out, Operation operation) {
+        Integer output = operation == Operation.EMBEDDINGS ? null : outputTokens == null ? Integer.valueOf(64) : outputTokens;
+        Workload a = workload(new Workload.Shape(operation, model, inputTokens, output, stream, ignoreEos));
+        Workload b = compare == null ? null
+                : workload(new Workload.Shape(operation, compareModel != null ? compareModel : model, inputTokens, output,
+                        stream, ignoreEos));
+        int connections = concurrency.stream().mapToInt(Integer::intValue).max().orElse(1);
+        Duration silence = Duration.ofMillis((long) (timeout * 1000));
+        LoadGenerator toA = new LoadGenerator(base(url, "--url"), apiKey, silence, connections);
+        LoadGenerator toB = compare == null ? null : new LoadGenerator(base(compare, "--compare"), apiKey, silence, connections);
+        out.printf(Locale.ROOT, "%s %s, model %s, %s, %s per load point%n", url, operation.path(), model,
+                stream ? "streaming" : "whole answers", requests != null ? requests + " requests" : duration + " s");
+        out.println(Report.header());
+        out.flush();
+        List<Report.Point> points = new ArrayList<>();
+        List<Report.Point> comparePoints = new ArrayList<>();
+        List<String> warnings = new ArrayList<>();
+        try {
+            for (LoadGenerator.Load load : loads()) {
+                String label = load.rate() == null ? "concurrency " + load.concurrency()
+                        : String.format(Locale.ROOT, "rate %.4g", load.rate());
+                if (b == null) {
+                    Report.Point point = new Report.Point(label, load.concurrency(), load.rate(), Figures.of(toA.run(a, load)));
+                    points.add(point);
+                    out.println(Report.row(point));
+                } else {
+                    List<LoadGenerator.Run> runsA = new ArrayList<>();
+                    List<LoadGenerator.Run> runsB = new ArrayList<>();
+                    for (int round = 0; round < rounds; round++) {
+                        runsA.add(toA.run(a, load));
+                        runsB.add(toB.run(b, load));
+                    }
+                    Report.Point pointA = new Report.Point(label + " A", load.concurrency(), load.rate(), pooled(runsA));
+                    Report.Point pointB = new Report.Point(label + " B", load.concurrency(), load.rate(), pooled(runsB));
+                    points.add(pointA);
+                    comparePoints.add(pointB);
+                    out.println(Report.row(pointA));
+                    out.println(Report.row(pointB));
+                    out.println(ratioLine(pointA.figures(), pointB.figures()));
+                }
+                out.flush();
+                selfCheck(points.getLast(), warnings);
+            }
+        } finally {
+            toA.close();
+            if (toB != null) {
+                toB.close();
+            }
+        }
+        warnings.forEach(w -> out.println("note: " + w));
+        ObjectNode result = result(operation, points, comparePoints, warnings);
+        write(result, points, comparePoints, warnings);
+        out.println(Json.string(result));
+        out.flush();
+        return 0;
+    }
+
+    private Operation operation() {
+        return switch (endpoint) {
+            case "chat" -> Operation.CHAT_COMPLETIONS;
+            case "completions" -> Operation.COMPLETIONS;
+            case "embeddings" -> Operation.EMBEDDINGS;
+            default -> throw new BenchException("--endpoint must be chat, completions or embeddings, got '" + endpoint + "'");
+        };
+    }
+
+    private void check(Operation operation) {
+        if (syntheticModel == null && (url == null || model == null)) {
+            throw new BenchException("give --url and --model (or --synthetic-model SHAPE to benchmark a model started here)");
+        }
+        if (syntheticModel != null && url != null) {
+            throw new BenchException("--synthetic-model starts its own engine worker; leave out --url");
+        }
+        if (rate != null && concurrency.size() > 1) {
+            throw new BenchException("sweep either --rate or --concurrency, not both");
+        }
+        if (requests != null && duration != null) {
+            throw new BenchException("give --requests or --duration, not both");
+        }
+        if (stream && operation == Operation.EMBEDDINGS) {
+            throw new BenchException("--stream is for chat and completions; embeddings are answered whole");
+        }
+        if (inputTokens < 1) {
+            throw new BenchException("--input-tokens must be at least 1, got " + inputTokens);
+        }
+        if (outputTokens != null && outputTokens < 1) {
+            throw new BenchException("--output-tokens must be at least 1, got " + outputTokens);
+        }
+        if (rounds < 1) {
+            throw new BenchException("--rounds must be at least 1, got " + rounds);
+        }
+    }
+
+    private Workload workload(Workload.Shape shape) {
+        return prompts != null ? Workload.fromFile(prompts, shape) : Workload.synthetic(shape, 256, seed);
+    }
+
+    private static URI base(String value, String option) {
+        try {
+            URI uri = URI.create(value.replaceAll("/+$", ""));
+            if (!("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) || uri.getHost() == null) {
+                throw new IllegalArgumentException();
+            }
+            return uri;
+        } catch (IllegalArgumentException e) {
+            throw new BenchException(option + " '" + value + "' is not an http(s) URL such as http://127.0.0.1:8080/v1");
+        }
+    }
+
+    private List<LoadGenerator.Load> loads() {
+        Integer count = requests == null && duration == null ? Integer.valueOf(100) : requests;
+        Duration time = duration == null ? null : Duration.ofMillis((long) (duration * 1000));
+        List<LoadGenerator.Load> loads = new ArrayList<>();
+        if (rate != null) {
+            for (double qps : rate) {
+                loads.add(new LoadGenerator.Load(concurrency.getFirst(), qps, count, time, warmup, seed));
+            }
+        } else {
+            for (int n : concurrency) {
+                loads.add(new LoadGenerator.Load(n, null, count, time, warmup, seed));
+            }
+        }
+        return loads;
+    }
+
+    /** The figures of several runs of one load point, as if they were one run. */
+    private static Figures pooled(List<LoadGenerator.Run> runs) {
+        List<io.micromesh.cli.bench.Sample> samples = new ArrayList<>();
+        double seconds = 0;
+        for (LoadGenerator.Run run : runs) {
+            samples.addAll(run.samples());
+            seconds += run.seconds();
+        }
+        return Figures.of(new LoadGenerator.Run(samples, seconds, runs.getFirst().load()));
+    }
+
+    private static final List<String> RATIO_KEYS = List.of("requests_per_s", "output_tokens_per_s", "p50_ms", "p99_ms",
+            "ttft_p50_ms", "itl_p50_ms", "tpot_p50_ms");
+
+    private static String ratioLine(Figures a, Figures b) {
+        ObjectNode ja = a.toJson();
+        ObjectNode jb = b.toJson();
+        StringBuilder line = new StringBuilder("  B/A:");
+        for (String key : RATIO_KEYS) {
+            double x = ja.path(key).asDouble();
+            if (x > 0) {
+                line.append(String.format(Locale.ROOT, " %s %.3f", key, jb.path(key).asDouble() / x));
+            }
+        }
+        return line.toString();
+    }
+
+    /** The generator must not be what limits a run: say so when a run fell short of what was asked. */
+    private static void selfCheck(Report.Point point, List<String> warnings) {
+        Figures f = point.figures();
+        if (point.rate() != null && f.requestsPerS() < 0.9 * point.rate()) {
+            warnings.add(String.format(Locale.ROOT, "%s: achieved %.2f of the asked %.4g requests/s; the endpoint or"
+                    + " --concurrency %d is the limit (latency includes %.1f ms p99 waiting for a free worker)",
+                    point.label(), f.requestsPerS(), point.rate(), point.concurrency(), f.queue().p99()));
+        }
+        if (f.errors() > 0) {
+            warnings.add(point.label() + ": " + f.errors() + " of " + f.requests() + " requests failed: " + f.errorsByKind()
+                    + "; first of each: " + f.firstErrors());
+        }
+    }
+
+    private ObjectNode result(Operation operation, List<Report.Point> points, List<Report.Point> comparePoints,
+                              List<String> warnings) {
+        Report.Point last = points.getLast();
+        ObjectNode result = last.figures().toJson();
+        result.put("endpoint", endpoint).put("model", model).put("url", url).put("stream", stream)
+                .put("concurrency", last.concurrency());
+        if (last.rate() != null) {
+            result.put("rate", last.rate());
+        }
+        if (points.size() > 1) {
+            var list = result.putArray("points");
+            for (Report.Point point : points) {
+                ObjectNode entry = point.figures().toJson().put("concurrency", point.concurrency());
+                if (point.rate() != null) {
+                    entry.put("rate", point.rate());
+                }
+                list.add(entry);
+            }
+        }
+        if (!comparePoints.isEmpty()) {
+            ObjectNode other = comparePoints.getLast().figures().toJson();
+            ObjectNode compared = result.putObject("compare");
+            compared.put("url", compare).set("figures", other);
+            ObjectNode ratio = compared.putObject("ratio");
+            for (String key : RATIO_KEYS) {
+                double x = result.path(key).asDouble();
+                if (x > 0) {
+                    ratio.put(key, Figures.round(other.path(key).asDouble() / x));
+                }
+            }
+        }
+        var notes = result.putArray("notes");
+        warnings.forEach(notes::add);
+        if (syntheticModel != null) {
+            notes.add("synthetic model " + syntheticModel + ": random weights, answers meaningless, speed real");
+        }
+        return result;
+    }
+
+    private void write(ObjectNode result, List<Report.Point> points, List<Report.Point> comparePoints, List<String> warnings) {
+        try {
+            if (jsonFile != null) {
+                Files.writeString(jsonFile, Json.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(result) + "\n");
+            }
+            if (htmlFile != null) {
+                List<String> notes = new ArrayList<>(List.of(url + " " + operation().path() + ", model " + model
+                        + (stream ? ", streaming" : ", whole answers") + (compare == null ? "" : "; B: " + compare)));
+                notes.addAll(warnings);
+                List<Report.Point> all = new ArrayList<>(points);
+                all.addAll(comparePoints);
+                Files.writeString(htmlFile, Report.html("mesh bench", notes, comparePoints.isEmpty() ? points : all));
+            }
+        } catch (IOException e) {
+            throw new BenchException("cannot write the report: " + e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,189 @@
+package io.micromesh.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.micromesh.api.Json;
+import io.micromesh.testkit.StandInServer;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/**
+ * {@code mesh bench} against a stand-in server told to behave in known ways: the figures it reports
+ * must be what the stand-in was told, within tolerances that allow for a loaded 2-core machine.
+ */
+class BenchCommandTest {
+
+    @TempDir
+    Path dir;
+
+    private record Run(int exit, String out, String err) {
+        /** The last line of output, parsed: the contract of mesh bench. */
+        JsonNode result() throws Exception {
+            List<String> lines = out.strip().lines().toList();
+            return Json.mapper().readTree(lines.getLast());
+        }
+    }
+
+    private static Run mesh(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CommandLine cli = Main.commandLine();
+        cli.setOut(new PrintWriter(out, true));
+        cli.setErr(new PrintWriter(err, true));
+        int exit = cli.execute(args);
+        return new Run(exit, out.toString(), err.toString());
+    }
+
+    @Test
+    void theContractFormMeasuresAFixedLatency() throws Exception {
+        try (StandInServer server = StandInServer.start("fixed").delay(Duration.ofMillis(20))) {
+            Run run = mesh("bench", "--url", server.baseUrl(), "--endpoint", "chat", "--model", "m",
+                    "--concurrency", "4", "--requests", "80");
+            assertThat(run.exit()).as(run.err()).isZero();
+            JsonNode result = run.result();
+            assertThat(result.fieldNames()).toIterable().contains("requests", "errors", "requests_per_s", "p50_ms",
+                    "p99_ms", "ttft_p50_ms", "itl_p50_ms", "output_tokens_per_s");
+            assertThat(result.path("requests").asInt()).isEqualTo(80);
+            assertThat(result.path("errors").asInt()).isZero();
+            assertThat(result.path("p50_ms").asDouble()).isBetween(20.0, 45.0);
+            // four workers, 20 ms each: at most 200 requests/s
+            assertThat(result.path("requests_per_s").asDouble()).isBetween(80.0, 205.0);
+            // the stand-in's answer has 4 words, its usage says 4 completion tokens
+            assertThat(result.path("output_tokens_per_s").asDouble() / result.path("requests_per_s").asDouble())
+                    .isCloseTo(4.0, org.assertj.core.data.Offset.offset(0.01));
+            assertThat(server.generationRequests()).isEqualTo(80);
+        }
+    }
+
+    @Test
+    void streamingFiguresAreTheFirstTokenDelayAndTheTokenInterval() throws Exception {
+        try (StandInServer server = StandInServer.start("paced").delay(Duration.ofMillis(50))
+                .chunkInterval(Duration.ofMillis(10)).streamChunks(8).reply("one two three four five six seven eight")) {
+            Run run = mesh("bench", "--url", server.baseUrl(), "--endpoint", "chat", "--model", "m",
+                    "--concurrency", "2", "--requests", "30", "--stream");
+            assertThat(run.exit()).as(run.err()).isZero();
+            JsonNode result = run.result();
+            assertThat(result.path("errors").asInt()).isZero();
+            assertThat(result.path("ttft_p50_ms").asDouble()).isBetween(50.0, 80.0);
+            assertThat(result.path("itl_p50_ms").asDouble()).isBetween(9.5, 25.0);
+            // tpot: the 7 gaps after the first token, over 8 tokens
+            assertThat(result.path("tpot_p50_ms").asDouble()).isBetween(9.5, 25.0);
+            // 50 ms before the first chunk, then 8 chunks 10 ms apart (the last followed by usage)
+            assertThat(result.path("p50_ms").asDouble()).isBetween(120.0, 190.0);
+            assertThat(server.recorded().getFirst().body().path("stream_options").path("include_usage").asBoolean()).isTrue();
+        }
+    }
+
+    @Test
+    void errorsAreCountedByKind() throws Exception {
+        try (StandInServer server = StandInServer.start("flaky").failEvery(5)) {
+            Run run = mesh("bench", "--url", server.baseUrl(), "--model", "m", "--concurrency", "2", "--requests", "100");
+            assertThat(run.exit()).isZero();
+            JsonNode result = run.result();
+            assertThat(result.path("errors").asInt()).isEqualTo(20);
+            assertThat(result.path("errors_by_kind").path("http_500").asInt()).isEqualTo(20);
+            assertThat(run.out()).contains("20 of 100 requests failed");
+        }
+    }
+
+    @Test
+    void aRateSweepBeyondTheServersCapacityShowsTheKnee() throws Exception {
+        // one request at a time, 20 ms each: the stand-in serves at most 50 requests/s
+        try (StandInServer server = StandInServer.start("narrow").delay(Duration.ofMillis(20)).capacity(1)) {
+            Path html = dir.resolve("report.html");
+            Path json = dir.resolve("result.json");
+            Run run = mesh("bench", "--url", server.baseUrl(), "--model", "m", "--rate", "10,25,120",
+                    "--concurrency", "32", "--requests", "60", "--html", html.toString(), "--json", json.toString());
+            assertThat(run.exit()).as(run.err()).isZero();
+            JsonNode points = run.result().path("points");
+            assertThat(points).hasSize(3);
+            double calm = points.get(0).path("p50_ms").asDouble();
+            double overloaded = points.get(2).path("p50_ms").asDouble();
+            assertThat(calm).isBetween(20.0, 45.0);
+            assertThat(overloaded).as("past the knee requests queue").isGreaterThan(3 * calm);
+            assertThat(points.get(2).path("requests_per_s").asDouble()).isLessThan(56.0);
+            assertThat(run.out()).contains("achieved").contains("of the asked 120");
+            assertThat(Files.readString(html)).contains("<svg").contains("requests/s").doesNotContain("<script");
+            assertThat(Json.mapper().readTree(Files.readString(json)).path("points")).hasSize(3);
+        }
+    }
+
+    @Test
+    void compareRunsBothSidesAndPrintsRatios() throws Exception {
+        try (StandInServer a = StandInServer.start("a").delay(Duration.ofMillis(10));
+             StandInServer b = StandInServer.start("b").delay(Duration.ofMillis(40))) {
+            Run run = mesh("bench", "--url", a.baseUrl(), "--compare", b.baseUrl(), "--model", "m",
+                    "--concurrency", "1", "--requests", "20", "--rounds", "2");
+            assertThat(run.exit()).as(run.err()).isZero();
+            JsonNode ratio = run.result().path("compare").path("ratio");
+            assertThat(ratio.path("p50_ms").asDouble()).isBetween(2.0, 4.5);
+            assertThat(ratio.path("requests_per_s").asDouble()).isBetween(0.2, 0.5);
+            assertThat(a.generationRequests()).isEqualTo(40);
+            assertThat(b.generationRequests()).isEqualTo(40);
+            assertThat(run.out()).contains("B/A:");
+        }
+    }
+
+    @Test
+    void embeddingsAndPromptFilesWork() throws Exception {
+        try (StandInServer server = StandInServer.start("enc")) {
+            Run embeddings = mesh("bench", "--url", server.baseUrl(), "--endpoint", "embeddings", "--model", "e",
+                    "--requests", "10", "--input-tokens", "7");
+            assertThat(embeddings.exit()).as(embeddings.err()).isZero();
+            assertThat(embeddings.result().path("errors").asInt()).isZero();
+            assertThat(server.recorded().getLast().path()).isEqualTo("/v1/embeddings");
+            assertThat(server.recorded().getLast().body().path("input").asText().split(" ")).hasSize(7);
+
+            Path prompts = dir.resolve("prompts.jsonl");
+            Files.writeString(prompts, """
+                    {"model":"ignored","messages":[{"role":"user","content":"first question"}]}
+                    {"prompt":"second question"}
+                    """);
+            Run chat = mesh("bench", "--url", server.baseUrl(), "--model", "m", "--requests", "4", "--prompts",
+                    prompts.toString(), "--output-tokens", "9");
+            assertThat(chat.exit()).as(chat.err()).isZero();
+            List<StandInServer.Recorded> sent = server.recorded().subList(server.recorded().size() - 4, server.recorded().size());
+            assertThat(sent).extracting(r -> r.body().path("messages").get(0).path("content").asText())
+                    .containsExactly("first question", "second question", "first question", "second question");
+            assertThat(sent).allSatisfy(r -> {
+                assertThat(r.body().path("model").asText()).isEqualTo("m");
+                assertThat(r.body().path("max_tokens").asInt()).isEqualTo(9);
+            });
+        }
+    }
+
+    @Test
+    void badInputIsOneLineWithExitStatus2() {
+        assertThat(mesh("bench", "--url", "http://127.0.0.1:1/v1", "--model", "m", "--endpoint", "images").err())
+                .contains("--endpoint must be chat, completions or embeddings");
+        Run zeroRate = mesh("bench", "--url", "http://127.0.0.1:1/v1", "--model", "m", "--rate", "0");
+        assertThat(zeroRate.exit()).isEqualTo(2);
+        assertThat(zeroRate.err().strip()).isEqualTo("mesh: --rate must be a positive number of requests per second, got 0.0");
+        assertThat(mesh("bench", "--model", "m").err()).contains("give --url and --model");
+        assertThat(mesh("bench", "--url", "ftp://x/v1", "--model", "m").err()).contains("is not an http(s) URL");
+        assertThat(mesh("bench", "--synthetic-model", "granite-3-1b-a400m").err()).contains("mixture of experts");
+    }
+
+    @Test
+    void aSyntheticModelIsWrittenServedByAWorkerAndMeasured() throws Exception {
+        Run run = mesh("bench", "--synthetic-model", "layers=2,width=64,heads=4,kv-heads=2,ff=128",
+                "--synthetic-type", "F32", "--synthetic-dir", dir.toString(), "--endpoint", "completions",
+                "--requests", "6", "--concurrency", "2", "--output-tokens", "5", "--ignore-eos", "--stream");
+        assertThat(run.exit()).as(run.err()).isZero();
+        JsonNode result = run.result();
+        assertThat(result.path("errors").asInt()).isZero();
+        // ignore_eos: every request generates exactly its 5 tokens
+        assertThat(result.path("output_tokens_per_s").asDouble() * result.path("duration_s").asDouble())
+                .isCloseTo(30.0, org.assertj.core.data.Offset.offset(0.5));
+        assertThat(result.path("notes").toString()).contains("random weights");
+        assertThat(run.out()).contains("answers are meaningless");
+    }
+}
