@@ -325,6 +325,11 @@ final class BenchCommand implements Callable<Integer> {
                     + " --concurrency %d is the limit (latency includes %.1f ms p99 waiting for a free worker)",
                     point.label(), f.requestsPerS(), point.rate(), point.concurrency(), f.queue().p99()));
         }
+        if (f.queue().p99() > Math.max(50, 10 * f.e2e().p50())) {
+            warnings.add(String.format(Locale.ROOT, "%s: 1%% of requests waited over %.0f ms for a free worker (p50"
+                    + " latency %.1f ms): the endpoint stalled, or this load generator was cold (a fresh JVM needs"
+                    + " --warmup before a fast rate)", point.label(), f.queue().p99(), f.e2e().p50()));
+        }
         if (f.errors() > 0) {
             warnings.add(point.label() + ": " + f.errors() + " of " + f.requests() + " requests failed: " + f.errorsByKind()
                     + "; first of each: " + f.firstErrors());
