@@ -16,8 +16,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -51,11 +49,11 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--model", paramLabel = "NAME", description = "The model (or route) to ask for.")
     String model;
 
-    @Option(names = "--concurrency", paramLabel = "N[,N...]", defaultValue = "1", split = ",",
+    @Option(names = "--concurrency", paramLabel = "N", defaultValue = "1", split = ",",
             description = "Requests in flight (with --rate: at most). A list sweeps (default: ${DEFAULT-VALUE}).")
     List<Integer> concurrency;
 
-    @Option(names = "--rate", paramLabel = "QPS[,QPS...]", split = ",",
+    @Option(names = "--rate", paramLabel = "QPS", split = ",",
             description = "Poisson arrivals at this many requests/s instead of a closed loop. A list sweeps.")
     List<Double> rate;
 

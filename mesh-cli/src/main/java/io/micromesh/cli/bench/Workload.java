@@ -1,6 +1,5 @@
 package io.micromesh.cli.bench;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.micromesh.api.Json;
 import io.micromesh.api.Operation;
@@ -132,11 +131,5 @@ public final class Workload {
     /** The body of the {@code i}-th request. */
     public byte[] body(long i) {
         return bodies.get((int) (i % bodies.size()));
-    }
-
-    /** Whether any body asks for a stream. */
-    public boolean streams() {
-        JsonNode first = Json.parseObject(bodies.getFirst());
-        return first.path("stream").asBoolean(false);
     }
 }
