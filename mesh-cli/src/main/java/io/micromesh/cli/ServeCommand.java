@@ -9,6 +9,7 @@ import io.micromesh.core.config.ConfigLoader;
 import io.micromesh.core.config.Engine;
 import io.micromesh.core.config.MeshConfig;
 import io.micromesh.core.config.ModelSpec;
+import io.micromesh.core.routing.Router;
 import io.micromesh.engines.Engines;
 import io.micromesh.server.Gateway;
 import picocli.CommandLine.Command;
@@ -50,15 +51,24 @@ final class ServeCommand implements Callable<Integer> {
         MeshConfig mesh = load();
         if (check) {
             System.out.println(config + ": valid; " + mesh.models().size() + " models: "
-                    + mesh.models().stream().map(m -> m.id() + " (" + m.engine().key() + ")").toList());
+                    + mesh.models().stream().map(m -> m.id() + " (" + m.engine().key() + ")").toList()
+                    + (mesh.routes().isEmpty() ? "" : "; " + mesh.routes().size() + " routes: "
+                    + mesh.routes().stream().map(r -> r.name() + " (" + r.policy() + ")").toList()));
             return 0;
         }
         pullMissingModels(mesh);
         ExecutorService background = Executors.newVirtualThreadPerTaskExecutor();
         Portfolio portfolio = Engines.open(mesh, Clock.systemUTC(), background, workerCommand());
+        Router router;
+        try {
+            router = Router.over(mesh.routes(), portfolio);
+        } catch (RuntimeException e) {
+            portfolio.close();
+            throw new UserError("cannot prepare the routes: " + rootMessage(e));
+        }
         Gateway gateway;
         try {
-            gateway = Gateway.start(mesh.server(), portfolio, Clock.systemUTC());
+            gateway = Gateway.start(mesh.server(), portfolio, router, Clock.systemUTC());
         } catch (RuntimeException e) {
             portfolio.close();
             throw new UserError("cannot listen on " + mesh.server().host() + ":" + mesh.server().port() + ": "

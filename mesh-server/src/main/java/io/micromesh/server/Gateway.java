@@ -5,9 +5,11 @@ import io.helidon.webserver.http.HttpRouting;
 import io.micromesh.api.ApiException;
 import io.micromesh.api.Operation;
 import io.micromesh.core.Portfolio;
+import io.micromesh.core.routing.Router;
 import io.micromesh.core.ServedModel;
 import io.micromesh.core.config.ServerSettings;
 import java.time.Clock;
+import java.util.List;
 import java.time.Duration;
 
 /**
@@ -36,11 +38,22 @@ public final class Gateway implements AutoCloseable {
      * @param clock the time source for the models' {@code created} field
      */
     public static Gateway start(ServerSettings settings, Portfolio portfolio, Clock clock) {
+        return start(settings, portfolio, new Router(List.of(), portfolio, id -> java.util.Optional.empty()), clock);
+    }
+
+    /**
+     * Starts a gateway whose clients may also ask for the routes of {@code router}.
+     *
+     * @throws RuntimeException when the port cannot be bound
+     */
+    public static Gateway start(ServerSettings settings, Portfolio portfolio, Router router, Clock clock) {
         GatewayMetrics metrics = new GatewayMetrics();
         portfolio.models().forEach(model -> metrics.declare(model.id()));
         Drain drain = new Drain();
-        InferenceEndpoint inference = new InferenceEndpoint(portfolio, new RequestBodies(settings.maxBodyBytes()), metrics);
-        ModelsEndpoint models = new ModelsEndpoint(portfolio, clock.instant().getEpochSecond());
+        RequestBodies bodies = new RequestBodies(settings.maxBodyBytes());
+        InferenceEndpoint inference = new InferenceEndpoint(portfolio, router, bodies, metrics);
+        RouteEndpoint route = new RouteEndpoint(portfolio, router, bodies);
+        ModelsEndpoint models = new ModelsEndpoint(portfolio, router, clock.instant().getEpochSecond());
         HealthEndpoints health = new HealthEndpoints(portfolio, drain, metrics);
 
         HttpRouting.Builder routing = HttpRouting.builder()
@@ -48,6 +61,7 @@ public final class Gateway implements AutoCloseable {
                 .post("/v1/chat/completions", (req, res) -> inference.handle(Operation.CHAT_COMPLETIONS, req, res))
                 .post("/v1/completions", (req, res) -> inference.handle(Operation.COMPLETIONS, req, res))
                 .post("/v1/embeddings", (req, res) -> inference.handle(Operation.EMBEDDINGS, req, res))
+                .post("/v1/route", route::handle)
                 .get("/v1/models", models::list)
                 .get("/v1/models/{id}", models::get)
                 .get("/health/live", health::live)

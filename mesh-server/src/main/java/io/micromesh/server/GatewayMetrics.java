@@ -7,6 +7,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.micromesh.core.accounting.Charge;
 import io.micromesh.core.spi.Usage;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -19,6 +20,7 @@ final class GatewayMetrics {
 
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final Map<String, ModelMeters> byModel = new ConcurrentHashMap<>();
+    private final Map<List<String>, Counter> decisions = new ConcurrentHashMap<>();
 
     /** The meters of one model. */
     private final class ModelMeters {
@@ -83,6 +85,13 @@ final class GatewayMetrics {
 
     void firstChunk(String model, long nanos) {
         of(model).firstToken.record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+    }
+
+    /** Counts a routing decision by route, policy and chosen model. */
+    void routed(String route, String policy, String model) {
+        decisions.computeIfAbsent(List.of(route, policy, model), key -> Counter.builder("mesh.route.decisions")
+                .description("Routing decisions, by route, policy and chosen model")
+                .tag("route", route).tag("policy", policy).tag("model", model).register(registry)).increment();
     }
 
     /** The Prometheus text exposition of every meter. */

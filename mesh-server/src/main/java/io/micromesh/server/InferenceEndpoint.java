@@ -13,25 +13,34 @@ import io.micromesh.api.Operation;
 import io.micromesh.core.Portfolio;
 import io.micromesh.core.ServedModel;
 import io.micromesh.core.accounting.Charge;
+import io.micromesh.core.routing.Decision;
+import io.micromesh.core.routing.RequestFacts;
+import io.micromesh.core.routing.Router;
 import io.micromesh.core.spi.BackendException;
 import io.micromesh.core.spi.BackendReply;
 import io.micromesh.core.spi.ClientGoneException;
 import io.micromesh.core.spi.Usage;
+import java.util.List;
+import java.util.Optional;
 
 /**
  * {@code POST /v1/chat/completions}, {@code /v1/completions} and {@code /v1/embeddings}: one flow
- * for all three — read and validate the body, find the model, check that it fits, call its backend
+ * for all three — read and validate the body, find the model (or let the router choose one when
+ * the request names a route; a {@code fallback} route tries the next model when one fails before
+ * answering), check that it fits, call its backend
  * (whole or streamed), then charge the tokens and answer with {@code usage.cost_usd},
  * {@code usage.energy_wh} and the {@code x-mesh-*} headers.
  */
 final class InferenceEndpoint {
 
     private final Portfolio portfolio;
+    private final Router router;
     private final RequestBodies bodies;
     private final GatewayMetrics metrics;
 
-    InferenceEndpoint(Portfolio portfolio, RequestBodies bodies, GatewayMetrics metrics) {
+    InferenceEndpoint(Portfolio portfolio, Router router, RequestBodies bodies, GatewayMetrics metrics) {
         this.portfolio = portfolio;
+        this.router = router;
         this.bodies = bodies;
         this.metrics = metrics;
     }
@@ -45,24 +54,53 @@ final class InferenceEndpoint {
             case COMPLETIONS -> CompletionRequest.parse(body);
             case EMBEDDINGS -> EmbeddingRequest.parse(body);
         };
-        ServedModel model = portfolio.model(request.model())
-                .orElseThrow(() -> ApiException.modelNotFound(request.model()));
-        exchange.model(model.id());
-        ModelFit.check(model.spec(), request);
-        if (request.stream()) {
-            streamed(model, request, res, exchange);
+        Optional<ServedModel> named = portfolio.model(request.model());
+        Decision decision = null;
+        List<ServedModel> order;
+        if (named.isPresent()) {
+            order = List.of(named.get());
         } else {
-            whole(model, request, res, exchange);
+            decision = decide(request, req);
+            order = decision.order();
+        }
+        for (int i = 0; i < order.size(); i++) {
+            ServedModel model = order.get(i);
+            exchange.model(model.id());
+            if (decision != null) {
+                res.header(Responses.MESH_ROUTE, i == 0 ? decision.header()
+                        : decision.header() + "; fell back to " + model.id() + " after " + order.get(i - 1).id() + " failed");
+            }
+            ModelFit.check(model.spec(), request);
+            try {
+                if (request.stream()) {
+                    streamed(model, request, res, exchange);
+                } else {
+                    whole(model, request, res, exchange);
+                }
+                return;
+            } catch (BackendException e) {
+                if (i == order.size() - 1 || !e.retriable()) {
+                    throw Failures.toApi(e);
+                }
+                // a fallback chain: the next model takes the request
+            }
         }
     }
 
-    private void whole(ServedModel model, MeshRequest request, ServerResponse res, Exchange exchange) {
-        BackendReply reply;
-        try {
-            reply = model.backend().call(request);
-        } catch (BackendException e) {
-            throw Failures.toApi(e);
+    /** The routing decision for a request whose model is not a model of the portfolio: a route, or 404. */
+    private Decision decide(MeshRequest request, ServerRequest req) {
+        if (!router.isRoute(request.model())) {
+            throw ApiException.modelNotFound(request.model());
         }
+        RequestFacts facts = RequestFacts.of(request, req.headers().first(Responses.MESH_TASK).orElse(null));
+        Decision decision = router.decide(request.model(), facts).orElseThrow();
+        metrics.routed(decision.route(), decision.policy(), decision.model().id());
+        return decision;
+    }
+
+    /** Answers in one piece; a backend failure is thrown as it is, for the caller to fall back or report. */
+    private void whole(ServedModel model, MeshRequest request, ServerResponse res, Exchange exchange) {
+        BackendReply reply = model.backend().call(request);
         Charge charge = charge(model, reply.tokens(), exchange);
         ObjectNode out = reply.body();
         out.put("model", model.id());
@@ -86,7 +124,7 @@ final class InferenceEndpoint {
             stream.finish();
         } catch (BackendException e) {
             if (!stream.started()) {
-                throw Failures.toApi(e);
+                throw e;  // nothing sent yet: the caller may still fall back
             }
             stream.fail(Failures.toApi(e));
         } catch (ClientGoneException e) {

@@ -9,19 +9,25 @@ import io.micromesh.api.Json;
 import io.micromesh.core.Portfolio;
 import io.micromesh.core.ServedModel;
 import io.micromesh.core.config.Capability;
+import io.micromesh.core.config.RouteSpec;
+import io.micromesh.core.routing.Router;
 import io.micromesh.core.spi.BackendHealth;
+import java.util.Optional;
 
 /**
  * {@code GET /v1/models} and {@code GET /v1/models/{id}} in OpenAI's shape, plus an additive
  * {@code mesh} object per model (engine, capabilities, context, health) that strict clients ignore.
+ * Routes are listed too, as models whose {@code mesh.route} is true, with their policy and candidates.
  */
 final class ModelsEndpoint {
 
     private final Portfolio portfolio;
+    private final Router router;
     private final long created;
 
-    ModelsEndpoint(Portfolio portfolio, long createdEpochSeconds) {
+    ModelsEndpoint(Portfolio portfolio, Router router, long createdEpochSeconds) {
         this.portfolio = portfolio;
+        this.router = router;
         this.created = createdEpochSeconds;
     }
 
@@ -29,13 +35,34 @@ final class ModelsEndpoint {
         ObjectNode body = Json.object().put("object", "list");
         ArrayNode data = body.putArray("data");
         portfolio.models().forEach(model -> data.add(describe(model)));
+        router.routes().forEach(route -> data.add(describe(route)));
         Responses.json(res, 200, body);
     }
 
     void get(ServerRequest req, ServerResponse res) {
         String id = req.path().pathParameters().get("id");
-        ServedModel model = portfolio.model(id).orElseThrow(() -> ApiException.modelNotFound(id));
-        Responses.json(res, 200, describe(model));
+        Optional<ServedModel> model = portfolio.model(id);
+        if (model.isPresent()) {
+            Responses.json(res, 200, describe(model.get()));
+            return;
+        }
+        RouteSpec route = router.routes().stream().filter(r -> r.name().equals(id)).findFirst()
+                .orElseThrow(() -> ApiException.modelNotFound(id));
+        Responses.json(res, 200, describe(route));
+    }
+
+    /** A route, listed like a model so that clients can pick it, with {@code mesh.route} describing it. */
+    private ObjectNode describe(RouteSpec route) {
+        ObjectNode node = Json.object();
+        node.put("id", route.name());
+        node.put("object", "model");
+        node.put("created", created);
+        node.put("owned_by", "micromesh");
+        ObjectNode mesh = node.putObject("mesh");
+        mesh.put("route", true).put("policy", route.policy());
+        ArrayNode candidates = mesh.putArray("candidates");
+        route.candidates().forEach(candidates::add);
+        return node;
     }
 
     private ObjectNode describe(ServedModel model) {

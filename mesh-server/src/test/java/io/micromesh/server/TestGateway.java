@@ -5,6 +5,7 @@ import io.micromesh.api.Json;
 import io.micromesh.core.Portfolio;
 import io.micromesh.core.config.ConfigLoader;
 import io.micromesh.core.config.MeshConfig;
+import io.micromesh.core.routing.Router;
 import io.micromesh.engines.Engines;
 import io.micromesh.testkit.FakeClock;
 import java.io.IOException;
@@ -33,7 +34,7 @@ final class TestGateway implements AutoCloseable {
     TestGateway(String yaml) {
         MeshConfig config = ConfigLoader.withEnvironment(Map.of()).parse(yaml).withPort(0);
         portfolio = Engines.open(config, clock, Runnable::run);
-        gateway = Gateway.start(config.server(), portfolio, clock);
+        gateway = Gateway.start(config.server(), portfolio, Router.over(config.routes(), portfolio), clock);
     }
 
     String url() {

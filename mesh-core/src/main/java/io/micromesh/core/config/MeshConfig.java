@@ -6,13 +6,14 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * The whole configuration file: the server and the portfolio of models. Immutable and validated:
- * an instance is always usable.
+ * The whole configuration file: the server, the portfolio of models and the routes over it.
+ * Immutable and validated: an instance is always usable.
  *
  * @param server the {@code server:} section (defaults when absent)
  * @param models the portfolio, at least one model, ids unique
+ * @param routes virtual model names and how they choose a model (none when absent)
  */
-public record MeshConfig(ServerSettings server, List<ModelSpec> models) {
+public record MeshConfig(ServerSettings server, List<ModelSpec> models, List<RouteSpec> routes) {
 
     public MeshConfig {
         server = server == null ? ServerSettings.defaults() : server;
@@ -28,6 +29,61 @@ public record MeshConfig(ServerSettings server, List<ModelSpec> models) {
                         + "' is already the id of models[" + first + "]; ids must be unique");
             }
         }
+        routes = routes == null ? List.of() : resolved(routes, models);
+    }
+
+    /** Without routes. */
+    public MeshConfig(ServerSettings server, List<ModelSpec> models) {
+        this(server, models, null);
+    }
+
+    /** Checks routes against the portfolio and resolves their default encoder. */
+    private static List<RouteSpec> resolved(List<RouteSpec> routes, List<ModelSpec> models) {
+        Map<String, ModelSpec> byId = new HashMap<>();
+        models.forEach(m -> byId.put(m.id(), m));
+        List<String> encoders = models.stream().filter(m -> m.engine() == Engine.ONNX).map(ModelSpec::id).toList();
+        Map<String, Integer> names = new HashMap<>();
+        List<RouteSpec> checked = new java.util.ArrayList<>();
+        for (int r = 0; r < routes.size(); r++) {
+            RouteSpec route = routes.get(r);
+            String at = "routes[" + r + "]";
+            if (byId.containsKey(route.name())) {
+                throw new ConfigException(at + ".name", "'" + route.name() + "' is the id of a model; a route needs a name"
+                        + " of its own, or requests for the model would be ambiguous");
+            }
+            Integer first = names.putIfAbsent(route.name(), r);
+            if (first != null) {
+                throw new ConfigException(at + ".name", "'" + route.name() + "' is already the name of routes[" + first + "]");
+            }
+            for (int i = 0; i < route.candidates().size(); i++) {
+                if (!byId.containsKey(route.candidates().get(i))) {
+                    throw new ConfigException(at + ".candidates[" + i + "]", "'" + route.candidates().get(i)
+                            + "' is not a model of the portfolio; models: " + byId.keySet().stream().sorted().toList());
+                }
+            }
+            if (route.policy().equals("semantic")) {
+                String encoder = route.encoder();
+                if (encoder == null) {
+                    if (encoders.size() != 1) {
+                        throw new ConfigException(at + ".encoder", "is required when the portfolio has "
+                                + (encoders.isEmpty() ? "no onnx model" : "several onnx models " + encoders)
+                                + "; a semantic route embeds requests with an onnx model");
+                    }
+                    encoder = encoders.getFirst();
+                } else if (!encoders.contains(encoder)) {
+                    throw new ConfigException(at + ".encoder", "'" + encoder + "' is not an onnx model of the portfolio;"
+                            + " onnx models: " + encoders);
+                }
+                route = route.withEncoder(encoder);
+            }
+            checked.add(route);
+        }
+        return List.copyOf(checked);
+    }
+
+    /** The route with this name, if there is one. */
+    public Optional<RouteSpec> route(String name) {
+        return routes.stream().filter(r -> r.name().equals(name)).findFirst();
     }
 
     /** The model with this id, if the portfolio has one. */
@@ -37,6 +93,6 @@ public record MeshConfig(ServerSettings server, List<ModelSpec> models) {
 
     /** The same configuration with {@code server.port} replaced, as {@code --port} does. */
     public MeshConfig withPort(int port) {
-        return new MeshConfig(server.withPort(port), models);
+        return new MeshConfig(server.withPort(port), models, routes);
     }
 }

@@ -11,6 +11,7 @@ import io.micromesh.core.spi.BackendException;
 import io.micromesh.core.spi.BackendHealth;
 import io.micromesh.core.spi.BackendReply;
 import io.micromesh.core.spi.ChunkSink;
+import io.micromesh.core.spi.TextEncoder;
 import io.micromesh.core.spi.Usage;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -27,7 +28,7 @@ import java.util.concurrent.Future;
  * thread waits unmounted); ONNX Runtime spreads each call over every core itself, so calls are
  * queued rather than run side by side. Thread-safe.
  */
-public final class EncoderBackend implements Backend {
+public final class EncoderBackend implements Backend, TextEncoder {
 
     private final String modelId;
     private final MiniLmEncoder encoder;
@@ -90,6 +91,27 @@ public final class EncoderBackend implements Backend {
                 throw runtime;
             }
             throw new IllegalStateException(e.getCause());
+        } catch (InterruptedException e) {
+            work.cancel(true);
+            Thread.currentThread().interrupt();
+            throw BackendException.of(BackendException.Failure.UNAVAILABLE, "interrupted while encoding", e);
+        }
+    }
+
+    /** Embeds one text for the router, cut to the encoder's 512 tokens rather than refused. */
+    @Override
+    public float[] embed(String text) {
+        Future<float[]> work = nativeThreads.submit(() -> {
+            long[] tokens = encoder.tokenize(List.of(text))[0];
+            if (tokens.length > MiniLmEncoder.MAX_TOKENS) {
+                tokens = java.util.Arrays.copyOf(tokens, MiniLmEncoder.MAX_TOKENS);
+            }
+            return encoder.embed(new long[][] {tokens})[0];
+        });
+        try {
+            return work.get();
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof RuntimeException runtime ? runtime : new IllegalStateException(e.getCause());
         } catch (InterruptedException e) {
             work.cancel(true);
             Thread.currentThread().interrupt();

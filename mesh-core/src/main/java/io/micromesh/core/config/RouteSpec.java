@@ -1,0 +1,162 @@
+package io.micromesh.core.config;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * One route of {@code routes:}: a virtual model name that clients ask for, and how a model of the
+ * portfolio is chosen for each request. Which keys apply depends on the policy; a key that the
+ * policy does not use is refused rather than ignored. Cross-checks against the portfolio (that
+ * candidates exist, that the name is not a model's) are made by {@link MeshConfig}.
+ *
+ * @param name         the name clients use in {@code model}
+ * @param policy       {@code fixed}, {@code fallback}, {@code rules} or {@code semantic}
+ * @param candidates   the models the route may choose from (for {@code fixed}: exactly one)
+ * @param defaultModel {@code rules}, {@code semantic}: the candidate when nothing else decides
+ * @param rules        {@code rules}: conditions in order; the first that holds chooses its model
+ * @param intents      {@code semantic}: intents described by example utterances
+ * @param encoder      {@code semantic}: the {@code onnx} model that embeds (default: the only one)
+ * @param threshold    {@code semantic}: the lowest intent score that decides (0 to 1, default 0.4)
+ * @param topK         {@code semantic}: how many of an intent's nearest examples its score averages (default 3)
+ */
+public record RouteSpec(String name, String policy, List<String> candidates,
+                        @JsonProperty("default") String defaultModel, List<RuleSpec> rules, List<IntentSpec> intents,
+                        String encoder, Double threshold, Integer topK) {
+
+    /** The policies, as written in the configuration. */
+    public static final List<String> POLICIES = List.of("fixed", "fallback", "rules", "semantic");
+    /** The score a semantic intent needs to decide, unless the route says otherwise. */
+    public static final double DEFAULT_THRESHOLD = 0.4;
+
+    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,127}");
+
+    public RouteSpec {
+        if (name == null || !NAME.matcher(name).matches()) {
+            throw new ConfigException("name", (name == null ? "is required" : "'" + name + "' is not allowed")
+                    + "; a route name is 1-128 letters, digits and . _ : / @ + -, starting with a letter or digit");
+        }
+        if (policy == null || !POLICIES.contains(policy)) {
+            throw new ConfigException("policy", (policy == null ? "is required" : "'" + policy + "' is not allowed")
+                    + "; allowed: " + String.join(", ", POLICIES));
+        }
+        if (candidates == null || candidates.isEmpty()) {
+            throw new ConfigException("candidates", "is required: a list of model ids");
+        }
+        candidates = List.copyOf(candidates);
+        Set<String> seen = new HashSet<>();
+        for (int i = 0; i < candidates.size(); i++) {
+            if (!seen.add(candidates.get(i))) {
+                throw new ConfigException("candidates[" + i + "]", "'" + candidates.get(i) + "' is listed twice");
+            }
+        }
+        refuseUnless(policy, Set.of("rules", "semantic"), "default", defaultModel != null);
+        refuseUnless(policy, Set.of("rules"), "rules", rules != null && !rules.isEmpty());
+        refuseUnless(policy, Set.of("semantic"), "intents", intents != null && !intents.isEmpty());
+        refuseUnless(policy, Set.of("semantic"), "encoder", encoder != null);
+        refuseUnless(policy, Set.of("semantic"), "threshold", threshold != null);
+        refuseUnless(policy, Set.of("semantic"), "top-k", topK != null);
+        if (policy.equals("fixed") && candidates.size() != 1) {
+            throw new ConfigException("candidates", "a fixed route (an alias) has exactly one candidate, got "
+                    + candidates.size() + "; use policy fallback for a chain");
+        }
+        if (policy.equals("rules") || policy.equals("semantic")) {
+            if (defaultModel == null) {
+                throw new ConfigException("default", "is required for policy " + policy
+                        + ": the candidate that serves when nothing else decides");
+            }
+            requireCandidate("default", defaultModel, candidates);
+        }
+        rules = rules == null ? List.of() : List.copyOf(rules);
+        intents = intents == null ? List.of() : List.copyOf(intents);
+        if (policy.equals("rules")) {
+            if (rules.isEmpty()) {
+                throw new ConfigException("rules", "is required for policy rules: a list of conditions with a model");
+            }
+            for (int i = 0; i < rules.size(); i++) {
+                requireCandidate("rules[" + i + "].model", rules.get(i).model(), candidates);
+            }
+        }
+        if (policy.equals("semantic")) {
+            if (intents.isEmpty()) {
+                throw new ConfigException("intents", "is required for policy semantic: intents with a model and examples");
+            }
+            Set<String> names = new HashSet<>();
+            for (int i = 0; i < intents.size(); i++) {
+                requireCandidate("intents[" + i + "].model", intents.get(i).model(), candidates);
+                if (!names.add(intents.get(i).name())) {
+                    throw new ConfigException("intents[" + i + "].name", "'" + intents.get(i).name() + "' is used twice");
+                }
+            }
+            if (threshold != null && !(threshold >= 0 && threshold <= 1)) {
+                throw new ConfigException("threshold", threshold + " is not allowed; a similarity score is from 0 to 1");
+            }
+            threshold = threshold == null ? DEFAULT_THRESHOLD : threshold;
+            topK = Checks.between("top-k", topK, 1, 100, 3);
+        }
+    }
+
+    /** The same route with its encoder resolved. */
+    public RouteSpec withEncoder(String encoderId) {
+        return new RouteSpec(name, policy, candidates, defaultModel, rules, intents, encoderId, threshold, topK);
+    }
+
+    private static void requireCandidate(String key, String model, List<String> candidates) {
+        if (model == null || !candidates.contains(model)) {
+            throw new ConfigException(key, (model == null ? "is required" : "'" + model + "' is not one of the route's candidates")
+                    + " " + candidates);
+        }
+    }
+
+    private static void refuseUnless(String policy, Set<String> owners, String key, boolean set) {
+        if (set && !owners.contains(policy)) {
+            throw new ConfigException(key, "is not used by policy " + policy + "; it applies to policy "
+                    + String.join(" and ", owners.stream().sorted().toList()) + " only");
+        }
+    }
+
+    /**
+     * A condition of a {@code rules} route: every key given must hold for the request; {@code model}
+     * is chosen when they do.
+     *
+     * @param model            the candidate this rule chooses
+     * @param promptTokensOver the estimated prompt tokens are more than this
+     * @param promptTokensUnder the estimated prompt tokens are fewer than this
+     * @param maxTokensOver    {@code max_tokens} is more than this
+     * @param tools            the request offers tools (true) or not (false)
+     * @param responseFormat   the request asks for JSON output (true) or not (false)
+     * @param images           a message carries an image (true) or none does (false)
+     * @param task             the {@code x-mesh-task} header equals this
+     * @param user             the {@code user} field equals this
+     * @param metadata         each entry equals the request's {@code metadata} entry of that key
+     */
+    public record RuleSpec(String model, Integer promptTokensOver, Integer promptTokensUnder, Integer maxTokensOver,
+                           Boolean tools, Boolean responseFormat, Boolean images, String task, String user,
+                           Map<String, String> metadata) {
+        public RuleSpec {
+            metadata = metadata == null ? Map.of() : Map.copyOf(metadata);
+        }
+    }
+
+    /**
+     * An intent of a {@code semantic} route.
+     *
+     * @param name     what it is called in explanations and metrics
+     * @param model    the candidate that serves it
+     * @param examples utterances that express it, at least one
+     */
+    public record IntentSpec(String name, String model, List<String> examples) {
+        public IntentSpec {
+            if (name == null || name.isBlank()) {
+                throw new ConfigException("name", "is required");
+            }
+            if (examples == null || examples.isEmpty() || examples.stream().anyMatch(e -> e == null || e.isBlank())) {
+                throw new ConfigException("examples", "is required: at least one non-empty example utterance");
+            }
+            examples = List.copyOf(examples);
+        }
+    }
+}

@@ -1,0 +1,36 @@
+package io.micromesh.core.routing;
+
+import io.micromesh.core.ServedModel;
+import java.util.List;
+
+/**
+ * What the router decided for one request, and why.
+ *
+ * @param route      the route asked for
+ * @param policy     its policy
+ * @param order      the models to try, the chosen one first (more than one only for {@code fallback})
+ * @param reason     a short explanation of the choice, ASCII, fit for a header
+ * @param candidates every candidate with its score (where the policy scores) or why it was excluded
+ */
+public record Decision(String route, String policy, List<ServedModel> order, String reason, List<Candidate> candidates) {
+
+    /**
+     * One candidate of the route as the router saw it.
+     *
+     * @param model    its id
+     * @param score    its score, for policies that score (semantic: its best intent's), else null
+     * @param excluded why a hard constraint excluded it, or null when it was admissible
+     */
+    public record Candidate(String model, Double score, String excluded) {
+    }
+
+    /** The chosen model. */
+    public ServedModel model() {
+        return order.getFirst();
+    }
+
+    /** The value of the {@code x-mesh-route} response header. */
+    public String header() {
+        return "route=" + route + "; policy=" + policy + "; model=" + model().id() + "; reason=" + reason;
+    }
+}

@@ -1,0 +1,97 @@
+package io.micromesh.core.routing;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.micromesh.api.ChatRequest;
+import io.micromesh.api.CompletionRequest;
+import io.micromesh.api.EmbeddingRequest;
+import io.micromesh.api.MeshRequest;
+import io.micromesh.core.config.Capability;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * What the router knows of a request, read once: its size, what it needs, and the signals rules
+ * and intents look at. Prompt tokens are estimated at four characters per token (a rule of thumb
+ * for English with BPE vocabularies), since no model has been chosen whose tokenizer could count.
+ *
+ * @param promptTokens estimated prompt tokens
+ * @param maxTokens    {@code max_tokens} (or {@code max_completion_tokens}), 0 when not given
+ * @param needs        the capabilities a model must have to serve it
+ * @param tools        it offers tools
+ * @param responseFormat it asks for JSON output
+ * @param images       a message carries an image
+ * @param task         the {@code x-mesh-task} header, or null
+ * @param user         the {@code user} field, or null
+ * @param metadata     the {@code metadata} entries that are text
+ * @param lastUserText the last user message's text (a completion's prompt, an embedding's input), for intents
+ */
+public record RequestFacts(long promptTokens, long maxTokens, Set<Capability> needs, boolean tools,
+                           boolean responseFormat, boolean images, String task, String user,
+                           Map<String, String> metadata, String lastUserText) {
+
+    private static final int CHARS_PER_TOKEN = 4;
+
+    /** The facts of a validated request and its {@code x-mesh-task} header (null when absent). */
+    public static RequestFacts of(MeshRequest request, String task) {
+        ObjectNode body = request.body();
+        Set<Capability> needs = EnumSet.of(Capability.of(request.operation()));
+        Map<String, String> metadata = new LinkedHashMap<>();
+        body.path("metadata").properties().forEach(e -> {
+            if (e.getValue().isTextual()) {
+                metadata.put(e.getKey(), e.getValue().asText());
+            }
+        });
+        String user = body.path("user").isTextual() ? body.get("user").asText() : null;
+        return switch (request) {
+            case ChatRequest chat -> {
+                boolean json = !chat.responseFormat().equals("text");
+                if (json) {
+                    needs.add(Capability.JSON);
+                }
+                if (chat.hasTools()) {
+                    needs.add(Capability.TOOLS);
+                }
+                if (chat.hasImages()) {
+                    needs.add(Capability.VISION);
+                }
+                long chars = 0;
+                String lastUser = "";
+                for (JsonNode message : body.path("messages")) {
+                    String text = text(message.path("content"));
+                    chars += text.length();
+                    if (message.path("role").asText().equals("user")) {
+                        lastUser = text;
+                    }
+                }
+                yield new RequestFacts(chars / CHARS_PER_TOKEN + 1, chat.maxTokens().orElse(0), needs, chat.hasTools(),
+                        json, chat.hasImages(), task, user, metadata, lastUser);
+            }
+            case CompletionRequest completion -> {
+                String prompt = body.path("prompt").isTextual() ? body.get("prompt").asText() : body.path("prompt").toString();
+                yield new RequestFacts(prompt.length() / CHARS_PER_TOKEN + 1, completion.maxTokens().orElse(0), needs,
+                        false, false, false, task, user, metadata, prompt);
+            }
+            case EmbeddingRequest embedding -> {
+                String input = String.join(" ", embedding.texts());
+                yield new RequestFacts(input.length() / CHARS_PER_TOKEN + 1, 0, needs, false, false, false, task, user,
+                        metadata, input);
+            }
+        };
+    }
+
+    private static String text(JsonNode content) {
+        if (content.isTextual()) {
+            return content.asText();
+        }
+        StringBuilder text = new StringBuilder();
+        for (JsonNode part : content) {
+            if (part.path("text").isTextual()) {
+                text.append(part.get("text").asText()).append(' ');
+            }
+        }
+        return text.toString().strip();
+    }
+}

@@ -1,0 +1,91 @@
+package io.micromesh.core.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** The {@code routes:} section: the issue's semantic form as written, and bad routes refused naming the key. */
+class RouteConfigTest {
+
+    private static final String MODELS = """
+            models:
+              - id: billing-model
+                engine: openai
+                endpoints: ["http://127.0.0.1:9001/v1"]
+              - id: shipping-model
+                engine: openai
+                endpoints: ["http://127.0.0.1:9002/v1"]
+              - id: minilm
+                engine: onnx
+            """;
+
+    private static MeshConfig parse(String yaml) {
+        return ConfigLoader.withEnvironment(Map.of()).parse(yaml);
+    }
+
+    @Test
+    void theSemanticFormOfTheIssueWorksExactlyAsWritten() {
+        MeshConfig config = parse(MODELS + """
+                routes:
+                  - name: support
+                    policy: semantic
+                    candidates: [billing-model, shipping-model]
+                    default: billing-model
+                    intents:
+                      - name: billing
+                        model: billing-model
+                        examples: ["I was charged twice", "I want a refund for my last invoice"]
+                      - name: shipping
+                        model: shipping-model
+                        examples: ["where is my package", "my order has not arrived yet"]
+                """);
+        RouteSpec route = config.route("support").orElseThrow();
+        assertThat(route.encoder()).as("the portfolio's only onnx model").isEqualTo("minilm");
+        assertThat(route.threshold()).isEqualTo(RouteSpec.DEFAULT_THRESHOLD);
+        assertThat(route.topK()).isEqualTo(3);
+        assertThat(route.intents()).extracting(RouteSpec.IntentSpec::name).containsExactly("billing", "shipping");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', textBlock = """
+            unknown model in candidates | {name: r, policy: fallback, candidates: [billing-model, nope]} | routes[0].candidates[1]: 'nope' is not a model of the portfolio
+            an intent without examples | {name: r, policy: semantic, candidates: [billing-model], default: billing-model, intents: [{name: a, model: billing-model, examples: []}]} | routes[0].intents[0].examples: is required
+            a threshold above 1 | {name: r, policy: semantic, candidates: [billing-model], default: billing-model, threshold: 1.5, intents: [{name: a, model: billing-model, examples: [x]}]} | routes[0].threshold: 1.5 is not allowed
+            a threshold below 0 | {name: r, policy: semantic, candidates: [billing-model], default: billing-model, threshold: -0.1, intents: [{name: a, model: billing-model, examples: [x]}]} | routes[0].threshold: -0.1 is not allowed
+            a route named like a model | {name: minilm, policy: fixed, candidates: [billing-model]} | routes[0].name: 'minilm' is the id of a model
+            an unknown policy | {name: r, policy: magic, candidates: [billing-model]} | routes[0].policy: 'magic' is not allowed; allowed: fixed, fallback, rules, semantic
+            a fixed route with two candidates | {name: r, policy: fixed, candidates: [billing-model, shipping-model]} | routes[0].candidates: a fixed route (an alias) has exactly one candidate
+            a rule choosing a non-candidate | {name: r, policy: rules, candidates: [billing-model], default: billing-model, rules: [{tools: true, model: shipping-model}]} | routes[0].rules[0].model: 'shipping-model' is not one of the route's candidates
+            a default missing | {name: r, policy: rules, candidates: [billing-model], rules: [{tools: true, model: billing-model}]} | routes[0].default: is required for policy rules
+            a key of another policy | {name: r, policy: fallback, candidates: [billing-model], threshold: 0.5} | routes[0].threshold: is not used by policy fallback
+            an unknown rule condition | {name: r, policy: rules, candidates: [billing-model], default: billing-model, rules: [{colour: red, model: billing-model}]} | routes[0].rules[0].colour: unknown key
+            an encoder that is not onnx | {name: r, policy: semantic, candidates: [billing-model], default: billing-model, encoder: billing-model, intents: [{name: a, model: billing-model, examples: [x]}]} | routes[0].encoder: 'billing-model' is not an onnx model
+            """)
+    void aBadRouteIsRefusedNamingTheKey(String what, String route, String message) {
+        assertThatThrownBy(() -> parse(MODELS + "routes:\n  - " + route + "\n"))
+                .as(what)
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining(message);
+    }
+
+    @Test
+    void twoRoutesOfOneNameAreRefused() {
+        assertThatThrownBy(() -> parse(MODELS + """
+                routes:
+                  - { name: r, policy: fixed, candidates: [billing-model] }
+                  - { name: r, policy: fixed, candidates: [shipping-model] }
+                """)).hasMessageContaining("routes[1].name: 'r' is already the name of routes[0]");
+    }
+
+    @Test
+    void theCustomerServiceExampleLoads() {
+        MeshConfig config = ConfigLoader.withEnvironment(Map.of()).load(java.nio.file.Path.of("../config/examples/customer-service.yaml"));
+        RouteSpec support = config.route("support").orElseThrow();
+        assertThat(support.intents()).hasSize(10);
+        assertThat(support.encoder()).isEqualTo("minilm");
+    }
+}

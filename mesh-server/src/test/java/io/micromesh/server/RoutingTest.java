@@ -1,0 +1,219 @@
+package io.micromesh.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.openai.client.OpenAIClient;
+import com.openai.client.okhttp.OpenAIOkHttpClient;
+import com.openai.core.JsonValue;
+import com.openai.core.http.HttpResponseFor;
+import com.openai.errors.BadRequestException;
+import com.openai.models.FunctionDefinition;
+import com.openai.models.chat.completions.ChatCompletion;
+import com.openai.models.chat.completions.ChatCompletionCreateParams;
+import com.openai.models.chat.completions.ChatCompletionFunctionTool;
+import com.openai.models.models.Model;
+import io.micromesh.api.Json;
+import io.micromesh.testkit.StandInServer;
+import java.net.http.HttpResponse;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Routes through the real HTTP API with the official OpenAI SDK, against stand-in backends with
+ * known behaviour: one refuses connections, one is slow, one lacks tools and has a small context.
+ */
+class RoutingTest {
+
+    private static StandInServer small;
+    private static StandInServer big;
+    private static StandInServer refusing;
+    private static StandInServer slow;
+    private static TestGateway mesh;
+    private static OpenAIClient client;
+
+    @BeforeAll
+    static void start() {
+        small = StandInServer.start("small").reply("small answers");
+        big = StandInServer.start("big").reply("big answers");
+        refusing = StandInServer.start("refusing");
+        refusing.refuseConnections();
+        slow = StandInServer.start("slow").reply("slow answers").delay(java.time.Duration.ofMillis(300));
+        mesh = new TestGateway("""
+                models:
+                  - id: small
+                    engine: openai
+                    endpoints: ["%s"]
+                    context: 64
+                    capabilities: [chat, json]
+                  - id: big
+                    engine: openai
+                    endpoints: ["%s"]
+                    context: 8192
+                  - id: refusing
+                    engine: openai
+                    endpoints: ["%s"]
+                  - id: slow
+                    engine: openai
+                    endpoints: ["%s"]
+                  - id: offline
+                    engine: llamacpp
+                    file: absent.gguf
+                  - id: minilm
+                    engine: onnx
+                routes:
+                  - name: alias
+                    policy: fixed
+                    candidates: [small]
+                  - name: chain
+                    policy: fallback
+                    candidates: [refusing, slow, big]
+                  - name: triage
+                    policy: rules
+                    candidates: [small, big]
+                    default: small
+                    rules:
+                      - { tools: true, model: big }
+                      - { task: legal, model: big }
+                      - { prompt-tokens-over: 40, model: big }
+                  - name: dead
+                    policy: fixed
+                    candidates: [offline]
+                  - name: support
+                    policy: semantic
+                    candidates: [small, big]
+                    default: big
+                    intents:
+                      - name: billing
+                        model: small
+                        examples: ["I was charged twice", "I want a refund for my last invoice",
+                                   "why is there an extra fee on my bill", "my credit card payment failed"]
+                      - name: shipping
+                        model: big
+                        examples: ["where is my package", "my order has not arrived yet",
+                                   "the delivery is late", "can you track my shipment"]
+                """.formatted(small.baseUrl(), big.baseUrl(), refusing.baseUrl(), slow.baseUrl()));
+        client = OpenAIOkHttpClient.builder().baseUrl(mesh.url() + "/v1").apiKey("unused").maxRetries(0).build();
+    }
+
+    @AfterAll
+    static void stop() {
+        client.close();
+        mesh.close();
+        for (StandInServer server : List.of(small, big, refusing, slow)) {
+            server.close();
+        }
+    }
+
+    private static HttpResponseFor<ChatCompletion> ask(ChatCompletionCreateParams params) {
+        return client.chat().completions().withRawResponse().create(params);
+    }
+
+    private static ChatCompletionCreateParams.Builder chat(String model, String text) {
+        return ChatCompletionCreateParams.builder().model(model).addUserMessage(text);
+    }
+
+    private static String routeHeader(HttpResponseFor<?> response) {
+        return response.headers().values("x-mesh-route").getFirst();
+    }
+
+    @Test
+    void aFixedRouteIsAnAlias() {
+        HttpResponseFor<ChatCompletion> response = ask(chat("alias", "hi").build());
+        assertThat(response.parse().choices().getFirst().message().content()).hasValue("small answers");
+        assertThat(response.parse().model()).isEqualTo("small");
+        assertThat(routeHeader(response)).isEqualTo("route=alias; policy=fixed; model=small; reason=alias");
+    }
+
+    @Test
+    void aFallbackChainMovesOnWhenAModelRefuses() {
+        HttpResponseFor<ChatCompletion> response = ask(chat("chain", "hi").build());
+        assertThat(response.parse().choices().getFirst().message().content()).hasValue("slow answers");
+        assertThat(routeHeader(response)).contains("policy=fallback").contains("fell back to slow after refusing failed");
+    }
+
+    @Test
+    void rulesChooseByToolsTaskAndPromptSize() {
+        ChatCompletionFunctionTool tool = ChatCompletionFunctionTool.builder()
+                .function(FunctionDefinition.builder().name("lookup").build()).build();
+        HttpResponseFor<ChatCompletion> withTools = ask(chat("triage", "look it up").addTool(tool).build());
+        assertThat(withTools.parse().model()).isEqualTo("big");
+        assertThat(routeHeader(withTools)).contains("reason=rule 1 matched");
+
+        HttpResponseFor<ChatCompletion> legal = client.chat().completions().withRawResponse().create(chat("triage", "a contract")
+                .build(), com.openai.core.RequestOptions.builder().build());
+        assertThat(legal.parse().model()).isEqualTo("small");  // no task header: the default
+
+        JsonNode byTask = Json.mapper().valueToTree(Json.parseObject(mesh.post("/v1/route",
+                "{\"model\":\"triage\",\"messages\":[{\"role\":\"user\",\"content\":\"a contract\"}]}",
+                "x-mesh-task", "legal").body().getBytes()));
+        assertThat(byTask.path("model").asText()).isEqualTo("big");
+        assertThat(byTask.path("reason").asText()).isEqualTo("rule 2 matched");
+
+        HttpResponseFor<ChatCompletion> longPrompt = ask(chat("triage", "word ".repeat(60)).build());
+        assertThat(longPrompt.parse().model()).isEqualTo("big");
+    }
+
+    @Test
+    void hardConstraintsExcludeModelsThatLackACapabilityOrTheContext() throws Exception {
+        HttpResponse<String> dryRun = mesh.post("/v1/route",
+                "{\"model\":\"alias\",\"max_tokens\":500,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
+        assertThat(dryRun.statusCode()).isEqualTo(400);
+        assertThat(dryRun.body()).contains("no_admissible_model").contains("exceeds its context of 64");
+
+        JsonNode tools = Json.mapper().readTree(mesh.post("/v1/route", "{\"model\":\"support\",\"messages\":"
+                + "[{\"role\":\"user\",\"content\":\"I was charged twice\"}],\"tools\":[{\"type\":\"function\","
+                + "\"function\":{\"name\":\"refund\"}}]}").body());
+        assertThat(tools.path("model").asText()).isEqualTo("big");
+        assertThat(tools.path("candidates").get(0).path("excluded").asText()).isEqualTo("lacks capability tools");
+        assertThat(tools.path("reason").asText()).contains("intent billing").contains("small is excluded");
+
+        assertThatThrownBy(() -> client.chat().completions().create(chat("alias", "hi").maxTokens(500).build()))
+                .isInstanceOfSatisfying(BadRequestException.class, e -> assertThat(e.getMessage()).contains("context"));
+    }
+
+    @Test
+    void aRouteWhoseModelsAreAllUnhealthyIs503() {
+        HttpResponse<String> response = mesh.post("/v1/chat/completions",
+                "{\"model\":\"dead\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
+        assertThat(response.statusCode()).isEqualTo(503);
+        assertThat(response.headers().firstValue("retry-after")).isPresent();
+        assertThat(response.body()).contains("offline not healthy");
+    }
+
+    @Test
+    void theSemanticRouteClassifiesUtterancesItNeverSaw() throws Exception {
+        String[][] heldOut = {
+            {"I have been billed two times for the same order", "small", "billing"},
+            {"please give me my money back for this invoice", "small", "billing"},
+            {"my parcel still has not been delivered", "big", "shipping"},
+            {"when will my shipment arrive", "big", "shipping"},
+        };
+        for (String[] test : heldOut) {
+            JsonNode decision = Json.mapper().readTree(mesh.post("/v1/route", "{\"model\":\"support\",\"messages\":"
+                    + "[{\"role\":\"user\",\"content\":\"" + test[0] + "\"}]}").body());
+            assertThat(decision.path("model").asText()).as(test[0]).isEqualTo(test[1]);
+            assertThat(decision.path("reason").asText()).as(test[0]).startsWith("intent " + test[2]);
+            assertThat(decision.path("policy").asText()).isEqualTo("semantic");
+            assertThat(decision.path("candidates")).allSatisfy(c -> assertThat(c.path("score").isNumber()).isTrue());
+        }
+        HttpResponseFor<ChatCompletion> routed = ask(chat("support", "my order has not arrived and it is late").build());
+        assertThat(routed.parse().model()).isEqualTo("big");
+        assertThat(routeHeader(routed)).contains("policy=semantic; model=big; reason=intent shipping scored");
+    }
+
+    @Test
+    void routesAreListedAsModelsAndDecisionsAreCounted() {
+        List<String> ids = client.models().list().data().stream().map(Model::id).toList();
+        assertThat(ids).contains("small", "big", "alias", "chain", "triage", "support");
+        ask(chat("alias", "count me").build());
+        assertThat(mesh.get("/metrics").body())
+                .contains("mesh_route_decisions_total{model=\"small\",policy=\"fixed\",route=\"alias\"}");
+        JsonNode direct = Json.mapper().valueToTree(Json.parseObject(mesh.post("/v1/route",
+                "{\"model\":\"big\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}").body().getBytes()));
+        assertThat(direct.path("policy").asText()).isEqualTo("direct");
+    }
+}
