@@ -42,8 +42,9 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--url", paramLabel = "URL", description = "The API's base URL, e.g. http://127.0.0.1:8080/v1.")
     String url;
 
-    @Option(names = "--endpoint", paramLabel = "chat|completions|embeddings", defaultValue = "chat",
-            description = "Which endpoint to load (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--endpoint", paramLabel = "chat|completions|embeddings|route", defaultValue = "chat",
+            description = "Which endpoint to load (default: ${DEFAULT-VALUE}); route times micromesh's routing"
+                    + " decisions: chat bodies to POST /v1/route, no model called.")
     String endpoint;
 
     @Option(names = "--model", paramLabel = "NAME", description = "The model (or route) to ask for.")
@@ -165,15 +166,16 @@ final class BenchCommand implements Callable<Integer> {
 
     private int measure(PrintWriter out, Operation operation) {
         Integer output = operation == Operation.EMBEDDINGS ? null : outputTokens == null ? Integer.valueOf(64) : outputTokens;
-        Workload a = workload(new Workload.Shape(operation, model, inputTokens, output, stream, ignoreEos));
+        boolean dryRun = endpoint.equals("route");
+        Workload a = workload(new Workload.Shape(operation, model, inputTokens, output, stream, ignoreEos, dryRun));
         Workload b = compare == null ? null
                 : workload(new Workload.Shape(operation, compareModel != null ? compareModel : model, inputTokens, output,
-                        stream, ignoreEos));
+                        stream, ignoreEos, dryRun));
         int connections = concurrency.stream().mapToInt(Integer::intValue).max().orElse(1);
         Duration silence = Duration.ofMillis((long) (timeout * 1000));
         LoadGenerator toA = new LoadGenerator(base(url, "--url"), apiKey, silence, connections);
         LoadGenerator toB = compare == null ? null : new LoadGenerator(base(compare, "--compare"), apiKey, silence, connections);
-        out.printf(Locale.ROOT, "%s %s, model %s, %s, %s per load point%n", url, operation.path(), model,
+        out.printf(Locale.ROOT, "%s %s, model %s, %s, %s per load point%n", url, endpoint.equals("route") ? "/route" : operation.path(), model,
                 stream ? "streaming" : "whole answers", requests != null ? requests + " requests" : duration + " s");
         out.println(Report.header());
         out.flush();
@@ -222,10 +224,11 @@ final class BenchCommand implements Callable<Integer> {
 
     private Operation operation() {
         return switch (endpoint) {
-            case "chat" -> Operation.CHAT_COMPLETIONS;
+            case "chat", "route" -> Operation.CHAT_COMPLETIONS;
             case "completions" -> Operation.COMPLETIONS;
             case "embeddings" -> Operation.EMBEDDINGS;
-            default -> throw new BenchException("--endpoint must be chat, completions or embeddings, got '" + endpoint + "'");
+            default -> throw new BenchException("--endpoint must be chat, completions, embeddings or route, got '"
+                    + endpoint + "'");
         };
     }
 
@@ -242,8 +245,8 @@ final class BenchCommand implements Callable<Integer> {
         if (requests != null && duration != null) {
             throw new BenchException("give --requests or --duration, not both");
         }
-        if (stream && operation == Operation.EMBEDDINGS) {
-            throw new BenchException("--stream is for chat and completions; embeddings are answered whole");
+        if (stream && (operation == Operation.EMBEDDINGS || endpoint.equals("route"))) {
+            throw new BenchException("--stream is for chat and completions; " + endpoint + " is answered whole");
         }
         if (inputTokens < 1) {
             throw new BenchException("--input-tokens must be at least 1, got " + inputTokens);

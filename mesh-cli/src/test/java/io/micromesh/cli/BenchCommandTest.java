@@ -163,7 +163,7 @@ class BenchCommandTest {
     @Test
     void badInputIsOneLineWithExitStatus2() {
         assertThat(mesh("bench", "--url", "http://127.0.0.1:1/v1", "--model", "m", "--endpoint", "images").err())
-                .contains("--endpoint must be chat, completions or embeddings");
+                .contains("--endpoint must be chat, completions, embeddings or route");
         Run zeroRate = mesh("bench", "--url", "http://127.0.0.1:1/v1", "--model", "m", "--rate", "0");
         assertThat(zeroRate.exit()).isEqualTo(2);
         assertThat(zeroRate.err().strip()).isEqualTo("mesh: --rate must be a positive number of requests per second, got 0.0");

@@ -197,7 +197,7 @@ public final class LoadGenerator {
     /** Sends one request and times it; never throws. */
     private Sample send(Workload workload, long index, long scheduled) {
         long sent = System.nanoTime();
-        HttpClientRequest request = http.post().uri(base + workload.operation().path())
+        HttpClientRequest request = http.post().uri(base + workload.path())
                 .header(HeaderNames.CONTENT_TYPE, "application/json");
         authorization.ifPresent(value -> request.header(HeaderNames.AUTHORIZATION, value));
         try (HttpClientResponse response = request.submit(workload.body(index))) {
@@ -224,7 +224,7 @@ public final class LoadGenerator {
         } catch (IOException e) {
             return Sample.failed(scheduled, sent, end, "bad_response", null);
         }
-        if (answer == null || !(answer.has("choices") || answer.has("data"))) {
+        if (answer == null || !(answer.has("choices") || answer.has("data") || answer.has("policy"))) {
             return Sample.failed(scheduled, sent, end, "bad_response", null);
         }
         JsonNode usage = answer.path("usage");

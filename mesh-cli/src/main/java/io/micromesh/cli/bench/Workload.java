@@ -25,17 +25,21 @@ public final class Workload {
             + " also new after work first well way even want because these give day most us call order account"
             + " service customer payment delivery question answer help thank please number card bank issue").split(" ");
 
-    private final Operation operation;
+    private final String path;
     private final List<byte[]> bodies;
 
-    private Workload(Operation operation, List<byte[]> bodies) {
-        this.operation = operation;
+    private Workload(Shape shape, List<byte[]> bodies) {
+        this.path = shape.routeDryRun() ? "/route" : shape.operation().path();
         this.bodies = bodies;
     }
 
-    /** What the requests ask for: the endpoint, the model and the lengths. */
+    /**
+     * What the requests ask for: the endpoint, the model and the lengths.
+     *
+     * @param routeDryRun send the chat bodies to micromesh's {@code POST /v1/route} instead, to time decisions
+     */
     public record Shape(Operation operation, String model, int inputTokens, Integer outputTokens, boolean stream,
-                        boolean ignoreEos) {
+                        boolean ignoreEos, boolean routeDryRun) {
     }
 
     /** {@code count} different synthetic requests of this shape (a seed makes them the same every run). */
@@ -49,7 +53,7 @@ public final class Workload {
             }
             bodies.add(Json.bytes(body(shape, prompt.toString(), null)));
         }
-        return new Workload(shape.operation(), bodies);
+        return new Workload(shape, bodies);
     }
 
     /**
@@ -88,7 +92,7 @@ public final class Workload {
         if (bodies.isEmpty()) {
             throw new BenchException(file + " holds no request");
         }
-        return new Workload(shape.operation(), bodies);
+        return new Workload(shape, bodies);
     }
 
     private static ObjectNode body(Shape shape, String prompt, ObjectNode chatBody) {
@@ -123,9 +127,9 @@ public final class Workload {
         return body;
     }
 
-    /** The endpoint. */
-    public Operation operation() {
-        return operation;
+    /** The path under the API's base URL, e.g. {@code /chat/completions}. */
+    public String path() {
+        return path;
     }
 
     /** The body of the {@code i}-th request. */

@@ -22,15 +22,23 @@ import java.util.regex.Pattern;
  * @param encoder      {@code semantic}: the {@code onnx} model that embeds (default: the only one)
  * @param threshold    {@code semantic}: the lowest intent score that decides (0 to 1, default 0.4)
  * @param topK         {@code semantic}: how many of an intent's nearest examples its score averages (default 3)
+ * @param windowWords  {@code semantic}: the most words of a message that are embedded, half from its
+ *                     start and half from its end (default 64)
  */
 public record RouteSpec(String name, String policy, List<String> candidates,
                         @JsonProperty("default") String defaultModel, List<RuleSpec> rules, List<IntentSpec> intents,
-                        String encoder, Double threshold, Integer topK) {
+                        String encoder, Double threshold, Integer topK, Integer windowWords) {
 
     /** The policies, as written in the configuration. */
     public static final List<String> POLICIES = List.of("fixed", "fallback", "rules", "semantic");
     /** The score a semantic intent needs to decide, unless the route says otherwise. */
     public static final double DEFAULT_THRESHOLD = 0.4;
+    /**
+     * Words of a message embedded by default: its first and last 32. Intents are usually stated in
+     * a message's first sentences, and embedding time grows with length (measured on the 2-core
+     * reference machine: about 50 ms for 256 words, 17-20 ms for 64; docs/benchmarks.md).
+     */
+    public static final int DEFAULT_WINDOW_WORDS = 64;
 
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,127}");
 
@@ -59,6 +67,7 @@ public record RouteSpec(String name, String policy, List<String> candidates,
         refuseUnless(policy, Set.of("semantic"), "encoder", encoder != null);
         refuseUnless(policy, Set.of("semantic"), "threshold", threshold != null);
         refuseUnless(policy, Set.of("semantic"), "top-k", topK != null);
+        refuseUnless(policy, Set.of("semantic"), "window-words", windowWords != null);
         if (policy.equals("fixed") && candidates.size() != 1) {
             throw new ConfigException("candidates", "a fixed route (an alias) has exactly one candidate, got "
                     + candidates.size() + "; use policy fallback for a chain");
@@ -96,12 +105,13 @@ public record RouteSpec(String name, String policy, List<String> candidates,
             }
             threshold = threshold == null ? DEFAULT_THRESHOLD : threshold;
             topK = Checks.between("top-k", topK, 1, 100, 3);
+            windowWords = Checks.between("window-words", windowWords, 8, 1024, DEFAULT_WINDOW_WORDS);
         }
     }
 
     /** The same route with its encoder resolved. */
     public RouteSpec withEncoder(String encoderId) {
-        return new RouteSpec(name, policy, candidates, defaultModel, rules, intents, encoderId, threshold, topK);
+        return new RouteSpec(name, policy, candidates, defaultModel, rules, intents, encoderId, threshold, topK, windowWords);
     }
 
     private static void requireCandidate(String key, String model, List<String> candidates) {

@@ -33,14 +33,11 @@ import java.util.function.Function;
  *       reaches the threshold, else the default.
  * </ul>
  * When the chosen model is not admissible, the default serves, else the first admissible candidate.
- * Semantic routes embed the request's last user message, bounded to its first and last
- * {@value #WINDOW_HALF} words, and remember the embeddings of the last {@value SemanticIndex#CACHE}
- * windows. Thread-safe.
+ * Semantic routes embed the request's last user message, bounded to its first and last words
+ * ({@code window-words} in all), and remember the embeddings of the last
+ * {@value SemanticIndex#CACHE} windows. Thread-safe.
  */
 public final class Router {
-
-    /** Words kept from each end of a long message for the semantic decision. */
-    public static final int WINDOW_HALF = 128;
 
     private final Portfolio portfolio;
     private final Map<String, RouteSpec> routes = new LinkedHashMap<>();
@@ -192,14 +189,15 @@ public final class Router {
                 && rule.metadata().entrySet().stream().allMatch(e -> e.getValue().equals(facts.metadata().get(e.getKey())));
     }
 
-    /** The bounded text a semantic decision embeds: the first and last {@link #WINDOW_HALF} words. */
-    static String window(String text) {
+    /** The bounded text a semantic decision embeds: at most {@code size} words, half from each end. */
+    static String window(String text, int size) {
         String[] words = text.strip().split("\\s+");
-        if (words.length <= 2 * WINDOW_HALF) {
+        if (words.length <= size) {
             return String.join(" ", words);
         }
-        return String.join(" ", Arrays.copyOfRange(words, 0, WINDOW_HALF)) + " "
-                + String.join(" ", Arrays.copyOfRange(words, words.length - WINDOW_HALF, words.length));
+        int half = size / 2;
+        return String.join(" ", Arrays.copyOfRange(words, 0, half)) + " "
+                + String.join(" ", Arrays.copyOfRange(words, words.length - (size - half), words.length));
     }
 
     /** The embedded examples of one semantic route. */
@@ -229,7 +227,7 @@ public final class Router {
             if (text == null || text.isBlank()) {
                 return new Choice(route.defaultModel(), "no user text; default");
             }
-            float[] query = embed(window(text));
+            float[] query = embed(window(text, route.windowWords()));
             int best = -1;
             double bestScore = -1;
             for (int i = 0; i < examples.size(); i++) {
