@@ -79,6 +79,9 @@ class RoutingTest {
                       - { tools: true, model: big }
                       - { task: legal, model: big }
                       - { prompt-tokens-over: 40, model: big }
+                      - { user: vip, model: big }
+                      - { metadata: { tier: gold }, model: big }
+                      - { images: false, max-tokens-over: 30, prompt-tokens-under: 10, model: big }
                   - name: dead
                     policy: fixed
                     candidates: [offline]
@@ -155,6 +158,33 @@ class RoutingTest {
 
         HttpResponseFor<ChatCompletion> longPrompt = ask(chat("triage", "word ".repeat(60)).build());
         assertThat(longPrompt.parse().model()).isEqualTo("big");
+    }
+
+    @Test
+    void rulesLookAtTheUserMetadataAndSizes() throws Exception {
+        String[][] cases = {
+            {"{\"user\":\"vip\"}", "big", "rule 4 matched"},
+            {"{\"metadata\":{\"tier\":\"gold\"}}", "big", "rule 5 matched"},
+            {"{\"metadata\":{\"tier\":\"silver\"}}", "small", "no rule matched; default"},
+            {"{\"max_tokens\":31}", "big", "rule 6 matched"},
+            {"{\"max_tokens\":30}", "small", "no rule matched; default"},
+        };
+        for (String[] test : cases) {
+            TriageBody body = new TriageBody(test[0]);
+            JsonNode decision = Json.mapper().readTree(mesh.post("/v1/route", body.withMessage("hi")).body());
+            assertThat(decision.path("model").asText()).as(test[0]).isEqualTo(test[1]);
+            assertThat(decision.path("reason").asText()).as(test[0]).isEqualTo(test[2]);
+        }
+    }
+
+    /** A request body for the triage route: the given fields plus one user message. */
+    private record TriageBody(String fields) {
+        String withMessage(String text) {
+            var node = Json.parseObject(fields.getBytes());
+            node.put("model", "triage");
+            node.putArray("messages").addObject().put("role", "user").put("content", text);
+            return Json.string(node);
+        }
     }
 
     @Test
