@@ -1,19 +1,17 @@
 package io.micromesh.cli;
 
+import static io.micromesh.cli.MeshCli.mesh;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.micromesh.api.Json;
 import io.micromesh.testkit.StandInServer;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * {@code mesh bench} against a stand-in server told to behave in known ways: the figures it reports
@@ -24,28 +22,10 @@ class BenchCommandTest {
     @TempDir
     Path dir;
 
-    private record Run(int exit, String out, String err) {
-        /** The last line of output, parsed: the contract of mesh bench. */
-        JsonNode result() throws Exception {
-            List<String> lines = out.strip().lines().toList();
-            return Json.mapper().readTree(lines.getLast());
-        }
-    }
-
-    private static Run mesh(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cli = Main.commandLine();
-        cli.setOut(new PrintWriter(out, true));
-        cli.setErr(new PrintWriter(err, true));
-        int exit = cli.execute(args);
-        return new Run(exit, out.toString(), err.toString());
-    }
-
     @Test
     void theContractFormMeasuresAFixedLatency() throws Exception {
         try (StandInServer server = StandInServer.start("fixed").delay(Duration.ofMillis(20))) {
-            Run run = mesh("bench", "--url", server.baseUrl(), "--endpoint", "chat", "--model", "m",
+            MeshCli.Run run = mesh("bench", "--url", server.baseUrl(), "--endpoint", "chat", "--model", "m",
                     "--concurrency", "4", "--requests", "80");
             assertThat(run.exit()).as(run.err()).isZero();
             JsonNode result = run.result();
@@ -67,7 +47,7 @@ class BenchCommandTest {
     void streamingFiguresAreTheFirstTokenDelayAndTheTokenInterval() throws Exception {
         try (StandInServer server = StandInServer.start("paced").delay(Duration.ofMillis(50))
                 .chunkInterval(Duration.ofMillis(10)).streamChunks(8).reply("one two three four five six seven eight")) {
-            Run run = mesh("bench", "--url", server.baseUrl(), "--endpoint", "chat", "--model", "m",
+            MeshCli.Run run = mesh("bench", "--url", server.baseUrl(), "--endpoint", "chat", "--model", "m",
                     "--concurrency", "2", "--requests", "30", "--stream");
             assertThat(run.exit()).as(run.err()).isZero();
             JsonNode result = run.result();
@@ -85,7 +65,7 @@ class BenchCommandTest {
     @Test
     void errorsAreCountedByKind() throws Exception {
         try (StandInServer server = StandInServer.start("flaky").failEvery(5)) {
-            Run run = mesh("bench", "--url", server.baseUrl(), "--model", "m", "--concurrency", "2", "--requests", "100");
+            MeshCli.Run run = mesh("bench", "--url", server.baseUrl(), "--model", "m", "--concurrency", "2", "--requests", "100");
             assertThat(run.exit()).isZero();
             JsonNode result = run.result();
             assertThat(result.path("errors").asInt()).isEqualTo(20);
@@ -100,7 +80,7 @@ class BenchCommandTest {
         try (StandInServer server = StandInServer.start("narrow").delay(Duration.ofMillis(20)).capacity(1)) {
             Path html = dir.resolve("report.html");
             Path json = dir.resolve("result.json");
-            Run run = mesh("bench", "--url", server.baseUrl(), "--model", "m", "--rate", "10,25,120",
+            MeshCli.Run run = mesh("bench", "--url", server.baseUrl(), "--model", "m", "--rate", "10,25,120",
                     "--concurrency", "32", "--requests", "60", "--html", html.toString(), "--json", json.toString());
             assertThat(run.exit()).as(run.err()).isZero();
             JsonNode points = run.result().path("points");
@@ -120,7 +100,7 @@ class BenchCommandTest {
     void compareRunsBothSidesAndPrintsRatios() throws Exception {
         try (StandInServer a = StandInServer.start("a").delay(Duration.ofMillis(10));
              StandInServer b = StandInServer.start("b").delay(Duration.ofMillis(40))) {
-            Run run = mesh("bench", "--url", a.baseUrl(), "--compare", b.baseUrl(), "--model", "m",
+            MeshCli.Run run = mesh("bench", "--url", a.baseUrl(), "--compare", b.baseUrl(), "--model", "m",
                     "--concurrency", "1", "--requests", "20", "--rounds", "2");
             assertThat(run.exit()).as(run.err()).isZero();
             JsonNode ratio = run.result().path("compare").path("ratio");
@@ -135,7 +115,7 @@ class BenchCommandTest {
     @Test
     void embeddingsAndPromptFilesWork() throws Exception {
         try (StandInServer server = StandInServer.start("enc")) {
-            Run embeddings = mesh("bench", "--url", server.baseUrl(), "--endpoint", "embeddings", "--model", "e",
+            MeshCli.Run embeddings = mesh("bench", "--url", server.baseUrl(), "--endpoint", "embeddings", "--model", "e",
                     "--requests", "10", "--input-tokens", "7");
             assertThat(embeddings.exit()).as(embeddings.err()).isZero();
             assertThat(embeddings.result().path("errors").asInt()).isZero();
@@ -147,7 +127,7 @@ class BenchCommandTest {
                     {"model":"ignored","messages":[{"role":"user","content":"first question"}]}
                     {"prompt":"second question"}
                     """);
-            Run chat = mesh("bench", "--url", server.baseUrl(), "--model", "m", "--requests", "4", "--prompts",
+            MeshCli.Run chat = mesh("bench", "--url", server.baseUrl(), "--model", "m", "--requests", "4", "--prompts",
                     prompts.toString(), "--output-tokens", "9");
             assertThat(chat.exit()).as(chat.err()).isZero();
             List<StandInServer.Recorded> sent = server.recorded().subList(server.recorded().size() - 4, server.recorded().size());
@@ -164,7 +144,7 @@ class BenchCommandTest {
     void badInputIsOneLineWithExitStatus2() {
         assertThat(mesh("bench", "--url", "http://127.0.0.1:1/v1", "--model", "m", "--endpoint", "images").err())
                 .contains("--endpoint must be chat, completions, embeddings or route");
-        Run zeroRate = mesh("bench", "--url", "http://127.0.0.1:1/v1", "--model", "m", "--rate", "0");
+        MeshCli.Run zeroRate = mesh("bench", "--url", "http://127.0.0.1:1/v1", "--model", "m", "--rate", "0");
         assertThat(zeroRate.exit()).isEqualTo(2);
         assertThat(zeroRate.err().strip()).isEqualTo("mesh: --rate must be a positive number of requests per second, got 0.0");
         assertThat(mesh("bench", "--model", "m").err()).contains("give --url and --model");
@@ -174,7 +154,7 @@ class BenchCommandTest {
 
     @Test
     void aSyntheticModelIsWrittenServedByAWorkerAndMeasured() throws Exception {
-        Run run = mesh("bench", "--synthetic-model", "layers=2,width=64,heads=4,kv-heads=2,ff=128",
+        MeshCli.Run run = mesh("bench", "--synthetic-model", "layers=2,width=64,heads=4,kv-heads=2,ff=128",
                 "--synthetic-type", "F32", "--synthetic-dir", dir.toString(), "--endpoint", "completions",
                 "--requests", "6", "--concurrency", "2", "--output-tokens", "5", "--ignore-eos", "--stream");
         assertThat(run.exit()).as(run.err()).isZero();

@@ -1,5 +1,6 @@
 package io.micromesh.cli;
 
+import static io.micromesh.cli.MeshCli.mesh;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -7,8 +8,6 @@ import io.micromesh.api.Json;
 import io.micromesh.engines.gguf.GgmlType;
 import io.micromesh.engines.gguf.GgufWriter;
 import io.micromesh.engines.gguf.GgufWriter.Shape;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -19,7 +18,6 @@ import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** {@code mesh engine}: refuses bad input in one line, and serves a GGUF model on its own as a plain backend. */
 class EngineCommandTest {
@@ -27,27 +25,16 @@ class EngineCommandTest {
     @TempDir
     Path dir;
 
-    private record Run(int exit, String err) {
-    }
-
-    private static Run mesh(String... args) {
-        StringWriter err = new StringWriter();
-        CommandLine cli = Main.commandLine();
-        cli.setOut(new PrintWriter(new StringWriter(), true));
-        cli.setErr(new PrintWriter(err, true));
-        return new Run(cli.execute(args), err.toString());
-    }
-
     @Test
     void aMissingOrForeignModelFileIsOneLineAndExitStatus2() throws Exception {
-        Run missing = mesh("engine", "--model", dir.resolve("absent.gguf").toString());
+        MeshCli.Run missing = mesh("engine", "--model", dir.resolve("absent.gguf").toString());
         assertThat(missing.exit()).isEqualTo(2);
         assertThat(missing.err().strip()).startsWith("mesh: ").contains("absent.gguf: no such file");
         assertThat(missing.err().strip().lines()).hasSize(1);
 
         Path html = dir.resolve("model.gguf");
         Files.writeString(html, "<html>Repository not found</html>");
-        Run foreign = mesh("engine", "--model", html.toString());
+        MeshCli.Run foreign = mesh("engine", "--model", html.toString());
         assertThat(foreign.exit()).isEqualTo(2);
         assertThat(foreign.err()).contains("model.gguf").contains("not a GGUF");
     }
@@ -56,7 +43,7 @@ class EngineCommandTest {
     void slotsOutOfRangeAreRefused() {
         Path model = dir.resolve("tiny.gguf");
         GgufWriter.writeRandomLlama(model, Shape.tiny(GgmlType.F32), "tiny", 1);
-        Run run = mesh("engine", "--model", model.toString(), "--slots", "0");
+        MeshCli.Run run = mesh("engine", "--model", model.toString(), "--slots", "0");
         assertThat(run.exit()).isEqualTo(2);
         assertThat(run.err()).contains("--slots").contains("1 to 256");
     }

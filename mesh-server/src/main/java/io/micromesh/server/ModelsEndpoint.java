@@ -53,11 +53,7 @@ final class ModelsEndpoint {
 
     /** A route, listed like a model so that clients can pick it, with {@code mesh.route} describing it. */
     private ObjectNode describe(RouteSpec route) {
-        ObjectNode node = Json.object();
-        node.put("id", route.name());
-        node.put("object", "model");
-        node.put("created", created);
-        node.put("owned_by", "micromesh");
+        ObjectNode node = entry(route.name());
         ObjectNode mesh = node.putObject("mesh");
         mesh.put("route", true).put("policy", route.policy());
         ArrayNode candidates = mesh.putArray("candidates");
@@ -66,11 +62,7 @@ final class ModelsEndpoint {
     }
 
     private ObjectNode describe(ServedModel model) {
-        ObjectNode node = Json.object();
-        node.put("id", model.id());
-        node.put("object", "model");
-        node.put("created", created);
-        node.put("owned_by", "micromesh");
+        ObjectNode node = entry(model.id());
         ObjectNode mesh = node.putObject("mesh");
         mesh.put("engine", model.spec().engine().key());
         ArrayNode capabilities = mesh.putArray("capabilities");
@@ -80,5 +72,10 @@ final class ModelsEndpoint {
         mesh.put("status", health.state().name().toLowerCase());
         mesh.put("status_detail", health.detail());
         return node;
+    }
+
+    /** OpenAI's model object. */
+    private ObjectNode entry(String id) {
+        return Json.object().put("id", id).put("object", "model").put("created", created).put("owned_by", "micromesh");
     }
 }
