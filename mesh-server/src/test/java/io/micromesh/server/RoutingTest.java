@@ -139,6 +139,15 @@ class RoutingTest {
     }
 
     @Test
+    void aStreamFallsBackBeforeItsFirstChunk() {
+        StringBuilder text = new StringBuilder();
+        try (var stream = client.chat().completions().createStreaming(chat("chain", "hi").build())) {
+            stream.stream().forEach(chunk -> chunk.choices().forEach(c -> c.delta().content().ifPresent(text::append)));
+        }
+        assertThat(text.toString()).isEqualTo("slow answers");
+    }
+
+    @Test
     void rulesChooseByToolsTaskAndPromptSize() {
         ChatCompletionFunctionTool tool = ChatCompletionFunctionTool.builder()
                 .function(FunctionDefinition.builder().name("lookup").build()).build();
