@@ -215,6 +215,9 @@ public final class SupervisedWorker implements Backend {
     private int runOnce() throws IOException, InterruptedException {
         Process child = new ProcessBuilder(workerCommand()).start();
         process = child;
+        if (closed) {
+            stop(child);  // closed while it was starting: close() may not have seen it
+        }
         health = new BackendHealth(BackendHealth.State.STARTING, "loading " + spec.file() + " (worker pid " + child.pid() + ")");
         OutputStream lifeline = child.getOutputStream();  // held open: its end tells the worker we are gone
         Thread errors = Thread.ofPlatform().daemon().name("worker-log-" + spec.id()).start(() -> pumpErrors(child));
