@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = Main.Version.class,
         description = "micromesh: generative AI at scale on a portfolio of small, optimized models.",
-        subcommands = {ServeCommand.class, EngineCommand.class, PullCommand.class, BenchCommand.class,
+        subcommands = {ServeCommand.class, EngineCommand.class, PullCommand.class, BenchCommand.class, RouteCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main {
 

@@ -105,4 +105,21 @@ public final class CostQualityCurve {
             return counts == null ? overall : counts[0] / (double) counts[1];
         }).toArray();
     }
+
+    /**
+     * The accuracy when the share {@code share} of prompts with the lowest predicted weak success
+     * go to the strong model and the rest to the weak one.
+     */
+    public static double accuracyAtShare(List<LabelledPrompt> prompts, double[] weakSuccess, double share) {
+        int n = prompts.size();
+        int[] order = IntStream.range(0, n).boxed()
+                .sorted(Comparator.comparingDouble(i -> weakSuccess[i])).mapToInt(Integer::intValue).toArray();
+        int strongCalls = (int) Math.round(share * n);
+        long right = 0;
+        for (int k = 0; k < n; k++) {
+            LabelledPrompt p = prompts.get(order[k]);
+            right += (k < strongCalls ? p.strong() : p.weak()) ? 1 : 0;
+        }
+        return right / (double) n;
+    }
 }

@@ -1,0 +1,219 @@
+package io.micromesh.cli;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.micromesh.api.Json;
+import io.micromesh.core.routing.quality.CostQualityCurve;
+import io.micromesh.core.routing.quality.LabelledPrompt;
+import io.micromesh.core.routing.quality.NearestNeighbours;
+import io.micromesh.core.routing.quality.OutcomeFiles;
+import io.micromesh.core.spi.TextEncoder;
+import io.micromesh.engines.onnx.EncoderBackend;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code mesh route eval}: trains the cost-quality predictor (nearest neighbours over MiniLM
+ * embeddings of the prompts) on labelled outcomes and measures, on other prompts, how few calls to
+ * the strong model reach a target share of its quality, against the random, oracle and file-prior
+ * baselines. Its last line of output is one JSON object.
+ */
+@Command(name = "eval",
+        mixinStandardHelpOptions = true,
+        sortOptions = false,
+        description = {"Replay labelled outcomes (RouteLLM's CSV layout: a prompt column, then True/False per model)"
+                + " and measure the cost-quality router against random, oracle and file-prior routing.",
+                "The last line of output is one JSON object with the figures."})
+final class RouteEvalCommand implements Callable<Integer> {
+
+    @Option(names = "--train", paramLabel = "PATH", arity = "1..*", required = true,
+            description = "CSV files or folders of them to train on.")
+    List<Path> train;
+
+    @Option(names = "--test", paramLabel = "PATH", arity = "1..*",
+            description = "CSV files or folders of them to test on (or --cv).")
+    List<Path> test;
+
+    @Option(names = "--strong", paramLabel = "MODEL", required = true, description = "The strong model's column.")
+    String strong;
+
+    @Option(names = "--weak", paramLabel = "MODEL", required = true, description = "The weak model's column.")
+    String weak;
+
+    @Option(names = "--target", paramLabel = "FRACTION", defaultValue = "0.95",
+            description = "The quality to reach, as a fraction of the strong model's accuracy (default: ${DEFAULT-VALUE}).")
+    double target;
+
+    @Option(names = "--cv", paramLabel = "K", description = "K-fold cross-validation on --train instead of --test.")
+    Integer folds;
+
+    @Option(names = "--group-by-file", description = "With --cv: keep whole files together, so that each fold tests"
+            + " on kinds of prompts it never trained on.")
+    boolean groupByFile;
+
+    @Option(names = "--neighbours", paramLabel = "K", defaultValue = "20",
+            description = "Neighbours that vote in the prediction (default: ${DEFAULT-VALUE}).")
+    int neighbours;
+
+    @Option(names = "--seed", paramLabel = "N", defaultValue = "1", description = "Seed of the folds (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Spec
+    CommandSpec spec;
+
+    /** The figures of one evaluation. */
+    private record Figures(int prompts, double weak, double strong, double targetQuality, double router,
+                           double random, double oracle, double filePrior) {
+    }
+
+    @Override
+    public Integer call() {
+        if ((test == null) == (folds == null)) {
+            throw new UserError("give --test PATH... or --cv K");
+        }
+        if (folds != null && folds < 2) {
+            throw new UserError("--cv must be at least 2, got " + folds);
+        }
+        if (!(target > 0 && target <= 1)) {
+            throw new UserError("--target must be in (0, 1], got " + target);
+        }
+        if (groupByFile && folds == null) {
+            throw new UserError("--group-by-file goes with --cv");
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        List<LabelledPrompt> training;
+        List<LabelledPrompt> testing;
+        try {
+            training = OutcomeFiles.read(train, weak, strong);
+            testing = test == null ? List.of() : OutcomeFiles.read(test, weak, strong);
+        } catch (IllegalArgumentException e) {
+            throw new UserError(e.getMessage());
+        }
+        Map<LabelledPrompt, float[]> vectors = embed(training, testing, out);
+        List<Figures> results = new ArrayList<>();
+        if (folds == null) {
+            results.add(evaluate(training, testing, vectors));
+            printCurve(out, training, testing, vectors);
+        } else {
+            for (List<LabelledPrompt>[] split : folds(training)) {
+                results.add(evaluate(split[0], split[1], vectors));
+            }
+        }
+        ObjectNode json = summary(results);
+        out.printf(Locale.ROOT, "strong share at %.0f%% of the strong model's quality: router %.3f, file prior %.3f,"
+                        + " random %.3f, oracle %.3f%n", target * 100, json.path("strong_share_at_target").asDouble(),
+                json.path("file_prior_strong_share").asDouble(), json.path("random_strong_share").asDouble(),
+                json.path("oracle_strong_share").asDouble());
+        out.println(Json.string(json));
+        out.flush();
+        return 0;
+    }
+
+    private Map<LabelledPrompt, float[]> embed(List<LabelledPrompt> training, List<LabelledPrompt> testing, PrintWriter out) {
+        Map<LabelledPrompt, float[]> vectors = new IdentityHashMap<>();
+        List<LabelledPrompt> all = new ArrayList<>(training);
+        all.addAll(testing);
+        TextEncoder encoder = EncoderBackend.load("minilm");
+        long start = System.nanoTime();
+        for (int i = 0; i < all.size(); i++) {
+            vectors.put(all.get(i), encoder.embed(all.get(i).prompt()));
+            if ((i + 1) % 1000 == 0) {
+                out.printf(Locale.ROOT, "embedded %d of %d prompts (%.0f s)%n", i + 1, all.size(),
+                        (System.nanoTime() - start) / 1e9);
+                out.flush();
+            }
+        }
+        return vectors;
+    }
+
+    private Figures evaluate(List<LabelledPrompt> training, List<LabelledPrompt> testing, Map<LabelledPrompt, float[]> vectors) {
+        double[] predicted = predict(training, testing, vectors);
+        double quality = target * CostQualityCurve.strongAccuracy(testing);
+        return new Figures(testing.size(), CostQualityCurve.weakAccuracy(testing), CostQualityCurve.strongAccuracy(testing),
+                quality, CostQualityCurve.shareAtTarget(testing, predicted, quality),
+                CostQualityCurve.randomShare(testing, quality), CostQualityCurve.oracleShare(testing, quality),
+                CostQualityCurve.shareAtTarget(testing, CostQualityCurve.filePrior(training, testing), quality));
+    }
+
+    private double[] predict(List<LabelledPrompt> training, List<LabelledPrompt> testing, Map<LabelledPrompt, float[]> vectors) {
+        NearestNeighbours knn = new NearestNeighbours(training.stream().map(vectors::get).toArray(float[][]::new),
+                training, neighbours);
+        return testing.stream().mapToDouble(p -> knn.weakSuccess(vectors.get(p))).toArray();
+    }
+
+    private void printCurve(PrintWriter out, List<LabelledPrompt> training, List<LabelledPrompt> testing,
+                            Map<LabelledPrompt, float[]> vectors) {
+        double[] predicted = predict(training, testing, vectors);
+        double strongAccuracy = CostQualityCurve.strongAccuracy(testing);
+        out.println("strong share  accuracy  quality (of strong)");
+        for (int tenth = 0; tenth <= 10; tenth++) {
+            double accuracy = CostQualityCurve.accuracyAtShare(testing, predicted, tenth / 10.0);
+            out.printf(Locale.ROOT, "%11.0f%%  %8.3f  %18.1f%%%n", tenth * 10.0, accuracy, 100 * accuracy / strongAccuracy);
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private List<List<LabelledPrompt>[]> folds(List<LabelledPrompt> all) {
+        Random random = new Random(seed);
+        List<List<LabelledPrompt>> groups = new ArrayList<>();
+        if (groupByFile) {
+            Map<String, List<LabelledPrompt>> byFile = new LinkedHashMap<>();
+            all.forEach(p -> byFile.computeIfAbsent(p.source(), s -> new ArrayList<>()).add(p));
+            groups.addAll(byFile.values());
+            if (groups.size() < folds) {
+                throw new UserError("--cv " + folds + " with --group-by-file needs at least " + folds + " files, got "
+                        + groups.size());
+            }
+        } else {
+            all.forEach(p -> groups.add(List.of(p)));
+        }
+        Collections.shuffle(groups, random);
+        List<List<LabelledPrompt>[]> splits = new ArrayList<>();
+        for (int f = 0; f < folds; f++) {
+            List<LabelledPrompt> in = new ArrayList<>();
+            List<LabelledPrompt> out = new ArrayList<>();
+            for (int g = 0; g < groups.size(); g++) {
+                (g % folds == f ? out : in).addAll(groups.get(g));
+            }
+            splits.add(new List[] {in, out});
+        }
+        return splits;
+    }
+
+    private ObjectNode summary(List<Figures> results) {
+        ObjectNode json = Json.object();
+        json.put("test_prompts", results.stream().mapToInt(Figures::prompts).sum());
+        put(json, "weak_accuracy", results.stream().mapToDouble(Figures::weak).toArray());
+        put(json, "strong_accuracy", results.stream().mapToDouble(Figures::strong).toArray());
+        put(json, "target_quality", results.stream().mapToDouble(Figures::targetQuality).toArray());
+        put(json, "strong_share_at_target", results.stream().mapToDouble(Figures::router).toArray());
+        put(json, "random_strong_share", results.stream().mapToDouble(Figures::random).toArray());
+        put(json, "oracle_strong_share", results.stream().mapToDouble(Figures::oracle).toArray());
+        put(json, "file_prior_strong_share", results.stream().mapToDouble(Figures::filePrior).toArray());
+        json.put("target", target).put("folds", results.size()).put("group_by_file", groupByFile)
+                .put("weak", weak).put("strong", strong).put("neighbours", neighbours);
+        return json;
+    }
+
+    /** The mean (and, over folds, its standard deviation as {@code KEY_sd}). */
+    private static void put(ObjectNode json, String key, double[] values) {
+        double mean = java.util.Arrays.stream(values).average().orElse(0);
+        json.put(key, Math.round(mean * 10000) / 10000.0);
+        if (values.length > 1) {
+            double variance = java.util.Arrays.stream(values).map(v -> (v - mean) * (v - mean)).sum() / (values.length - 1);
+            json.put(key + "_sd", Math.round(Math.sqrt(variance) * 10000) / 10000.0);
+        }
+    }
+}
