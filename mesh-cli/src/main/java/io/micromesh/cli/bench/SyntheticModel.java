@@ -28,7 +28,7 @@ public final class SyntheticModel implements AutoCloseable {
 
     /** Named shapes: IBM Granite 3.x dense models, from their published configurations. */
     static final Map<String, Shape> NAMED = Map.of(
-            "granite-3-2b", new Shape(40, 2048, 32, 8, 8192, 4096, GgmlType.Q4_0),
+            "granite-3-2b", Shape.granite2b(GgmlType.Q4_0),
             "granite-3-8b", new Shape(40, 4096, 32, 8, 12800, 4096, GgmlType.Q4_0));
 
     private static final Pattern LISTENING = Pattern.compile("listening on (http://\\S+)");

@@ -213,7 +213,11 @@ public final class SupervisedWorker implements Backend {
 
     /** Starts a worker, serves through it until it exits, and answers its exit status. */
     private int runOnce() throws IOException, InterruptedException {
-        Process child = new ProcessBuilder(workerCommand()).start();
+        ProcessBuilder builder = new ProcessBuilder(workerCommand());
+        // the worker listens on loopback for this gateway only; the gateway's own API key (which
+        // `mesh engine` would read from the environment) must not lock the gateway out of it
+        builder.environment().remove("MESH_API_KEY");
+        Process child = builder.start();
         process = child;
         if (closed) {
             stop(child);  // closed while it was starting: close() may not have seen it
