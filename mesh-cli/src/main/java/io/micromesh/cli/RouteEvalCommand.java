@@ -2,9 +2,10 @@ package io.micromesh.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.micromesh.api.Json;
+import io.micromesh.cli.route.EmbeddingCache;
 import io.micromesh.core.routing.quality.CostQualityCurve;
 import io.micromesh.core.routing.quality.LabelledPrompt;
-import io.micromesh.core.routing.quality.NearestNeighbours;
+import io.micromesh.core.routing.quality.SuccessPredictor;
 import io.micromesh.core.routing.quality.OutcomeFiles;
 import io.micromesh.core.spi.TextEncoder;
 import io.micromesh.engines.onnx.EncoderBackend;
@@ -63,9 +64,13 @@ final class RouteEvalCommand implements Callable<Integer> {
             + " on kinds of prompts it never trained on.")
     boolean groupByFile;
 
-    @Option(names = "--neighbours", paramLabel = "K", defaultValue = "20",
-            description = "Neighbours that vote in the prediction (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--neighbours", paramLabel = "K", defaultValue = "30",
+            description = "Neighbours in the near vote; the wide vote takes ten times as many (default: ${DEFAULT-VALUE}).")
     int neighbours;
+
+    @Option(names = "--embedding-cache", paramLabel = "FILE",
+            description = "Keep the prompts' embeddings in FILE between runs (embedding is most of an evaluation's time).")
+    Path embeddingCache;
 
     @Option(names = "--seed", paramLabel = "N", defaultValue = "1", description = "Seed of the folds (default: ${DEFAULT-VALUE}).")
     long seed;
@@ -75,7 +80,7 @@ final class RouteEvalCommand implements Callable<Integer> {
 
     /** The figures of one evaluation. */
     private record Figures(int prompts, double weak, double strong, double targetQuality, double router,
-                           double random, double oracle, double filePrior) {
+                           double random, double oracle, double filePrior, double fileDifficulty) {
     }
 
     @Override
@@ -126,13 +131,26 @@ final class RouteEvalCommand implements Callable<Integer> {
         List<LabelledPrompt> all = new ArrayList<>(training);
         all.addAll(testing);
         TextEncoder encoder = EncoderBackend.load("minilm");
+        EmbeddingCache cache = null;
+        try {
+            cache = embeddingCache == null ? null : EmbeddingCache.open(embeddingCache, "minilm", encoder);
+        } catch (IllegalArgumentException | java.io.UncheckedIOException e) {
+            throw new UserError(e.getMessage());
+        }
+        java.util.function.Function<String, float[]> embedder = cache == null ? encoder::embed : cache::embed;
         long start = System.nanoTime();
-        for (int i = 0; i < all.size(); i++) {
-            vectors.put(all.get(i), encoder.embed(all.get(i).prompt()));
-            if ((i + 1) % 1000 == 0) {
-                out.printf(Locale.ROOT, "embedded %d of %d prompts (%.0f s)%n", i + 1, all.size(),
-                        (System.nanoTime() - start) / 1e9);
-                out.flush();
+        try {
+            for (int i = 0; i < all.size(); i++) {
+                vectors.put(all.get(i), embedder.apply(all.get(i).prompt()));
+                if ((i + 1) % 1000 == 0) {
+                    out.printf(Locale.ROOT, "embedded %d of %d prompts (%.0f s)%n", i + 1, all.size(),
+                            (System.nanoTime() - start) / 1e9);
+                    out.flush();
+                }
+            }
+        } finally {
+            if (cache != null) {
+                cache.close();
             }
         }
         return vectors;
@@ -144,13 +162,22 @@ final class RouteEvalCommand implements Callable<Integer> {
         return new Figures(testing.size(), CostQualityCurve.weakAccuracy(testing), CostQualityCurve.strongAccuracy(testing),
                 quality, CostQualityCurve.shareAtTarget(testing, predicted, quality),
                 CostQualityCurve.randomShare(testing, quality), CostQualityCurve.oracleShare(testing, quality),
-                CostQualityCurve.shareAtTarget(testing, CostQualityCurve.filePrior(training, testing), quality));
+                CostQualityCurve.shareAtTarget(testing, CostQualityCurve.filePrior(training, testing), quality),
+                CostQualityCurve.shareAtTarget(testing, CostQualityCurve.fileDifficulty(training, testing), quality));
     }
 
+    /** Per test prompt, the weak model's predicted success minus the strong one's (lowest first to the strong model). */
     private double[] predict(List<LabelledPrompt> training, List<LabelledPrompt> testing, Map<LabelledPrompt, float[]> vectors) {
-        NearestNeighbours knn = new NearestNeighbours(training.stream().map(vectors::get).toArray(float[][]::new),
-                training, neighbours);
-        return testing.stream().mapToDouble(p -> knn.weakSuccess(vectors.get(p))).toArray();
+        List<SuccessPredictor.Outcome> outcomes = new ArrayList<>();
+        for (LabelledPrompt p : training) {
+            outcomes.add(new SuccessPredictor.Outcome(p.prompt(), vectors.get(p), weak, p.weak() ? 1 : 0));
+            outcomes.add(new SuccessPredictor.Outcome(p.prompt(), vectors.get(p), strong, p.strong() ? 1 : 0));
+        }
+        SuccessPredictor predictor = SuccessPredictor.train(List.of(weak, strong), neighbours, outcomes);
+        return testing.stream().mapToDouble(p -> {
+            double[] success = predictor.predict(vectors.get(p));
+            return success[0] - success[1];
+        }).toArray();
     }
 
     private void printCurve(PrintWriter out, List<LabelledPrompt> training, List<LabelledPrompt> testing,
@@ -202,6 +229,7 @@ final class RouteEvalCommand implements Callable<Integer> {
         put(json, "random_strong_share", results.stream().mapToDouble(Figures::random).toArray());
         put(json, "oracle_strong_share", results.stream().mapToDouble(Figures::oracle).toArray());
         put(json, "file_prior_strong_share", results.stream().mapToDouble(Figures::filePrior).toArray());
+        put(json, "file_difficulty_strong_share", results.stream().mapToDouble(Figures::fileDifficulty).toArray());
         json.put("target", target).put("folds", results.size()).put("group_by_file", groupByFile)
                 .put("weak", weak).put("strong", strong).put("neighbours", neighbours);
         return json;

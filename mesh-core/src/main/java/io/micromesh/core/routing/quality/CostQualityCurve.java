@@ -9,8 +9,9 @@ import java.util.stream.IntStream;
 /**
  * The trade between cost and quality when each prompt goes to a weak or a strong model: what share
  * of prompts must go to the strong model for the answers to reach a target accuracy, for a router
- * that orders prompts by a predicted chance that the weak model succeeds (lowest first to the strong
- * model), and for the baselines that frame it. Pure functions over labelled prompts.
+ * that orders prompts by a score (lowest first to the strong model: the cost-quality router's score
+ * is the weak model's predicted success minus the strong one's), and for the baselines that frame
+ * it. Pure functions over labelled prompts.
  */
 public final class CostQualityCurve {
 
@@ -61,11 +62,12 @@ public final class CostQualityCurve {
     }
 
     /**
-     * A router that sends the prompts with the lowest predicted weak success to the strong model:
-     * the smallest share of prompts sent to it at which the accuracy reaches {@code target} (1 when
-     * it never does). Ties in the prediction keep the prompts' order.
+     * A router that sends the prompts with the lowest score to the strong model: the smallest share
+     * of prompts sent to it at which the accuracy reaches {@code target} (1 when it never does).
+     * Ties in the score keep the prompts' order.
      *
-     * @param weakSuccess the predicted chance that the weak model succeeds, one per prompt
+     * @param weakSuccess per prompt, how much better off it is with the weak model (for example its
+     *                    predicted success, or that minus the strong model's)
      */
     public static double shareAtTarget(List<LabelledPrompt> prompts, double[] weakSuccess, double target) {
         int n = prompts.size();
@@ -89,17 +91,33 @@ public final class CostQualityCurve {
     }
 
     /**
-     * The file-prior baseline: each prompt's predicted weak success is the weak model's accuracy on
-     * the training prompts of its file (the overall training accuracy for a file unseen there).
+     * The file-prior baseline, deciding by the same rule as the cost-quality router: each prompt's
+     * score is the weak model's accuracy on the training prompts of its file minus the strong
+     * model's (for a file unseen there, the overall training accuracies).
      */
     public static double[] filePrior(List<LabelledPrompt> training, List<LabelledPrompt> test) {
+        double[] weak = fileAccuracy(training, test, LabelledPrompt::weak);
+        double[] strong = fileAccuracy(training, test, LabelledPrompt::strong);
+        return IntStream.range(0, weak.length).mapToDouble(i -> weak[i] - strong[i]).toArray();
+    }
+
+    /**
+     * A weaker file prior, the difficulty lookup: each prompt's score is only the weak model's
+     * accuracy on the training prompts of its file.
+     */
+    public static double[] fileDifficulty(List<LabelledPrompt> training, List<LabelledPrompt> test) {
+        return fileAccuracy(training, test, LabelledPrompt::weak);
+    }
+
+    private static double[] fileAccuracy(List<LabelledPrompt> training, List<LabelledPrompt> test,
+                                         java.util.function.Predicate<LabelledPrompt> right) {
         Map<String, int[]> byFile = new HashMap<>();
         for (LabelledPrompt p : training) {
             int[] counts = byFile.computeIfAbsent(p.source(), s -> new int[2]);
-            counts[0] += p.weak() ? 1 : 0;
+            counts[0] += right.test(p) ? 1 : 0;
             counts[1]++;
         }
-        double overall = weakAccuracy(training);
+        double overall = training.stream().filter(right).count() / (double) training.size();
         return test.stream().mapToDouble(p -> {
             int[] counts = byFile.get(p.source());
             return counts == null ? overall : counts[0] / (double) counts[1];

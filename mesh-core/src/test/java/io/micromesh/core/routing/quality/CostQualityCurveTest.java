@@ -75,10 +75,15 @@ class CostQualityCurveTest {
         assertThat(CostQualityCurve.shareAtTarget(prompts, perfect, target)).isEqualTo(0.2);
         assertThat(CostQualityCurve.shareAtTarget(prompts, useless, target)).isEqualTo(0.4);
         assertThat(CostQualityCurve.shareAtTarget(prompts, inverse, target)).isEqualTo(1.0);
-        // file prior: b (0.5) goes first, then a and c (2/3 each): p4 p5 p6 p7 p1 p2 p3 p8
+        // file difficulty: b (weak 0.5) goes first, then a and c (2/3 each): p4 p5 p6 p7 p1 p2 p3 p8
+        double[] difficulty = CostQualityCurve.fileDifficulty(prompts, prompts);
+        assertThat(difficulty).containsExactly(2 / 3.0, 2 / 3.0, 2 / 3.0, 0.5, 0.5, 0.5, 0.5, 2 / 3.0, 2 / 3.0, 2 / 3.0);
+        assertThat(CostQualityCurve.shareAtTarget(prompts, difficulty, target)).isEqualTo(0.8);
+        // file prior (weak minus strong): a and c (2/3 - 1) go before b (0.5 - 0.5): p1 p2 p3 p8 reach 8 right
         double[] prior = CostQualityCurve.filePrior(prompts, prompts);
-        assertThat(prior).containsExactly(2 / 3.0, 2 / 3.0, 2 / 3.0, 0.5, 0.5, 0.5, 0.5, 2 / 3.0, 2 / 3.0, 2 / 3.0);
-        assertThat(CostQualityCurve.shareAtTarget(prompts, prior, target)).isEqualTo(0.8);
+        assertThat(prior[0]).isCloseTo(-1 / 3.0, within(1e-12));
+        assertThat(prior[3]).isZero();
+        assertThat(CostQualityCurve.shareAtTarget(prompts, prior, target)).isEqualTo(0.4);
     }
 
     @Test
