@@ -110,7 +110,7 @@ final class EngineCommand implements Callable<Integer> {
         }
         Portfolio portfolio = new Portfolio(List.of(new ServedModel(spec, backend, Tariff.of(spec))));
         Gateway gateway;
-        ServerSettings settings = new ServerSettings(host, port, apiKey, null, null, !noAccessLog);
+        ServerSettings settings = new ServerSettings(host, port, apiKey, null, null, !noAccessLog, null);
         try {
             gateway = Gateway.start(settings, portfolio, Clock.systemUTC());
         } catch (RuntimeException e) {

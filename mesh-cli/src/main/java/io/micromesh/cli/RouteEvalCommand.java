@@ -2,7 +2,7 @@ package io.micromesh.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.micromesh.api.Json;
-import io.micromesh.cli.route.EmbeddingCache;
+import io.micromesh.cli.route.EmbeddingFile;
 import io.micromesh.core.routing.quality.CostQualityCurve;
 import io.micromesh.core.routing.quality.LabelledPrompt;
 import io.micromesh.core.routing.quality.SuccessPredictor;
@@ -131,9 +131,9 @@ final class RouteEvalCommand implements Callable<Integer> {
         List<LabelledPrompt> all = new ArrayList<>(training);
         all.addAll(testing);
         TextEncoder encoder = EncoderBackend.load("minilm");
-        EmbeddingCache cache = null;
+        EmbeddingFile cache = null;
         try {
-            cache = embeddingCache == null ? null : EmbeddingCache.open(embeddingCache, "minilm", encoder);
+            cache = embeddingCache == null ? null : EmbeddingFile.open(embeddingCache, "minilm", encoder);
         } catch (IllegalArgumentException | java.io.UncheckedIOException e) {
             throw new UserError(e.getMessage());
         }

@@ -38,7 +38,7 @@ public final class Gateway implements AutoCloseable {
      * @param clock the time source for the models' {@code created} field
      */
     public static Gateway start(ServerSettings settings, Portfolio portfolio, Clock clock) {
-        return start(settings, portfolio, new Router(List.of(), portfolio, id -> java.util.Optional.empty()), clock);
+        return start(settings, portfolio, Router.over(List.of(), portfolio), clock);
     }
 
     /**

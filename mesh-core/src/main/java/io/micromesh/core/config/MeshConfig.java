@@ -61,13 +61,30 @@ public record MeshConfig(ServerSettings server, List<ModelSpec> models, List<Rou
                             + "' is not a model of the portfolio; models: " + byId.keySet().stream().sorted().toList());
                 }
             }
-            if (route.policy().equals("semantic")) {
+            if (route.verify() != null) {
+                VerifySpec verify = route.verify();
+                if (verify.judge() != null && !byId.containsKey(verify.judge().model())) {
+                    throw new ConfigException(at + ".verify.judge.model", "'" + verify.judge().model()
+                            + "' is not a model of the portfolio; models: " + byId.keySet().stream().sorted().toList());
+                }
+                if (verify.minMeanLogprob() != null) {
+                    for (String id : route.candidates()) {
+                        if (byId.get(id).engine() != Engine.OPENAI) {
+                            throw new ConfigException(at + ".verify.min-mean-logprob", "needs token log-probabilities,"
+                                    + " which only openai backends return; candidate " + id + " runs on engine "
+                                    + byId.get(id).engine().key() + (byId.get(id).engine() == Engine.LLAMACPP
+                                    ? " (the llama.cpp binding aborts when asked for them)" : ""));
+                        }
+                    }
+                }
+            }
+            if (route.policy().equals("semantic") || route.policy().equals("cost-quality")) {
                 String encoder = route.encoder();
                 if (encoder == null) {
                     if (encoders.size() != 1) {
                         throw new ConfigException(at + ".encoder", "is required when the portfolio has "
                                 + (encoders.isEmpty() ? "no onnx model" : "several onnx models " + encoders)
-                                + "; a semantic route embeds requests with an onnx model");
+                                + "; a " + route.policy() + " route embeds requests with an onnx model");
                     }
                     encoder = encoders.getFirst();
                 } else if (!encoders.contains(encoder)) {

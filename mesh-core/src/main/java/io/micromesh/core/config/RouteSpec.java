@@ -14,23 +14,36 @@ import java.util.regex.Pattern;
  * candidates exist, that the name is not a model's) are made by {@link MeshConfig}.
  *
  * @param name         the name clients use in {@code model}
- * @param policy       {@code fixed}, {@code fallback}, {@code rules} or {@code semantic}
- * @param candidates   the models the route may choose from (for {@code fixed}: exactly one)
+ * @param policy       {@code fixed}, {@code fallback}, {@code rules}, {@code semantic}, {@code cost-quality}
+ *                     or {@code cascade}
+ * @param candidates   the models the route may choose from, from the cheapest up for {@code cost-quality}
+ *                     and {@code cascade} (for {@code fixed}: exactly one)
  * @param defaultModel {@code rules}, {@code semantic}: the candidate when nothing else decides
  * @param rules        {@code rules}: conditions in order; the first that holds chooses its model
  * @param intents      {@code semantic}: intents described by example utterances
  * @param encoder      {@code semantic}: the {@code onnx} model that embeds (default: the only one)
  * @param threshold    {@code semantic}: the lowest intent score that decides (0 to 1, default 0.4)
  * @param topK         {@code semantic}: how many of an intent's nearest examples its score averages (default 3)
- * @param windowWords  {@code semantic}: the most words of a message that are embedded, half from its
- *                     start and half from its end (default 64)
+ * @param windowWords  {@code semantic}, {@code cost-quality}: the most words of a message that are
+ *                     embedded, half from its start and half from its end (default 64)
+ * @param tolerance    {@code cost-quality}: how far below the best candidate's predicted success the
+ *                     chosen (cheapest) one may be, from 0 (always the best) to 1 (always the cheapest);
+ *                     default 0.05
+ * @param outcomeFiles {@code cost-quality}: labelled outcomes to start from, CSV files or folders in
+ *                     RouteLLM's layout whose columns are named by candidate ids
+ * @param neighbours   {@code cost-quality}: prompts in the near vote of the predictor (default 30)
+ * @param verify       {@code cascade} (required), {@code cost-quality} (optional): how answers are
+ *                     checked; a failed check escalates to the next candidate
  */
 public record RouteSpec(String name, String policy, List<String> candidates,
                         @JsonProperty("default") String defaultModel, List<RuleSpec> rules, List<IntentSpec> intents,
-                        String encoder, Double threshold, Integer topK, Integer windowWords) {
+                        String encoder, Double threshold, Integer topK, Integer windowWords,
+                        Double tolerance, List<String> outcomeFiles, Integer neighbours, VerifySpec verify) {
 
     /** The policies, as written in the configuration. */
-    public static final List<String> POLICIES = List.of("fixed", "fallback", "rules", "semantic");
+    public static final List<String> POLICIES = List.of("fixed", "fallback", "rules", "semantic", "cost-quality", "cascade");
+    /** How far below the best predicted success the cheapest candidate may be, unless the route says otherwise. */
+    public static final double DEFAULT_TOLERANCE = 0.05;
     /** The score a semantic intent needs to decide, unless the route says otherwise. */
     public static final double DEFAULT_THRESHOLD = 0.4;
     /**
@@ -64,10 +77,14 @@ public record RouteSpec(String name, String policy, List<String> candidates,
         refuseUnless(policy, Set.of("rules", "semantic"), "default", defaultModel != null);
         refuseUnless(policy, Set.of("rules"), "rules", rules != null && !rules.isEmpty());
         refuseUnless(policy, Set.of("semantic"), "intents", intents != null && !intents.isEmpty());
-        refuseUnless(policy, Set.of("semantic"), "encoder", encoder != null);
+        refuseUnless(policy, Set.of("semantic", "cost-quality"), "encoder", encoder != null);
         refuseUnless(policy, Set.of("semantic"), "threshold", threshold != null);
         refuseUnless(policy, Set.of("semantic"), "top-k", topK != null);
-        refuseUnless(policy, Set.of("semantic"), "window-words", windowWords != null);
+        refuseUnless(policy, Set.of("semantic", "cost-quality"), "window-words", windowWords != null);
+        refuseUnless(policy, Set.of("cost-quality"), "tolerance", tolerance != null);
+        refuseUnless(policy, Set.of("cost-quality"), "outcome-files", outcomeFiles != null);
+        refuseUnless(policy, Set.of("cost-quality"), "neighbours", neighbours != null);
+        refuseUnless(policy, Set.of("cascade", "cost-quality"), "verify", verify != null);
         if (policy.equals("fixed") && candidates.size() != 1) {
             throw new ConfigException("candidates", "a fixed route (an alias) has exactly one candidate, got "
                     + candidates.size() + "; use policy fallback for a chain");
@@ -107,11 +124,30 @@ public record RouteSpec(String name, String policy, List<String> candidates,
             topK = Checks.between("top-k", topK, 1, 100, 3);
             windowWords = Checks.between("window-words", windowWords, 8, 1024, DEFAULT_WINDOW_WORDS);
         }
+        if (policy.equals("cost-quality")) {
+            if (tolerance != null && !(tolerance >= 0 && tolerance <= 1)) {
+                throw new ConfigException("tolerance", tolerance + " is not allowed; it is a difference of"
+                        + " probabilities, from 0 (always the best candidate) to 1 (always the cheapest)");
+            }
+            tolerance = tolerance == null ? DEFAULT_TOLERANCE : tolerance;
+            outcomeFiles = outcomeFiles == null ? List.of() : List.copyOf(outcomeFiles);
+            neighbours = Checks.between("neighbours", neighbours, 1, 1000, 30);
+            windowWords = Checks.between("window-words", windowWords, 8, 1024, DEFAULT_WINDOW_WORDS);
+        }
+        if (policy.equals("cascade") && verify == null) {
+            verify = VerifySpec.defaults();
+        }
+    }
+
+    /** Whether the route learns from outcomes: it verifies answers or predicts from outcomes. */
+    public boolean learns() {
+        return verify != null || policy.equals("cost-quality");
     }
 
     /** The same route with its encoder resolved. */
     public RouteSpec withEncoder(String encoderId) {
-        return new RouteSpec(name, policy, candidates, defaultModel, rules, intents, encoderId, threshold, topK, windowWords);
+        return new RouteSpec(name, policy, candidates, defaultModel, rules, intents, encoderId, threshold, topK, windowWords,
+                tolerance, outcomeFiles, neighbours, verify);
     }
 
     private static void requireCandidate(String key, String model, List<String> candidates) {

@@ -9,9 +9,11 @@ package io.micromesh.core.config;
  * @param maxBodyBytes   largest request body accepted (413 above it)
  * @param drainTimeoutMs on SIGTERM, how long requests in flight may take to finish
  * @param accessLog      log one line per request (id, model, status, latency, tokens)
+ * @param stateDir       where the gateway keeps what it learns (the outcome store {@code mesh.db}),
+ *                       relative to the working folder unless absolute; default {@code state}
  */
 public record ServerSettings(String host, Integer port, String apiKey, Long maxBodyBytes, Integer drainTimeoutMs,
-                             Boolean accessLog) {
+                             Boolean accessLog, String stateDir) {
 
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 8080;
@@ -28,15 +30,16 @@ public record ServerSettings(String host, Integer port, String apiKey, Long maxB
         maxBodyBytes = body;
         drainTimeoutMs = Checks.between("drain-timeout-ms", drainTimeoutMs, 0, 3_600_000, 30_000);
         accessLog = accessLog == null || accessLog;
+        stateDir = stateDir == null || stateDir.isBlank() ? "state" : stateDir;
     }
 
     /** All defaults: loopback, port 8080, no API key. */
     public static ServerSettings defaults() {
-        return new ServerSettings(null, null, null, null, null, null);
+        return new ServerSettings(null, null, null, null, null, null, null);
     }
 
     /** The same settings on another port. */
     public ServerSettings withPort(int newPort) {
-        return new ServerSettings(host, newPort, apiKey, maxBodyBytes, drainTimeoutMs, accessLog);
+        return new ServerSettings(host, newPort, apiKey, maxBodyBytes, drainTimeoutMs, accessLog, stateDir);
     }
 }

@@ -1,6 +1,7 @@
 package io.micromesh.core.routing;
 
 import io.micromesh.core.ServedModel;
+import io.micromesh.core.config.VerifySpec;
 import java.util.List;
 
 /**
@@ -8,11 +9,16 @@ import java.util.List;
  *
  * @param route      the route asked for
  * @param policy     its policy
- * @param order      the models to try, the chosen one first (more than one only for {@code fallback})
+ * @param order      the models to try, the chosen one first; the next ones serve when it fails (and,
+ *                   when the route verifies, when its answer fails the checks)
  * @param reason     a short explanation of the choice, ASCII, fit for a header
- * @param candidates every candidate with its score (where the policy scores) or why it was excluded
+ * @param candidates every candidate with its score (where the policy scores: semantic, its best
+ *                   intent's; cost-quality, its predicted success) or why it was excluded
+ * @param verify     how answers are checked before the client sees them, or null when they are not
+ * @param learningText for routes that learn, the request's text that outcomes are stored under; else null
  */
-public record Decision(String route, String policy, List<ServedModel> order, String reason, List<Candidate> candidates) {
+public record Decision(String route, String policy, List<ServedModel> order, String reason, List<Candidate> candidates,
+                       VerifySpec verify, String learningText) {
 
     /**
      * One candidate of the route as the router saw it.

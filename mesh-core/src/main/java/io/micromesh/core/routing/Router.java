@@ -8,6 +8,7 @@ import io.micromesh.core.config.Capability;
 import io.micromesh.core.config.RouteSpec;
 import io.micromesh.core.config.RouteSpec.IntentSpec;
 import io.micromesh.core.config.RouteSpec.RuleSpec;
+import io.micromesh.core.outcomes.OutcomeStore;
 import io.micromesh.core.spi.BackendHealth;
 import io.micromesh.core.spi.TextEncoder;
 import java.util.ArrayList;
@@ -30,40 +31,76 @@ import java.util.function.Function;
  *   <li>{@code rules}: the model of the first rule whose conditions all hold, else the default;
  *   <li>{@code semantic}: the model of the intent whose examples are nearest to the last user
  *       message, when its score (the mean cosine similarity of its {@code top-k} nearest examples)
- *       reaches the threshold, else the default.
+ *       reaches the threshold, else the default;
+ *   <li>{@code cost-quality}: the cheapest candidate (first in the list) whose predicted success on
+ *       the request is within the route's tolerance of the best candidate's ({@link CostQualityRoute}),
+ *       then the candidates after it in case it fails (or, with {@code verify}, its answer does);
+ *   <li>{@code cascade}: every admissible candidate from the cheapest up; the caller verifies each
+ *       answer and escalates to the next when the check fails.
  * </ul>
  * When the chosen model is not admissible, the default serves, else the first admissible candidate.
  * Semantic routes embed the request's last user message, bounded to its first and last words
  * ({@code window-words} in all), and remember the embeddings of the last
- * {@value SemanticIndex#CACHE} windows. Thread-safe.
+ * {@value EmbeddingCache#SIZE} windows. Thread-safe.
  */
 public final class Router {
 
     private final Portfolio portfolio;
     private final Map<String, RouteSpec> routes = new LinkedHashMap<>();
     private final Map<String, SemanticIndex> semantic = new LinkedHashMap<>();
+    private final Map<String, CostQualityRoute> costQuality = new LinkedHashMap<>();
 
     /**
      * Builds the router, embedding the examples of every semantic route now (at start-up).
      *
+     * and the predictors of cost-quality routes from their outcome files and the stored outcomes.
+     *
      * @param encoders the in-process encoders by model id
+     * @param stored   the stored outcomes of some models
      */
-    public Router(List<RouteSpec> specs, Portfolio portfolio, Function<String, Optional<TextEncoder>> encoders) {
+    public Router(List<RouteSpec> specs, Portfolio portfolio, Function<String, Optional<TextEncoder>> encoders,
+                  Function<List<String>, List<OutcomeStore.Outcome>> stored) {
         this.portfolio = portfolio;
         for (RouteSpec spec : specs) {
             routes.put(spec.name(), spec);
-            if (spec.policy().equals("semantic")) {
+            if (spec.policy().equals("semantic") || spec.policy().equals("cost-quality")) {
                 TextEncoder encoder = encoders.apply(spec.encoder()).orElseThrow(() -> new IllegalStateException(
                         "route " + spec.name() + ": model " + spec.encoder() + " is not an in-process encoder"));
-                semantic.put(spec.name(), new SemanticIndex(spec, encoder));
+                if (spec.policy().equals("semantic")) {
+                    semantic.put(spec.name(), new SemanticIndex(spec, encoder));
+                } else {
+                    costQuality.put(spec.name(), new CostQualityRoute(spec, encoder, stored.apply(spec.candidates())));
+                }
             }
         }
     }
 
-    /** The router of a portfolio, whose semantic routes embed with the portfolio's in-process encoders. */
+    /** The router of a portfolio, without stored outcomes. */
     public static Router over(List<RouteSpec> routes, Portfolio portfolio) {
-        return new Router(routes, portfolio, id -> portfolio.model(id).map(ServedModel::backend)
-                .filter(TextEncoder.class::isInstance).map(TextEncoder.class::cast));
+        return new Router(routes, portfolio, encodersOf(portfolio), models -> List.of());
+    }
+
+    /** The router of a portfolio whose cost-quality routes also start from the outcomes in {@code store}. */
+    public static Router over(List<RouteSpec> routes, Portfolio portfolio, OutcomeStore store) {
+        return new Router(routes, portfolio, encodersOf(portfolio), store::outcomes);
+    }
+
+    private static Function<String, Optional<TextEncoder>> encodersOf(Portfolio portfolio) {
+        return id -> portfolio.model(id).map(ServedModel::backend)
+                .filter(TextEncoder.class::isInstance).map(TextEncoder.class::cast);
+    }
+
+    /** The route of this name, if there is one. */
+    public Optional<RouteSpec> route(String name) {
+        return Optional.ofNullable(routes.get(name));
+    }
+
+    /**
+     * Learns how well a model answered a prompt (its learning text, see {@link Decision#learningText()}):
+     * every cost-quality route with this model among its candidates takes it into account at once.
+     */
+    public void learn(String model, String text, double score) {
+        costQuality.values().forEach(route -> route.learn(text, model, score));
     }
 
     /** The routes, in configuration order. */
@@ -109,6 +146,8 @@ public final class Router {
                     : "first admissible of the chain");
             case "rules" -> rules(route, facts, admissible);
             case "semantic" -> semantic.get(route.name()).choose(facts.lastUserText(), scores);
+            case "cost-quality" -> costQuality.get(route.name()).choose(facts, admissible, scores);
+            case "cascade" -> new Choice(admissible.getFirst().id(), "cascade from the cheapest admissible");
             default -> throw new IllegalStateException("unknown policy " + route.policy());
         };
         ServedModel chosen = admissible.stream().filter(m -> m.id().equals(choice.model())).findFirst().orElse(null);
@@ -123,15 +162,25 @@ public final class Router {
         order.add(chosen);
         if (route.policy().equals("fallback")) {
             admissible.stream().filter(m -> !order.contains(m)).forEach(order::add);
+        } else if (route.policy().equals("cost-quality") || route.policy().equals("cascade")) {
+            // escalation: the candidates listed after the chosen one, from the cheaper up
+            admissible.stream().skip(admissible.indexOf(chosen) + 1).forEach(order::add);
+        }
+        String learningText = null;
+        if (route.learns()) {
+            CostQualityRoute predicted = costQuality.get(route.name());
+            learningText = predicted != null ? predicted.text(facts)
+                    : facts.lastUserText() == null ? "" : window(facts.lastUserText(), RouteSpec.DEFAULT_WINDOW_WORDS);
         }
         List<Decision.Candidate> candidates = new ArrayList<>();
         for (String id : route.candidates()) {
             candidates.add(new Decision.Candidate(id, scores.get(id), excluded.get(id)));
         }
-        return Optional.of(new Decision(route.name(), route.policy(), List.copyOf(order), reason, List.copyOf(candidates)));
+        return Optional.of(new Decision(route.name(), route.policy(), List.copyOf(order), reason, List.copyOf(candidates),
+                route.verify(), learningText));
     }
 
-    private record Choice(String model, String reason) {
+    record Choice(String model, String reason) {
     }
 
     /** Why a model cannot take the request, or null when it can. */
@@ -203,21 +252,13 @@ public final class Router {
     /** The embedded examples of one semantic route. */
     static final class SemanticIndex {
 
-        static final int CACHE = 4096;
-
         private final RouteSpec route;
-        private final TextEncoder encoder;
+        private final EmbeddingCache embeddings;
         private final List<float[][]> examples = new ArrayList<>();
-        private final Map<String, float[]> recent = new LinkedHashMap<>(256, 0.75f, true) {
-            @Override
-            protected boolean removeEldestEntry(Map.Entry<String, float[]> eldest) {
-                return size() > CACHE;
-            }
-        };
 
         SemanticIndex(RouteSpec route, TextEncoder encoder) {
             this.route = route;
-            this.encoder = encoder;
+            this.embeddings = new EmbeddingCache(encoder);
             for (IntentSpec intent : route.intents()) {
                 examples.add(intent.examples().stream().map(encoder::embed).toArray(float[][]::new));
             }
@@ -227,7 +268,7 @@ public final class Router {
             if (text == null || text.isBlank()) {
                 return new Choice(route.defaultModel(), "no user text; default");
             }
-            float[] query = embed(window(text, route.windowWords()));
+            float[] query = embeddings.embed(window(text, route.windowWords()));
             int best = -1;
             double bestScore = -1;
             for (int i = 0; i < examples.size(); i++) {
@@ -244,20 +285,6 @@ public final class Router {
             }
             return new Choice(route.defaultModel(), String.format(Locale.ROOT,
                     "best intent %s scored %.3f, under the threshold %.2f; default", intent.name(), bestScore, route.threshold()));
-        }
-
-        private float[] embed(String window) {
-            synchronized (recent) {
-                float[] cached = recent.get(window);
-                if (cached != null) {
-                    return cached;
-                }
-            }
-            float[] vector = encoder.embed(window);
-            synchronized (recent) {
-                recent.put(window, vector);
-            }
-            return vector;
         }
 
         /** The mean cosine similarity of the {@code top-k} nearest examples (vectors are unit length). */

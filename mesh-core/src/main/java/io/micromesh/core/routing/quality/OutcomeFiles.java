@@ -42,6 +42,56 @@ public final class OutcomeFiles {
         return prompts;
     }
 
+    /**
+     * The outcomes of whichever of {@code models} have a column in each file under {@code paths},
+     * one per prompt and model (1 for True, 0 for False); empty cells are skipped.
+     *
+     * @throws IllegalArgumentException naming the file of a missing prompt column, a file with none
+     *                                  of the models' columns, or a value that is not True/False
+     */
+    public static List<Scored> readScores(List<Path> paths, List<String> models) {
+        List<Scored> scores = new ArrayList<>();
+        for (Path file : files(paths)) {
+            try (Reader reader = Files.newBufferedReader(file);
+                 MappingIterator<Map<String, String>> rows = CSV.readerForMapOf(String.class)
+                         .with(CsvSchema.emptySchema().withHeader()).readValues(reader)) {
+                boolean any = false;
+                while (rows.hasNext()) {
+                    Map<String, String> row = rows.next();
+                    long line = rows.getCurrentLocation() == null ? -1 : rows.getCurrentLocation().getLineNr();
+                    String prompt = column(row, "prompt", file, line);
+                    for (String model : models) {
+                        String value = row.get(model);
+                        if (value != null && !value.isBlank()) {
+                            scores.add(new Scored(prompt, model, verdict(value, model, file, line) ? 1 : 0));
+                            any = true;
+                        }
+                    }
+                    if (!any) {
+                        throw new IllegalArgumentException(file + ": no column of the models " + models + "; columns: "
+                                + row.keySet());
+                    }
+                }
+            } catch (IOException | RuntimeException e) {
+                if (e instanceof IllegalArgumentException known) {
+                    throw known;
+                }
+                throw new IllegalArgumentException(file + ": not a readable CSV file: " + e.getMessage());
+            }
+        }
+        return scores;
+    }
+
+    /**
+     * One model's outcome on one prompt.
+     *
+     * @param prompt the prompt
+     * @param model  the model (its column)
+     * @param score  1 answered well, 0 not
+     */
+    public record Scored(String prompt, String model, double score) {
+    }
+
     private static List<Path> files(List<Path> paths) {
         List<Path> files = new ArrayList<>();
         for (Path path : paths) {

@@ -23,6 +23,9 @@ import java.util.Random;
  */
 public final class SuccessPredictor {
 
+    /** The prediction for a model nothing is known about. */
+    public static final double UNKNOWN = 0.5;
+
     static final double PRIOR_WEIGHT = 2.0;
     static final int MIN_CALIBRATION = 50;
     /** Prompts whose held-out votes fit the logistic models, at most: the fit scans the memory once per prompt. */
@@ -102,9 +105,6 @@ public final class SuccessPredictor {
             throw new IllegalArgumentException("a score is from 0 to 1, got " + score);
         }
     }
-
-    /** The prediction for a model nothing is known about. */
-    public static final double UNKNOWN = 0.5;
 
     /** The models predicted for, in order. */
     public List<String> models() {
@@ -191,6 +191,14 @@ public final class SuccessPredictor {
             }
         }
         return new SuccessPredictor(models, k, texts, vectors, scores, fitted);
+    }
+
+    /** This memory with the logistic weighing of another predictor of the same models. */
+    public SuccessPredictor withCalibrationOf(SuccessPredictor other) {
+        if (!other.models.equals(models)) {
+            throw new IllegalArgumentException("predictors of other models");
+        }
+        return new SuccessPredictor(models, k, texts, vectors, scores, other.calibration);
     }
 
     private static double combine(double[] weights, double[] vote) {

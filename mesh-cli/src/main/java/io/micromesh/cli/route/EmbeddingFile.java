@@ -24,7 +24,7 @@ import java.util.Map;
  * ({@value #MAGIC}, the encoder name, the dimension) followed by records (32-byte digest, floats);
  * new embeddings are appended. A file of another encoder or dimension is refused, not overwritten.
  */
-public final class EmbeddingCache implements AutoCloseable {
+public final class EmbeddingFile implements AutoCloseable {
 
     static final String MAGIC = "micromesh-embeddings-1";
 
@@ -32,7 +32,7 @@ public final class EmbeddingCache implements AutoCloseable {
     private final Map<String, float[]> known = new HashMap<>();
     private final DataOutputStream out;
 
-    private EmbeddingCache(TextEncoder encoder, DataOutputStream out) {
+    private EmbeddingFile(TextEncoder encoder, DataOutputStream out) {
         this.encoder = encoder;
         this.out = out;
     }
@@ -42,7 +42,7 @@ public final class EmbeddingCache implements AutoCloseable {
      *
      * @throws IllegalArgumentException when the file is not a cache of this encoder
      */
-    public static EmbeddingCache open(Path file, String encoderName, TextEncoder encoder) {
+    public static EmbeddingFile open(Path file, String encoderName, TextEncoder encoder) {
         try {
             Map<String, float[]> read = new HashMap<>();
             boolean exists = Files.exists(file) && Files.size(file) > 0;
@@ -77,7 +77,7 @@ public final class EmbeddingCache implements AutoCloseable {
             }
             DataOutputStream out = new DataOutputStream(new BufferedOutputStream(Files.newOutputStream(file,
                     java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND)));
-            EmbeddingCache cache = new EmbeddingCache(encoder, out);
+            EmbeddingFile cache = new EmbeddingFile(encoder, out);
             cache.known.putAll(read);
             if (!exists) {
                 out.writeUTF(MAGIC);
