@@ -9,6 +9,8 @@ import io.micromesh.core.config.ConfigLoader;
 import io.micromesh.core.config.Engine;
 import io.micromesh.core.config.MeshConfig;
 import io.micromesh.core.config.ModelSpec;
+import io.micromesh.core.config.RouteSpec;
+import io.micromesh.core.outcomes.OutcomeStore;
 import io.micromesh.core.routing.Router;
 import io.micromesh.engines.Engines;
 import io.micromesh.server.Gateway;
@@ -20,6 +22,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -59,17 +62,26 @@ final class ServeCommand implements Callable<Integer> {
         pullMissingModels(mesh);
         ExecutorService background = Executors.newVirtualThreadPerTaskExecutor();
         Portfolio portfolio = Engines.open(mesh, Clock.systemUTC(), background, workerCommand());
+        // the outcome store is opened only when a route learns: other portfolios keep no state
+        Optional<OutcomeStore> store = Optional.empty();
         Router router;
         try {
-            router = Router.over(mesh.routes(), portfolio);
+            if (mesh.routes().stream().anyMatch(RouteSpec::learns)) {
+                store = Optional.of(OutcomeStore.open(Path.of(mesh.server().stateDir(), "mesh.db"), Clock.systemUTC()));
+            }
+            router = store.isPresent() ? Router.over(mesh.routes(), portfolio, store.get())
+                    : Router.over(mesh.routes(), portfolio);
         } catch (RuntimeException e) {
+            store.ifPresent(OutcomeStore::close);
             portfolio.close();
             throw new UserError("cannot prepare the routes: " + rootMessage(e));
         }
         Gateway gateway;
+        Optional<OutcomeStore> opened = store;
         try {
-            gateway = Gateway.start(mesh.server(), portfolio, router, Clock.systemUTC());
+            gateway = Gateway.start(mesh.server(), portfolio, router, store, Clock.systemUTC());
         } catch (RuntimeException e) {
+            store.ifPresent(OutcomeStore::close);
             portfolio.close();
             throw new UserError("cannot listen on " + mesh.server().host() + ":" + mesh.server().port() + ": "
                     + rootMessage(e));
@@ -80,6 +92,7 @@ final class ServeCommand implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             System.err.println("mesh: draining (" + gateway.inFlight() + " requests in flight) ...");
             boolean clean = gateway.drainAndStop();
+            opened.ifPresent(OutcomeStore::close);
             portfolio.close();
             background.shutdownNow();
             System.err.println(clean ? "mesh: stopped" : "mesh: stopped; some requests did not finish within server.drain-timeout-ms");

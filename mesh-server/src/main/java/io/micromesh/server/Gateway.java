@@ -5,6 +5,7 @@ import io.helidon.webserver.http.HttpRouting;
 import io.micromesh.api.ApiException;
 import io.micromesh.api.Operation;
 import io.micromesh.core.Portfolio;
+import io.micromesh.core.outcomes.OutcomeStore;
 import io.micromesh.core.routing.Router;
 import io.micromesh.core.ServedModel;
 import io.micromesh.core.config.ServerSettings;
@@ -47,11 +48,24 @@ public final class Gateway implements AutoCloseable {
      * @throws RuntimeException when the port cannot be bound
      */
     public static Gateway start(ServerSettings settings, Portfolio portfolio, Router router, Clock clock) {
+        return start(settings, portfolio, router, java.util.Optional.empty(), clock);
+    }
+
+    /**
+     * Starts a gateway that also stores what its routes learn (cascade verdicts, feedback) in
+     * {@code store}, which stays its caller's to close.
+     *
+     * @throws RuntimeException when the port cannot be bound
+     */
+    public static Gateway start(ServerSettings settings, Portfolio portfolio, Router router,
+                                java.util.Optional<OutcomeStore> store, Clock clock) {
         GatewayMetrics metrics = new GatewayMetrics();
         portfolio.models().forEach(model -> metrics.declare(model.id()));
         Drain drain = new Drain();
         RequestBodies bodies = new RequestBodies(settings.maxBodyBytes());
-        InferenceEndpoint inference = new InferenceEndpoint(portfolio, router, bodies, metrics);
+        Learning learning = new Learning(router, store);
+        InferenceEndpoint inference = new InferenceEndpoint(portfolio, router, bodies, metrics, learning);
+        FeedbackEndpoint feedback = new FeedbackEndpoint(learning, bodies);
         RouteEndpoint route = new RouteEndpoint(portfolio, router, bodies);
         ModelsEndpoint models = new ModelsEndpoint(portfolio, router, clock.instant().getEpochSecond());
         HealthEndpoints health = new HealthEndpoints(portfolio, drain, metrics);
@@ -62,6 +76,7 @@ public final class Gateway implements AutoCloseable {
                 .post("/v1/completions", (req, res) -> inference.handle(Operation.COMPLETIONS, req, res))
                 .post("/v1/embeddings", (req, res) -> inference.handle(Operation.EMBEDDINGS, req, res))
                 .post("/v1/route", route::handle)
+                .post("/v1/feedback", feedback::handle)
                 .get("/v1/models", models::list)
                 .get("/v1/models/{id}", models::get)
                 .get("/health/live", health::live)

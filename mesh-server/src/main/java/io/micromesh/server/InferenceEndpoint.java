@@ -16,6 +16,7 @@ import io.micromesh.core.accounting.Charge;
 import io.micromesh.core.routing.Decision;
 import io.micromesh.core.routing.RequestFacts;
 import io.micromesh.core.routing.Router;
+import io.micromesh.core.routing.verify.AnswerVerifier;
 import io.micromesh.core.spi.BackendException;
 import io.micromesh.core.spi.BackendReply;
 import io.micromesh.core.spi.ClientGoneException;
@@ -29,7 +30,9 @@ import java.util.Optional;
  * the request names a route; a {@code fallback} route tries the next model when one fails before
  * answering), check that it fits, call its backend
  * (whole or streamed), then charge the tokens and answer with {@code usage.cost_usd},
- * {@code usage.energy_wh} and the {@code x-mesh-*} headers.
+ * {@code usage.energy_wh} and the {@code x-mesh-*} headers. A chat request to a route that verifies
+ * goes to the {@link Cascade} instead; the completions of routes that learn get an id of the
+ * gateway's own and are remembered for {@code POST /v1/feedback}.
  */
 final class InferenceEndpoint {
 
@@ -37,12 +40,16 @@ final class InferenceEndpoint {
     private final Router router;
     private final RequestBodies bodies;
     private final GatewayMetrics metrics;
+    private final Learning learning;
+    private final Cascade cascade;
 
-    InferenceEndpoint(Portfolio portfolio, Router router, RequestBodies bodies, GatewayMetrics metrics) {
+    InferenceEndpoint(Portfolio portfolio, Router router, RequestBodies bodies, GatewayMetrics metrics, Learning learning) {
         this.portfolio = portfolio;
         this.router = router;
         this.bodies = bodies;
         this.metrics = metrics;
+        this.learning = learning;
+        this.cascade = new Cascade(new AnswerVerifier(portfolio), learning, metrics);
     }
 
     void handle(Operation operation, ServerRequest req, ServerResponse res) {
@@ -62,7 +69,14 @@ final class InferenceEndpoint {
         } else {
             decision = decide(request, req);
             order = decision.order();
+            if (decision.verify() != null && request instanceof ChatRequest chat) {
+                cascade.serve(chat, decision, res, exchange);
+                return;
+            }
         }
+        // routes that learn name their chat completions, so that feedback can find them
+        String completionId = decision != null && decision.learningText() != null
+                && request.operation() == Operation.CHAT_COMPLETIONS ? Learning.completionId() : null;
         for (int i = 0; i < order.size(); i++) {
             ServedModel model = order.get(i);
             exchange.model(model.id());
@@ -73,9 +87,12 @@ final class InferenceEndpoint {
             ModelFit.check(model.spec(), request);
             try {
                 if (request.stream()) {
-                    streamed(model, request, res, exchange);
+                    streamed(model, request, res, exchange, completionId);
                 } else {
-                    whole(model, request, res, exchange);
+                    whole(model, request, res, exchange, completionId);
+                }
+                if (completionId != null) {
+                    learning.remember(completionId, decision, model.id());
                 }
                 return;
             } catch (BackendException e) {
@@ -99,11 +116,14 @@ final class InferenceEndpoint {
     }
 
     /** Answers in one piece; a backend failure is thrown as it is, for the caller to fall back or report. */
-    private void whole(ServedModel model, MeshRequest request, ServerResponse res, Exchange exchange) {
+    private void whole(ServedModel model, MeshRequest request, ServerResponse res, Exchange exchange, String completionId) {
         BackendReply reply = model.backend().call(request);
         Charge charge = charge(model, reply.tokens(), exchange);
         ObjectNode out = reply.body();
         out.put("model", model.id());
+        if (completionId != null) {
+            out.put("id", completionId);
+        }
         ObjectNode usage = out.withObject("/usage");
         if (!usage.has("prompt_tokens")) {
             usage.put("prompt_tokens", reply.tokens().prompt());
@@ -116,8 +136,8 @@ final class InferenceEndpoint {
         Responses.json(res, 200, out);
     }
 
-    private void streamed(ServedModel model, MeshRequest request, ServerResponse res, Exchange exchange) {
-        SseStream stream = new SseStream(res, model, exchange, metrics);
+    private void streamed(ServedModel model, MeshRequest request, ServerResponse res, Exchange exchange, String completionId) {
+        SseStream stream = new SseStream(res, model, exchange, metrics).withId(completionId);
         try {
             Usage tokens = model.backend().stream(request, stream);
             charge(model, tokens, exchange);

@@ -14,6 +14,7 @@ final class Responses {
     static final HeaderName MESH_MODEL = HeaderNames.create("x-mesh-model");
     static final HeaderName ENERGY_METHOD = HeaderNames.create("x-mesh-energy-method");
     static final HeaderName MESH_ROUTE = HeaderNames.create("x-mesh-route");
+    static final HeaderName MESH_CASCADE = HeaderNames.create("x-mesh-cascade");
     static final HeaderName MESH_TASK = HeaderNames.create("x-mesh-task");
     static final String JSON = "application/json";
 

@@ -32,12 +32,19 @@ final class SseStream implements ChunkSink {
     private final Exchange exchange;
     private final GatewayMetrics metrics;
     private OutputStream out;
+    private String id;
 
     SseStream(ServerResponse res, ServedModel model, Exchange exchange, GatewayMetrics metrics) {
         this.res = res;
         this.model = model;
         this.exchange = exchange;
         this.metrics = metrics;
+    }
+
+    /** Gives every chunk this id instead of the backend's (routes that learn name completions themselves). */
+    SseStream withId(String completionId) {
+        this.id = completionId;
+        return this;
     }
 
     boolean started() {
@@ -47,7 +54,10 @@ final class SseStream implements ChunkSink {
     @Override
     public void send(ObjectNode chunk) {
         chunk.put("model", model.id());
-        if (chunk.get("usage") instanceof ObjectNode usage) {
+        if (id != null) {
+            chunk.put("id", id);
+        }
+        if (chunk.get("usage") instanceof ObjectNode usage && !usage.has("cost_usd")) {
             Charge charge = model.tariff().charge(Usage.of(usage));
             usage.put("cost_usd", charge.costUsd());
             usage.put("energy_wh", charge.energyWh());

@@ -14,4 +14,9 @@ public record Charge(double costUsd, double energyWh, EnergyMethod method) {
             throw new IllegalArgumentException("a charge is not negative: $" + costUsd + ", " + energyWh + " Wh");
         }
     }
+
+    /** The charge of two calls together; the energy method stays this one's (the answer's model). */
+    public Charge plus(Charge other) {
+        return new Charge(costUsd + other.costUsd, energyWh + other.energyWh, method);
+    }
 }

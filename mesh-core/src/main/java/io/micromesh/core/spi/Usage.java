@@ -62,6 +62,12 @@ public record Usage(long prompt, long completion, double cpuSeconds, double rapl
         return usage;
     }
 
+    /** The usage of two calls together (a cascade's attempts and checks). */
+    public Usage plus(Usage other) {
+        return new Usage(prompt + other.prompt, completion + other.completion, cpuSeconds + other.cpuSeconds,
+                raplJoules + other.raplJoules);
+    }
+
     /** Prompt plus completion. */
     public long total() {
         return prompt + completion;
