@@ -5,6 +5,7 @@ import io.micromesh.api.Json;
 import io.micromesh.core.Portfolio;
 import io.micromesh.core.config.ConfigLoader;
 import io.micromesh.core.config.MeshConfig;
+import io.micromesh.core.outcomes.OutcomeStore;
 import io.micromesh.core.routing.Router;
 import io.micromesh.engines.Engines;
 import io.micromesh.testkit.FakeClock;
@@ -31,10 +32,22 @@ final class TestGateway implements AutoCloseable {
     final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(5)).build();
 
+    final java.util.Optional<OutcomeStore> store;
+
     TestGateway(String yaml) {
         MeshConfig config = ConfigLoader.withEnvironment(Map.of()).parse(yaml).withPort(0);
         portfolio = Engines.open(config, clock, Runnable::run);
+        store = java.util.Optional.empty();
         gateway = Gateway.start(config.server(), portfolio, Router.over(config.routes(), portfolio), clock);
+    }
+
+    /** A gateway whose routes learn into the outcome store {@code mesh.db} under {@code stateDir}. */
+    TestGateway(String yaml, java.nio.file.Path stateDir) {
+        MeshConfig config = ConfigLoader.withEnvironment(Map.of()).parse(yaml).withPort(0);
+        portfolio = Engines.open(config, clock, Runnable::run);
+        OutcomeStore opened = OutcomeStore.open(stateDir.resolve("mesh.db"), clock);
+        store = java.util.Optional.of(opened);
+        gateway = Gateway.start(config.server(), portfolio, Router.over(config.routes(), portfolio, opened), store, clock);
     }
 
     String url() {
@@ -100,6 +113,7 @@ final class TestGateway implements AutoCloseable {
     @Override
     public void close() {
         gateway.close();
+        store.ifPresent(OutcomeStore::close);
         portfolio.close();
         http.close();
     }

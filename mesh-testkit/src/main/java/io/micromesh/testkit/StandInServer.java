@@ -65,7 +65,8 @@ public final class StandInServer implements AutoCloseable {
     private volatile int failEvery;
     private volatile Semaphore capacity;
     private volatile int streamChunks = 6;
-    private volatile String reply = "Hello from the stand-in";
+    private volatile List<String> replies = List.of("Hello from the stand-in");
+    private final AtomicInteger answered = new AtomicInteger();
     private final AtomicInteger connections = new AtomicInteger();
     private final AtomicInteger openConnections = new AtomicInteger();
     private final AtomicInteger generationRequests = new AtomicInteger();
@@ -146,8 +147,19 @@ public final class StandInServer implements AutoCloseable {
 
     /** The assistant's answer text. */
     public StandInServer reply(String text) {
-        this.reply = text;
+        return replies(text);
+    }
+
+    /** Answer texts taken in turn, one per generation request (a model that disagrees with itself). */
+    public StandInServer replies(String... texts) {
+        this.replies = List.of(texts);
+        this.answered.set(0);
         return this;
+    }
+
+    private String nextReply() {
+        List<String> now = replies;
+        return now.get(Math.floorMod(answered.getAndIncrement(), now.size()));
     }
 
     /**
@@ -334,6 +346,7 @@ public final class StandInServer implements AutoCloseable {
     }
 
     private ObjectNode answer(JsonNode request, boolean chat) {
+        String reply = nextReply();
         ObjectNode body = Json.object();
         body.put("id", (chat ? "chatcmpl-" : "cmpl-") + generationRequests.get());
         body.put("object", chat ? "chat.completion" : "text_completion");
@@ -347,11 +360,11 @@ public final class StandInServer implements AutoCloseable {
             choice.put("text", reply);
         }
         choice.put("finish_reason", "stop");
-        usage(body.putObject("usage"), request);
+        usage(body.putObject("usage"), request, reply);
         return body;
     }
 
-    private void usage(ObjectNode usage, JsonNode request) {
+    private void usage(ObjectNode usage, JsonNode request, String reply) {
         long prompt = words(request.path("messages").toString() + request.path("prompt").toString());
         long completion = words(reply);
         usage.put("prompt_tokens", prompt).put("completion_tokens", completion).put("total_tokens", prompt + completion);
@@ -370,6 +383,7 @@ public final class StandInServer implements AutoCloseable {
             return false;
         }
         int chunks = streamChunks;
+        String reply = nextReply();
         List<String> pieces = split(reply, chunks);
         try {
             for (int i = 0; i < pieces.size(); i++) {
@@ -399,7 +413,7 @@ public final class StandInServer implements AutoCloseable {
                 ObjectNode last = Json.object().put("id", "chunk-usage").put("object",
                         chat ? "chat.completion.chunk" : "text_completion").put("model", request.path("model").asText());
                 last.putArray("choices");
-                usage(last.putObject("usage"), request);
+                usage(last.putObject("usage"), request, reply);
                 writeEvent(out, Json.string(last));
             }
             writeEvent(out, "[DONE]");
