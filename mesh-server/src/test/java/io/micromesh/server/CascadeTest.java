@@ -53,6 +53,10 @@ class CascadeTest {
                     policy: cascade
                     candidates: [cheap, strong]
                     verify: { self-consistency: { agreement: 0.6 } }
+                  - name: confident
+                    policy: cascade
+                    candidates: [cheap, strong]
+                    verify: { min-mean-logprob: -1.0 }
                   - name: judged
                     policy: cascade
                     candidates: [cheap, strong]
@@ -148,6 +152,16 @@ class CascadeTest {
         HttpResponse<String> response = ask("consistent", "");
         assertThat(response.headers().firstValue("x-mesh-model")).contains("cheap");
         assertThat(strong.generationRequests()).isZero();
+    }
+
+    @Test
+    void aLogprobCheckAsksForThemAndFailsWhenTheBackendGivesNone() {
+        HttpResponse<String> response = ask("confident", "");
+        assertThat(cheap.recorded().getFirst().body().path("logprobs").asBoolean()).isTrue();
+        assertThat(response.headers().firstValue("x-mesh-cascade").orElseThrow())
+                .contains("cheap min-mean-logprob: the backend returned no log-probabilities");
+        assertThat(TestGateway.json(response).path("choices").path(0).has("logprobs"))
+                .as("not asked for by the client, not given").isFalse();
     }
 
     @Test

@@ -57,12 +57,19 @@ class RouteConfigTest {
             a threshold above 1 | {name: r, policy: semantic, candidates: [billing-model], default: billing-model, threshold: 1.5, intents: [{name: a, model: billing-model, examples: [x]}]} | routes[0].threshold: 1.5 is not allowed
             a threshold below 0 | {name: r, policy: semantic, candidates: [billing-model], default: billing-model, threshold: -0.1, intents: [{name: a, model: billing-model, examples: [x]}]} | routes[0].threshold: -0.1 is not allowed
             a route named like a model | {name: minilm, policy: fixed, candidates: [billing-model]} | routes[0].name: 'minilm' is the id of a model
-            an unknown policy | {name: r, policy: magic, candidates: [billing-model]} | routes[0].policy: 'magic' is not allowed; allowed: fixed, fallback, rules, semantic
+            an unknown policy | {name: r, policy: magic, candidates: [billing-model]} | routes[0].policy: 'magic' is not allowed; allowed: fixed, fallback, rules, semantic, cost-quality, cascade
             a fixed route with two candidates | {name: r, policy: fixed, candidates: [billing-model, shipping-model]} | routes[0].candidates: a fixed route (an alias) has exactly one candidate
             a rule choosing a non-candidate | {name: r, policy: rules, candidates: [billing-model], default: billing-model, rules: [{tools: true, model: shipping-model}]} | routes[0].rules[0].model: 'shipping-model' is not one of the route's candidates
             a default missing | {name: r, policy: rules, candidates: [billing-model], rules: [{tools: true, model: billing-model}]} | routes[0].default: is required for policy rules
             a key of another policy | {name: r, policy: fallback, candidates: [billing-model], threshold: 0.5} | routes[0].threshold: is not used by policy fallback
             an unknown rule condition | {name: r, policy: rules, candidates: [billing-model], default: billing-model, rules: [{colour: red, model: billing-model}]} | routes[0].rules[0].colour: unknown key
+            a tolerance above 1 | {name: r, policy: cost-quality, candidates: [billing-model, shipping-model], tolerance: 2} | routes[0].tolerance: 2.0 is not allowed
+            verify on a fallback route | {name: r, policy: fallback, candidates: [billing-model], verify: {non-empty: true}} | routes[0].verify: is not used by policy fallback
+            a judge outside the portfolio | {name: r, policy: cascade, candidates: [billing-model], verify: {judge: {model: oracle}}} | routes[0].verify.judge.model: 'oracle' is not a model of the portfolio
+            a judge prompt without the answer | {name: r, policy: cascade, candidates: [billing-model], verify: {judge: {model: billing-model, prompt: rate it}}} | routes[0].verify.judge.prompt: must contain {answer}
+            a refusal that is not a regex | {name: r, policy: cascade, candidates: [billing-model], verify: {refusals: ["(unclosed"]}} | routes[0].verify.refusals[0]: is not a regular expression
+            an unknown verifier | {name: r, policy: cascade, candidates: [billing-model], verify: {vibes: true}} | routes[0].verify.vibes: unknown key
+            logprobs from an onnx model | {name: r, policy: cascade, candidates: [billing-model, minilm], verify: {min-mean-logprob: -1}} | routes[0].verify.min-mean-logprob: needs token log-probabilities, which only openai backends return; candidate minilm
             an encoder that is not onnx | {name: r, policy: semantic, candidates: [billing-model], default: billing-model, encoder: billing-model, intents: [{name: a, model: billing-model, examples: [x]}]} | routes[0].encoder: 'billing-model' is not an onnx model
             """)
     void aBadRouteIsRefusedNamingTheKey(String what, String route, String message) {
@@ -70,6 +77,43 @@ class RouteConfigTest {
                 .as(what)
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining(message);
+    }
+
+    @Test
+    void costQualityAndCascadeRoutesGetTheirDefaults() {
+        MeshConfig config = parse(MODELS + """
+                routes:
+                  - name: auto
+                    policy: cost-quality
+                    candidates: [billing-model, shipping-model]
+                  - name: checked
+                    policy: cascade
+                    candidates: [billing-model, shipping-model]
+                """);
+        RouteSpec auto = config.route("auto").orElseThrow();
+        assertThat(auto.tolerance()).isEqualTo(RouteSpec.DEFAULT_TOLERANCE);
+        assertThat(auto.encoder()).isEqualTo("minilm");
+        assertThat(auto.neighbours()).isEqualTo(30);
+        assertThat(auto.verify()).as("cost-quality verifies only when asked").isNull();
+        assertThat(auto.learns()).isTrue();
+        RouteSpec checked = config.route("checked").orElseThrow();
+        assertThat(checked.verify()).isEqualTo(VerifySpec.defaults());
+        assertThat(checked.verify().refusals()).isEqualTo(VerifySpec.DEFAULT_REFUSALS);
+        assertThat(checked.verify().jsonSchema()).isTrue();
+    }
+
+    @Test
+    void logprobsCannotBeAskedOfALlamaCppEngine() {
+        assertThatThrownBy(() -> parse(MODELS + """
+                  - id: granite
+                    engine: llamacpp
+                    file: granite.gguf
+                routes:
+                  - name: checked
+                    policy: cascade
+                    candidates: [granite, billing-model]
+                    verify: { min-mean-logprob: -0.5 }
+                """)).hasMessageContaining("candidate granite runs on engine llamacpp (the llama.cpp binding aborts");
     }
 
     @Test
