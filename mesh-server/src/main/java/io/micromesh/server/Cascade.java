@@ -77,6 +77,8 @@ final class Cascade {
                 }
             }
             learning.verdict(decision, model.id(), verdict);
+            metrics.verdict(decision.route(), model.id(),
+                    verdict instanceof Verdict.Failed failed ? failed.check() : "passed");
             trail.add(model.id() + " " + verdict.detail());
             if (verdict.passed() || last) {
                 exchange.tokens(used);

@@ -22,6 +22,8 @@ final class GatewayMetrics {
     private final Map<String, ModelMeters> byModel = new ConcurrentHashMap<>();
     private final Map<List<String>, Counter> decisions = new ConcurrentHashMap<>();
 
+    private final Map<List<String>, Counter> verdicts = new ConcurrentHashMap<>();
+
     /** The meters of one model. */
     private final class ModelMeters {
         final String model;
@@ -92,6 +94,13 @@ final class GatewayMetrics {
         decisions.computeIfAbsent(List.of(route, policy, model), key -> Counter.builder("mesh.route.decisions")
                 .description("Routing decisions, by route, policy and chosen model")
                 .tag("route", route).tag("policy", policy).tag("model", model).register(registry)).increment();
+    }
+
+    /** Counts a cascade verdict by route, model and result ({@code passed} or the check that failed). */
+    void verdict(String route, String model, String result) {
+        verdicts.computeIfAbsent(List.of(route, model, result), key -> Counter.builder("mesh.cascade.verdicts")
+                .description("Verdicts on answers of routes that verify, by route, model and result")
+                .tag("route", route).tag("model", model).tag("result", result).register(registry)).increment();
     }
 
     /** The Prometheus text exposition of every meter. */

@@ -128,6 +128,9 @@ class CascadeTest {
         assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
         assertThat(content(response)).isEqualTo("Paris.");
         assertThat(response.headers().firstValue("x-mesh-cascade").orElseThrow()).contains("cheap refusal");
+        assertThat(mesh.get("/metrics").body())
+                .contains("mesh_cascade_verdicts_total{model=\"cheap\",result=\"refusal\",route=\"checked\"} 1.0")
+                .contains("mesh_cascade_verdicts_total{model=\"strong\",result=\"passed\",route=\"checked\"} 1.0");
         List<OutcomeStore.Outcome> stored = mesh.store.orElseThrow().outcomes(Set.of("cheap", "strong"));
         assertThat(stored).containsExactly(
                 new OutcomeStore.Outcome("cheap", "What is the capital of France?", 0.0),
