@@ -166,6 +166,9 @@ public final class SuccessPredictor {
      * sampled prompt's votes computed without the prompt itself). Deterministic for a given memory.
      */
     public SuccessPredictor calibrated() {
+        if (texts.isEmpty()) {
+            return this;
+        }
         double[][] fitted = new double[models.size()][];
         Random random = new Random(42);
         int[] sample = random.ints(0, texts.size()).distinct().limit(Math.min(CALIBRATION_SAMPLE, texts.size())).toArray();

@@ -47,6 +47,13 @@ class SuccessPredictorTest {
     }
 
     @Test
+    void aPredictorWithoutOutcomesPredictsTheUnknownRateAndLearns() {
+        SuccessPredictor empty = SuccessPredictor.train(MODELS, 5, List.of());
+        assertThat(empty.predict(at(0))).containsExactly(0.5, 0.5, 0.5);
+        assertThat(empty.with("east", at(0), "small", 0).predict(at(1))[0]).isLessThan(0.5);
+    }
+
+    @Test
     void aNewOutcomeChangesThePredictionAroundIt() {
         SuccessPredictor predictor = SuccessPredictor.train(MODELS, 5, outcomes(10, new Random(2)));
         double before = predictor.predict(at(225))[0];  // south-west: far from everything
