@@ -110,7 +110,7 @@ final class EngineCommand implements Callable<Integer> {
         }
         Portfolio portfolio = new Portfolio(List.of(new ServedModel(spec, backend, Tariff.of(spec))));
         Gateway gateway;
-        ServerSettings settings = new ServerSettings(host, port, apiKey, null, null, !noAccessLog, null);
+        ServerSettings settings = new ServerSettings(host, port, apiKey, null, null, !noAccessLog, null, null);
         try {
             gateway = Gateway.start(settings, portfolio, Clock.systemUTC());
         } catch (RuntimeException e) {
@@ -139,7 +139,7 @@ final class EngineCommand implements Callable<Integer> {
             Hardware hardware = watts == null ? null
                     : new Hardware("cpu", cores != null ? cores : threadCount, null, watts);
             return new ModelSpec(id, Engine.LLAMACPP, null, null, null, model.toString(), null, slots, window,
-                    null, null, hardware, null, null, null, null, null, null);
+                    null, null, hardware, null, null, null, null, null, null, null, null, null);
         } catch (ConfigException e) {
             throw new UserError(e.getMessage());
         }

@@ -5,6 +5,8 @@ import io.micromesh.core.ServedModel;
 import io.micromesh.core.accounting.Tariff;
 import io.micromesh.core.config.MeshConfig;
 import io.micromesh.core.config.ModelSpec;
+import io.micromesh.core.config.ServerSettings;
+import io.micromesh.core.dispatch.GateSettings;
 import io.micromesh.core.spi.Backend;
 import io.micromesh.engines.llamacpp.SupervisedWorker;
 import io.micromesh.engines.onnx.EncoderBackend;
@@ -45,7 +47,8 @@ public final class Engines {
         List<ServedModel> models = new ArrayList<>();
         try {
             for (ModelSpec spec : config.models()) {
-                models.add(new ServedModel(spec, backend(spec, clock, background, mesh), Tariff.of(spec)));
+                models.add(new ServedModel(spec, backend(spec, config.server().lanes(), clock, background, mesh),
+                        Tariff.of(spec)));
             }
         } catch (RuntimeException e) {
             models.forEach(m -> m.backend().close());
@@ -54,14 +57,17 @@ public final class Engines {
         return new Portfolio(models);
     }
 
-    private static Backend backend(ModelSpec spec, Clock clock, Executor background, List<String> mesh) {
+    private static Backend backend(ModelSpec spec, ServerSettings.LaneShares lanes, Clock clock, Executor background,
+                                   List<String> mesh) {
         return switch (spec.engine()) {
-            case OPENAI -> OpenAiBackend.create(spec, clock, background);
+            case OPENAI -> OpenAiBackend.create(spec, new GateSettings(spec.minInFlight(), spec.maxInFlight(),
+                    spec.adaptiveLimit(), spec.queueSize(), lanes.agent(), lanes.batch()), clock, background);
             case ONNX -> EncoderBackend.load(spec.id());
             case LLAMACPP -> mesh.isEmpty()
                     ? new UnavailableBackend("engine not available: model '" + spec.id()
                             + "' needs a llama.cpp engine worker, and this process runs none")
-                    : SupervisedWorker.start(spec, mesh, clock, background);
+                    : SupervisedWorker.start(spec, new GateSettings(spec.slots(), spec.slots(), false, spec.queueSize(),
+                            lanes.agent(), lanes.batch()), mesh, clock, background);
         };
     }
 }

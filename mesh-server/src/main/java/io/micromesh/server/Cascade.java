@@ -6,6 +6,7 @@ import io.helidon.webserver.http.ServerResponse;
 import io.micromesh.api.ChatRequest;
 import io.micromesh.core.ServedModel;
 import io.micromesh.core.accounting.Charge;
+import io.micromesh.core.dispatch.Admission;
 import io.micromesh.core.routing.Decision;
 import io.micromesh.core.routing.verify.AnswerVerifier;
 import io.micromesh.core.routing.verify.Verdict;
@@ -37,7 +38,7 @@ final class Cascade {
         this.metrics = metrics;
     }
 
-    void serve(ChatRequest request, Decision decision, ServerResponse res, Exchange exchange) {
+    void serve(ChatRequest request, Decision decision, Admission admission, ServerResponse res, Exchange exchange) {
         ChatRequest whole = request.stream() ? withoutStreaming(request) : request;
         if (decision.verify().minMeanLogprob() != null && !request.body().path("logprobs").asBoolean(false)) {
             ObjectNode body = whole.body().deepCopy();
@@ -55,7 +56,7 @@ final class Cascade {
             ModelFit.check(model.spec(), whole);
             BackendReply reply;
             try {
-                reply = model.backend().call(whole);
+                reply = model.backend().call(whole, admission);
             } catch (BackendException e) {
                 if (last || !e.retriable()) {
                     throw Failures.toApi(e);
@@ -67,7 +68,7 @@ final class Cascade {
             spent.add(new AnswerVerifier.Spent(model, reply.tokens()));
             Verdict verdict;
             try {
-                verdict = verifier.verify(decision.verify(), whole, model, reply, spent);
+                verdict = verifier.verify(decision.verify(), whole, model, reply, admission, spent);
             } finally {
                 for (AnswerVerifier.Spent s : spent) {
                     Charge c = s.model().tariff().charge(s.usage());

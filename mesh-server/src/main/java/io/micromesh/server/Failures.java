@@ -32,6 +32,9 @@ final class Failures {
             case UNAUTHORIZED -> error(502, "upstream_unauthorized", e.getMessage()
                     + ": the upstream refused micromesh's credentials; check the model's api-key", null);
             case REJECTED -> rejected(e);
+            case QUEUE_FULL -> new ApiException(429, new ApiError(e.getMessage(), "rate_limit_error", null, "queue_full"),
+                    Map.of("Retry-After", String.valueOf(Math.max(1, e.retryAfter().orElse(Duration.ofSeconds(1)).toSeconds()))));
+            case DEADLINE_EXCEEDED -> error(504, "deadline_exceeded", e.getMessage(), null);
         };
     }
 

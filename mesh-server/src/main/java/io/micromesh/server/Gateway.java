@@ -60,7 +60,10 @@ public final class Gateway implements AutoCloseable {
     public static Gateway start(ServerSettings settings, Portfolio portfolio, Router router,
                                 java.util.Optional<OutcomeStore> store, Clock clock) {
         GatewayMetrics metrics = new GatewayMetrics();
-        portfolio.models().forEach(model -> metrics.declare(model.id()));
+        portfolio.models().forEach(model -> {
+            metrics.declare(model.id());
+            metrics.gates(model.id(), model.backend().gates());
+        });
         Drain drain = new Drain();
         RequestBodies bodies = new RequestBodies(settings.maxBodyBytes());
         Learning learning = new Learning(router, store);

@@ -1,6 +1,11 @@
 package io.micromesh.server;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.FunctionTimer;
+import io.micrometer.core.instrument.Gauge;
+import io.micromesh.core.dispatch.Lane;
+import io.micromesh.core.dispatch.ReplicaGate;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -21,7 +26,6 @@ final class GatewayMetrics {
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final Map<String, ModelMeters> byModel = new ConcurrentHashMap<>();
     private final Map<List<String>, Counter> decisions = new ConcurrentHashMap<>();
-
     private final Map<List<String>, Counter> verdicts = new ConcurrentHashMap<>();
 
     /** The meters of one model. */
@@ -94,6 +98,39 @@ final class GatewayMetrics {
         decisions.computeIfAbsent(List.of(route, policy, model), key -> Counter.builder("mesh.route.decisions")
                 .description("Routing decisions, by route, policy and chosen model")
                 .tag("route", route).tag("policy", policy).tag("model", model).register(registry)).increment();
+    }
+
+    /**
+     * Exposes the admission of a model's replicas: each one's in-flight limit and requests in
+     * flight, and per lane its queue depth, admissions with their total wait, refusals (full queue)
+     * and expiries (deadline passed while waiting). Read at scrape time from the gates' counters.
+     */
+    void gates(String model, List<ReplicaGate> gates) {
+        for (ReplicaGate gate : gates) {
+            String replica = gate.name();
+            Gauge.builder("mesh.dispatch.limit", gate, ReplicaGate::limit)
+                    .description("In-flight limit of a replica (adaptive unless fixed)")
+                    .tag("model", model).tag("replica", replica).register(registry);
+            Gauge.builder("mesh.dispatch.in.flight", gate, ReplicaGate::inFlight)
+                    .description("Requests in flight on a replica").tag("model", model).tag("replica", replica)
+                    .register(registry);
+            for (Lane lane : Lane.values()) {
+                ReplicaGate.LaneStats stats = gate.stats(lane);
+                Gauge.builder("mesh.dispatch.queued", stats, ReplicaGate.LaneStats::queued)
+                        .description("Requests waiting for a place, by replica and lane")
+                        .tag("model", model).tag("replica", replica).tag("lane", lane.key()).register(registry);
+                FunctionTimer.builder("mesh.dispatch.wait", stats, ReplicaGate.LaneStats::admitted,
+                                ReplicaGate.LaneStats::waitSeconds, java.util.concurrent.TimeUnit.SECONDS)
+                        .description("Time requests waited for a place, by replica and lane")
+                        .tag("model", model).tag("replica", replica).tag("lane", lane.key()).register(registry);
+                FunctionCounter.builder("mesh.dispatch.refused", stats, ReplicaGate.LaneStats::refused)
+                        .description("Requests refused because the replica's queue was full (429)")
+                        .tag("model", model).tag("replica", replica).tag("lane", lane.key()).register(registry);
+                FunctionCounter.builder("mesh.dispatch.expired", stats, ReplicaGate.LaneStats::expired)
+                        .description("Requests whose deadline passed while they waited (504)")
+                        .tag("model", model).tag("replica", replica).tag("lane", lane.key()).register(registry);
+            }
+        }
     }
 
     /** Counts a cascade verdict by route, model and result ({@code passed} or the check that failed). */

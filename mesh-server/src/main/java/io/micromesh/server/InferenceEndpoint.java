@@ -13,6 +13,8 @@ import io.micromesh.api.Operation;
 import io.micromesh.core.Portfolio;
 import io.micromesh.core.ServedModel;
 import io.micromesh.core.accounting.Charge;
+import io.micromesh.core.config.RouteSpec;
+import io.micromesh.core.dispatch.Admission;
 import io.micromesh.core.routing.Decision;
 import io.micromesh.core.routing.RequestFacts;
 import io.micromesh.core.routing.Router;
@@ -62,6 +64,8 @@ final class InferenceEndpoint {
             case EMBEDDINGS -> EmbeddingRequest.parse(body);
         };
         Optional<ServedModel> named = portfolio.model(request.model());
+        Admission admission = Admissions.of(req, request,
+                router.route(request.model()).map(RouteSpec::lane), exchange.startNanos());
         Decision decision = null;
         List<ServedModel> order;
         if (named.isPresent()) {
@@ -70,7 +74,7 @@ final class InferenceEndpoint {
             decision = decide(request, req);
             order = decision.order();
             if (decision.verify() != null && request instanceof ChatRequest chat) {
-                cascade.serve(chat, decision, res, exchange);
+                cascade.serve(chat, decision, admission, res, exchange);
                 return;
             }
         }
@@ -87,9 +91,9 @@ final class InferenceEndpoint {
             ModelFit.check(model.spec(), request);
             try {
                 if (request.stream()) {
-                    streamed(model, request, res, exchange, completionId);
+                    streamed(model, request, admission, res, exchange, completionId);
                 } else {
-                    whole(model, request, res, exchange, completionId);
+                    whole(model, request, admission, res, exchange, completionId);
                 }
                 if (completionId != null) {
                     learning.remember(completionId, decision, model.id());
@@ -116,8 +120,9 @@ final class InferenceEndpoint {
     }
 
     /** Answers in one piece; a backend failure is thrown as it is, for the caller to fall back or report. */
-    private void whole(ServedModel model, MeshRequest request, ServerResponse res, Exchange exchange, String completionId) {
-        BackendReply reply = model.backend().call(request);
+    private void whole(ServedModel model, MeshRequest request, Admission admission, ServerResponse res, Exchange exchange,
+                       String completionId) {
+        BackendReply reply = model.backend().call(request, admission);
         Charge charge = charge(model, reply.tokens(), exchange);
         ObjectNode out = reply.body();
         out.put("model", model.id());
@@ -136,10 +141,11 @@ final class InferenceEndpoint {
         Responses.json(res, 200, out);
     }
 
-    private void streamed(ServedModel model, MeshRequest request, ServerResponse res, Exchange exchange, String completionId) {
+    private void streamed(ServedModel model, MeshRequest request, Admission admission, ServerResponse res,
+                          Exchange exchange, String completionId) {
         SseStream stream = new SseStream(res, model, exchange, metrics).withId(completionId);
         try {
-            Usage tokens = model.backend().stream(request, stream);
+            Usage tokens = model.backend().stream(request, stream, admission);
             charge(model, tokens, exchange);
             stream.finish();
         } catch (BackendException e) {

@@ -28,7 +28,12 @@ import java.util.regex.Pattern;
  * @param energy             joules per token (energy reported as 0, method none, when absent)
  * @param hardware           the hardware share given to the model
  * @param capabilities       what it can do (defaults by engine)
- * @param maxInFlight        {@code openai}: requests in flight per endpoint at most
+ * @param maxInFlight        {@code openai}: requests in flight per endpoint at most (the adaptive limit's ceiling)
+ * @param minInFlight        {@code openai}: the adaptive limit's floor (default 1)
+ * @param adaptiveLimit      {@code openai}: whether each endpoint's in-flight limit follows its measured
+ *                           latency (default true); else it is {@code max-in-flight}
+ * @param queueSize          {@code openai}, {@code llamacpp}: requests that may wait per endpoint (or
+ *                           worker) for a place, over all priority lanes (default 256)
  * @param connectTimeoutMs   {@code openai}: TCP connect timeout
  * @param timeoutMs          {@code openai}: time to the response headers (504 after it)
  * @param ejectAfterFailures {@code openai}: consecutive failures that eject a replica
@@ -38,7 +43,8 @@ public record ModelSpec(String id, Engine engine, List<String> endpoints, String
                         String file, String pull, Integer slots, Integer context, Price price,
                         EnergyProfile energy, Hardware hardware, Set<Capability> capabilities,
                         Integer maxInFlight, Integer connectTimeoutMs, Integer timeoutMs,
-                        Integer ejectAfterFailures, Integer ejectForMs) {
+                        Integer ejectAfterFailures, Integer ejectForMs, Integer minInFlight, Boolean adaptiveLimit,
+                        Integer queueSize) {
 
     private static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,127}");
 
@@ -54,7 +60,11 @@ public record ModelSpec(String id, Engine engine, List<String> endpoints, String
                 Map.entry("served-name", servedName != null), Map.entry("api-key", apiKey != null),
                 Map.entry("max-in-flight", maxInFlight != null), Map.entry("connect-timeout-ms", connectTimeoutMs != null),
                 Map.entry("timeout-ms", timeoutMs != null), Map.entry("eject-after-failures", ejectAfterFailures != null),
-                Map.entry("eject-for-ms", ejectForMs != null));
+                Map.entry("eject-for-ms", ejectForMs != null), Map.entry("min-in-flight", minInFlight != null),
+                Map.entry("adaptive-limit", adaptiveLimit != null));
+        if (queueSize != null && engine == Engine.ONNX) {
+            throw new ConfigException("queue-size", "is not used by engine onnx; it applies to engines openai and llamacpp");
+        }
         refuseKeysNotFor(engine, Engine.LLAMACPP, Map.entry("file", file != null), Map.entry("pull", pull != null),
                 Map.entry("slots", slots != null));
         endpoints = engine == Engine.OPENAI ? endpoints(endpoints) : List.of();
@@ -76,6 +86,12 @@ public record ModelSpec(String id, Engine engine, List<String> endpoints, String
         timeoutMs = Checks.between("timeout-ms", timeoutMs, 1, 3_600_000, 300_000);
         ejectAfterFailures = Checks.between("eject-after-failures", ejectAfterFailures, 1, 1_000, 3);
         ejectForMs = Checks.between("eject-for-ms", ejectForMs, 1, 3_600_000, 5_000);
+        minInFlight = Checks.between("min-in-flight", minInFlight, 1, 100_000, 1);
+        if (minInFlight > maxInFlight) {
+            throw new ConfigException("min-in-flight", minInFlight + " is above max-in-flight " + maxInFlight);
+        }
+        adaptiveLimit = adaptiveLimit == null || adaptiveLimit;
+        queueSize = Checks.between("queue-size", queueSize, 0, 1_000_000, 256);
     }
 
     /** The energy profile, when one is configured. */

@@ -34,11 +34,15 @@ import java.util.regex.Pattern;
  * @param neighbours   {@code cost-quality}: prompts in the near vote of the predictor (default 30)
  * @param verify       {@code cascade} (required), {@code cost-quality} (optional): how answers are
  *                     checked; a failed check escalates to the next candidate
+ * @param priority     all: the priority lane of the route's requests unless they carry
+ *                     {@code x-mesh-priority} ({@code interactive}, {@code agent} or {@code batch};
+ *                     default interactive)
  */
 public record RouteSpec(String name, String policy, List<String> candidates,
                         @JsonProperty("default") String defaultModel, List<RuleSpec> rules, List<IntentSpec> intents,
                         String encoder, Double threshold, Integer topK, Integer windowWords,
-                        Double tolerance, List<String> outcomeFiles, Integer neighbours, VerifySpec verify) {
+                        Double tolerance, List<String> outcomeFiles, Integer neighbours, VerifySpec verify,
+                        String priority) {
 
     /** The policies, as written in the configuration. */
     public static final List<String> POLICIES = List.of("fixed", "fallback", "rules", "semantic", "cost-quality", "cascade");
@@ -134,9 +138,19 @@ public record RouteSpec(String name, String policy, List<String> candidates,
             neighbours = Checks.between("neighbours", neighbours, 1, 1000, 30);
             windowWords = Checks.between("window-words", windowWords, 8, 1024, DEFAULT_WINDOW_WORDS);
         }
+        if (priority != null && io.micromesh.core.dispatch.Lane.of(priority).isEmpty()) {
+            throw new ConfigException("priority", "'" + priority + "' is not allowed; allowed: "
+                    + io.micromesh.core.dispatch.Lane.allowed());
+        }
+        priority = priority == null ? "interactive" : priority;
         if (policy.equals("cascade") && verify == null) {
             verify = VerifySpec.defaults();
         }
+    }
+
+    /** The lane of the route's requests that do not name one. */
+    public io.micromesh.core.dispatch.Lane lane() {
+        return io.micromesh.core.dispatch.Lane.of(priority).orElseThrow();
     }
 
     /** Whether the route learns from outcomes: it verifies answers or predicts from outcomes. */
@@ -147,7 +161,7 @@ public record RouteSpec(String name, String policy, List<String> candidates,
     /** The same route with its encoder resolved. */
     public RouteSpec withEncoder(String encoderId) {
         return new RouteSpec(name, policy, candidates, defaultModel, rules, intents, encoderId, threshold, topK, windowWords,
-                tolerance, outcomeFiles, neighbours, verify);
+                tolerance, outcomeFiles, neighbours, verify, priority);
     }
 
     private static void requireCandidate(String key, String model, List<String> candidates) {

@@ -11,9 +11,36 @@ package io.micromesh.core.config;
  * @param accessLog      log one line per request (id, model, status, latency, tokens)
  * @param stateDir       where the gateway keeps what it learns (the outcome store {@code mesh.db}),
  *                       relative to the working folder unless absolute; default {@code state}
+ * @param lanes          the shares of places reserved for the lower priority lanes while they wait
  */
 public record ServerSettings(String host, Integer port, String apiKey, Long maxBodyBytes, Integer drainTimeoutMs,
-                             Boolean accessLog, String stateDir) {
+                             Boolean accessLog, String stateDir, LaneShares lanes) {
+
+    /**
+     * The shares of each replica's places that a lower lane gets while it waits, even when higher
+     * lanes wait too (so that no lane starves).
+     *
+     * @param agent the {@code agent} lane's share (default 0.1)
+     * @param batch the {@code batch} lane's share (default 0.05)
+     */
+    public record LaneShares(Double agent, Double batch) {
+        public LaneShares {
+            agent = share("lanes.agent", agent, 0.1);
+            batch = share("lanes.batch", batch, 0.05);
+            if (agent + batch > 0.9) {
+                throw new ConfigException("lanes", "the shares add up to " + (agent + batch)
+                        + "; at most 0.9, so that interactive requests keep most places");
+            }
+        }
+
+        private static double share(String key, Double value, double fallback) {
+            double v = value == null ? fallback : value;
+            if (!(v >= 0 && v <= 0.9)) {
+                throw new ConfigException(key, v + " is not allowed; a share is from 0 to 0.9");
+            }
+            return v;
+        }
+    }
 
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 8080;
@@ -31,15 +58,16 @@ public record ServerSettings(String host, Integer port, String apiKey, Long maxB
         drainTimeoutMs = Checks.between("drain-timeout-ms", drainTimeoutMs, 0, 3_600_000, 30_000);
         accessLog = accessLog == null || accessLog;
         stateDir = stateDir == null || stateDir.isBlank() ? "state" : stateDir;
+        lanes = lanes == null ? new LaneShares(null, null) : lanes;
     }
 
     /** All defaults: loopback, port 8080, no API key. */
     public static ServerSettings defaults() {
-        return new ServerSettings(null, null, null, null, null, null, null);
+        return new ServerSettings(null, null, null, null, null, null, null, null);
     }
 
     /** The same settings on another port. */
     public ServerSettings withPort(int newPort) {
-        return new ServerSettings(host, newPort, apiKey, maxBodyBytes, drainTimeoutMs, accessLog, stateDir);
+        return new ServerSettings(host, newPort, apiKey, maxBodyBytes, drainTimeoutMs, accessLog, stateDir, lanes);
     }
 }

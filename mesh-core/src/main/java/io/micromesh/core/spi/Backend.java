@@ -1,6 +1,9 @@
 package io.micromesh.core.spi;
 
 import io.micromesh.api.MeshRequest;
+import io.micromesh.core.dispatch.Admission;
+import io.micromesh.core.dispatch.ReplicaGate;
+import java.util.List;
 
 /**
  * The port through which the gateway reaches a model, whatever runs it: a remote OpenAI-compatible
@@ -26,6 +29,24 @@ public interface Backend extends AutoCloseable {
      * @throws ClientGoneException when the sink reported that the client went away
      */
     Usage stream(MeshRequest request, ChunkSink sink);
+
+    /**
+     * Answers a request in one piece, admitted in its lane, by its deadline, with its affinity.
+     * Backends without admission of their own ignore it.
+     */
+    default BackendReply call(MeshRequest request, Admission admission) {
+        return call(request);
+    }
+
+    /** Streams a request, admitted in its lane, by its deadline, with its affinity. */
+    default Usage stream(MeshRequest request, ChunkSink sink, Admission admission) {
+        return stream(request, sink);
+    }
+
+    /** The admission gates of the backend's replicas (for metrics); empty when it has none. */
+    default List<ReplicaGate> gates() {
+        return List.of();
+    }
 
     /** Whether the backend takes requests now. Cheap: no I/O. */
     BackendHealth health();

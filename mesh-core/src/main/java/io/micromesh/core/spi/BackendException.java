@@ -30,7 +30,11 @@ public final class BackendException extends RuntimeException {
         /** The upstream refused our credentials (401/403): a configuration mistake. */
         UNAUTHORIZED(false),
         /** No replica or engine can take the request now. */
-        UNAVAILABLE(false);
+        UNAVAILABLE(false),
+        /** The replica's queue is full: another replica, or another model of a route, may have room. */
+        QUEUE_FULL(true),
+        /** The request's deadline passed while it waited for a place. */
+        DEADLINE_EXCEEDED(false);
 
         private final boolean retriable;
 
@@ -61,6 +65,11 @@ public final class BackendException extends RuntimeException {
     /** A failure without an upstream response. */
     public static BackendException of(Failure failure, String message, Throwable cause) {
         return new BackendException(failure, message, 0, null, null, cause);
+    }
+
+    /** A failure of the gateway's own, with a hint of when to try again. */
+    public static BackendException of(Failure failure, String message, Throwable cause, Duration retryAfter) {
+        return new BackendException(failure, message, 0, null, retryAfter, cause);
     }
 
     /** A failure without an upstream response, with a hint of when to try again. */

@@ -3,6 +3,9 @@ package io.micromesh.engines.llamacpp;
 import io.micromesh.api.MeshRequest;
 import io.micromesh.core.config.Engine;
 import io.micromesh.core.config.ModelSpec;
+import io.micromesh.core.dispatch.Admission;
+import io.micromesh.core.dispatch.GateSettings;
+import io.micromesh.core.dispatch.ReplicaGate;
 import io.micromesh.core.spi.Backend;
 import io.micromesh.core.spi.BackendException;
 import io.micromesh.core.spi.BackendHealth;
@@ -69,9 +72,11 @@ public final class SupervisedWorker implements Backend {
     private volatile Process process;
     private volatile boolean closed;
     private volatile int restarts;
+    private final ReplicaGate gate;
 
-    private SupervisedWorker(ModelSpec spec, List<String> command, Clock clock, Executor background) {
+    private SupervisedWorker(ModelSpec spec, GateSettings gates, List<String> command, Clock clock, Executor background) {
         this.spec = spec;
+        this.gate = new ReplicaGate(spec.id() + "@worker", gates, System::nanoTime);
         this.command = command;
         this.clock = clock;
         this.background = background;
@@ -83,13 +88,15 @@ public final class SupervisedWorker implements Backend {
      * Starts supervising a worker for {@code spec}; answers at once, the worker loads in the background.
      *
      * @param mesh       how to run the {@code mesh} command in a new JVM (java, its options, the main class)
+     * @param gates      how the worker admits requests: its slots in flight, the others waiting in lanes
      * @param background where the client's background work (probes) runs
      */
-    public static SupervisedWorker start(ModelSpec spec, List<String> mesh, Clock clock, Executor background) {
+    public static SupervisedWorker start(ModelSpec spec, GateSettings gates, List<String> mesh, Clock clock,
+                                         Executor background) {
         if (spec.engine() != Engine.LLAMACPP) {
             throw new IllegalArgumentException("not a llamacpp model: " + spec.id());
         }
-        SupervisedWorker worker = new SupervisedWorker(spec, List.copyOf(mesh), clock, background);
+        SupervisedWorker worker = new SupervisedWorker(spec, gates, List.copyOf(mesh), clock, background);
         worker.supervisor.start();
         return worker;
     }
@@ -108,12 +115,53 @@ public final class SupervisedWorker implements Backend {
 
     @Override
     public BackendReply call(MeshRequest request) {
-        return ready().call(request);
+        return call(request, Admission.DEFAULT);
+    }
+
+    @Override
+    public BackendReply call(MeshRequest request, Admission admission) {
+        ready();
+        ReplicaGate.Permit permit = gate.acquire(admission);
+        boolean overloaded = false;
+        long tokens = 0;
+        try {
+            BackendReply reply = ready().call(request);
+            tokens = reply.tokens().completion();
+            return reply;
+        } catch (BackendException e) {
+            overloaded = e.failure() == BackendException.Failure.TIMEOUT;
+            throw e;
+        } finally {
+            permit.release(overloaded, tokens);
+        }
     }
 
     @Override
     public Usage stream(MeshRequest request, ChunkSink sink) {
-        return ready().stream(request, sink);
+        return stream(request, sink, Admission.DEFAULT);
+    }
+
+    @Override
+    public Usage stream(MeshRequest request, ChunkSink sink, Admission admission) {
+        ready();
+        ReplicaGate.Permit permit = gate.acquire(admission);
+        boolean overloaded = false;
+        long tokens = 0;
+        try {
+            Usage usage = ready().stream(request, sink);
+            tokens = usage.completion();
+            return usage;
+        } catch (BackendException e) {
+            overloaded = e.failure() == BackendException.Failure.TIMEOUT;
+            throw e;
+        } finally {
+            permit.release(overloaded, tokens);
+        }
+    }
+
+    @Override
+    public List<ReplicaGate> gates() {
+        return List.of(gate);
     }
 
     @Override
@@ -267,7 +315,7 @@ public final class SupervisedWorker implements Backend {
     /** The worker seen as an OpenAI-compatible server. */
     private ModelSpec clientSpec(String url) {
         return new ModelSpec(spec.id(), Engine.OPENAI, List.of(url + "/v1"), spec.id(), null, null, null, null,
-                spec.context(), null, null, null, null, null, null, null, null, null);
+                spec.context(), null, null, null, null, null, null, null, null, null, null, null, null);
     }
 
     private void pumpErrors(Process child) {

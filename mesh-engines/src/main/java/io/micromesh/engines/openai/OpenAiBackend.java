@@ -3,11 +3,20 @@ package io.micromesh.engines.openai;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.helidon.common.buffers.DataReader;
+import io.helidon.http.HeaderNames;
+import io.helidon.webclient.api.HttpClientRequest;
+import io.helidon.webclient.api.HttpClientResponse;
+import io.helidon.webclient.api.Proxy;
+import io.helidon.webclient.api.WebClient;
 import io.micromesh.api.Json;
 import io.micromesh.api.MeshRequest;
 import io.micromesh.api.Operation;
 import io.micromesh.api.SseReader;
 import io.micromesh.core.config.ModelSpec;
+import io.micromesh.core.dispatch.Admission;
+import io.micromesh.core.dispatch.GateSettings;
+import io.micromesh.core.dispatch.ReplicaGate;
 import io.micromesh.core.spi.Backend;
 import io.micromesh.core.spi.BackendException;
 import io.micromesh.core.spi.BackendException.Failure;
@@ -15,12 +24,6 @@ import io.micromesh.core.spi.BackendHealth;
 import io.micromesh.core.spi.BackendReply;
 import io.micromesh.core.spi.ChunkSink;
 import io.micromesh.core.spi.Usage;
-import io.helidon.common.buffers.DataReader;
-import io.helidon.http.HeaderNames;
-import io.helidon.webclient.api.HttpClientRequest;
-import io.helidon.webclient.api.HttpClientResponse;
-import io.helidon.webclient.api.Proxy;
-import io.helidon.webclient.api.WebClient;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -59,13 +62,13 @@ public final class OpenAiBackend implements Backend {
     private final ReplicaSet replicas;
     private final Optional<String> authorization;
 
-    private OpenAiBackend(ModelSpec spec, WebClient http, Clock clock, Executor probes) {
+    private OpenAiBackend(ModelSpec spec, GateSettings gates, WebClient http, Clock clock, Executor probes) {
         this.spec = spec;
         this.http = http;
         this.authorization = spec.upstreamApiKey().map(key -> "Bearer " + key);
         List<Replica> list = spec.endpoints().stream()
-                .map(url -> new Replica(url, spec.maxInFlight(), spec.ejectAfterFailures(),
-                        Duration.ofMillis(spec.ejectForMs())))
+                .map(url -> new Replica(url, new ReplicaGate(spec.id() + "@" + url, gates, System::nanoTime),
+                        spec.ejectAfterFailures(), Duration.ofMillis(spec.ejectForMs())))
                 .toList();
         this.replicas = new ReplicaSet(spec.id(), list, clock, probes, this::probe);
     }
@@ -77,6 +80,16 @@ public final class OpenAiBackend implements Backend {
      * @param probes where health probes of ejected replicas run
      */
     public static OpenAiBackend create(ModelSpec spec, Clock clock, Executor probes) {
+        return create(spec, GateSettings.fixed(spec.maxInFlight()), clock, probes);
+    }
+
+    /**
+     * A backend for an {@code engine: openai} model whose replicas admit requests with {@code gates}.
+     *
+     * @param clock  the time source for ejection back-offs
+     * @param probes where health probes of ejected replicas run
+     */
+    public static OpenAiBackend create(ModelSpec spec, GateSettings gates, Clock clock, Executor probes) {
         WebClient http = WebClient.builder()
                 .socketOptions(options -> options.connectTimeout(Duration.ofMillis(spec.connectTimeoutMs()))
                         .readTimeout(Duration.ofMillis(spec.timeoutMs())).tcpNoDelay(true))
@@ -86,20 +99,36 @@ public final class OpenAiBackend implements Backend {
                 .proxy(Proxy.noProxy())
                 .sendExpectContinue(false)
                 .build();
-        return new OpenAiBackend(spec, http, clock, probes);
+        return new OpenAiBackend(spec, gates, http, clock, probes);
     }
 
     @Override
     public BackendReply call(MeshRequest request) {
+        return call(request, Admission.DEFAULT);
+    }
+
+    @Override
+    public BackendReply call(MeshRequest request, Admission admission) {
         byte[] body = Json.bytes(upstreamBody(request, false));
-        return withRetry(replica -> exchange(replica, request.operation(), body));
+        return withRetry(admission, replica -> exchange(replica, request.operation(), body), r -> r.tokens().completion());
     }
 
     @Override
     public Usage stream(MeshRequest request, ChunkSink sink) {
+        return stream(request, sink, Admission.DEFAULT);
+    }
+
+    @Override
+    public Usage stream(MeshRequest request, ChunkSink sink, Admission admission) {
         boolean clientWantsUsage = request.body().path("stream_options").path("include_usage").asBoolean(false);
         byte[] body = Json.bytes(upstreamBody(request, true));
-        return withRetry(replica -> relay(replica, request.operation(), body, sink, clientWantsUsage));
+        return withRetry(admission, replica -> relay(replica, request.operation(), body, sink, clientWantsUsage),
+                Usage::completion);
+    }
+
+    @Override
+    public List<ReplicaGate> gates() {
+        return replicas.replicas().stream().map(Replica::gate).toList();
     }
 
     @Override
@@ -138,22 +167,30 @@ public final class OpenAiBackend implements Backend {
      * Hand-written rather than a retry library's: the second attempt must go to a different replica,
      * chosen at that moment, and only one extra attempt is ever made.
      */
-    private <T> T withRetry(Attempt<T> attempt) {
+    private <T> T withRetry(Admission admission, Attempt<T> attempt, java.util.function.ToLongFunction<T> generated) {
         Set<Replica> tried = new HashSet<>(2);
         BackendException last = null;
         for (int round = 0; round < 2; round++) {
-            Replica replica;
+            ReplicaSet.Place place;
             try {
-                replica = replicas.acquire(tried);
+                place = replicas.acquire(tried, admission);
             } catch (BackendException none) {
-                throw last != null ? last : none;
+                if (none.failure() == Failure.DEADLINE_EXCEEDED || last == null) {
+                    throw none;
+                }
+                throw last;
             }
+            Replica replica = place.replica();
             tried.add(replica);
+            boolean overloaded = false;
+            long tokens = 0;
             try {
                 T result = attempt.run(replica);
                 replica.succeeded();
+                tokens = generated.applyAsLong(result);
                 return result;
             } catch (BackendException e) {
+                overloaded = e.failure() == Failure.OVERLOADED || e.failure() == Failure.TIMEOUT;
                 if (countsAgainstReplica(e.failure())) {
                     replicas.failed(replica);
                 }
@@ -162,7 +199,7 @@ public final class OpenAiBackend implements Backend {
                 }
                 last = e;
             } finally {
-                replica.release();
+                place.permit().release(overloaded, tokens);
             }
         }
         throw last;
@@ -171,7 +208,7 @@ public final class OpenAiBackend implements Backend {
     private static boolean countsAgainstReplica(Failure failure) {
         return switch (failure) {
             case REFUSED, TIMEOUT, UPSTREAM_ERROR, BROKEN_BEFORE_FIRST_CHUNK, BROKEN_STREAM, BAD_RESPONSE -> true;
-            case OVERLOADED, REJECTED, UNAUTHORIZED, UNAVAILABLE -> false;
+            case OVERLOADED, REJECTED, UNAUTHORIZED, UNAVAILABLE, QUEUE_FULL, DEADLINE_EXCEEDED -> false;
         };
     }
 

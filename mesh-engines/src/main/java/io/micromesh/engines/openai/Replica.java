@@ -1,6 +1,7 @@
 package io.micromesh.engines.openai;
 
 import io.micromesh.api.Operation;
+import io.micromesh.core.dispatch.ReplicaGate;
 import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
@@ -9,7 +10,7 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * One endpoint of an {@code openai} model: its in-flight count and its health. A replica that fails
+ * One endpoint of an {@code openai} model: its admission gate and its health. A replica that fails
  * {@code ejectAfter} times in a row is ejected for a back-off period; when the period is over it is
  * probed, re-admitted if the probe succeeds, and ejected for twice as long if not.
  * Thread-safe. The path of a healthy replica takes no lock: the ejection time is volatile and the
@@ -22,8 +23,7 @@ final class Replica {
     private final String base;
     private final Map<Operation, URI> uris = new EnumMap<>(Operation.class);
     private final URI probeUri;
-    private final AtomicInteger inFlight = new AtomicInteger();
-    private final int maxInFlight;
+    private final ReplicaGate gate;
     private final int ejectAfter;
     private final Duration firstBackoff;
 
@@ -32,13 +32,13 @@ final class Replica {
     private Duration backoff;
     private boolean probing;
 
-    Replica(String base, int maxInFlight, int ejectAfter, Duration firstBackoff) {
+    Replica(String base, ReplicaGate gate, int ejectAfter, Duration firstBackoff) {
         this.base = base;
         for (Operation op : Operation.values()) {
             uris.put(op, URI.create(base + op.path()));
         }
         this.probeUri = URI.create(base + "/models");
-        this.maxInFlight = maxInFlight;
+        this.gate = gate;
         this.ejectAfter = ejectAfter;
         this.firstBackoff = firstBackoff;
         this.backoff = firstBackoff;
@@ -56,25 +56,9 @@ final class Replica {
         return probeUri;
     }
 
-    int inFlight() {
-        return inFlight.get();
-    }
-
-    /** Takes an in-flight place if one is free. */
-    boolean tryAcquire() {
-        while (true) {
-            int now = inFlight.get();
-            if (now >= maxInFlight) {
-                return false;
-            }
-            if (inFlight.compareAndSet(now, now + 1)) {
-                return true;
-            }
-        }
-    }
-
-    void release() {
-        inFlight.decrementAndGet();
+    /** The replica's admission: in-flight limit, lanes and queue. */
+    ReplicaGate gate() {
+        return gate;
     }
 
     boolean admitted() {

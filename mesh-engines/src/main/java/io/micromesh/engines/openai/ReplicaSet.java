@@ -1,5 +1,7 @@
 package io.micromesh.engines.openai;
 
+import io.micromesh.core.dispatch.Admission;
+import io.micromesh.core.dispatch.ReplicaGate;
 import io.micromesh.core.spi.BackendException;
 import java.time.Clock;
 import java.time.Duration;
@@ -13,8 +15,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
 
 /**
- * The replicas of one model and the choice among them: least outstanding requests among the
- * admitted replicas with a free place, ties broken in rotation. Starts the probe of an ejected
+ * The replicas of one model and the choice among them: the affinity key's replica when it has room,
+ * else the admitted replica with the shortest queue and the fewest requests in flight, ties broken
+ * in rotation. Starts the probe of an ejected
  * replica whose back-off is over. Thread-safe.
  */
 final class ReplicaSet {
@@ -42,12 +45,20 @@ final class ReplicaSet {
         return replicas;
     }
 
+    /** A place taken on a replica. */
+    record Place(Replica replica, ReplicaGate.Permit permit) {
+    }
+
     /**
-     * Takes a place on the best replica not in {@code tried}.
+     * Takes a place on the best replica not in {@code tried}: the affinity key's replica when it has
+     * room, else the least loaded one with room, else it waits in the lane of the replica with the
+     * shortest queue.
      *
-     * @throws BackendException {@code UNAVAILABLE} when none can take the request
+     * @throws BackendException {@code UNAVAILABLE} when no replica is admitted, {@code QUEUE_FULL}
+     *                          when the chosen queue is full, {@code DEADLINE_EXCEEDED} when the
+     *                          request's deadline passes while it waits
      */
-    Replica acquire(Set<Replica> tried) {
+    Place acquire(Set<Replica> tried, Admission admission) {
         startDueProbes();
         int start = Math.floorMod(rotation.getAndIncrement(), replicas.size());
         List<Replica> candidates = new ArrayList<>(replicas.size());
@@ -60,15 +71,19 @@ final class ReplicaSet {
         if (candidates.isEmpty()) {
             throw noReplica(tried);
         }
-        // a stable sort: among equally loaded replicas the rotation order decides
-        candidates.sort(Comparator.comparingInt(Replica::inFlight));
-        for (Replica r : candidates) {
-            if (r.tryAcquire()) {
-                return r;
+        Replica chosen = null;
+        if (admission.affinity() != null && candidates.size() > 1) {
+            Replica preferred = Affinity.replicaOf(admission.affinity(), candidates, Replica::base);
+            if (preferred.gate().hasRoom()) {
+                chosen = preferred;
             }
         }
-        throw BackendException.unavailable("every replica of model '" + model
-                + "' is at its in-flight limit (max-in-flight); retry shortly", Duration.ofSeconds(1));
+        if (chosen == null) {
+            // a stable sort: among equally loaded replicas the rotation order decides
+            candidates.sort(Comparator.comparingInt((Replica r) -> r.gate().queued()).thenComparingInt(r -> r.gate().inFlight()));
+            chosen = candidates.getFirst();
+        }
+        return new Place(chosen, chosen.gate().acquire(admission));
     }
 
     void failed(Replica replica) {

@@ -11,6 +11,7 @@ import io.micromesh.api.Json;
 import io.micromesh.core.Portfolio;
 import io.micromesh.core.ServedModel;
 import io.micromesh.core.config.VerifySpec;
+import io.micromesh.core.dispatch.Admission;
 import io.micromesh.core.spi.BackendReply;
 import io.micromesh.core.spi.Usage;
 import java.util.Arrays;
@@ -49,9 +50,11 @@ public final class AnswerVerifier {
     /**
      * Checks the first choice of {@code reply}, the answer of {@code model} to {@code request}.
      *
-     * @param spent receives the calls made for checking
+     * @param admission how the checks' own calls are admitted (the request's lane and deadline)
+     * @param spent     receives the calls made for checking
      */
-    public Verdict verify(VerifySpec spec, ChatRequest request, ServedModel model, BackendReply reply, List<Spent> spent) {
+    public Verdict verify(VerifySpec spec, ChatRequest request, ServedModel model, BackendReply reply, Admission admission,
+                          List<Spent> spent) {
         JsonNode message = reply.body().path("choices").path(0).path("message");
         String text = message.path("content").asText("");
         boolean toolCalls = message.path("tool_calls").size() > 0;
@@ -87,13 +90,13 @@ public final class AnswerVerifier {
             }
         }
         if (spec.selfConsistency() != null && !toolCalls) {
-            Verdict agreement = selfConsistency(spec.selfConsistency(), request, model, text, spent);
+            Verdict agreement = selfConsistency(spec.selfConsistency(), request, model, text, admission, spent);
             if (agreement != null) {
                 return agreement;
             }
         }
         if (spec.judge() != null) {
-            Verdict judged = judge(spec.judge(), request, text, spent);
+            Verdict judged = judge(spec.judge(), request, text, admission, spent);
             if (judged != null) {
                 return judged;
             }
@@ -124,14 +127,14 @@ public final class AnswerVerifier {
     }
 
     private Verdict selfConsistency(VerifySpec.ConsistencySpec spec, ChatRequest request, ServedModel model,
-                                    String first, List<Spent> spent) {
+                                    String first, Admission admission, List<Spent> spent) {
         ObjectNode body = request.body().deepCopy();
         body.put("temperature", spec.temperature());
         body.put("stream", false);
         body.remove("stream_options");
         body.put("n", 1);
         body.remove("seed");  // the same seed would give the same sample, agreeing by construction
-        BackendReply second = model.backend().call(ChatRequest.parse(body));
+        BackendReply second = model.backend().call(ChatRequest.parse(body), admission);
         spent.add(new Spent(model, second.tokens()));
         String other = second.body().path("choices").path(0).path("message").path("content").asText("");
         double agreement = agreement(first, other);
@@ -172,13 +175,14 @@ public final class AnswerVerifier {
                 .filter(w -> !w.isEmpty()).collect(Collectors.toCollection(HashSet::new));
     }
 
-    private Verdict judge(VerifySpec.JudgeSpec spec, ChatRequest request, String answer, List<Spent> spent) {
+    private Verdict judge(VerifySpec.JudgeSpec spec, ChatRequest request, String answer, Admission admission,
+                          List<Spent> spent) {
         ServedModel judge = portfolio.model(spec.model()).orElseThrow();
         String question = lastUserText(request.body());
         ObjectNode body = Json.object().put("model", judge.id()).put("max_tokens", 8).put("temperature", 0);
         body.putArray("messages").addObject().put("role", "user")
                 .put("content", spec.prompt().replace("{question}", question).replace("{answer}", answer));
-        BackendReply reply = judge.backend().call(ChatRequest.parse(body));
+        BackendReply reply = judge.backend().call(ChatRequest.parse(body), admission);
         spent.add(new Spent(judge, reply.tokens()));
         String said = reply.body().path("choices").path(0).path("message").path("content").asText("");
         Matcher m = SCORE.matcher(said);

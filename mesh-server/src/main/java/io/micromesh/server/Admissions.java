@@ -1,0 +1,72 @@
+package io.micromesh.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.helidon.webserver.http.ServerRequest;
+import io.micromesh.api.ApiException;
+import io.micromesh.api.MeshRequest;
+import io.micromesh.core.dispatch.Admission;
+import io.micromesh.core.dispatch.Lane;
+import java.util.Optional;
+
+/**
+ * Reads how a request is to be admitted from its headers and body: its lane ({@code x-mesh-priority},
+ * else the route's default, else {@code interactive}), its deadline ({@code x-mesh-deadline-ms},
+ * relative to its arrival), and its affinity key ({@code x-mesh-session}, else the {@code user}
+ * field, else a system prompt of at least {@value #LONG_PREFIX_CHARS} characters — a prefix worth a
+ * replica's prompt cache).
+ */
+final class Admissions {
+
+    static final String PRIORITY = "x-mesh-priority";
+    static final String DEADLINE = "x-mesh-deadline-ms";
+    static final String SESSION = "x-mesh-session";
+    static final int LONG_PREFIX_CHARS = 2000;
+    private static final long MAX_DEADLINE_MS = 24L * 3600 * 1000;
+
+    private Admissions() {
+    }
+
+    /**
+     * @param routeLane the lane of the route asked for, if the request names a route
+     * @throws ApiException 400 naming the header when a header is not valid
+     */
+    static Admission of(ServerRequest req, MeshRequest request, Optional<Lane> routeLane, long arrivedNanos) {
+        Lane lane = req.headers().first(io.helidon.http.HeaderNames.create(PRIORITY))
+                .map(value -> Lane.of(value.strip().toLowerCase(java.util.Locale.ROOT)).orElseThrow(() ->
+                        ApiException.invalidRequest(PRIORITY, "header " + PRIORITY + ": '" + value
+                                + "' is not a lane; allowed: " + Lane.allowed())))
+                .orElse(routeLane.orElse(Lane.INTERACTIVE));
+        long deadline = req.headers().first(io.helidon.http.HeaderNames.create(DEADLINE))
+                .map(value -> arrivedNanos + deadlineMillis(value) * 1_000_000L).orElse(Long.MAX_VALUE);
+        return new Admission(lane, deadline, affinity(req, request.body()));
+    }
+
+    private static long deadlineMillis(String value) {
+        try {
+            long ms = Long.parseLong(value.strip());
+            if (ms >= 1 && ms <= MAX_DEADLINE_MS) {
+                return ms;
+            }
+        } catch (NumberFormatException e) {
+            // answered below
+        }
+        throw ApiException.invalidRequest(DEADLINE, "header " + DEADLINE + ": '" + value
+                + "' is not a number of milliseconds from 1 to " + MAX_DEADLINE_MS);
+    }
+
+    private static String affinity(ServerRequest req, JsonNode body) {
+        Optional<String> session = req.headers().first(io.helidon.http.HeaderNames.create(SESSION));
+        if (session.isPresent() && !session.get().isBlank()) {
+            return "session:" + session.get();
+        }
+        if (body.path("user").isTextual() && !body.path("user").asText().isBlank()) {
+            return "user:" + body.path("user").asText();
+        }
+        JsonNode first = body.path("messages").path(0);
+        if (first.path("role").asText().equals("system") && first.path("content").isTextual()
+                && first.path("content").asText().length() >= LONG_PREFIX_CHARS) {
+            return "system:" + first.path("content").asText().hashCode() + ":" + first.path("content").asText().length();
+        }
+        return null;
+    }
+}
