@@ -15,6 +15,7 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -114,6 +115,10 @@ final class BenchCommand implements Callable<Integer> {
             description = "Bearer token (default: $MESH_API_KEY).")
     String apiKey;
 
+    @Option(names = "--header", paramLabel = "NAME:VALUE",
+            description = "An extra request header, repeatable (e.g. x-mesh-priority:agent).")
+    List<String> headers = new ArrayList<>();
+
     @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "300",
             description = "Longest silence of the server before a request counts as a timeout (default: ${DEFAULT-VALUE}).")
     double timeout;
@@ -129,6 +134,18 @@ final class BenchCommand implements Callable<Integer> {
 
     @Spec
     CommandSpec spec;
+
+    private Map<String, String> headers() {
+        Map<String, String> parsed = new java.util.LinkedHashMap<>();
+        for (String header : headers) {
+            int colon = header.indexOf(':');
+            if (colon < 1 || !header.substring(0, colon).strip().matches("[A-Za-z0-9-]+")) {
+                throw new UserError("--header '" + header + "' is not NAME:VALUE (e.g. x-mesh-priority:agent)");
+            }
+            parsed.put(header.substring(0, colon).strip(), header.substring(colon + 1).strip());
+        }
+        return parsed;
+    }
 
     @Override
     public Integer call() {
@@ -173,8 +190,10 @@ final class BenchCommand implements Callable<Integer> {
                         stream, ignoreEos, dryRun));
         int connections = concurrency.stream().mapToInt(Integer::intValue).max().orElse(1);
         Duration silence = Duration.ofMillis((long) (timeout * 1000));
-        LoadGenerator toA = new LoadGenerator(base(url, "--url"), apiKey, silence, connections);
-        LoadGenerator toB = compare == null ? null : new LoadGenerator(base(compare, "--compare"), apiKey, silence, connections);
+        Map<String, String> extra = headers();
+        LoadGenerator toA = new LoadGenerator(base(url, "--url"), apiKey, silence, connections, extra);
+        LoadGenerator toB = compare == null ? null
+                : new LoadGenerator(base(compare, "--compare"), apiKey, silence, connections, extra);
         out.printf(Locale.ROOT, "%s %s, model %s, %s, %s per load point%n", url, endpoint.equals("route") ? "/route" : operation.path(), model,
                 stream ? "streaming" : "whole answers", requests != null ? requests + " requests" : duration + " s");
         out.println(Report.header());

@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -72,6 +73,7 @@ public final class LoadGenerator {
 
     private final URI base;
     private final Optional<String> authorization;
+    private final Map<String, String> headers;
     private final WebClient http;
 
     /**
@@ -79,9 +81,11 @@ public final class LoadGenerator {
      * @param apiKey  bearer token, or null
      * @param timeout longest silence of the server before a request counts as a timeout
      * @param connections keep-alive connections to pool (the largest concurrency of the benchmark)
+     * @param headers extra request headers (for micromesh: {@code x-mesh-priority} and the like)
      */
-    public LoadGenerator(URI base, String apiKey, Duration timeout, int connections) {
+    public LoadGenerator(URI base, String apiKey, Duration timeout, int connections, Map<String, String> headers) {
         this.base = base;
+        this.headers = Map.copyOf(headers);
         this.authorization = Optional.ofNullable(apiKey).filter(k -> !k.isBlank()).map(k -> "Bearer " + k);
         this.http = WebClient.builder()
                 .socketOptions(options -> options.connectTimeout(Duration.ofSeconds(10)).readTimeout(timeout).tcpNoDelay(true))
@@ -200,6 +204,7 @@ public final class LoadGenerator {
         HttpClientRequest request = http.post().uri(base + workload.path())
                 .header(HeaderNames.CONTENT_TYPE, "application/json");
         authorization.ifPresent(value -> request.header(HeaderNames.AUTHORIZATION, value));
+        headers.forEach((name, value) -> request.header(HeaderNames.create(name), value));
         try (HttpClientResponse response = request.submit(workload.body(index))) {
             int status = response.status().code();
             if (status != 200) {

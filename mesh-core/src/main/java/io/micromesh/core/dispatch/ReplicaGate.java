@@ -124,6 +124,17 @@ public final class ReplicaGate {
         }
     }
 
+    /**
+     * Vegas grows the limit while it estimates fewer than {@value #QUEUE_ALPHA} requests queued inside
+     * the replica, shrinks it above {@value #QUEUE_BETA}, and moves a fifth of the way each sample.
+     * The library's defaults (3 and 6 times log10 of the limit, no smoothing) left a stand-in that
+     * serves 16 at once at a limit of 10-30 (median 25) and 91% of its throughput; these settle it
+     * at 17-22 (median 19) with all of it (bench/dispatch.sh, docs/benchmarks.md).
+     */
+    private static final int QUEUE_ALPHA = 2;
+    private static final int QUEUE_BETA = 4;
+    private static final double SMOOTHING = 0.2;
+
     /** Vegas probes every {@code multiplier x limit} samples: this many is never in practice. */
     private static final int PROBE_NEVER = 1_000_000;
 
@@ -148,7 +159,8 @@ public final class ReplicaGate {
         this.nanos = nanos;
         this.limit = settings.adaptive()
                 ? VegasLimit.newBuilder().initialLimit(Math.min(settings.maxLimit(), Math.max(settings.minLimit(), 16)))
-                        .maxConcurrency(settings.maxLimit()).probeMultiplier(PROBE_NEVER).build()
+                        .maxConcurrency(settings.maxLimit()).probeMultiplier(PROBE_NEVER)
+                        .alpha(QUEUE_ALPHA).beta(QUEUE_BETA).smoothing(SMOOTHING).build()
                 : new FixedCeiling(settings.maxLimit());
         for (Lane lane : Lane.values()) {
             queues.put(lane, new ArrayDeque<>());
