@@ -61,13 +61,13 @@ public final class Engines {
                                    List<String> mesh) {
         return switch (spec.engine()) {
             case OPENAI -> OpenAiBackend.create(spec, new GateSettings(spec.minInFlight(), spec.maxInFlight(),
-                    spec.adaptiveLimit(), spec.queueSize(), lanes.agent(), lanes.batch()), clock, background);
+                    spec.adaptiveLimit(), spec.queueSize(), lanes.agent(), lanes.batch(), lanes.interactive()), clock, background);
             case ONNX -> EncoderBackend.load(spec.id());
             case LLAMACPP -> mesh.isEmpty()
                     ? new UnavailableBackend("engine not available: model '" + spec.id()
                             + "' needs a llama.cpp engine worker, and this process runs none")
                     : SupervisedWorker.start(spec, new GateSettings(spec.slots(), spec.slots(), false, spec.queueSize(),
-                            lanes.agent(), lanes.batch()), mesh, clock, background);
+                            lanes.agent(), lanes.batch(), lanes.interactive()), mesh, clock, background);
         };
     }
 }

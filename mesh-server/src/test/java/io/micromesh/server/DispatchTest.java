@@ -13,11 +13,13 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * Admission through the real HTTP API against stand-in backends: lanes, a full queue, deadlines,
  * a route's default lane, the adaptive limit following a stand-in's capacity, and affinity.
  */
+@Timeout(120)
 class DispatchTest {
 
     private final List<StandInServer> standIns = new ArrayList<>();

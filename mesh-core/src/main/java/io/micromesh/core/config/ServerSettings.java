@@ -20,13 +20,19 @@ public record ServerSettings(String host, Integer port, String apiKey, Long maxB
      * The shares of each replica's places that a lower lane gets while it waits, even when higher
      * lanes wait too (so that no lane starves).
      *
-     * @param agent the {@code agent} lane's share (default 0.1)
-     * @param batch the {@code batch} lane's share (default 0.05)
+     * @param agent       the {@code agent} lane's share (default 0.1)
+     * @param batch       the {@code batch} lane's share (default 0.05)
+     * @param interactive the share of places the lower lanes may never take (default 0.125: one of
+     *                    eight; at least one place when a replica has two or more)
      */
-    public record LaneShares(Double agent, Double batch) {
+    public record LaneShares(Double agent, Double batch, Double interactive) {
         public LaneShares {
             agent = share("lanes.agent", agent, 0.1);
             batch = share("lanes.batch", batch, 0.05);
+            interactive = share("lanes.interactive", interactive, 0.125);
+            if (interactive > 0.5) {
+                throw new ConfigException("lanes.interactive", interactive + " is not allowed; at most 0.5");
+            }
             if (agent + batch > 0.9) {
                 throw new ConfigException("lanes", "the shares add up to " + (agent + batch)
                         + "; at most 0.9, so that interactive requests keep most places");
@@ -58,7 +64,7 @@ public record ServerSettings(String host, Integer port, String apiKey, Long maxB
         drainTimeoutMs = Checks.between("drain-timeout-ms", drainTimeoutMs, 0, 3_600_000, 30_000);
         accessLog = accessLog == null || accessLog;
         stateDir = stateDir == null || stateDir.isBlank() ? "state" : stateDir;
-        lanes = lanes == null ? new LaneShares(null, null) : lanes;
+        lanes = lanes == null ? new LaneShares(null, null, null) : lanes;
     }
 
     /** All defaults: loopback, port 8080, no API key. */

@@ -21,7 +21,9 @@ import java.util.function.LongSupplier;
  * waiting in a bounded queue with one line per {@link Lane}. When a place frees, the highest lane
  * that waits takes it — except that a lower lane that waits earns its configured share of places
  * (credit of {@code share} per place given while it waits; a credit of one takes the next place),
- * so that no lane starves. A full queue refuses at once ({@code QUEUE_FULL}); a request whose
+ * so that no lane starves; and the lower lanes together never take the last places kept for
+ * interactive requests ({@code interactiveShare} of the limit), so that a person's request finds a
+ * place at once even during a burst of agent or batch work. A full queue refuses at once ({@code QUEUE_FULL}); a request whose
  * deadline passes while it waits leaves the queue ({@code DEADLINE_EXCEEDED}) without reaching the
  * replica.
  *
@@ -41,11 +43,13 @@ public final class ReplicaGate {
     public final class Permit {
         private final long startNanos;
         private final int inFlightAtStart;
+        private final Lane lane;
         private boolean released;
 
-        private Permit(long startNanos, int inFlightAtStart) {
+        private Permit(long startNanos, int inFlightAtStart, Lane lane) {
             this.startNanos = startNanos;
             this.inFlightAtStart = inFlightAtStart;
+            this.lane = lane;
         }
 
         /**
@@ -74,6 +78,9 @@ public final class ReplicaGate {
             lock.lock();
             try {
                 inFlight--;
+                if (lane != Lane.INTERACTIVE) {
+                    lowerInFlight--;
+                }
                 grantWaiting();
             } finally {
                 lock.unlock();
@@ -147,6 +154,7 @@ public final class ReplicaGate {
     private final Map<Lane, LaneStats> stats = new EnumMap<>(Lane.class);
     private final double[] credit = new double[Lane.values().length];
     private int inFlight;
+    private int lowerInFlight;
     private int queued;
 
     /**
@@ -226,10 +234,10 @@ public final class ReplicaGate {
         Waiter waiter;
         lock.lock();
         try {
-            if (queued == 0 && inFlight < limit()) {
-                inFlight++;
+            if (queued == 0 && inFlight < limit() && mayTake(admission.lane())) {
+                take(admission.lane());
                 laneStats.waits.incrementAndGet();
-                return new Permit(arrived, inFlight);
+                return new Permit(arrived, inFlight, admission.lane());
             }
             if (queued >= settings.queueSize()) {
                 laneStats.refused.incrementAndGet();
@@ -245,6 +253,8 @@ public final class ReplicaGate {
             queues.get(admission.lane()).add(waiter);
             queued++;
             laneStats.queued++;
+            // a free place that the waiting lower lanes may not take is this request's at once
+            grantWaiting();
         } finally {
             lock.unlock();
         }
@@ -292,31 +302,51 @@ public final class ReplicaGate {
                 + " while it waited in the " + admission.lane().key() + " lane of replica " + name, null);
     }
 
-    /** Gives free places to waiters, highest lane first but honouring the lower lanes' shares. Holds the lock. */
-    private void grantWaiting() {
-        while (queued > 0 && inFlight < limit()) {
-            Waiter next = queues.get(nextLane()).poll();
-            queued--;
-            stats.get(next.lane).queued--;
-            inFlight++;
-            next.granted.complete(new Permit(nanos.getAsLong(), inFlight));
+    /** Whether a request of this lane may take a free place: lower lanes leave some to interactive ones. Holds the lock. */
+    private boolean mayTake(Lane lane) {
+        return lane == Lane.INTERACTIVE || lowerInFlight < limit() - settings.keptForInteractive(limit());
+    }
+
+    private void take(Lane lane) {
+        inFlight++;
+        if (lane != Lane.INTERACTIVE) {
+            lowerInFlight++;
         }
     }
 
+    /** Gives free places to waiters, highest lane first but honouring the lower lanes' shares. Holds the lock. */
+    private void grantWaiting() {
+        while (queued > 0 && inFlight < limit()) {
+            Lane lane = nextLane();
+            if (lane == null) {
+                return;  // only lower lanes wait, and they have taken all they may
+            }
+            Waiter next = queues.get(lane).poll();
+            queued--;
+            stats.get(next.lane).queued--;
+            take(lane);
+            next.granted.complete(new Permit(nanos.getAsLong(), inFlight, lane));
+        }
+    }
+
+    /** The lane that takes the next place, or null when none that waits may take one. */
     private Lane nextLane() {
         Lane top = null;
         for (Lane lane : Lane.values()) {
-            if (!queues.get(lane).isEmpty()) {
+            if (!queues.get(lane).isEmpty() && mayTake(lane)) {
                 top = lane;
                 break;
             }
+        }
+        if (top == null) {
+            return null;
         }
         Lane owed = null;
         for (Lane lane : Lane.values()) {
             if (lane.ordinal() <= top.ordinal()) {
                 continue;
             }
-            if (queues.get(lane).isEmpty()) {
+            if (queues.get(lane).isEmpty() || !mayTake(lane)) {
                 credit[lane.ordinal()] = 0;  // a lane earns only while it waits
                 continue;
             }

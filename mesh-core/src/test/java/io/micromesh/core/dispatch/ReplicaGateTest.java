@@ -11,11 +11,13 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * The gate of one replica with real waiting threads: the order in which places are given (lanes,
  * reserved shares), a full queue, a deadline, and the adaptive limit fed by a fake clock.
  */
+@Timeout(60)
 class ReplicaGateTest {
 
     private record Granted(String label, ReplicaGate.Permit permit) {
@@ -51,7 +53,7 @@ class ReplicaGateTest {
 
     @Test
     void higherLanesAreServedFirstWithoutShares() throws Exception {
-        ReplicaGate gate = new ReplicaGate("m@r", new GateSettings(1, 1, false, 10, 0, 0), System::nanoTime);
+        ReplicaGate gate = new ReplicaGate("m@r", new GateSettings(1, 1, false, 10, 0, 0, 0.125), System::nanoTime);
         ReplicaGate.Permit held = gate.acquire(Admission.DEFAULT);
         enqueue(gate, "batch-1", Lane.BATCH);
         enqueue(gate, "agent-1", Lane.AGENT);
@@ -65,7 +67,7 @@ class ReplicaGateTest {
 
     @Test
     void aLowerLaneGetsItsShareUnderContention() throws Exception {
-        ReplicaGate gate = new ReplicaGate("m@r", new GateSettings(1, 1, false, 20, 0.5, 0), System::nanoTime);
+        ReplicaGate gate = new ReplicaGate("m@r", new GateSettings(1, 1, false, 20, 0.5, 0, 0.125), System::nanoTime);
         ReplicaGate.Permit held = gate.acquire(Admission.DEFAULT);
         for (int i = 1; i <= 4; i++) {
             enqueue(gate, "i" + i, Lane.INTERACTIVE);
@@ -78,8 +80,30 @@ class ReplicaGateTest {
     }
 
     @Test
+    void lowerLanesLeaveAPlaceForInteractiveRequests() throws Exception {
+        ReplicaGate gate = new ReplicaGate("m@r", new GateSettings(4, 4, false, 10, 0.1, 0.05, 0.25), System::nanoTime);
+        Admission agent = new Admission(Lane.AGENT, Long.MAX_VALUE, null);
+        List<ReplicaGate.Permit> agents = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            agents.add(gate.acquire(agent));
+        }
+        enqueue(gate, "agent-4", Lane.AGENT);
+        assertThat(gate.inFlight()).as("a place is free, but kept for interactive requests").isEqualTo(3);
+        ReplicaGate.Permit person = gate.acquire(Admission.DEFAULT);
+        assertThat(gate.inFlight()).isEqualTo(4);
+        person.release(false);
+        assertThat(granted.poll(200, TimeUnit.MILLISECONDS)).as("the freed place stays kept").isNull();
+        agents.getFirst().release(false);
+        Granted next = granted.poll(5, TimeUnit.SECONDS);
+        assertThat(next.label()).isEqualTo("agent-4");
+        next.permit().release(false);
+        agents.subList(1, 3).forEach(p -> p.release(false));
+        assertThat(gate.inFlight()).isZero();
+    }
+
+    @Test
     void aFullQueueRefusesAtOnce() throws Exception {
-        ReplicaGate gate = new ReplicaGate("m@r", new GateSettings(1, 1, false, 2, 0.1, 0.05), System::nanoTime);
+        ReplicaGate gate = new ReplicaGate("m@r", new GateSettings(1, 1, false, 2, 0.1, 0.05, 0.125), System::nanoTime);
         ReplicaGate.Permit held = gate.acquire(Admission.DEFAULT);
         enqueue(gate, "w1", Lane.INTERACTIVE);
         enqueue(gate, "w2", Lane.BATCH);
@@ -94,7 +118,7 @@ class ReplicaGateTest {
 
     @Test
     void aRequestWhoseDeadlinePassesLeavesTheQueueWithoutAPlace() throws Exception {
-        ReplicaGate gate = new ReplicaGate("m@r", new GateSettings(1, 1, false, 10, 0.1, 0.05), System::nanoTime);
+        ReplicaGate gate = new ReplicaGate("m@r", new GateSettings(1, 1, false, 10, 0.1, 0.05, 0.125), System::nanoTime);
         ReplicaGate.Permit held = gate.acquire(Admission.DEFAULT);
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(50);
         assertThatThrownBy(() -> gate.acquire(new Admission(Lane.INTERACTIVE, deadline, null)))
@@ -118,7 +142,7 @@ class ReplicaGateTest {
     @Test
     void theAdaptiveLimitFollowsTheReplicasCapacity() {
         AtomicLong now = new AtomicLong();
-        ReplicaGate gate = new ReplicaGate("m@r", new GateSettings(1, 200, true, 1000, 0.1, 0.05), now::get);
+        ReplicaGate gate = new ReplicaGate("m@r", new GateSettings(1, 200, true, 1000, 0.1, 0.05, 0.125), now::get);
         assertThat(gate.limit()).as("initial").isEqualTo(16);
         runRounds(gate, now, 64, 300);
         int roomy = gate.limit();
