@@ -62,7 +62,8 @@ public final class Engines {
         return switch (spec.engine()) {
             case OPENAI -> OpenAiBackend.create(spec, new GateSettings(spec.minInFlight(), spec.maxInFlight(),
                     spec.adaptiveLimit(), spec.queueSize(), lanes.agent(), lanes.batch(), lanes.interactive()), clock, background);
-            case ONNX -> EncoderBackend.load(spec.id());
+            case ONNX -> EncoderBackend.load(spec.id(), new EncoderBackend.Batching(spec.maxBatch(),
+                    java.time.Duration.ofMillis(spec.maxWaitMs()), spec.batchMaxTokens()));
             case LLAMACPP -> mesh.isEmpty()
                     ? new UnavailableBackend("engine not available: model '" + spec.id()
                             + "' needs a llama.cpp engine worker, and this process runs none")

@@ -34,6 +34,10 @@ import java.util.regex.Pattern;
  *                           latency (default true); else it is {@code max-in-flight}
  * @param queueSize          {@code openai}, {@code llamacpp}: requests that may wait per endpoint (or
  *                           worker) for a place, over all priority lanes (default 256)
+ * @param maxBatch           {@code onnx}: texts embedded together in one run at most (default 16; 1: never batch)
+ * @param maxWaitMs          {@code onnx}: how long a text may wait for others to batch with (default 0:
+ *                           batches form only from texts that arrive while the encoder is busy)
+ * @param batchMaxTokens     {@code onnx}: longer texts (estimated tokens) always run alone (default 32)
  * @param connectTimeoutMs   {@code openai}: TCP connect timeout
  * @param timeoutMs          {@code openai}: time to the response headers (504 after it)
  * @param ejectAfterFailures {@code openai}: consecutive failures that eject a replica
@@ -44,7 +48,7 @@ public record ModelSpec(String id, Engine engine, List<String> endpoints, String
                         EnergyProfile energy, Hardware hardware, Set<Capability> capabilities,
                         Integer maxInFlight, Integer connectTimeoutMs, Integer timeoutMs,
                         Integer ejectAfterFailures, Integer ejectForMs, Integer minInFlight, Boolean adaptiveLimit,
-                        Integer queueSize) {
+                        Integer queueSize, Integer maxBatch, Integer maxWaitMs, Integer batchMaxTokens) {
 
     private static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,127}");
 
@@ -62,6 +66,8 @@ public record ModelSpec(String id, Engine engine, List<String> endpoints, String
                 Map.entry("timeout-ms", timeoutMs != null), Map.entry("eject-after-failures", ejectAfterFailures != null),
                 Map.entry("eject-for-ms", ejectForMs != null), Map.entry("min-in-flight", minInFlight != null),
                 Map.entry("adaptive-limit", adaptiveLimit != null));
+        refuseKeysNotFor(engine, Engine.ONNX, Map.entry("max-batch", maxBatch != null),
+                Map.entry("max-wait-ms", maxWaitMs != null), Map.entry("batch-max-tokens", batchMaxTokens != null));
         if (queueSize != null && engine == Engine.ONNX) {
             throw new ConfigException("queue-size", "is not used by engine onnx; it applies to engines openai and llamacpp");
         }
@@ -92,6 +98,9 @@ public record ModelSpec(String id, Engine engine, List<String> endpoints, String
         }
         adaptiveLimit = adaptiveLimit == null || adaptiveLimit;
         queueSize = Checks.between("queue-size", queueSize, 0, 1_000_000, 256);
+        maxBatch = Checks.between("max-batch", maxBatch, 1, 256, 16);
+        maxWaitMs = Checks.between("max-wait-ms", maxWaitMs, 0, 1_000, 0);
+        batchMaxTokens = Checks.between("batch-max-tokens", batchMaxTokens, 1, 512, 32);
     }
 
     /** The energy profile, when one is configured. */

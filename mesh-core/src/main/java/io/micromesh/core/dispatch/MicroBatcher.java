@@ -44,7 +44,7 @@ public final class MicroBatcher<I, O> implements AutoCloseable {
         }
     }
 
-    private record Pending<I, O>(I item, int bucket, long arrived, CompletableFuture<O> result) {
+    record Pending<I, O>(I item, int bucket, long arrived, CompletableFuture<O> result) {
     }
 
     /** What the worker is to do next: run a batch, or wait (nanoseconds; {@code Long.MAX_VALUE}: until an item comes). */
@@ -103,6 +103,61 @@ public final class MicroBatcher<I, O> implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while waiting for a batch", e);
+        }
+    }
+
+    /**
+     * Runs several items (one request's inputs), each in a batch of its bucket, and returns their
+     * results in order.
+     */
+    public List<O> submitAll(List<I> batchItems) {
+        List<CompletableFuture<O>> results = new ArrayList<>();
+        lock.lock();
+        try {
+            if (closed) {
+                throw new IllegalStateException("the batcher is closed");
+            }
+            long now = nanos.getAsLong();
+            for (I item : batchItems) {
+                CompletableFuture<O> result = new CompletableFuture<>();
+                pending.add(new Pending<>(item, bucket.applyAsInt(item), now, result));
+                results.add(result);
+            }
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        List<O> out = new ArrayList<>(results.size());
+        for (CompletableFuture<O> result : results) {
+            try {
+                out.add(result.get());
+            } catch (ExecutionException e) {
+                throw e.getCause() instanceof RuntimeException runtime ? runtime : new IllegalStateException(e.getCause());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while waiting for a batch", e);
+            }
+        }
+        return out;
+    }
+
+    /** Items waiting now (for tests). */
+    int pendingForTest() {
+        lock.lock();
+        try {
+            return pending.size();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** {@link #next} under the lock (for tests that drive the decisions with a fake clock). */
+    Next<I, O> nextForTest(long now) {
+        lock.lock();
+        try {
+            return next(now);
+        } finally {
+            lock.unlock();
         }
     }
 

@@ -40,11 +40,12 @@ class MicroBatcherTest {
     /** Adds items as callers would, without blocking the test (their futures are never waited on). */
     private static void offer(MicroBatcher<String, String> batcher, AtomicLong now, long atMs, String... items) {
         now.set(atMs * MS);
+        int before = batcher.pendingForTest();
         for (String item : items) {
             Thread.ofVirtual().start(() -> batcher.submit(item));
         }
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (batcher.pendingForTest() < items.length && System.nanoTime() < deadline) {
+        while (batcher.pendingForTest() < before + items.length && System.nanoTime() < deadline) {
             Thread.onSpinWait();
         }
     }

@@ -6,8 +6,8 @@ import io.micromesh.api.ApiException;
 import io.micromesh.api.EmbeddingRequest;
 import io.micromesh.api.Json;
 import io.micromesh.api.MeshRequest;
+import io.micromesh.core.dispatch.MicroBatcher;
 import io.micromesh.core.spi.Backend;
-import io.micromesh.core.spi.BackendException;
 import io.micromesh.core.spi.BackendHealth;
 import io.micromesh.core.spi.BackendReply;
 import io.micromesh.core.spi.ChunkSink;
@@ -15,36 +15,67 @@ import io.micromesh.core.spi.TextEncoder;
 import io.micromesh.core.spi.Usage;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 
 /**
  * An {@code engine: onnx} model: {@code /v1/embeddings} answered in-process by {@link MiniLmEncoder}.
- * Native work runs on one platform thread, never on a virtual thread's carrier (the calling virtual
- * thread waits unmounted); ONNX Runtime spreads each call over every core itself, so calls are
- * queued rather than run side by side. Thread-safe.
+ * Every text — of embedding requests and of the router — goes through one {@link MicroBatcher}
+ * whose worker is the encoder's native platform thread (never a virtual thread's carrier; callers
+ * wait unmounted). ONNX Runtime spreads each run over every core itself (intra-op threads = cores),
+ * so runs are queued rather than run side by side. Texts of at most {@code batch-max-tokens}
+ * (estimated at four characters per token) that arrive while a run is under way are gathered into
+ * one padded run per length bucket (8, 16, 32 ... tokens), up to {@code max-batch}; longer texts run
+ * alone, since a padded batch of long passages gains nothing on a compute-bound CPU (measured about
+ * 1.0x for 126 tokens). With {@code max-wait-ms} 0 (the default) a lone text never waits. A text's
+ * vector in a batch differs slightly from its vector alone (cosine about 0.99: the quantized graph
+ * scales activations per tensor); {@code max-batch: 1} keeps every vector independent of its
+ * neighbours. Thread-safe.
  */
 public final class EncoderBackend implements Backend, TextEncoder {
 
-    private final String modelId;
-    private final MiniLmEncoder encoder;
-    private final ExecutorService nativeThreads;
-
-    private EncoderBackend(String modelId, MiniLmEncoder encoder, ExecutorService nativeThreads) {
-        this.modelId = modelId;
-        this.encoder = encoder;
-        this.nativeThreads = nativeThreads;
+    /** How texts are batched. */
+    public record Batching(int maxBatch, Duration maxWait, int maxTokens) {
+        /** The defaults: batches of up to 16 texts of at most 32 tokens, never waiting. */
+        public static final Batching DEFAULT = new Batching(16, Duration.ZERO, 32);
     }
 
-    /** Loads the bundled all-MiniLM-L6-v2 for the model {@code modelId}, using every core for each call. */
+    /** A text to embed; {@code cut}: cut to the encoder's limit rather than refused (the router's texts). */
+    private record Item(String text, boolean cut) {
+    }
+
+    /** A text's vector and token count, or why it was refused. */
+    private record Embedded(float[] vector, long tokens, RuntimeException error) {
+    }
+
+    private final String modelId;
+    private final MiniLmEncoder encoder;
+    private final Batching batching;
+    private final MicroBatcher<Item, Embedded> batcher;
+
+    private EncoderBackend(String modelId, MiniLmEncoder encoder, Batching batching) {
+        this.modelId = modelId;
+        this.encoder = encoder;
+        this.batching = batching;
+        this.batcher = new MicroBatcher<>(new MicroBatcher.Settings(batching.maxBatch(), batching.maxWait()),
+                this::bucket, this::run, System::nanoTime, Thread.ofPlatform().name("onnx-" + modelId).daemon().factory());
+    }
+
+    /** Loads the bundled all-MiniLM-L6-v2 for the model {@code modelId}, batching with the defaults. */
     public static EncoderBackend load(String modelId) {
+        return load(modelId, Batching.DEFAULT);
+    }
+
+    /** Loads the bundled all-MiniLM-L6-v2 for the model {@code modelId}, using every core for each run. */
+    public static EncoderBackend load(String modelId, Batching batching) {
         int cores = Runtime.getRuntime().availableProcessors();
-        ExecutorService pool = Executors.newFixedThreadPool(1, Thread.ofPlatform().name("onnx-" + modelId).daemon().factory());
-        return new EncoderBackend(modelId, MiniLmEncoder.loadBundled(cores), pool);
+        return new EncoderBackend(modelId, MiniLmEncoder.loadBundled(cores), batching);
+    }
+
+    /** Runs and texts embedded so far: their ratio is the mean batch size. */
+    public long[] batchesAndTexts() {
+        return new long[] {batcher.batches(), batcher.items()};
     }
 
     @Override
@@ -61,62 +92,65 @@ public final class EncoderBackend implements Backend, TextEncoder {
                         + MiniLmEncoder.DIMENSIONS + " dimensions and cannot shorten them; got " + d + ".");
             }
         });
-        Encoded encoded = onNativeThread(embedding.texts());
-        return new BackendReply(body(encoded.vectors(), embedding.base64(), encoded.tokens()),
-                new Usage(encoded.tokens(), 0));
-    }
-
-    private record Encoded(float[][] vectors, long tokens) {
-    }
-
-    private Encoded onNativeThread(List<String> texts) {
-        Future<Encoded> work = nativeThreads.submit(() -> {
-            long[][] tokens = encoder.tokenize(texts);
-            long total = 0;
-            for (int i = 0; i < tokens.length; i++) {
-                if (tokens[i].length > MiniLmEncoder.MAX_TOKENS) {
-                    String param = texts.size() == 1 ? "input" : "input[" + i + "]";
-                    throw ApiException.invalidRequest(param, "context_length_exceeded", "'" + param + "' has "
-                            + tokens[i].length + " tokens; '" + modelId + "' takes at most "
-                            + MiniLmEncoder.MAX_TOKENS + " per input. Split the text.");
-                }
-                total += tokens[i].length;
+        List<String> texts = embedding.texts();
+        List<Embedded> results = batcher.submitAll(texts.stream().map(t -> new Item(t, false)).toList());
+        float[][] vectors = new float[results.size()][];
+        long total = 0;
+        for (int i = 0; i < results.size(); i++) {
+            Embedded e = results.get(i);
+            if (e.error() != null) {
+                String param = texts.size() == 1 ? "input" : "input[" + i + "]";
+                throw ApiException.invalidRequest(param, "context_length_exceeded", "'" + param + "' " + e.error().getMessage());
             }
-            return new Encoded(encoder.embed(tokens), total);
-        });
-        try {
-            return work.get();
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof RuntimeException runtime) {
-                throw runtime;
-            }
-            throw new IllegalStateException(e.getCause());
-        } catch (InterruptedException e) {
-            work.cancel(true);
-            Thread.currentThread().interrupt();
-            throw BackendException.of(BackendException.Failure.UNAVAILABLE, "interrupted while encoding", e);
+            vectors[i] = e.vector();
+            total += e.tokens();
         }
+        return new BackendReply(body(vectors, embedding.base64(), total), new Usage(total, 0));
     }
 
     /** Embeds one text for the router, cut to the encoder's 512 tokens rather than refused. */
     @Override
     public float[] embed(String text) {
-        Future<float[]> work = nativeThreads.submit(() -> {
-            long[] tokens = encoder.tokenize(List.of(text))[0];
-            if (tokens.length > MiniLmEncoder.MAX_TOKENS) {
-                tokens = java.util.Arrays.copyOf(tokens, MiniLmEncoder.MAX_TOKENS);
-            }
-            return encoder.embed(new long[][] {tokens})[0];
-        });
-        try {
-            return work.get();
-        } catch (ExecutionException e) {
-            throw e.getCause() instanceof RuntimeException runtime ? runtime : new IllegalStateException(e.getCause());
-        } catch (InterruptedException e) {
-            work.cancel(true);
-            Thread.currentThread().interrupt();
-            throw BackendException.of(BackendException.Failure.UNAVAILABLE, "interrupted while encoding", e);
+        return batcher.submit(new Item(text, true)).vector();
+    }
+
+    /** The length bucket of a text, from its length in characters (about four per token). */
+    private int bucket(Item item) {
+        int estimate = item.text().length() / 4 + 2;
+        if (batching.maxBatch() == 1 || estimate > batching.maxTokens()) {
+            return MicroBatcher.ALONE;
         }
+        return Integer.highestOneBit(Math.max(8, estimate) - 1) << 1;
+    }
+
+    /** Tokenizes and embeds one batch, on the native thread. */
+    private List<Embedded> run(List<Item> items) {
+        long[][] tokens = encoder.tokenize(items.stream().map(Item::text).toList());
+        List<Embedded> results = new java.util.ArrayList<>(java.util.Collections.nCopies(items.size(), null));
+        List<long[]> runnable = new java.util.ArrayList<>();
+        List<Integer> where = new java.util.ArrayList<>();
+        for (int i = 0; i < items.size(); i++) {
+            long[] t = tokens[i];
+            if (t.length > MiniLmEncoder.MAX_TOKENS) {
+                if (!items.get(i).cut()) {
+                    results.set(i, new Embedded(null, t.length, new IllegalArgumentException("has " + t.length
+                            + " tokens; '" + modelId + "' takes at most " + MiniLmEncoder.MAX_TOKENS
+                            + " per input. Split the text.")));
+                    continue;
+                }
+                t = java.util.Arrays.copyOf(t, MiniLmEncoder.MAX_TOKENS);
+            }
+            runnable.add(t);
+            where.add(i);
+        }
+        if (!runnable.isEmpty()) {
+            float[][] vectors = runnable.size() == 1 ? encoder.embed(new long[][] {runnable.getFirst()})
+                    : encoder.embedTogether(runnable);
+            for (int k = 0; k < vectors.length; k++) {
+                results.set(where.get(k), new Embedded(vectors[k], runnable.get(k).length, null));
+            }
+        }
+        return results;
     }
 
     private ObjectNode body(float[][] vectors, boolean base64, long tokens) {
@@ -160,7 +194,7 @@ public final class EncoderBackend implements Backend, TextEncoder {
 
     @Override
     public void close() {
-        nativeThreads.shutdownNow();
+        batcher.close();
         encoder.close();
     }
 }

@@ -102,6 +102,14 @@ public final class MiniLmEncoder implements AutoCloseable {
         return vectors;
     }
 
+    /**
+     * Embeds sequences together in one padded run: faster per text for short inputs when cores are
+     * free, at the price of vectors that depend slightly on their batch (see {@link #embed}).
+     */
+    public float[][] embedTogether(List<long[]> batch) {
+        return runBatch(batch);
+    }
+
     private float[][] runBatch(List<long[]> batch) {
         int rows = batch.size();
         int width = batch.stream().mapToInt(t -> t.length).max().orElse(0);
