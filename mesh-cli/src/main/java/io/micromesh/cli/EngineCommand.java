@@ -139,7 +139,7 @@ final class EngineCommand implements Callable<Integer> {
             Hardware hardware = watts == null ? null
                     : new Hardware("cpu", cores != null ? cores : threadCount, null, watts);
             return new ModelSpec(id, Engine.LLAMACPP, null, null, null, model.toString(), null, slots, window,
-                    null, null, hardware, null, null, null, null, null, null, null, null, null, null, null, null);
+                    null, null, hardware, null, null, null, null, null, null, null, null, null, null, null, null, null);
         } catch (ConfigException e) {
             throw new UserError(e.getMessage());
         }

@@ -38,6 +38,8 @@ import java.util.regex.Pattern;
  * @param maxWaitMs          {@code onnx}: how long a text may wait for others to batch with (default 0:
  *                           batches form only from texts that arrive while the encoder is busy)
  * @param batchMaxTokens     {@code onnx}: longer texts (estimated tokens) always run alone (default 32)
+ * @param affinity           {@code openai}: requests of one session, user or long system prompt go to
+ *                           the same endpoint when it has room (default true)
  * @param connectTimeoutMs   {@code openai}: TCP connect timeout
  * @param timeoutMs          {@code openai}: time to the response headers (504 after it)
  * @param ejectAfterFailures {@code openai}: consecutive failures that eject a replica
@@ -48,7 +50,8 @@ public record ModelSpec(String id, Engine engine, List<String> endpoints, String
                         EnergyProfile energy, Hardware hardware, Set<Capability> capabilities,
                         Integer maxInFlight, Integer connectTimeoutMs, Integer timeoutMs,
                         Integer ejectAfterFailures, Integer ejectForMs, Integer minInFlight, Boolean adaptiveLimit,
-                        Integer queueSize, Integer maxBatch, Integer maxWaitMs, Integer batchMaxTokens) {
+                        Integer queueSize, Integer maxBatch, Integer maxWaitMs, Integer batchMaxTokens,
+                        Boolean affinity) {
 
     private static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,127}");
 
@@ -65,7 +68,7 @@ public record ModelSpec(String id, Engine engine, List<String> endpoints, String
                 Map.entry("max-in-flight", maxInFlight != null), Map.entry("connect-timeout-ms", connectTimeoutMs != null),
                 Map.entry("timeout-ms", timeoutMs != null), Map.entry("eject-after-failures", ejectAfterFailures != null),
                 Map.entry("eject-for-ms", ejectForMs != null), Map.entry("min-in-flight", minInFlight != null),
-                Map.entry("adaptive-limit", adaptiveLimit != null));
+                Map.entry("adaptive-limit", adaptiveLimit != null), Map.entry("affinity", affinity != null));
         refuseKeysNotFor(engine, Engine.ONNX, Map.entry("max-batch", maxBatch != null),
                 Map.entry("max-wait-ms", maxWaitMs != null), Map.entry("batch-max-tokens", batchMaxTokens != null));
         if (queueSize != null && engine == Engine.ONNX) {
@@ -101,6 +104,7 @@ public record ModelSpec(String id, Engine engine, List<String> endpoints, String
         maxBatch = Checks.between("max-batch", maxBatch, 1, 256, 16);
         maxWaitMs = Checks.between("max-wait-ms", maxWaitMs, 0, 1_000, 0);
         batchMaxTokens = Checks.between("batch-max-tokens", batchMaxTokens, 1, 512, 32);
+        affinity = affinity == null || affinity;
     }
 
     /** The energy profile, when one is configured. */

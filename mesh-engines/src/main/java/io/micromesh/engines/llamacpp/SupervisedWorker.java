@@ -315,7 +315,7 @@ public final class SupervisedWorker implements Backend {
     /** The worker seen as an OpenAI-compatible server. */
     private ModelSpec clientSpec(String url) {
         return new ModelSpec(spec.id(), Engine.OPENAI, List.of(url + "/v1"), spec.id(), null, null, null, null,
-                spec.context(), null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+                spec.context(), null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
     }
 
     private void pumpErrors(Process child) {

@@ -70,7 +70,7 @@ public final class OpenAiBackend implements Backend {
                 .map(url -> new Replica(url, new ReplicaGate(spec.id() + "@" + url, gates, System::nanoTime),
                         spec.ejectAfterFailures(), Duration.ofMillis(spec.ejectForMs())))
                 .toList();
-        this.replicas = new ReplicaSet(spec.id(), list, clock, probes, this::probe);
+        this.replicas = new ReplicaSet(spec.id(), list, spec.affinity(), clock, probes, this::probe);
     }
 
     /**

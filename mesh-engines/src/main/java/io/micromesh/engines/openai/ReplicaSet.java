@@ -23,6 +23,7 @@ import java.util.function.Predicate;
 final class ReplicaSet {
 
     private final String model;
+    private final boolean affinity;
     private final List<Replica> replicas;
     private final Clock clock;
     private final Executor probes;
@@ -30,11 +31,14 @@ final class ReplicaSet {
     private final AtomicInteger rotation = new AtomicInteger();
 
     /**
+     * @param affinity whether requests with an affinity key prefer their key's replica
      * @param probe   answers whether a replica is healthy again; runs on {@code probes}
      * @param probes  where probes run (virtual threads in production, the caller's thread in tests)
      */
-    ReplicaSet(String model, List<Replica> replicas, Clock clock, Executor probes, Predicate<Replica> probe) {
+    ReplicaSet(String model, List<Replica> replicas, boolean affinity, Clock clock, Executor probes,
+               Predicate<Replica> probe) {
         this.model = model;
+        this.affinity = affinity;
         this.replicas = List.copyOf(replicas);
         this.clock = clock;
         this.probes = probes;
@@ -72,7 +76,7 @@ final class ReplicaSet {
             throw noReplica(tried);
         }
         Replica chosen = null;
-        if (admission.affinity() != null && candidates.size() > 1) {
+        if (affinity && admission.affinity() != null && candidates.size() > 1) {
             Replica preferred = Affinity.replicaOf(admission.affinity(), candidates, Replica::base);
             if (preferred.gate().hasRoom()) {
                 chosen = preferred;
