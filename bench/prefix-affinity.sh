@@ -3,14 +3,15 @@
 # 1,000-token system prompt, share two engine workers of 2 slots each (one openai model with two
 # endpoints). With affinity (the `user` field is the key) each worker sees two sessions, one per
 # slot, and llama.cpp reuses the cached prefix; without (`affinity: false`: the least loaded
-# endpoint) each worker sees all four and its two slots keep losing the prefix. A random-weight
+# endpoint) each worker sees all four and its two slots keep losing the prefix. The sessions come
+# in a shuffled order. A random-weight
 # model of a small shape (the byte-level vocabulary of the GGUF writer: one token per character),
 # so prefill is what is measured. The two gateway models alternate, A B A B.
-#   bench/prefix-affinity.sh [REQUESTS_PER_RUN (default 40)]
+#   bench/prefix-affinity.sh [REQUESTS_PER_RUN (default 16)]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-REQUESTS=${1:-40}
-SHAPE=layers=8,width=1024,heads=16,kv-heads=4,ff=2816
+REQUESTS=${1:-16}
+SHAPE=layers=4,width=512,heads=8,kv-heads=4,ff=1408
 JAVA_HOME=$(scripts/find-jdk); export JAVA_HOME
 ./mesh build >/dev/null
 work=$(mktemp -d)
@@ -41,8 +42,9 @@ random.seed(7)
 words = "the call centre agent checked the order account balance refund delivery date customer".split()
 systems = [" ".join(random.choice(words) for _ in range(400))[:1000] for _ in range(4)]
 with open(sys.argv[1], "w") as f:
-    for i in range(int(sys.argv[2]) * 4):
-        s = i % 4
+    order = [i % 4 for i in range(int(sys.argv[2]) * 4)]
+    random.shuffle(order)  # not in turn: a fixed cycle would line up with round-robin by chance
+    for i, s in enumerate(order):
         f.write(json.dumps({"messages": [{"role": "system", "content": systems[s]},
                                          {"role": "user", "content": f"question {i}"}],
                             "max_tokens": 4, "user": f"session-{s}"}) + "\n")

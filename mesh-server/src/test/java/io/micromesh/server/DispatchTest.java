@@ -194,4 +194,25 @@ class DispatchTest {
         }
         assertThat(a.generationRequests()).as("without affinity, both serve").isBetween(1, 15);
     }
+
+    @Test
+    void affinityCanBeTurnedOff() throws Exception {
+        StandInServer a = standIn("a").delay(Duration.ofMillis(30));
+        StandInServer b = standIn("b").delay(Duration.ofMillis(30));
+        mesh = new TestGateway("""
+                models:
+                  - id: m
+                    engine: openai
+                    endpoints: ["%s", "%s"]
+                    affinity: false
+                """.formatted(a.baseUrl(), b.baseUrl()));
+        List<CompletableFuture<HttpResponse<String>>> turns = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            turns.add(ask("m", "turn " + i, "x-mesh-session", "conversation-42"));
+        }
+        for (var turn : turns) {
+            assertThat(turn.get().statusCode()).isEqualTo(200);
+        }
+        assertThat(a.generationRequests()).as("concurrent turns spread over both").isBetween(1, 7);
+    }
 }

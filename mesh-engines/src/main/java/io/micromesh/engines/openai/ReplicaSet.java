@@ -24,6 +24,7 @@ final class ReplicaSet {
 
     private final String model;
     private final boolean affinity;
+    private final Affinity<Replica> owners = new Affinity<>(Replica::base);
     private final List<Replica> replicas;
     private final Clock clock;
     private final Executor probes;
@@ -77,7 +78,7 @@ final class ReplicaSet {
         }
         Replica chosen = null;
         if (affinity && admission.affinity() != null && candidates.size() > 1) {
-            Replica preferred = Affinity.replicaOf(admission.affinity(), candidates, Replica::base);
+            Replica preferred = owners.replicaOf(admission.affinity(), candidates);
             if (preferred.gate().hasRoom()) {
                 chosen = preferred;
             }
