@@ -85,11 +85,33 @@ final class EngineCommand implements Callable<Integer> {
             description = "Exit when standard input closes: how a worker notices that its supervisor died.")
     boolean exitWithStdin;
 
+    /**
+     * Has the llama.cpp binding extract its native library into a folder of this process's own.
+     * By default every process extracts it to the same {@code /tmp/libjllama.so}: workers started
+     * together (several models, or a restart beside a running one) then load a file another is
+     * still writing, and the JVM dies in native code (seen with four workers started at once).
+     */
+    private static void privateNativeLibraryFolder() {
+        if (System.getProperty("de.kherud.llama.tmpdir") != null) {
+            return;
+        }
+        try {
+            java.nio.file.Path folder = java.nio.file.Files.createTempDirectory("mesh-engine-");
+            folder.toFile().deleteOnExit();
+            // registered after the folder, so deleted before it (the folder must be empty by then)
+            folder.resolve(System.mapLibraryName("jllama")).toFile().deleteOnExit();
+            System.setProperty("de.kherud.llama.tmpdir", folder.toString());
+        } catch (java.io.IOException e) {
+            throw new UserError("cannot create a temporary folder for the llama.cpp library: " + e.getMessage());
+        }
+    }
+
     @Override
     public Integer call() throws InterruptedException {
         if (exitWithStdin) {
             watchStdin();
         }
+        privateNativeLibraryFolder();
         GgufFile header;
         try {
             header = GgufFile.read(model);
