@@ -120,20 +120,7 @@ public final class SupervisedWorker implements Backend {
 
     @Override
     public BackendReply call(MeshRequest request, Admission admission) {
-        ready();
-        ReplicaGate.Permit permit = gate.acquire(admission);
-        boolean overloaded = false;
-        long tokens = 0;
-        try {
-            BackendReply reply = ready().call(request);
-            tokens = reply.tokens().completion();
-            return reply;
-        } catch (BackendException e) {
-            overloaded = e.failure() == BackendException.Failure.TIMEOUT;
-            throw e;
-        } finally {
-            permit.release(overloaded, tokens);
-        }
+        return admitted(admission, () -> ready().call(request), reply -> reply.tokens().completion());
     }
 
     @Override
@@ -143,14 +130,22 @@ public final class SupervisedWorker implements Backend {
 
     @Override
     public Usage stream(MeshRequest request, ChunkSink sink, Admission admission) {
+        return admitted(admission, () -> ready().stream(request, sink), Usage::completion);
+    }
+
+    /**
+     * Runs a call to the worker once the gate admits it (fails at once while the worker is not
+     * ready), and gives the place back with the tokens generated, or as overloaded after a timeout.
+     */
+    private <T> T admitted(Admission admission, java.util.function.Supplier<T> call, java.util.function.ToLongFunction<T> generated) {
         ready();
         ReplicaGate.Permit permit = gate.acquire(admission);
         boolean overloaded = false;
         long tokens = 0;
         try {
-            Usage usage = ready().stream(request, sink);
-            tokens = usage.completion();
-            return usage;
+            T result = call.get();
+            tokens = generated.applyAsLong(result);
+            return result;
         } catch (BackendException e) {
             overloaded = e.failure() == BackendException.Failure.TIMEOUT;
             throw e;
