@@ -1,0 +1,163 @@
+package io.micromesh.cli;
+
+import static io.micromesh.cli.MeshCli.mesh;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.micromesh.api.Json;
+import io.micromesh.testkit.StandInServer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code mesh batch run} against a stand-in that logs every item id it is sent: exactly one output
+ * line per input line, a poisoned line as an error line, and exactly-once after kill -9 of the
+ * runner process at random points, then {@code --resume}.
+ */
+@Timeout(300)
+class BatchRunCommandTest {
+
+    @TempDir
+    Path dir;
+    private StandInServer backend;
+
+    @BeforeEach
+    void start() {
+        backend = StandInServer.start("batch-backend").reply("ok");
+    }
+
+    @AfterEach
+    void stop() {
+        backend.close();
+    }
+
+    private Path input(int items, boolean poisoned) throws Exception {
+        StringBuilder lines = new StringBuilder();
+        for (int i = 0; i < items; i++) {
+            if (poisoned && i == 3) {
+                lines.append("{this is not json\n");
+                continue;
+            }
+            lines.append("{\"custom_id\": \"item-").append(i).append("\", \"method\": \"POST\", \"url\": \"/v1/chat/completions\",")
+                    .append(" \"body\": {\"model\": \"m\", \"messages\": [{\"role\": \"user\", \"content\": \"question ").append(i)
+                    .append("\"}]}}\n");
+        }
+        return Files.writeString(dir.resolve("input.jsonl"), lines.toString());
+    }
+
+    /** How many requests the stand-in received per item id. */
+    private Map<String, Integer> sent() {
+        Map<String, Integer> counts = new HashMap<>();
+        backend.recorded().forEach(r -> counts.merge(r.headers().getOrDefault("x-mesh-item-id", "?"), 1, Integer::sum));
+        return counts;
+    }
+
+    private static List<JsonNode> lines(Path file) throws Exception {
+        return Files.readAllLines(file).stream().map(l -> {
+            try {
+                return Json.mapper().readTree(l);
+            } catch (Exception e) {
+                throw new AssertionError("not JSON: " + l, e);
+            }
+        }).toList();
+    }
+
+    @Test
+    void everyLineGetsOneOutputLineAndAPoisonedLineAnError() throws Exception {
+        Path in = input(20, true);
+        Path out = dir.resolve("out.jsonl");
+        MeshCli.Run run = mesh("batch", "run", in.toString(), "--out", out.toString(), "--url", backend.baseUrl());
+        assertThat(run.exit()).as(run.err()).isZero();
+        List<JsonNode> results = lines(out);
+        assertThat(results).hasSize(20);
+        assertThat(results.get(0).path("custom_id").asText()).isEqualTo("item-0");
+        assertThat(results.get(0).path("response").path("body").path("choices").path(0).path("message").path("content").asText())
+                .isEqualTo("ok");
+        assertThat(results.get(3).path("error").path("message").asText()).contains("line 4 is not JSON");
+        assertThat(sent()).hasSize(19).allSatisfy((id, n) -> assertThat(n).as(id).isEqualTo(1));
+        assertThat(backend.recorded().getFirst().headers().get("x-mesh-priority")).isEqualTo("batch");
+    }
+
+    @Test
+    void aJournalIsNeitherReusedWithoutResumeNorForAnotherInput() throws Exception {
+        Path in = input(5, false);
+        Path out = dir.resolve("out.jsonl");
+        assertThat(mesh("batch", "run", in.toString(), "--out", out.toString(), "--url", backend.baseUrl()).exit()).isZero();
+        MeshCli.Run again = mesh("batch", "run", in.toString(), "--out", out.toString(), "--url", backend.baseUrl());
+        assertThat(again.exit()).isEqualTo(2);
+        assertThat(again.err()).contains("a journal of an earlier run exists").contains("--resume");
+        Path other = Files.writeString(dir.resolve("other.jsonl"), Files.readString(in).replace("question 1", "question one"));
+        byte[] journal = Files.readAllBytes(Path.of(out + ".journal"));
+        MeshCli.Run foreign = mesh("batch", "run", other.toString(), "--out", out.toString(), "--url", backend.baseUrl(), "--resume");
+        assertThat(foreign.exit()).isEqualTo(2);
+        assertThat(foreign.err()).contains("belongs to another input");
+        assertThat(Files.readAllBytes(Path.of(out + ".journal"))).as("left as it is").isEqualTo(journal);
+        Path garbage = Files.writeString(dir.resolve("garbage.jsonl.journal"), "not a database");
+        MeshCli.Run corrupt = mesh("batch", "run", in.toString(), "--out", dir.resolve("garbage.jsonl").toString(),
+                "--url", backend.baseUrl(), "--resume");
+        assertThat(corrupt.exit()).isEqualTo(2);
+        assertThat(corrupt.err()).contains("is not a journal");
+        assertThat(Files.readString(garbage)).isEqualTo("not a database");
+        // resuming a finished job sends nothing again
+        int before = backend.generationRequests();
+        assertThat(mesh("batch", "run", in.toString(), "--out", out.toString(), "--url", backend.baseUrl(), "--resume").exit())
+                .isZero();
+        assertThat(backend.generationRequests()).isEqualTo(before);
+    }
+
+    @Test
+    void killedAtRandomPointsAndResumedTheOutputHasEveryLineOnce() throws Exception {
+        backend.delay(Duration.ofMillis(20));
+        int items = 300;
+        int concurrency = 8;
+        Path in = input(items, false);
+        Path out = dir.resolve("out.jsonl");
+        Random random = new Random(42);
+        int kills = 0;
+        for (int round = 0; round < 3; round++) {
+            List<String> command = MeshProcess.command("batch", "run", in.toString(), "--out", out.toString(),
+                    "--url", backend.baseUrl(), "--concurrency", String.valueOf(concurrency), "--resume");
+            Process runner = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(dir.resolve("run" + round + ".log").toFile()).start();
+            int target = backend.generationRequests() + 20 + random.nextInt(40);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (backend.generationRequests() < target && runner.isAlive() && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+            }
+            if (runner.isAlive()) {
+                runner.destroyForcibly();  // SIGKILL: no shutdown hook, no flush
+                kills++;
+            }
+            runner.waitFor(30, TimeUnit.SECONDS);
+        }
+        assertThat(kills).as("the runner was killed mid-job").isGreaterThan(0);
+        Process last = new ProcessBuilder(MeshProcess.command("batch", "run", in.toString(), "--out", out.toString(),
+                "--url", backend.baseUrl(), "--concurrency", String.valueOf(concurrency), "--resume"))
+                .redirectErrorStream(true).redirectOutput(dir.resolve("last.log").toFile()).start();
+        assertThat(last.waitFor(120, TimeUnit.SECONDS)).isTrue();
+        assertThat(last.exitValue()).as(Files.readString(dir.resolve("last.log"))).isZero();
+
+        List<JsonNode> results = lines(out);
+        assertThat(results).hasSize(items);
+        for (int i = 0; i < items; i++) {
+            assertThat(results.get(i).path("custom_id").asText()).isEqualTo("item-" + i);
+            assertThat(results.get(i).path("response").path("status_code").asInt()).isEqualTo(200);
+        }
+        Map<String, Integer> sent = sent();
+        assertThat(sent).hasSize(items);
+        long repeated = sent.values().stream().filter(n -> n > 1).count();
+        assertThat(repeated).as("only items in flight at a kill are sent twice").isLessThanOrEqualTo((long) kills * concurrency);
+        int mostSends = 1 + kills;
+        assertThat(sent.values()).allSatisfy(n -> assertThat(n).isLessThanOrEqualTo(mostSends));
+    }
+}
