@@ -73,6 +73,14 @@ final class BatchRunCommand implements Callable<Integer> {
             description = "Attempts per item for retriable failures (429, 5xx, connection), with exponential back-off (default: ${DEFAULT-VALUE}).")
     int maxAttempts;
 
+    @Option(names = "--max-cost-usd", paramLabel = "USD",
+            description = "Stop sending once the journaled items cost this much (usage.cost_usd); the job stays resumable.")
+    Double maxCostUsd;
+
+    @Option(names = "--max-energy-wh", paramLabel = "WH",
+            description = "Stop sending once the journaled items used this much energy (usage.energy_wh); the job stays resumable.")
+    Double maxEnergyWh;
+
     @Option(names = "--api-key", paramLabel = "KEY", defaultValue = "${env:MESH_API_KEY}", description = "Bearer token (default: $MESH_API_KEY).")
     String apiKey;
 
@@ -89,6 +97,9 @@ final class BatchRunCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         if (concurrency < 1 || maxAttempts < 1) {
             throw new UserError("--concurrency and --max-attempts must be at least 1");
+        }
+        if (maxCostUsd != null && !(maxCostUsd > 0) || maxEnergyWh != null && !(maxEnergyWh > 0)) {
+            throw new UserError("--max-cost-usd and --max-energy-wh must be positive");
         }
         URI base = base(url);
         byte[] content;
@@ -119,8 +130,14 @@ final class BatchRunCommand implements Callable<Integer> {
             List<Line> pending = lines.stream().filter(l -> !done.contains(l.number())).toList();
             Progress progress = new Progress(err, lines.size(), done.size());
             Semaphore inFlight = new Semaphore(concurrency);
+            String stopped = null;
             for (Line line : pending) {
                 inFlight.acquire();
+                stopped = overBudget(journal);
+                if (stopped != null) {
+                    inFlight.release();
+                    break;
+                }
                 workers.submit(() -> {
                     try {
                         run(http, base, line, journal);
@@ -135,10 +152,31 @@ final class BatchRunCommand implements Callable<Integer> {
                 progress.print(false);
             }
             progress.print(true);
+            if (stopped != null) {
+                err.println("mesh batch: stopped: " + stopped + "; the job is journaled — run the same command with --resume"
+                        + " (and a higher budget) to finish it");
+                err.flush();
+                return 3;
+            }
             writeOutput(journal.items());
         }
         spec.commandLine().getOut().println("mesh batch: " + lines.size() + " lines -> " + out);
         return 0;
+    }
+
+    /** Why the job must stop sending, or null while it is within its budgets. */
+    private String overBudget(Journal journal) {
+        if (maxCostUsd == null && maxEnergyWh == null) {
+            return null;
+        }
+        double[] spent = journal.spent();
+        if (maxCostUsd != null && spent[0] >= maxCostUsd) {
+            return String.format(Locale.ROOT, "the cost reached $%.6f of --max-cost-usd %s", spent[0], maxCostUsd);
+        }
+        if (maxEnergyWh != null && spent[1] >= maxEnergyWh) {
+            return String.format(Locale.ROOT, "the energy reached %.6f Wh of --max-energy-wh %s", spent[1], maxEnergyWh);
+        }
+        return null;
     }
 
     private List<Line> parse(String text) {

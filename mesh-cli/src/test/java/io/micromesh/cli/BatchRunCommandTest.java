@@ -117,6 +117,38 @@ class BatchRunCommandTest {
     }
 
     @Test
+    void aBudgetStopsTheJobResumably() throws Exception {
+        // through a gateway, so that answers carry usage.cost_usd: 1 dollar per million prompt tokens
+        Path config = Files.writeString(dir.resolve("mesh.yaml"), """
+                server: { port: 0 }
+                models:
+                  - { id: m, engine: openai, endpoints: ["%s"], price: { input-per-mtok: 1000000 } }
+                """.formatted(backend.baseUrl()));
+        Process gateway = new ProcessBuilder(MeshProcess.command("serve", "--config", config.toString()))
+                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        try {
+            String url = MeshProcess.awaitListening(gateway) + "/v1";
+            Path in = input(30, false);
+            Path out = dir.resolve("out.jsonl");
+            // each answer costs a few dollars (a few prompt tokens at $1 each): $10 stops the job early
+            MeshCli.Run stopped = mesh("batch", "run", in.toString(), "--out", out.toString(), "--url", url,
+                    "--concurrency", "1", "--max-cost-usd", "10");
+            assertThat(stopped.exit()).as(stopped.err()).isEqualTo(3);
+            assertThat(stopped.err()).contains("stopped: the cost reached").contains("--resume");
+            assertThat(Files.exists(out)).as("no partial output").isFalse();
+            int sentBefore = backend.generationRequests();
+            assertThat(sentBefore).isBetween(1, 29);
+            MeshCli.Run resumed = mesh("batch", "run", in.toString(), "--out", out.toString(), "--url", url, "--resume");
+            assertThat(resumed.exit()).as(resumed.err()).isZero();
+            assertThat(lines(out)).hasSize(30);
+            assertThat(backend.generationRequests()).as("nothing journaled is sent again").isEqualTo(30);
+        } finally {
+            gateway.destroy();
+            gateway.waitFor(30, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
     void killedAtRandomPointsAndResumedTheOutputHasEveryLineOnce() throws Exception {
         backend.delay(Duration.ofMillis(20));
         int items = 300;
