@@ -58,9 +58,14 @@ final class BatchRunCommand implements Callable<Integer> {
     @Option(names = "--out", paramLabel = "OUTPUT.jsonl", required = true, description = "Where the results go.")
     Path out;
 
-    @Option(names = "--url", paramLabel = "URL", required = true,
-            description = "Base URL of a running gateway or any OpenAI-compatible server, ending in /v1.")
+    @Option(names = "--url", paramLabel = "URL",
+            description = "Base URL of a running gateway or any OpenAI-compatible server, ending in /v1 (default: start"
+                    + " the portfolio of --config in this process).")
     String url;
+
+    @Option(names = "--config", paramLabel = "FILE", defaultValue = "config/mesh.yaml",
+            description = "Without --url: the configuration whose portfolio runs in this process (default: ${DEFAULT-VALUE}).")
+    Path config;
 
     @Option(names = "--resume", description = "Continue the job of an existing journal (after a kill or a stop).")
     boolean resume;
@@ -101,7 +106,10 @@ final class BatchRunCommand implements Callable<Integer> {
         if (maxCostUsd != null && !(maxCostUsd > 0) || maxEnergyWh != null && !(maxEnergyWh > 0)) {
             throw new UserError("--max-cost-usd and --max-energy-wh must be positive");
         }
-        URI base = base(url);
+        if (url != null && spec.commandLine().getParseResult().hasMatchedOption("--config")) {
+            throw new UserError("--config starts a portfolio in this process; with --url the requests go to that server instead:"
+                    + " give one of them");
+        }
         byte[] content;
         try {
             content = Files.readAllBytes(input);
@@ -117,6 +125,19 @@ final class BatchRunCommand implements Callable<Integer> {
             throw new UserError(e.getMessage());
         }
         PrintWriter err = spec.commandLine().getErr();
+        MeshRuntime runtime = null;
+        URI base;
+        try {
+            if (url == null) {
+                runtime = startPortfolio(err);
+                base = URI.create("http://127.0.0.1:" + runtime.gateway().port() + "/v1");
+            } else {
+                base = base(url);
+            }
+        } catch (RuntimeException e) {
+            journal.close();
+            throw e;
+        }
         try (journal; HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
              ExecutorService workers = Executors.newVirtualThreadPerTaskExecutor()) {
             List<Journal.Item> register = new ArrayList<>();
@@ -159,9 +180,37 @@ final class BatchRunCommand implements Callable<Integer> {
                 return 3;
             }
             writeOutput(journal.items());
+        } finally {
+            if (runtime != null) {
+                runtime.drainAndStop();
+            }
         }
         spec.commandLine().getOut().println("mesh batch: " + lines.size() + " lines -> " + out);
         return 0;
+    }
+
+    /**
+     * Starts the portfolio of {@code --config} in this process, its gateway on a loopback port of
+     * its own (no API key, no access log), and waits for its engine workers to load.
+     */
+    private MeshRuntime startPortfolio(PrintWriter err) throws InterruptedException {
+        io.micromesh.core.config.MeshConfig mesh;
+        try {
+            mesh = io.micromesh.core.config.ConfigLoader.withSystemEnvironment().load(config);
+        } catch (io.micromesh.core.config.ConfigException e) {
+            throw new UserError(e.getMessage());
+        }
+        io.micromesh.core.config.ServerSettings s = mesh.server();
+        mesh = new io.micromesh.core.config.MeshConfig(new io.micromesh.core.config.ServerSettings("127.0.0.1", 0, null,
+                s.maxBodyBytes(), s.drainTimeoutMs(), false, s.stateDir(), s.lanes()), mesh.models(), mesh.routes());
+        MeshRuntime runtime = MeshRuntime.start(mesh, ServeCommand.workerCommand());
+        long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
+        while (!runtime.settled() && System.nanoTime() < deadline) {
+            err.println("mesh batch: waiting for the engine workers of " + config + " to load ...");
+            err.flush();
+            Thread.sleep(2000);
+        }
+        return runtime;
     }
 
     /** Why the job must stop sending, or null while it is within its budgets. */

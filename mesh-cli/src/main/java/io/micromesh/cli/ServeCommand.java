@@ -3,16 +3,11 @@ package io.micromesh.cli;
 import io.micromesh.cli.pull.ModelPull;
 import io.micromesh.cli.pull.ProgressReporter;
 import io.micromesh.cli.pull.PullException;
-import io.micromesh.core.Portfolio;
 import io.micromesh.core.config.ConfigException;
 import io.micromesh.core.config.ConfigLoader;
 import io.micromesh.core.config.Engine;
 import io.micromesh.core.config.MeshConfig;
 import io.micromesh.core.config.ModelSpec;
-import io.micromesh.core.config.RouteSpec;
-import io.micromesh.core.outcomes.OutcomeStore;
-import io.micromesh.core.routing.Router;
-import io.micromesh.engines.Engines;
 import io.micromesh.server.Gateway;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -22,10 +17,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 
 /** {@code mesh serve}: the gateway over the configured portfolio, until SIGTERM or Ctrl-C. */
 @Command(name = "serve",
@@ -60,41 +52,14 @@ final class ServeCommand implements Callable<Integer> {
             return 0;
         }
         pullMissingModels(mesh);
-        ExecutorService background = Executors.newVirtualThreadPerTaskExecutor();
-        Portfolio portfolio = Engines.open(mesh, Clock.systemUTC(), background, workerCommand());
-        // the outcome store is opened only when a route learns: other portfolios keep no state
-        Optional<OutcomeStore> store = Optional.empty();
-        Router router;
-        try {
-            if (mesh.routes().stream().anyMatch(RouteSpec::learns)) {
-                store = Optional.of(OutcomeStore.open(Path.of(mesh.server().stateDir(), "mesh.db"), Clock.systemUTC()));
-            }
-            router = store.isPresent() ? Router.over(mesh.routes(), portfolio, store.get())
-                    : Router.over(mesh.routes(), portfolio);
-        } catch (RuntimeException e) {
-            store.ifPresent(OutcomeStore::close);
-            portfolio.close();
-            throw new UserError("cannot prepare the routes: " + rootMessage(e));
-        }
-        Gateway gateway;
-        Optional<OutcomeStore> opened = store;
-        try {
-            gateway = Gateway.start(mesh.server(), portfolio, router, store, Clock.systemUTC());
-        } catch (RuntimeException e) {
-            store.ifPresent(OutcomeStore::close);
-            portfolio.close();
-            throw new UserError("cannot listen on " + mesh.server().host() + ":" + mesh.server().port() + ": "
-                    + rootMessage(e));
-        }
+        MeshRuntime runtime = MeshRuntime.start(mesh, workerCommand());
+        Gateway gateway = runtime.gateway();
         System.out.println("micromesh listening on http://" + mesh.server().host() + ":" + gateway.port());
         System.out.flush();
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             System.err.println("mesh: draining (" + gateway.inFlight() + " requests in flight) ...");
-            boolean clean = gateway.drainAndStop();
-            opened.ifPresent(OutcomeStore::close);
-            portfolio.close();
-            background.shutdownNow();
+            boolean clean = runtime.drainAndStop();
             System.err.println(clean ? "mesh: stopped" : "mesh: stopped; some requests did not finish within server.drain-timeout-ms");
             stopped.countDown();
         }, "mesh-shutdown"));
@@ -157,11 +122,4 @@ final class ServeCommand implements Callable<Integer> {
         }
     }
 
-    private static String rootMessage(Throwable e) {
-        Throwable root = e;
-        while (root.getCause() != null) {
-            root = root.getCause();
-        }
-        return root.getMessage() == null ? root.toString() : root.getMessage();
-    }
 }

@@ -90,6 +90,25 @@ class BatchRunCommandTest {
     }
 
     @Test
+    void withoutUrlThePortfolioOfTheConfigurationRunsInProcess() throws Exception {
+        Path config = Files.writeString(dir.resolve("mesh.yaml"), """
+                models:
+                  - { id: m, engine: openai, endpoints: ["%s"], price: { input-per-mtok: 2 } }
+                """.formatted(backend.baseUrl()));
+        Path in = input(10, false);
+        Path out = dir.resolve("out.jsonl");
+        MeshCli.Run run = mesh("batch", "run", in.toString(), "--out", out.toString(), "--config", config.toString());
+        assertThat(run.exit()).as(run.err()).isZero();
+        List<JsonNode> results = lines(out);
+        assertThat(results).hasSize(10);
+        JsonNode usage = results.getFirst().path("response").path("body").path("usage");
+        assertThat(usage.path("cost_usd").asDouble()).as("answered through micromesh's gateway").isPositive();
+        assertThat(backend.recorded().getFirst().headers()).doesNotContainKey("x-mesh-item-id");
+        assertThat(mesh("batch", "run", in.toString(), "--out", dir.resolve("x.jsonl").toString(), "--config", config.toString(),
+                "--url", backend.baseUrl()).err()).contains("give one of them");
+    }
+
+    @Test
     void aJournalIsNeitherReusedWithoutResumeNorForAnotherInput() throws Exception {
         Path in = input(5, false);
         Path out = dir.resolve("out.jsonl");
