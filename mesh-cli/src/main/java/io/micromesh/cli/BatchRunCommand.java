@@ -3,6 +3,7 @@ package io.micromesh.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.micromesh.api.Json;
+import io.micromesh.cli.batch.GroupWriter;
 import io.micromesh.core.batch.Journal;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -151,6 +152,7 @@ final class BatchRunCommand implements Callable<Integer> {
             List<Line> pending = lines.stream().filter(l -> !done.contains(l.number())).toList();
             Progress progress = new Progress(err, lines.size(), done.size());
             Semaphore inFlight = new Semaphore(concurrency);
+            GroupWriter writer = new GroupWriter(journal);
             String stopped = null;
             for (Line line : pending) {
                 inFlight.acquire();
@@ -161,7 +163,7 @@ final class BatchRunCommand implements Callable<Integer> {
                 }
                 workers.submit(() -> {
                     try {
-                        run(http, base, line, journal);
+                        run(http, base, line, writer);
                         progress.one();
                     } finally {
                         inFlight.release();
@@ -172,6 +174,7 @@ final class BatchRunCommand implements Callable<Integer> {
             while (!workers.awaitTermination(2, java.util.concurrent.TimeUnit.SECONDS)) {
                 progress.print(false);
             }
+            writer.close();
             progress.print(true);
             if (stopped != null) {
                 err.println("mesh batch: stopped: " + stopped + "; the job is journaled — run the same command with --resume"
@@ -270,7 +273,7 @@ final class BatchRunCommand implements Callable<Integer> {
     }
 
     /** Sends one item until it succeeds, fails for good, or runs out of attempts; journals the outcome. */
-    private void run(HttpClient http, URI base, Line line, Journal journal) {
+    private void run(HttpClient http, URI base, Line line, GroupWriter journal) {
         String result = null;
         int attempt = 0;
         double cost = 0;
@@ -321,7 +324,7 @@ final class BatchRunCommand implements Callable<Integer> {
                 sleep(backoff(attempt));
             }
         }
-        journal.complete(line.number(), result, attempt, cost, energy);
+        journal.add(new Journal.Completion(line.number(), result, attempt, cost, energy));
     }
 
     /** Exponential back-off with full jitter: up to 0.5 s, 1 s, 2 s ... capped at 30 s. */

@@ -150,10 +150,43 @@ public final class Journal implements AutoCloseable {
         }
     }
 
-    /** Journals an item's output line (a result or a final error), with what it cost. */
-    public synchronized void complete(int line, String result, int attempts, double costUsd, double energyWh) {
-        update("UPDATE items SET state = 'done', result = ?, attempts = ?, cost_usd = ?, energy_wh = ?, updated_ms = ?"
-                + " WHERE line = ? AND state = 'pending'", result, attempts, costUsd, energyWh, clock.millis(), line);
+    /** An item's output line (a result or a final error), with what it cost. */
+    public record Completion(int line, String result, int attempts, double costUsd, double energyWh) {
+    }
+
+    /** Journals an item's output line. */
+    public void complete(int line, String result, int attempts, double costUsd, double energyWh) {
+        completeAll(List.of(new Completion(line, result, attempts, costUsd, energyWh)));
+    }
+
+    /** Journals several items' output lines in one transaction (one disk sync for all of them). */
+    public synchronized void completeAll(List<Completion> completions) {
+        try {
+            db.setAutoCommit(false);
+            try (PreparedStatement s = db.prepareStatement("UPDATE items SET state = 'done', result = ?, attempts = ?,"
+                    + " cost_usd = ?, energy_wh = ?, updated_ms = ? WHERE line = ? AND state = 'pending'")) {
+                long now = clock.millis();
+                for (Completion c : completions) {
+                    s.setString(1, c.result());
+                    s.setInt(2, c.attempts());
+                    s.setDouble(3, c.costUsd());
+                    s.setDouble(4, c.energyWh());
+                    s.setLong(5, now);
+                    s.setInt(6, c.line());
+                    s.addBatch();
+                }
+                s.executeBatch();
+            }
+            db.commit();
+        } catch (SQLException e) {
+            throw new JournalException("journal: " + e.getMessage());
+        } finally {
+            try {
+                db.setAutoCommit(true);
+            } catch (SQLException ignored) {
+                // the connection is gone; the next call says so
+            }
+        }
     }
 
     /** The items in input order. */
