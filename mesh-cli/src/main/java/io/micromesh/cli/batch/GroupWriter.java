@@ -4,23 +4,26 @@ import io.micromesh.core.batch.Journal;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Writes results to the journal in groups, one transaction (one disk sync) per group, from one
- * thread: at hundreds of results a second a sync per result is the job's bottleneck. A result is
- * handed over and the worker moves on; a result still in the queue when the process is killed is
- * not journaled, so its item is sent again on {@code --resume}, like one in flight. {@link #close}
- * writes everything queued.
+ * thread: at hundreds of results a second a sync per result is the job's bottleneck. The worker that
+ * hands a result over waits until its group is committed, so an item counts as in flight until it
+ * is journaled: a kill makes {@code --resume} send again only items that were in flight, at most the
+ * job's concurrency. {@link #close} writes everything queued.
  */
 public final class GroupWriter implements AutoCloseable {
 
     private static final int MAX_GROUP = 1000;
-    private static final Journal.Completion END = new Journal.Completion(-1, null, 0, 0, 0);
+    private record Entry(Journal.Completion completion, CompletableFuture<Void> committed) {
+    }
+
+    private static final Entry END = new Entry(null, null);
 
     private final Journal journal;
-    private final BlockingQueue<Journal.Completion> queue = new LinkedBlockingQueue<>();
+    private final BlockingQueue<Entry> queue = new LinkedBlockingQueue<>();
     private final Thread writer;
     private volatile RuntimeException failure;
 
@@ -29,25 +32,28 @@ public final class GroupWriter implements AutoCloseable {
         this.writer = Thread.ofPlatform().name("journal-writer").daemon().start(this::write);
     }
 
-    /** Hands a result over to be journaled. */
+    /** Journals a result with the next group; returns once it is committed. */
     public void add(Journal.Completion completion) {
         if (failure != null) {
             throw failure;
         }
-        queue.add(completion);
+        Entry entry = new Entry(completion, new CompletableFuture<>());
+        queue.add(entry);
+        entry.committed().join();
     }
 
     private void write() {
-        List<Journal.Completion> group = new ArrayList<>();
+        List<Entry> group = new ArrayList<>();
         try {
             while (true) {
-                Journal.Completion first = queue.take();
+                Entry first = queue.take();
                 boolean end = first == END;
                 if (!end) {
                     group.add(first);
                 }
-                Journal.Completion next;
-                while (!end && group.size() < MAX_GROUP && (next = queue.poll(2, TimeUnit.MILLISECONDS)) != null) {
+                Entry next;
+                // whatever arrived while the last group was being synced forms the next one
+                while (!end && group.size() < MAX_GROUP && (next = queue.poll()) != null) {
                     if (next == END) {
                         end = true;
                     } else {
@@ -55,7 +61,8 @@ public final class GroupWriter implements AutoCloseable {
                     }
                 }
                 if (!group.isEmpty()) {
-                    journal.completeAll(group);
+                    journal.completeAll(group.stream().map(Entry::completion).toList());
+                    group.forEach(e -> e.committed().complete(null));
                     group.clear();
                 }
                 if (end) {
@@ -66,6 +73,12 @@ public final class GroupWriter implements AutoCloseable {
             Thread.currentThread().interrupt();
         } catch (RuntimeException e) {
             failure = e;
+            group.forEach(entry -> entry.committed().completeExceptionally(e));
+            queue.forEach(entry -> {
+                if (entry != END) {
+                    entry.committed().completeExceptionally(e);
+                }
+            });
         }
     }
 
