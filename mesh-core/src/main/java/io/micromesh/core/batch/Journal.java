@@ -124,30 +124,16 @@ public final class Journal implements AutoCloseable {
 
     /** Records the input's items that are not journaled yet (all of them on a first run). */
     public synchronized void register(List<Item> items) {
-        try {
-            db.setAutoCommit(false);
-            try (PreparedStatement s = db.prepareStatement(
-                    "INSERT OR IGNORE INTO items (line, custom_id, state, result, updated_ms) VALUES (?, ?, ?, ?, ?)")) {
-                for (Item item : items) {
-                    s.setInt(1, item.line());
-                    s.setString(2, item.customId());
-                    s.setString(3, item.done() ? "done" : "pending");
-                    s.setString(4, item.result());
-                    s.setLong(5, clock.millis());
-                    s.addBatch();
-                }
-                s.executeBatch();
+        inTransaction("INSERT OR IGNORE INTO items (line, custom_id, state, result, updated_ms) VALUES (?, ?, ?, ?, ?)", s -> {
+            for (Item item : items) {
+                s.setInt(1, item.line());
+                s.setString(2, item.customId());
+                s.setString(3, item.done() ? "done" : "pending");
+                s.setString(4, item.result());
+                s.setLong(5, clock.millis());
+                s.addBatch();
             }
-            db.commit();
-        } catch (SQLException e) {
-            throw new JournalException("journal: " + e.getMessage());
-        } finally {
-            try {
-                db.setAutoCommit(true);
-            } catch (SQLException ignored) {
-                // the connection is gone; the next call says so
-            }
-        }
+        });
     }
 
     /** An item's output line (a result or a final error), with what it cost. */
@@ -161,24 +147,41 @@ public final class Journal implements AutoCloseable {
 
     /** Journals several items' output lines in one transaction (one disk sync for all of them). */
     public synchronized void completeAll(List<Completion> completions) {
+        long now = clock.millis();
+        inTransaction("UPDATE items SET state = 'done', result = ?, attempts = ?, cost_usd = ?, energy_wh = ?, updated_ms = ?"
+                + " WHERE line = ? AND state = 'pending'", s -> {
+            for (Completion c : completions) {
+                s.setString(1, c.result());
+                s.setInt(2, c.attempts());
+                s.setDouble(3, c.costUsd());
+                s.setDouble(4, c.energyWh());
+                s.setLong(5, now);
+                s.setInt(6, c.line());
+                s.addBatch();
+            }
+        });
+    }
+
+    /** Fills a batch of one statement. */
+    private interface Batch {
+        void fill(PreparedStatement statement) throws SQLException;
+    }
+
+    /** Runs a batch of one statement as one transaction: one disk sync for all its rows. */
+    private void inTransaction(String sql, Batch batch) {
         try {
             db.setAutoCommit(false);
-            try (PreparedStatement s = db.prepareStatement("UPDATE items SET state = 'done', result = ?, attempts = ?,"
-                    + " cost_usd = ?, energy_wh = ?, updated_ms = ? WHERE line = ? AND state = 'pending'")) {
-                long now = clock.millis();
-                for (Completion c : completions) {
-                    s.setString(1, c.result());
-                    s.setInt(2, c.attempts());
-                    s.setDouble(3, c.costUsd());
-                    s.setDouble(4, c.energyWh());
-                    s.setLong(5, now);
-                    s.setInt(6, c.line());
-                    s.addBatch();
-                }
+            try (PreparedStatement s = db.prepareStatement(sql)) {
+                batch.fill(s);
                 s.executeBatch();
             }
             db.commit();
         } catch (SQLException e) {
+            try {
+                db.rollback();  // nothing of a failed batch counts
+            } catch (SQLException ignored) {
+                // the connection is gone
+            }
             throw new JournalException("journal: " + e.getMessage());
         } finally {
             try {
