@@ -3,6 +3,7 @@ package io.micromesh.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.micromesh.api.Json;
+import io.micromesh.cli.batch.BatchReport;
 import io.micromesh.cli.batch.GroupWriter;
 import io.micromesh.core.batch.Journal;
 import java.io.IOException;
@@ -182,7 +183,9 @@ final class BatchRunCommand implements Callable<Integer> {
                 err.flush();
                 return 3;
             }
-            writeOutput(journal.items());
+            List<Journal.Item> journaled = journal.items();
+            writeOutput(journaled);
+            BatchReport.write(out, journaled);
         } finally {
             if (runtime != null) {
                 runtime.drainAndStop();

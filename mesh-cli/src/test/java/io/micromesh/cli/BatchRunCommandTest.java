@@ -87,6 +87,13 @@ class BatchRunCommandTest {
         assertThat(results.get(3).path("error").path("message").asText()).contains("line 4 is not JSON");
         assertThat(sent()).hasSize(19).allSatisfy((id, n) -> assertThat(n).as(id).isEqualTo(1));
         assertThat(backend.recorded().getFirst().headers().get("x-mesh-priority")).isEqualTo("batch");
+        JsonNode report = Json.mapper().readTree(Files.readString(dir.resolve("out.jsonl.report.json")));
+        assertThat(report.path("items").asInt()).isEqualTo(20);
+        assertThat(report.path("succeeded").asInt()).isEqualTo(19);
+        assertThat(report.path("failures_by_kind").path("invalid_request").asInt()).isEqualTo(1);
+        assertThat(report.path("items_by_model").path("m").asInt()).isEqualTo(19);
+        assertThat(report.path("completion_tokens").asLong()).isEqualTo(19);  // the stand-in's one-word answer
+        assertThat(Files.readString(dir.resolve("out.jsonl.report.html"))).contains("<svg").contains("items by model");
     }
 
     @Test

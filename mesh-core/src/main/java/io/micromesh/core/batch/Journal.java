@@ -25,8 +25,17 @@ import org.flywaydb.core.api.configuration.FluentConfiguration;
  */
 public final class Journal implements AutoCloseable {
 
-    /** An item as journaled. */
-    public record Item(int line, String customId, boolean done, String result) {
+    /**
+     * An item as journaled.
+     *
+     * @param updatedMs when it was last written (its completion, once done), epoch milliseconds
+     */
+    public record Item(int line, String customId, boolean done, String result, long updatedMs) {
+
+        /** An item to register. */
+        public Item(int line, String customId, boolean done, String result) {
+            this(line, customId, done, result, 0);
+        }
     }
 
     /** Why a journal cannot be used. */
@@ -195,10 +204,10 @@ public final class Journal implements AutoCloseable {
     /** The items in input order. */
     public synchronized List<Item> items() {
         List<Item> items = new ArrayList<>();
-        try (PreparedStatement s = db.prepareStatement("SELECT line, custom_id, state, result FROM items ORDER BY line");
+        try (PreparedStatement s = db.prepareStatement("SELECT line, custom_id, state, result, updated_ms FROM items ORDER BY line");
              ResultSet r = s.executeQuery()) {
             while (r.next()) {
-                items.add(new Item(r.getInt(1), r.getString(2), r.getString(3).equals("done"), r.getString(4)));
+                items.add(new Item(r.getInt(1), r.getString(2), r.getString(3).equals("done"), r.getString(4), r.getLong(5)));
             }
         } catch (SQLException e) {
             throw new JournalException("journal: " + e.getMessage());
