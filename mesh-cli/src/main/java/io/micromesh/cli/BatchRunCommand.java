@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.micromesh.api.Json;
 import io.micromesh.cli.batch.BatchReport;
+import io.micromesh.cli.batch.BatchTask;
 import io.micromesh.cli.batch.GroupWriter;
 import io.micromesh.core.batch.Journal;
 import java.io.IOException;
@@ -69,6 +70,11 @@ final class BatchRunCommand implements Callable<Integer> {
             description = "Without --url: the configuration whose portfolio runs in this process (default: ${DEFAULT-VALUE}).")
     Path config;
 
+    @Option(names = "--task", paramLabel = "FILE",
+            description = "A task file (YAML): INPUT then holds plain JSON records with an 'id', rendered into chat"
+                    + " requests by the task's prompt template; output lines hold each record's 'output'.")
+    Path taskFile;
+
     @Option(names = "--resume", description = "Continue the job of an existing journal (after a kill or a stop).")
     boolean resume;
 
@@ -94,6 +100,8 @@ final class BatchRunCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    private BatchTask task;
+
     private static final Set<String> URLS = Set.of("/v1/chat/completions", "/v1/completions", "/v1/embeddings");
 
     /** One input line, ready to send or already an error. */
@@ -118,11 +126,20 @@ final class BatchRunCommand implements Callable<Integer> {
         } catch (IOException e) {
             throw new UserError("cannot read " + input + ": " + e.getMessage());
         }
-        List<Line> lines = parse(new String(content, StandardCharsets.UTF_8));
+        if (taskFile != null) {
+            try {
+                task = BatchTask.load(taskFile);
+            } catch (IllegalArgumentException e) {
+                throw new UserError(e.getMessage());
+            }
+        }
+        List<Line> lines = task == null ? parse(new String(content, StandardCharsets.UTF_8))
+                : records(new String(content, StandardCharsets.UTF_8));
         Path journalFile = Path.of(out + ".journal");
         Journal journal;
         try {
-            journal = Journal.open(journalFile, input.getFileName().toString(), sha256(content), null, resume, Clock.systemUTC());
+            journal = Journal.open(journalFile, input.getFileName().toString(), sha256(content),
+                    task == null ? null : task.name(), resume, Clock.systemUTC());
         } catch (Journal.JournalException e) {
             throw new UserError(e.getMessage());
         }
@@ -136,8 +153,14 @@ final class BatchRunCommand implements Callable<Integer> {
             } else {
                 base = base(url);
             }
+            if (task != null) {
+                checkRoute(base);
+            }
         } catch (RuntimeException e) {
             journal.close();
+            if (runtime != null) {
+                runtime.drainAndStop();
+            }
             throw e;
         }
         try (journal; HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
@@ -234,6 +257,65 @@ final class BatchRunCommand implements Callable<Integer> {
         return null;
     }
 
+    /** The lines of a task job: plain JSON records with an {@code id}, rendered by the task. */
+    private List<Line> records(String text) {
+        List<Line> lines = new ArrayList<>();
+        Set<String> ids = new HashSet<>();
+        String[] raw = text.split("\n", -1);
+        for (int i = 0; i < raw.length; i++) {
+            String s = raw[i].strip();
+            if (s.isEmpty()) {
+                continue;
+            }
+            int number = i + 1;
+            JsonNode record = parseOrNull(s);
+            String id = record != null && (record.path("id").isTextual() || record.path("id").isNumber())
+                    ? record.path("id").asText() : null;
+            String key = id == null ? "line-" + number : ids.add(id) ? id : id + "#line-" + number;
+            String problem = record == null ? "line " + number + " is not a JSON object"
+                    : id == null ? "line " + number + " has no id"
+                    : !key.equals(id) ? "id '" + id + "' of line " + number + " is used by an earlier line" : null;
+            ObjectNode body = null;
+            if (problem == null) {
+                try {
+                    body = task.request(record);
+                } catch (IllegalArgumentException e) {
+                    problem = "line " + number + ": " + e.getMessage();
+                }
+            }
+            lines.add(new Line(number, key, "/v1/chat/completions", body, problem));
+        }
+        if (lines.isEmpty()) {
+            throw new UserError(input + " has no lines");
+        }
+        return lines;
+    }
+
+    /** Refuses a task whose route (or model) the server does not know, before anything is sent. */
+    private void checkRoute(URI base) {
+        try (HttpClient http = HttpClient.newHttpClient()) {
+            HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base + "/models")).timeout(Duration.ofSeconds(30));
+            if (apiKey != null && !apiKey.isBlank()) {
+                request.header("Authorization", "Bearer " + apiKey);
+            }
+            HttpResponse<String> models = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+            JsonNode list = parseOrNull(models.body());
+            List<String> ids = new ArrayList<>();
+            if (list != null) {
+                list.path("data").forEach(m -> ids.add(m.path("id").asText()));
+            }
+            if (!ids.contains(task.route())) {
+                throw new UserError("task " + task.name() + ": route '" + task.route() + "' is not a model or route of "
+                        + base + "; it has " + ids);
+            }
+        } catch (IOException e) {
+            throw new UserError("cannot list the models of " + base + ": " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new UserError("interrupted");
+        }
+    }
+
     private List<Line> parse(String text) {
         List<Line> lines = new ArrayList<>();
         Set<String> ids = new HashSet<>();
@@ -316,7 +398,7 @@ final class BatchRunCommand implements Callable<Integer> {
                     cost = answer.path("usage").path("cost_usd").asDouble(0);
                     energy = answer.path("usage").path("energy_wh").asDouble(0);
                 }
-                result = Json.string(line1);
+                result = Json.string(task != null && answer != null ? task.output(line.customId(), answer) : line1);
             } else if (!retriable || attempt >= maxAttempts) {
                 JsonNode error = parseOrNull(body);
                 String message = error != null && error.path("error").path("message").isTextual()
@@ -344,7 +426,12 @@ final class BatchRunCommand implements Callable<Integer> {
         }
     }
 
-    private static ObjectNode errorLine(Line line, int status, String code, String message) {
+    private ObjectNode errorLine(Line line, int status, String code, String message) {
+        if (task != null) {
+            ObjectNode o = Json.object().put("id", line.customId()).putNull("output");
+            o.putObject("error").put("code", code).put("message", message).put("status_code", status);
+            return o;
+        }
         ObjectNode o = Json.object().put("id", "batch_req_" + line.number()).put("custom_id", line.customId());
         if (status > 0) {
             o.putObject("response").put("status_code", status);

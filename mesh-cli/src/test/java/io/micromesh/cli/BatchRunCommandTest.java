@@ -116,6 +116,54 @@ class BatchRunCommandTest {
     }
 
     @Test
+    void aTaskRendersRecordsAndChecksItselfBeforeStarting() throws Exception {
+        backend.reply("{\"summary\": \"the parcel is late\"}");
+        Path task = Files.writeString(dir.resolve("summary.yaml"), """
+                name: summary
+                route: batch-backend
+                fields: [transcript]
+                system: You summarise customer calls.
+                prompt: "Summarise this call in one sentence: {{transcript}}"
+                output-schema: { type: object, properties: { summary: { type: string } }, required: [summary] }
+                max-tokens: 60
+                """);
+        Path in = Files.writeString(dir.resolve("calls.jsonl"), """
+                {"id": "c1", "transcript": "Customer: where is my parcel? Agent: it is late, sorry & thanks."}
+                {"id": "c2", "language": "en"}
+                {"id": 3, "transcript": "Customer: thanks"}
+                """);
+        Path out = dir.resolve("summaries.jsonl");
+        MeshCli.Run run = mesh("batch", "run", in.toString(), "--out", out.toString(), "--url", backend.baseUrl(),
+                "--task", task.toString());
+        assertThat(run.exit()).as(run.err()).isZero();
+        List<JsonNode> results = lines(out);
+        assertThat(results).hasSize(3);
+        assertThat(results.get(0).path("id").asText()).isEqualTo("c1");
+        assertThat(results.get(0).path("output").path("summary").asText()).isEqualTo("the parcel is late");
+        assertThat(results.get(0).path("model").asText()).isEqualTo("batch-backend");
+        assertThat(results.get(1).path("error").path("message").asText()).contains("no field 'transcript'");
+        assertThat(results.get(2).path("id").asText()).isEqualTo("3");
+        JsonNode sentBody = backend.recorded().getFirst().body();
+        assertThat(sentBody.path("messages").path(1).path("content").asText())
+                .isEqualTo("Summarise this call in one sentence: Customer: where is my parcel? Agent: it is late, sorry & thanks.");
+        assertThat(sentBody.path("response_format").path("json_schema").path("schema").path("required").get(0).asText())
+                .isEqualTo("summary");
+
+        int sent = backend.generationRequests();
+        Path unknownRoute = Files.writeString(dir.resolve("bad-route.yaml"), Files.readString(task).replace("route: batch-backend", "route: nope"));
+        MeshCli.Run refused = mesh("batch", "run", in.toString(), "--out", dir.resolve("x.jsonl").toString(),
+                "--url", backend.baseUrl(), "--task", unknownRoute.toString());
+        assertThat(refused.exit()).isEqualTo(2);
+        assertThat(refused.err()).contains("route 'nope' is not a model or route");
+        Path unknownField = Files.writeString(dir.resolve("bad-field.yaml"), Files.readString(task).replace("{{transcript}}", "{{transcript}} {{agent_name}}"));
+        MeshCli.Run badField = mesh("batch", "run", in.toString(), "--out", dir.resolve("y.jsonl").toString(),
+                "--url", backend.baseUrl(), "--task", unknownField.toString());
+        assertThat(badField.exit()).isEqualTo(2);
+        assertThat(badField.err()).contains("uses field 'agent_name', which is not in fields [transcript]");
+        assertThat(backend.generationRequests()).as("nothing sent by refused tasks").isEqualTo(sent);
+    }
+
+    @Test
     void aJournalIsNeitherReusedWithoutResumeNorForAnotherInput() throws Exception {
         Path in = input(5, false);
         Path out = dir.resolve("out.jsonl");

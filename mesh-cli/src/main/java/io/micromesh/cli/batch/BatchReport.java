@@ -49,7 +49,8 @@ public final class BatchReport {
                 failures.merge(error.path("code").asText("unknown"), 1L, Long::sum);
                 continue;
             }
-            JsonNode body = line.path("response").path("body");
+            // a batch-file line holds the answer under response.body; a task line holds usage and model itself
+            JsonNode body = line.has("response") ? line.path("response").path("body") : line;
             JsonNode usage = body.path("usage");
             promptTokens += usage.path("prompt_tokens").asLong(0);
             completionTokens += usage.path("completion_tokens").asLong(0);
