@@ -259,15 +259,7 @@ final class BatchRunCommand implements Callable<Integer> {
 
     /** The lines of a task job: plain JSON records with an {@code id}, rendered by the task. */
     private List<Line> records(String text) {
-        List<Line> lines = new ArrayList<>();
-        Set<String> ids = new HashSet<>();
-        String[] raw = text.split("\n", -1);
-        for (int i = 0; i < raw.length; i++) {
-            String s = raw[i].strip();
-            if (s.isEmpty()) {
-                continue;
-            }
-            int number = i + 1;
+        return numbered(text, (number, s, ids) -> {
             JsonNode record = parseOrNull(s);
             String id = record != null && (record.path("id").isTextual() || record.path("id").isNumber())
                     ? record.path("id").asText() : null;
@@ -283,12 +275,8 @@ final class BatchRunCommand implements Callable<Integer> {
                     problem = "line " + number + ": " + e.getMessage();
                 }
             }
-            lines.add(new Line(number, key, "/v1/chat/completions", body, problem));
-        }
-        if (lines.isEmpty()) {
-            throw new UserError(input + " has no lines");
-        }
-        return lines;
+            return new Line(number, key, "/v1/chat/completions", body, problem);
+        });
     }
 
     /** Refuses a task whose route (or model) the server does not know, before anything is sent. */
@@ -317,21 +305,12 @@ final class BatchRunCommand implements Callable<Integer> {
     }
 
     private List<Line> parse(String text) {
-        List<Line> lines = new ArrayList<>();
-        Set<String> ids = new HashSet<>();
-        String[] raw = text.split("\n", -1);
-        for (int i = 0; i < raw.length; i++) {
-            String s = raw[i].strip();
-            if (s.isEmpty()) {
-                continue;
-            }
-            int number = i + 1;
+        return numbered(text, (number, s, ids) -> {
             JsonNode node;
             try {
                 node = Json.mapper().readTree(s);
             } catch (IOException e) {
-                lines.add(new Line(number, "line-" + number, null, null, "line " + number + " is not JSON"));
-                continue;
+                return new Line(number, "line-" + number, null, null, "line " + number + " is not JSON");
             }
             String id = node.path("custom_id").isTextual() ? node.path("custom_id").asText() : null;
             String key = id == null ? "line-" + number : id;
@@ -348,8 +327,26 @@ final class BatchRunCommand implements Callable<Integer> {
             } else if (!node.path("body").isObject()) {
                 problem = "line " + number + ": body must be an object";
             }
-            lines.add(new Line(number, key, node.path("url").asText(), problem == null ? (ObjectNode) node.get("body") : null,
-                    problem));
+            return new Line(number, key, node.path("url").asText(), problem == null ? (ObjectNode) node.get("body") : null,
+                    problem);
+        });
+    }
+
+    /** Reads one non-blank input line (its 1-based number and stripped text); {@code ids} holds the ids seen so far. */
+    private interface LineReader {
+        Line read(int number, String text, Set<String> ids);
+    }
+
+    /** The input's non-blank lines, each read by {@code reader}, in order. */
+    private List<Line> numbered(String text, LineReader reader) {
+        List<Line> lines = new ArrayList<>();
+        Set<String> ids = new HashSet<>();
+        String[] raw = text.split("\n", -1);
+        for (int i = 0; i < raw.length; i++) {
+            String s = raw[i].strip();
+            if (!s.isEmpty()) {
+                lines.add(reader.read(i + 1, s, ids));
+            }
         }
         if (lines.isEmpty()) {
             throw new UserError(input + " has no lines");
