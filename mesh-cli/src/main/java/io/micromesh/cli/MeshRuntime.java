@@ -74,6 +74,12 @@ final class MeshRuntime implements AutoCloseable {
         return gateway;
     }
 
+    /** The portfolio's first in-process encoder, if it has one. */
+    Optional<io.micromesh.core.spi.TextEncoder> encoder() {
+        return portfolio.models().stream().map(m -> m.backend()).filter(io.micromesh.core.spi.TextEncoder.class::isInstance)
+                .map(io.micromesh.core.spi.TextEncoder.class::cast).findFirst();
+    }
+
     /** Whether every model of the portfolio is past starting (engine workers loaded or given up). */
     boolean settled() {
         return portfolio.models().stream().noneMatch(m -> m.backend().health().state()

@@ -84,7 +84,7 @@ class BatchRunCommandTest {
         assertThat(results.get(0).path("custom_id").asText()).isEqualTo("item-0");
         assertThat(results.get(0).path("response").path("body").path("choices").path(0).path("message").path("content").asText())
                 .isEqualTo("ok");
-        assertThat(results.get(3).path("error").path("message").asText()).contains("line 4 is not JSON");
+        assertThat(results.get(3).path("error").path("message").asText()).contains("line 4 is not a JSON object");
         assertThat(sent()).hasSize(19).allSatisfy((id, n) -> assertThat(n).as(id).isEqualTo(1));
         assertThat(backend.recorded().getFirst().headers().get("x-mesh-priority")).isEqualTo("batch");
         JsonNode report = Json.mapper().readTree(Files.readString(dir.resolve("out.jsonl.report.json")));
@@ -161,8 +161,88 @@ class BatchRunCommandTest {
         MeshCli.Run badField = mesh("batch", "run", in.toString(), "--out", dir.resolve("y.jsonl").toString(),
                 "--url", backend.baseUrl(), "--task", unknownField.toString());
         assertThat(badField.exit()).isEqualTo(2);
-        assertThat(badField.err()).contains("uses field 'agent_name', which is not in fields [transcript]");
+        assertThat(badField.err()).contains("uses field 'agent_name', which is not in fields or an earlier step's output [transcript]");
         assertThat(backend.generationRequests()).as("nothing sent by refused tasks").isEqualTo(sent);
+    }
+
+    @Test
+    void aTasksStepsRunBeforeTheModelOrInsteadOfIt() throws Exception {
+        backend.reply("{\"urgent\": \"no\"}");
+        String steps = """
+                name: triage
+                fields: [message]
+                steps:
+                  - step: classify
+                    as: topic
+                    text: "{{message}}"
+                    labels:
+                      billing: ["I was charged twice", "please refund my invoice"]
+                      shipping: ["where is my package", "my order has not arrived"]
+                """;
+        Path withModel = Files.writeString(dir.resolve("triage.yaml"), steps + """
+                route: batch-backend
+                prompt: "Is this {{topic}} message urgent? {{message}}"
+                output-schema: { type: object, properties: { urgent: { type: string } }, required: [urgent] }
+                """);
+        Path in = Files.writeString(dir.resolve("messages.jsonl"), """
+                {"id": "a", "message": "you billed my card two times, refund it"}
+                {"id": "b", "message": "the parcel is lost, where is it"}
+                """);
+        Path out = dir.resolve("triage.jsonl");
+        MeshCli.Run run = mesh("batch", "run", in.toString(), "--out", out.toString(), "--url", backend.baseUrl(),
+                "--task", withModel.toString());
+        assertThat(run.exit()).as(run.err()).isZero();
+        List<JsonNode> results = lines(out);
+        assertThat(results.get(0).path("output").path("topic").asText()).isEqualTo("billing");
+        assertThat(results.get(1).path("output").path("topic").asText()).isEqualTo("shipping");
+        assertThat(results.get(0).path("output").path("urgent").asText()).isEqualTo("no");
+        assertThat(results.get(0).path("provenance").path("topic").path("by").asText()).isEqualTo("step:classify");
+        assertThat(results.get(0).path("provenance").path("urgent").path("by").asText()).isEqualTo("model:batch-backend");
+        assertThat(backend.recorded().stream().map(r -> r.body().path("messages").path(0).path("content").asText()))
+                .contains("Is this billing message urgent? you billed my card two times, refund it");
+        assertThat(run.err()).as("the last progress line").contains("2 of 2 (100%)").contains("tokens/s").contains("Wh");
+        JsonNode report = Json.mapper().readTree(Files.readString(dir.resolve("triage.jsonl.report.json")));
+        assertThat(report.path("fields_by_producer").path("step:classify").asInt()).isEqualTo(2);
+        assertThat(report.path("fields_by_producer").path("model:batch-backend").asInt()).isEqualTo(2);
+
+        int sent = backend.generationRequests();
+        Path stepsOnly = Files.writeString(dir.resolve("topics.yaml"), steps.replace("name: triage", "name: topics"));
+        Path topics = dir.resolve("topics.jsonl");
+        MeshCli.Run alone = mesh("batch", "run", in.toString(), "--out", topics.toString(), "--url", backend.baseUrl(),
+                "--task", stepsOnly.toString());
+        assertThat(alone.exit()).as(alone.err()).isZero();
+        assertThat(backend.generationRequests()).as("no model asked").isEqualTo(sent);
+        assertThat(lines(topics).get(1).path("output").path("topic").asText()).isEqualTo("shipping");
+        assertThat(lines(topics).get(1).path("model").isNull()).isTrue();
+        JsonNode split = Json.mapper().readTree(Files.readString(dir.resolve("topics.jsonl.report.json")));
+        assertThat(split.path("items_by_model").path("(steps only)").asInt()).isEqualTo(2);
+
+        Path unknownStep = Files.writeString(dir.resolve("unknown.yaml"), steps.replace("step: classify", "step: astrology"));
+        MeshCli.Run refused = mesh("batch", "run", in.toString(), "--out", dir.resolve("z.jsonl").toString(),
+                "--url", backend.baseUrl(), "--task", unknownStep.toString());
+        assertThat(refused.exit()).isEqualTo(2);
+        assertThat(refused.err()).contains("unknown step 'astrology'");
+    }
+
+    @Test
+    void aBuiltInTaskRunsByNameWithTheRouteGiven() throws Exception {
+        backend.reply("{\"summary\": \"a parcel is late\"}");
+        Path in = Files.writeString(dir.resolve("texts.jsonl"), "{\"id\": \"t1\", \"text\": \"Customer: my parcel is late.\"}\n");
+        Path out = dir.resolve("summaries.jsonl");
+        MeshCli.Run auto = mesh("batch", "run", in.toString(), "--out", out.toString(), "--url", backend.baseUrl(),
+                "--task", "summarize");
+        assertThat(auto.exit()).as("the built-in's route, auto, is not served by the stand-in").isEqualTo(2);
+        assertThat(auto.err()).contains("route 'auto' is not a model or route").contains("batch-backend");
+        MeshCli.Run run = mesh("batch", "run", in.toString(), "--out", out.toString(), "--url", backend.baseUrl(),
+                "--task", "summarize", "--route", "batch-backend", "--resume");
+        assertThat(run.exit()).as(run.err()).isZero();
+        assertThat(lines(out).getFirst().path("output").path("summary").asText()).isEqualTo("a parcel is late");
+        assertThat(backend.recorded().getLast().body().path("messages").path(1).path("content").asText())
+                .endsWith("Customer: my parcel is late.");
+        MeshCli.Run unknown = mesh("batch", "run", in.toString(), "--out", dir.resolve("u.jsonl").toString(),
+                "--url", backend.baseUrl(), "--task", "horoscope");
+        assertThat(unknown.exit()).isEqualTo(2);
+        assertThat(unknown.err()).contains("no built-in task of that name").contains("[summarize]");
     }
 
     @Test

@@ -45,6 +45,7 @@ public final class ProgressReporter implements ProgressListener {
     private long start;
     private long lastShownMillis;
     private int lastWidth;
+    private String detail = "";
 
     private ProgressReporter(PrintWriter out, String label, Unit unit, Clock clock, boolean bar, Duration every) {
         this.out = out;
@@ -104,16 +105,24 @@ public final class ProgressReporter implements ProgressListener {
         }
     }
 
+    /**
+     * Sets a text shown after the figures from the next redraw on, for example the tokens per
+     * second and the cost of a batch job.
+     */
+    public synchronized void detail(String text) {
+        this.detail = text == null ? "" : text;
+    }
+
     private void show(long done, long total, long now, boolean finished) {
         lastShownMillis = now;
         Duration elapsed = Duration.ofMillis(now - startMillis);
         if (bar) {
-            String text = renderBar(unit, label, done, total, start, elapsed, finished);
+            String text = renderBar(unit, label, done, total, start, elapsed, finished) + (detail.isEmpty() ? "" : "  " + detail);
             // pad with spaces over the end of a longer previous bar
             out.print("\r" + text + " ".repeat(Math.max(0, lastWidth - text.length())));
             lastWidth = text.length();
         } else {
-            out.println(renderLine(unit, label, done, total, start, elapsed, finished));
+            out.println(renderLine(unit, label, done, total, start, elapsed, finished) + (detail.isEmpty() ? "" : ", " + detail));
         }
         out.flush();
     }

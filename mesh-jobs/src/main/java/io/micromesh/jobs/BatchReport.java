@@ -1,9 +1,8 @@
-package io.micromesh.cli.batch;
+package io.micromesh.jobs;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.micromesh.api.Json;
-import io.micromesh.core.batch.Journal;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -16,10 +15,14 @@ import java.util.TreeMap;
 
 /**
  * The report of a batch job, from its journal: items done, failures by kind, tokens, cost, energy,
- * the split of work between models, and throughput over time (items completed per interval). Written
+ * the split of work between models and micro-model steps (items by model, output fields by
+ * producer), and throughput over time (items completed per interval). Written
  * as JSON and as a self-contained HTML page (the chart is inline SVG).
  */
 public final class BatchReport {
+
+    /** The {@code items_by_model} entry of items that micro-model steps answered without a model. */
+    public static final String STEPS_ONLY = "(steps only)";
 
     private BatchReport() {
     }
@@ -35,6 +38,7 @@ public final class BatchReport {
         double energy = 0;
         Map<String, Long> failures = new TreeMap<>();
         Map<String, Long> models = new TreeMap<>();
+        Map<String, Long> producers = new TreeMap<>();
         List<Long> times = new ArrayList<>();
         for (Journal.Item item : items) {
             if (!item.done()) {
@@ -56,7 +60,11 @@ public final class BatchReport {
             completionTokens += usage.path("completion_tokens").asLong(0);
             cost += usage.path("cost_usd").asDouble(0);
             energy += usage.path("energy_wh").asDouble(0);
-            models.merge(body.path("model").asText("unknown"), 1L, Long::sum);
+            // a task's line whose steps answered alone names no model
+            models.merge(body.path("model").isTextual() ? body.path("model").asText() : line.has("provenance") ? STEPS_ONLY
+                    : "unknown", 1L, Long::sum);
+            line.path("provenance").properties().forEach(field -> producers.merge(field.getValue().path("by").asText("?"),
+                    1L, Long::sum));
         }
         report.put("items", items.size()).put("done", done).put("succeeded", done - failed).put("failed", failed);
         ObjectNode byKind = report.putObject("failures_by_kind");
@@ -65,6 +73,10 @@ public final class BatchReport {
                 .put("cost_usd", cost).put("energy_wh", energy);
         ObjectNode byModel = report.putObject("items_by_model");
         models.forEach(byModel::put);
+        if (!producers.isEmpty()) {
+            ObjectNode byProducer = report.putObject("fields_by_producer");
+            producers.forEach(byProducer::put);
+        }
         times.sort(Long::compare);
         if (times.size() > 1) {
             double seconds = Math.max(1e-3, (times.getLast() - times.getFirst()) / 1000.0);
@@ -110,7 +122,10 @@ public final class BatchReport {
             }
         });
         page.append("</table>");
-        for (String section : List.of("failures_by_kind", "items_by_model")) {
+        for (String section : List.of("failures_by_kind", "items_by_model", "fields_by_producer")) {
+            if (!report.has(section)) {
+                continue;
+            }
             page.append("<h2>").append(section.replace('_', ' ')).append("</h2><table>");
             report.path(section).properties().forEach(e -> page.append("<tr><th>").append(escape(e.getKey()))
                     .append("</th><td>").append(e.getValue().asLong()).append("</td></tr>"));

@@ -1,4 +1,4 @@
-package io.micromesh.core.batch;
+package io.micromesh.jobs;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

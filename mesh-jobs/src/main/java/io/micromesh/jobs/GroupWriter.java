@@ -1,6 +1,5 @@
-package io.micromesh.cli.batch;
+package io.micromesh.jobs;
 
-import io.micromesh.core.batch.Journal;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;

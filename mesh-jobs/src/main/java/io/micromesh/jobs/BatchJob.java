@@ -1,0 +1,306 @@
+package io.micromesh.jobs;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.micromesh.api.Json;
+import io.micromesh.jobs.task.BatchTask;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.DoubleAdder;
+
+/**
+ * Runs a job's items durably: each item not yet journaled is sent (in the {@code batch} lane, at
+ * most {@code concurrency} at once, retriable failures retried with exponential back-off and full
+ * jitter), and its result — an answer or an error line — is journaled before it counts. A run
+ * killed at any moment and started again sends only the items not journaled (those in flight at
+ * the kill may be sent twice). The output is written when every item is done, in input order,
+ * atomically (a temporary file renamed), so it never holds a partial or duplicated line.
+ */
+public final class BatchJob {
+
+    /**
+     * How a job runs.
+     *
+     * @param concurrency requests in flight at most
+     * @param maxAttempts attempts per item for retriable failures (429, 5xx, connection)
+     * @param maxCostUsd  stop sending once the journaled items cost this much, or null
+     * @param maxEnergyWh stop sending once the journaled items used this much energy, or null
+     */
+    public record Settings(int concurrency, int maxAttempts, Double maxCostUsd, Double maxEnergyWh) {
+
+        public Settings {
+            if (concurrency < 1 || maxAttempts < 1) {
+                throw new IllegalArgumentException("concurrency and max attempts must be at least 1");
+            }
+            if (maxCostUsd != null && !(maxCostUsd > 0) || maxEnergyWh != null && !(maxEnergyWh > 0)) {
+                throw new IllegalArgumentException("the cost and energy budgets must be positive");
+            }
+        }
+    }
+
+    /** How a run ended. */
+    public sealed interface Outcome {
+
+        /** Every item is done; the output holds one line per input line. */
+        record Completed(List<Journal.Item> items) implements Outcome {
+        }
+
+        /** A budget was reached; the items not sent stay pending for a resumed run. */
+        record Stopped(String reason) implements Outcome {
+        }
+
+        /** The run was interrupted; items in flight stay pending. */
+        record Interrupted() implements Outcome {
+        }
+    }
+
+    private final Journal journal;
+    private final ItemSender sender;
+    private final BatchTask task;
+    private final BatchTask.Prepared steps;
+    private final Settings settings;
+    private final JobProgress progress;
+    private final AtomicLong doneThisRun = new AtomicLong();
+    private final AtomicLong tokens = new AtomicLong();
+    private final DoubleAdder cost = new DoubleAdder();
+    private final DoubleAdder energy = new DoubleAdder();
+    private long total;
+    private long doneBefore;
+
+    /**
+     * @param task  the task, or null for a batch file of requests
+     * @param steps the task prepared for this job, or null without a task
+     */
+    public BatchJob(Journal journal, ItemSender sender, BatchTask task, BatchTask.Prepared steps, Settings settings,
+            JobProgress progress) {
+        if ((task == null) != (steps == null)) {
+            throw new IllegalArgumentException("a task comes with its prepared steps");
+        }
+        this.journal = journal;
+        this.sender = sender;
+        this.task = task;
+        this.steps = steps;
+        this.settings = settings;
+        this.progress = progress;
+    }
+
+    /**
+     * Registers the items (on a resumed job: checks they are the journaled ones), runs those not
+     * done and, when all are, writes the output.
+     */
+    public Outcome run(List<JobItem> items, Path output) throws InterruptedException {
+        List<Journal.Item> register = new ArrayList<>();
+        for (JobItem item : items) {
+            register.add(new Journal.Item(item.line(), item.key(), !item.valid(),
+                    item.valid() ? null : Json.string(errorLine(item, 400, "invalid_request", item.error()))));
+        }
+        journal.register(register);
+        Set<Integer> done = new HashSet<>();
+        journal.items().stream().filter(Journal.Item::done).forEach(i -> done.add(i.line()));
+        total = items.size();
+        doneBefore = done.size();
+        progress.started(snapshot());
+        Semaphore inFlight = new Semaphore(settings.concurrency());
+        String stopped = null;
+        GroupWriter writer = new GroupWriter(journal);
+        try (ExecutorService workers = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (JobItem item : items) {
+                if (done.contains(item.line())) {
+                    continue;
+                }
+                inFlight.acquire();
+                stopped = overBudget();
+                if (stopped != null) {
+                    inFlight.release();
+                    break;
+                }
+                workers.submit(() -> {
+                    try {
+                        writer.add(runItem(item));
+                        doneThisRun.incrementAndGet();
+                        progress.update(snapshot());
+                    } catch (CancellationException e) {
+                        // interrupted mid-request: the item stays pending
+                    } finally {
+                        inFlight.release();
+                    }
+                });
+            }
+        } finally {
+            writer.close();
+            progress.finished(snapshot());
+        }
+        if (stopped != null) {
+            return new Outcome.Stopped(stopped);
+        }
+        List<Journal.Item> journaled = journal.items();
+        if (journaled.stream().anyMatch(i -> !i.done())) {
+            return new Outcome.Interrupted();
+        }
+        writeOutput(journaled, output);
+        return new Outcome.Completed(journaled);
+    }
+
+    private JobProgress.Snapshot snapshot() {
+        return new JobProgress.Snapshot(doneBefore + doneThisRun.get(), total, doneBefore, tokens.get(), cost.sum(),
+                energy.sum());
+    }
+
+    /** Why the job must stop sending, or null while it is within its budgets. */
+    private String overBudget() {
+        if (settings.maxCostUsd() == null && settings.maxEnergyWh() == null) {
+            return null;
+        }
+        double[] spent = journal.spent();
+        if (settings.maxCostUsd() != null && spent[0] >= settings.maxCostUsd()) {
+            return String.format(Locale.ROOT, "the cost reached $%.6f of --max-cost-usd %s", spent[0], settings.maxCostUsd());
+        }
+        if (settings.maxEnergyWh() != null && spent[1] >= settings.maxEnergyWh()) {
+            return String.format(Locale.ROOT, "the energy reached %.6f Wh of --max-energy-wh %s", spent[1],
+                    settings.maxEnergyWh());
+        }
+        return null;
+    }
+
+    /** One item's result: its steps and, when needed, its request, sent until it succeeds or fails for good. */
+    private Journal.Completion runItem(JobItem item) {
+        if (task == null) {
+            Attempted sent = send(item, item.url(), item.body());
+            String result = sent.answer() == null ? Json.string(sent.error())
+                    : Json.string(answerLine(item, sent.answer()));
+            return new Journal.Completion(item.line(), result, sent.attempts(), sent.cost(), sent.energy());
+        }
+        BatchTask.Work work;
+        try {
+            work = steps.start(item.key(), item.record());
+        } catch (IllegalArgumentException e) {
+            return new Journal.Completion(item.line(), Json.string(errorLine(item, 400, "invalid_request",
+                    "line " + item.line() + ": " + e.getMessage())), 0, 0, 0);
+        } catch (RuntimeException e) {
+            return new Journal.Completion(item.line(), Json.string(errorLine(item, 500, "step_failed",
+                    "a step failed on line " + item.line() + ": " + e)), 0, 0, 0);
+        }
+        if (work.request() == null) {
+            return new Journal.Completion(item.line(), Json.string(task.output(work, null)), 0, 0, 0);
+        }
+        Attempted sent = send(item, "/v1/chat/completions", work.request());
+        String result = sent.answer() == null ? Json.string(sent.error()) : Json.string(task.output(work, sent.answer()));
+        return new Journal.Completion(item.line(), result, sent.attempts(), sent.cost(), sent.energy());
+    }
+
+    /** A request's end: the answer, or the error line after the last attempt. */
+    private record Attempted(JsonNode answer, ObjectNode error, int attempts, double cost, double energy) {
+    }
+
+    private Attempted send(JobItem item, String path, ObjectNode body) {
+        byte[] bytes = Json.bytes(body);
+        Map<String, String> headers = Map.of("x-mesh-priority", "batch", "x-mesh-item-id", item.key());
+        for (int attempt = 1; ; attempt++) {
+            int status;
+            String answer;
+            try {
+                ItemSender.Reply reply = sender.send(path, bytes, headers);
+                status = reply.status();
+                answer = reply.body();
+            } catch (IOException e) {
+                if (Thread.currentThread().isInterrupted()) {
+                    throw new CancellationException("interrupted");  // not journaled: stays pending for a resume
+                }
+                status = -1;
+                answer = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+            }
+            boolean retriable = status == -1 || status == 429 || status >= 500;
+            if (status == 200) {
+                JsonNode parsed = InputLines.parseObject(answer);
+                if (parsed == null) {
+                    return new Attempted(null, errorLine(item, 200, "bad_response", "the answer is not a JSON object"),
+                            attempt, 0, 0);
+                }
+                JsonNode usage = parsed.path("usage");
+                double c = usage.path("cost_usd").asDouble(0);
+                double e = usage.path("energy_wh").asDouble(0);
+                tokens.addAndGet(usage.path("prompt_tokens").asLong(0) + usage.path("completion_tokens").asLong(0));
+                cost.add(c);
+                energy.add(e);
+                return new Attempted(parsed, null, attempt, c, e);
+            }
+            if (!retriable || attempt >= settings.maxAttempts()) {
+                JsonNode error = InputLines.parseObject(answer);
+                String message = error != null && error.path("error").path("message").isTextual()
+                        ? error.path("error").path("message").asText() : answer;
+                return new Attempted(null, errorLine(item, status, status == -1 ? "connection_failed" : "http_" + status,
+                        message + (retriable ? " (after " + attempt + " attempts)" : "")), attempt, 0, 0);
+            }
+            sleep(backoff(attempt));
+        }
+    }
+
+    private static ObjectNode answerLine(JobItem item, JsonNode answer) {
+        ObjectNode line = Json.object().put("id", "batch_req_" + item.line()).put("custom_id", item.key());
+        line.putObject("response").put("status_code", 200).set("body", answer);
+        line.putNull("error");
+        return line;
+    }
+
+    /** Exponential back-off with full jitter: up to 0.5 s, 1 s, 2 s ... capped at 30 s. */
+    static Duration backoff(int attempt) {
+        long cap = Math.min(30_000, 500L << Math.min(attempt - 1, 16));
+        return Duration.ofMillis(ThreadLocalRandom.current().nextLong(cap / 2, cap + 1));
+    }
+
+    private static void sleep(Duration d) {
+        try {
+            Thread.sleep(d);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private ObjectNode errorLine(JobItem item, int status, String code, String message) {
+        if (task != null) {
+            ObjectNode o = Json.object().put("id", item.key()).putNull("output");
+            o.putObject("error").put("code", code).put("message", message).put("status_code", status);
+            return o;
+        }
+        ObjectNode o = Json.object().put("id", "batch_req_" + item.line()).put("custom_id", item.key());
+        if (status > 0) {
+            o.putObject("response").put("status_code", status);
+        } else {
+            o.putNull("response");
+        }
+        o.putObject("error").put("code", code).put("message", message);
+        return o;
+    }
+
+    /** Writes every journaled result in input order to a temporary file, then renames it over the output. */
+    private static void writeOutput(List<Journal.Item> items, Path out) {
+        Path tmp = out.resolveSibling(out.getFileName() + ".tmp");
+        try {
+            try (var w = Files.newBufferedWriter(tmp)) {
+                for (Journal.Item item : items) {
+                    w.write(item.result());
+                    w.write('\n');
+                }
+            }
+            Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + out + ": " + e.getMessage(), e);
+        }
+    }
+}

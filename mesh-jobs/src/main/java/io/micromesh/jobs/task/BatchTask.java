@@ -1,0 +1,338 @@
+package io.micromesh.jobs.task;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.networknt.schema.SchemaRegistry;
+import com.networknt.schema.SpecificationVersion;
+import io.micromesh.api.Json;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * A batch task file (YAML): micro-model steps that run first on each input record, then a prompt
+ * template (Mustache, without HTML escaping) over the record's declared fields and the steps'
+ * outputs, an optional system message, the route or model that answers, and the output's JSON
+ * schema, sent as {@code response_format} (engine workers turn it into a grammar, remote servers
+ * enforce it themselves). {@code model} says when the model is asked: {@code always} (the default
+ * with a prompt), {@code if-unsure} (only when a step's confidence is below its
+ * {@code min-confidence}: the steps answer instead of the model when they are sure) or
+ * {@code never} (steps only). Everything is checked when the task is loaded: an unknown step, a
+ * template naming an undeclared field, or a schema that is not one refuses the task before the job
+ * starts.
+ */
+public final class BatchTask {
+
+    /** The YAML form. */
+    record Spec(String name, String route, List<String> fields, List<JsonNode> steps, String system, String prompt,
+                @JsonProperty("output-schema") ObjectNode outputSchema, @JsonProperty("max-tokens") Integer maxTokens,
+                String model) {
+    }
+
+    /** When the model is asked. */
+    public enum ModelUse {
+        /** For every record. */
+        ALWAYS,
+        /** Only for records on which a step is unsure (its confidence is below its {@code min-confidence}). */
+        IF_UNSURE,
+        /** Never: the steps produce the whole output. */
+        NEVER
+    }
+
+    private final Spec spec;
+    private final List<String> fields;
+    private final List<Steps.Definition> steps;
+    private final Template prompt;
+    private final ModelUse modelUse;
+
+    private BatchTask(Spec spec, List<String> fields, List<Steps.Definition> steps, Template prompt, ModelUse modelUse) {
+        this.spec = spec;
+        this.fields = fields;
+        this.steps = steps;
+        this.prompt = prompt;
+        this.modelUse = modelUse;
+    }
+
+    /** The built-in tasks, by name: task files that ship inside micromesh. */
+    public static final List<String> BUILT_IN = List.of("summarize");
+
+    /**
+     * A built-in task.
+     *
+     * @throws IllegalArgumentException when there is none of that name
+     */
+    public static BatchTask builtIn(String name) {
+        if (!BUILT_IN.contains(name)) {
+            throw new IllegalArgumentException("no built-in task named '" + name + "'; the built-in tasks are " + BUILT_IN);
+        }
+        try (var in = BatchTask.class.getResourceAsStream("/io/micromesh/jobs/tasks/" + name + ".yaml")) {
+            if (in == null) {
+                throw new IllegalStateException("built-in task " + name + " is missing from the class path");
+            }
+            return check(yaml().readValue(in, Spec.class));
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("cannot read built-in task " + name, e);
+        }
+    }
+
+    /** This task with another route (or model) answering its prompt. */
+    public BatchTask withRoute(String route) {
+        Spec s = spec;
+        return check(new Spec(s.name(), route, s.fields(), s.steps(), s.system(), s.prompt(), s.outputSchema(), s.maxTokens(),
+                s.model()));
+    }
+
+    private static ObjectMapper yaml() {
+        return new ObjectMapper(new YAMLFactory()).setPropertyNamingStrategy(PropertyNamingStrategies.KEBAB_CASE)
+                .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+    }
+
+    /**
+     * Loads and checks a task file.
+     *
+     * @throws IllegalArgumentException naming the file and the problem
+     */
+    public static BatchTask load(Path file) {
+        Spec spec;
+        try {
+            spec = yaml().readValue(file.toFile(), Spec.class);
+        } catch (IOException e) {
+            throw new IllegalArgumentException(file + ": " + (e instanceof com.fasterxml.jackson.core.JsonProcessingException j
+                    ? j.getOriginalMessage() : e.getMessage()));
+        }
+        try {
+            return check(spec);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static BatchTask check(Spec spec) {
+        if (spec == null || spec.name() == null || !spec.name().matches("[A-Za-z0-9_-]{1,64}")) {
+            throw new IllegalArgumentException("name is required: 1-64 letters, digits, _ or -");
+        }
+        List<String> fields = spec.fields() == null ? List.of() : List.copyOf(spec.fields());
+        Set<String> known = new LinkedHashSet<>(fields);
+        List<Steps.Definition> steps = new ArrayList<>();
+        for (JsonNode declaration : spec.steps() == null ? List.<JsonNode>of() : spec.steps()) {
+            Steps.Definition step = Steps.define(declaration);
+            Set<String> unknown = new LinkedHashSet<>(step.uses());
+            unknown.removeAll(known);
+            if (!unknown.isEmpty()) {
+                throw new IllegalArgumentException("step " + step.name() + " uses field '" + unknown.iterator().next()
+                        + "', which is not in fields or an earlier step's output " + known);
+            }
+            if (!known.add(step.name())) {
+                throw new IllegalArgumentException("step " + step.name() + ": its output '" + step.name()
+                        + "' is already a field or the output of another step; give it another 'as'");
+            }
+            steps.add(step);
+        }
+        boolean hasPrompt = spec.prompt() != null && !spec.prompt().isBlank();
+        ModelUse use = modelUse(spec.model(), hasPrompt);
+        if (use != ModelUse.NEVER && !hasPrompt) {
+            throw new IllegalArgumentException("prompt is required: a Mustache template over the fields (or model: never,"
+                    + " with steps only)");
+        }
+        if (use == ModelUse.NEVER && steps.isEmpty()) {
+            throw new IllegalArgumentException("a task needs a prompt (for a model) or steps, or both");
+        }
+        if (use == ModelUse.IF_UNSURE && steps.isEmpty()) {
+            throw new IllegalArgumentException("model: if-unsure needs steps whose confidence decides");
+        }
+        if (use != ModelUse.NEVER && (spec.route() == null || spec.route().isBlank())) {
+            throw new IllegalArgumentException("route is required: the route or model that answers the prompt");
+        }
+        Template template = null;
+        if (use != ModelUse.NEVER) {
+            template = Template.compile(spec.prompt(), "prompt");
+            template.requireKnown(known, "the prompt");
+        }
+        if (spec.outputSchema() != null) {
+            try {
+                SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_2020_12).getSchema(spec.outputSchema());
+            } catch (RuntimeException e) {
+                throw new IllegalArgumentException("output-schema is not a JSON schema: " + e.getMessage());
+            }
+            if (!spec.outputSchema().path("type").asText().equals("object")) {
+                throw new IllegalArgumentException("output-schema must describe an object (type: object)");
+            }
+        }
+        if (spec.maxTokens() != null && spec.maxTokens() < 1) {
+            throw new IllegalArgumentException("max-tokens must be at least 1");
+        }
+        return new BatchTask(spec, fields, List.copyOf(steps), template, use);
+    }
+
+    private static ModelUse modelUse(String value, boolean hasPrompt) {
+        if (value == null) {
+            return hasPrompt ? ModelUse.ALWAYS : ModelUse.NEVER;
+        }
+        try {
+            return ModelUse.valueOf(value.toUpperCase(Locale.ROOT).replace('-', '_'));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("model must be always, if-unsure or never, was '" + value + "'");
+        }
+    }
+
+    /** The task's name (journals belong to it). */
+    public String name() {
+        return spec.name();
+    }
+
+    /** The route or model that answers, when the task asks a model. */
+    public Optional<String> route() {
+        return modelUse == ModelUse.NEVER ? Optional.empty() : Optional.of(spec.route());
+    }
+
+    /** The task's steps, in order. */
+    public List<Steps.Definition> steps() {
+        return steps;
+    }
+
+    /** Prepares the steps for a job (loading the encoder if a step needs it). */
+    public Prepared prepare(Steps.Resources resources) {
+        List<Step> ready = steps.stream().map(s -> s.prepare(resources)).toList();
+        return new Prepared(ready);
+    }
+
+    /** The task with its steps ready to run. Thread-safe. */
+    public final class Prepared {
+
+        private final List<Step> ready;
+
+        private Prepared(List<Step> ready) {
+            this.ready = ready;
+        }
+
+        /**
+         * Runs the steps on a record and decides whether the model is needed.
+         *
+         * @throws IllegalArgumentException when the record lacks a declared field
+         */
+        @SuppressWarnings("unchecked")
+        public Work start(String id, JsonNode record) {
+            for (String field : fields) {
+                if (!record.has(field) || record.get(field).isNull()) {
+                    throw new IllegalArgumentException("the record has no field '" + field + "'");
+                }
+            }
+            Map<String, Object> context = new LinkedHashMap<>(Json.mapper().convertValue(record, Map.class));
+            Map<String, Step.Result> results = new LinkedHashMap<>();
+            boolean unsure = false;
+            for (int i = 0; i < ready.size(); i++) {
+                Steps.Definition definition = steps.get(i);
+                Step.Result result = ready.get(i).apply(context);
+                results.put(definition.name(), result);
+                context.put(definition.name(), Json.mapper().convertValue(result.value(), Object.class));
+                unsure |= result.confidence() < definition.minConfidence();
+            }
+            boolean ask = switch (modelUse) {
+                case ALWAYS -> true;
+                case IF_UNSURE -> unsure;
+                case NEVER -> false;
+            };
+            return new Work(id, results, ask ? request(context) : null);
+        }
+    }
+
+    /**
+     * One record's work: what its steps produced and, when the model is needed, the chat request.
+     *
+     * @param request the chat request, or null when the steps answer alone
+     */
+    public record Work(String id, Map<String, Step.Result> stepResults, ObjectNode request) {
+    }
+
+    private ObjectNode request(Map<String, Object> context) {
+        ObjectNode body = Json.object().put("model", spec.route());
+        var messages = body.putArray("messages");
+        if (spec.system() != null) {
+            messages.addObject().put("role", "system").put("content", spec.system());
+        }
+        messages.addObject().put("role", "user").put("content", prompt.render(context));
+        if (spec.outputSchema() != null) {
+            ObjectNode format = body.putObject("response_format").put("type", "json_schema");
+            format.putObject("json_schema").put("name", spec.name()).put("strict", true).set("schema", spec.outputSchema());
+        }
+        if (spec.maxTokens() != null) {
+            body.put("max_tokens", spec.maxTokens());
+        }
+        return body;
+    }
+
+    /**
+     * The output line of a record: its {@code output} — without steps, the answer (parsed as JSON
+     * when a schema was asked for, else its text); with steps, an object of the steps' values with
+     * the model's fields over them (a text answer under {@code text}) — the model that produced it
+     * (null when the steps answered alone), the usage, and with steps a {@code provenance} naming
+     * for each output field what produced it ({@code step:KIND} with its confidence, or
+     * {@code model:ID}).
+     *
+     * @param answer the chat answer, or null when the model was not asked
+     */
+    public ObjectNode output(Work work, JsonNode answer) {
+        ObjectNode line = Json.object().put("id", work.id());
+        JsonNode produced = null;
+        if (answer != null) {
+            String content = answer.path("choices").path(0).path("message").path("content").asText("");
+            if (spec.outputSchema() != null) {
+                try {
+                    produced = Json.mapper().readTree(content);
+                } catch (IOException e) {
+                    line.putObject("error").put("code", "invalid_output").put("message", "the answer is not JSON");
+                }
+            } else {
+                produced = Json.mapper().getNodeFactory().textNode(content);
+            }
+        }
+        String model = answer == null ? null : answer.path("model").asText();
+        if (steps.isEmpty()) {
+            line.set("output", produced);
+        } else {
+            ObjectNode output = line.putObject("output");
+            ObjectNode provenance = Json.object();
+            work.stepResults().forEach((name, result) -> {
+                output.set(name, result.value());
+                provenance.putObject(name).put("by", "step:" + kindOf(name)).put("confidence", result.confidence());
+            });
+            if (produced != null && produced.isObject()) {
+                produced.properties().forEach(e -> {
+                    output.set(e.getKey(), e.getValue());
+                    provenance.putObject(e.getKey()).put("by", "model:" + model);
+                });
+            } else if (produced != null) {
+                output.set("text", produced);
+                provenance.putObject("text").put("by", "model:" + model);
+            }
+            line.set("provenance", provenance);
+        }
+        if (model == null) {
+            line.putNull("model");
+            line.putNull("usage");
+        } else {
+            line.put("model", model);
+            line.set("usage", answer.path("usage"));
+        }
+        if (!line.has("error")) {
+            line.putNull("error");
+        }
+        return line;
+    }
+
+    private String kindOf(String stepName) {
+        return steps.stream().filter(s -> s.name().equals(stepName)).map(Steps.Definition::kind).findFirst().orElse("?");
+    }
+}

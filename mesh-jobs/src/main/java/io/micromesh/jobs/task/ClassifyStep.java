@@ -1,0 +1,143 @@
+package io.micromesh.jobs.task;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
+import io.micromesh.core.spi.TextEncoder;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * {@code step: classify}: picks a label for a text by its k nearest labelled examples in the
+ * in-process encoder's space, each voting with its cosine similarity. The confidence is the winning
+ * label's share of the votes: 1 when all k neighbours agree, near 1/labels when they are split.
+ *
+ * <pre>
+ * - step: classify
+ *   as: topic                    # the output field (default: classify)
+ *   text: "{{transcript}}"       # a template over the record's fields
+ *   labels:
+ *     billing: ["I was charged twice", "refund my last invoice"]
+ *     shipping: ["where is my package", "my order has not arrived"]
+ *   k: 5                         # neighbours that vote (default 5)
+ *   min-confidence: 0.6          # below it the step is unsure (default 0.6)
+ * </pre>
+ */
+final class ClassifyStep implements Step {
+
+    record Settings(String text, Map<String, List<String>> labels, Integer k, Double minConfidence) {
+    }
+
+    private final Template text;
+    private final int k;
+    private final TextEncoder encoder;
+    private final List<String> exampleLabels = new ArrayList<>();
+    private final List<float[]> exampleVectors = new ArrayList<>();
+
+    private ClassifyStep(Template text, Map<String, List<String>> labels, int k, TextEncoder encoder) {
+        this.text = text;
+        this.k = k;
+        this.encoder = encoder;
+        labels.forEach((label, examples) -> examples.forEach(example -> {
+            exampleLabels.add(label);
+            exampleVectors.add(encoder.embed(example));
+        }));
+    }
+
+    static Steps.Definition define(String name, ObjectNode declaration) {
+        Settings settings;
+        try {
+            settings = Steps.SETTINGS.treeToValue(declaration, Settings.class);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException(e.getOriginalMessage());
+        }
+        if (settings.text() == null || settings.text().isBlank()) {
+            throw new IllegalArgumentException("text is required: a template over the record's fields, e.g. \"{{transcript}}\"");
+        }
+        Template text = Template.compile(settings.text(), "text");
+        Map<String, List<String>> labels = settings.labels() == null ? Map.of() : new LinkedHashMap<>(settings.labels());
+        if (labels.size() < 2) {
+            throw new IllegalArgumentException("labels needs at least two labels, each with example texts");
+        }
+        labels.forEach((label, examples) -> {
+            if (examples == null || examples.isEmpty() || examples.stream().anyMatch(e -> e == null || e.isBlank())) {
+                throw new IllegalArgumentException("label '" + label + "' needs at least one non-blank example");
+            }
+        });
+        int examples = labels.values().stream().mapToInt(List::size).sum();
+        int k = settings.k() == null ? Math.min(5, examples) : settings.k();
+        if (k < 1 || k > examples) {
+            throw new IllegalArgumentException("k must be between 1 and the number of examples (" + examples + "), was " + k);
+        }
+        double minConfidence = settings.minConfidence() == null ? 0.6 : settings.minConfidence();
+        if (!(minConfidence >= 0 && minConfidence <= 1)) {
+            throw new IllegalArgumentException("min-confidence must be between 0 and 1");
+        }
+        return new Steps.Definition() {
+            @Override
+            public String name() {
+                return name;
+            }
+
+            @Override
+            public String kind() {
+                return "classify";
+            }
+
+            @Override
+            public double minConfidence() {
+                return minConfidence;
+            }
+
+            @Override
+            public Set<String> uses() {
+                return text.names();
+            }
+
+            @Override
+            public Step prepare(Steps.Resources resources) {
+                return new ClassifyStep(text, labels, k, resources.encoder().get());
+            }
+        };
+    }
+
+    @Override
+    public Result apply(Map<String, Object> context) {
+        float[] v = encoder.embed(text.render(context));
+        double[] similarity = new double[exampleVectors.size()];
+        Integer[] order = new Integer[similarity.length];
+        for (int i = 0; i < similarity.length; i++) {
+            similarity[i] = dot(v, exampleVectors.get(i));
+            order[i] = i;
+        }
+        Arrays.sort(order, (a, b) -> Double.compare(similarity[b], similarity[a]));
+        Map<String, Double> votes = new LinkedHashMap<>();
+        double total = 0;
+        for (int n = 0; n < k; n++) {
+            // a dissimilar neighbour (cosine at or below 0) has no say, but still counts as a neighbour
+            double weight = Math.max(0, similarity[order[n]]);
+            votes.merge(exampleLabels.get(order[n]), weight, Double::sum);
+            total += weight;
+        }
+        String best = exampleLabels.get(order[0]);
+        for (Map.Entry<String, Double> vote : votes.entrySet()) {
+            if (vote.getValue() > votes.get(best)) {
+                best = vote.getKey();
+            }
+        }
+        double confidence = total > 0 ? votes.get(best) / total : 0;
+        return new Result(TextNode.valueOf(best), Math.round(confidence * 1000) / 1000.0);
+    }
+
+    private static double dot(float[] a, float[] b) {
+        double s = 0;
+        for (int i = 0; i < a.length; i++) {
+            s += a[i] * b[i];
+        }
+        return s;
+    }
+}
