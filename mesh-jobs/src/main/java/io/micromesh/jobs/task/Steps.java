@@ -21,7 +21,7 @@ public final class Steps {
     /** A step as a task declares it: checked, not yet prepared. */
     public interface Definition {
 
-        /** The output field the step fills (its {@code as}, by default its kind). */
+        /** The output field the step fills (its {@code as}, by default its kind with {@code _} for {@code -}). */
         String name();
 
         /** The step's kind, for example {@code classify}. */
@@ -51,7 +51,7 @@ public final class Steps {
         Definition define(String name, ObjectNode settings);
     }
 
-    private static final Map<String, Kind> KINDS = Map.of("classify", ClassifyStep::define);
+    private static final Map<String, Kind> KINDS = Map.of("classify", ClassifyStep::define, "redact-pii", RedactPiiStep::define);
 
     /** Reads settings with kebab-case keys, refusing keys a step does not know. */
     static final ObjectMapper SETTINGS = new ObjectMapper()
@@ -81,7 +81,7 @@ public final class Steps {
         if (maker == null) {
             throw new IllegalArgumentException("unknown step '" + kind + "'; the steps are " + kinds());
         }
-        String name = declaration.path("as").asText(kind);
+        String name = declaration.path("as").asText(kind.replace('-', '_'));
         if (!name.matches("[A-Za-z_][A-Za-z0-9_]{0,63}")) {
             throw new IllegalArgumentException("step " + kind + ": as '" + name + "' must be a field name (letters, digits, _)");
         }

@@ -57,7 +57,7 @@ class BatchTaskTest {
     @Test
     void anUnknownStepOrSettingOrFieldIsRefusedWhenTheTaskLoads() {
         assertThatThrownBy(() -> task("name: t\nfields: [message]\nmodel: never\nsteps:\n  - step: sentiment-magic\n"))
-                .hasMessageContaining("unknown step 'sentiment-magic'").hasMessageContaining("[classify]");
+                .hasMessageContaining("unknown step 'sentiment-magic'").hasMessageContaining("[classify, redact-pii]");
         assertThatThrownBy(() -> task("name: t\nfields: [message]\nmodel: never\n" + CLASSIFY.formatted("0.5")
                 .replace("k: 3", "kay: 3")))
                 .hasMessageContaining("step topic (classify)").hasMessageContaining("kay");
@@ -123,6 +123,34 @@ class BatchTaskTest {
         assertThat(line.path("provenance").path("topic").path("by").asText()).isEqualTo("model:small");
         assertThat(line.path("model").asText()).isEqualTo("small");
         assertThat(line.path("usage").path("prompt_tokens").asInt()).isEqualTo(12);
+    }
+
+    @Test
+    void aRedactionStepFeedsTheStepsAfterIt() throws Exception {
+        BatchTask task = task("""
+                name: t
+                fields: [message]
+                model: never
+                steps:
+                  - step: redact-pii
+                    text: "{{message}}"
+                    region: GB
+                  - step: classify
+                    as: topic
+                    text: "{{redact_pii}}"
+                    labels:
+                      billing: ["I was charged twice", "refund my card"]
+                      shipping: ["where is my parcel", "the delivery is late"]
+                """);
+        BatchTask.Work work = task.prepare(resources).start("a",
+                record("a", "charge on card 4111 1111 1111 1111 twice, call me on 020 7031 3000"));
+        assertThat(work.stepResults().get("redact_pii").value().asText())
+                .isEqualTo("charge on card [CARD] twice, call me on [PHONE]");
+        assertThat(work.stepResults().get("topic").value().asText()).isEqualTo("billing");
+        JsonNode line = task.output(work, null);
+        assertThat(line.path("provenance").path("redact_pii").path("by").asText()).isEqualTo("step:redact-pii");
+        assertThatThrownBy(() -> task("name: t\nfields: [m]\nmodel: never\nsteps:\n  - step: redact-pii\n    text: \"{{m}}\"\n"
+                + "    kinds: [card, ssn]\n")).hasMessageContaining("unknown kind 'ssn'");
     }
 
     @Test
