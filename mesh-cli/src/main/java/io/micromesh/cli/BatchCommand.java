@@ -6,8 +6,8 @@ import picocli.CommandLine.Command;
 /** {@code mesh batch}: durable batch jobs. */
 @Command(name = "batch",
         mixinStandardHelpOptions = true,
-        description = "Durable batch jobs: 'mesh batch run INPUT.jsonl --out OUTPUT.jsonl --url URL'.",
-        subcommands = {BatchRunCommand.class, CommandLine.HelpCommand.class})
+        description = "Durable batch jobs: 'mesh batch run INPUT.jsonl --out OUTPUT.jsonl', and 'mesh batch eval OUTPUT.jsonl --reference REF.jsonl' to score their summaries.",
+        subcommands = {BatchRunCommand.class, BatchEvalCommand.class, CommandLine.HelpCommand.class})
 final class BatchCommand implements Runnable {
 
     @CommandLine.Spec

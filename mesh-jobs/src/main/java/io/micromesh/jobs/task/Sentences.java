@@ -1,0 +1,31 @@
+package io.micromesh.jobs.task;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Pattern;
+
+/**
+ * Splits a transcript into sentences: each line (a speaker's turn) apart, then at a full stop,
+ * question or exclamation mark followed by white space. A turn's speaker label stays with its
+ * first sentence. Enough for summaries of conversations; not a linguistic sentence splitter.
+ */
+public final class Sentences {
+
+    private static final Pattern END = Pattern.compile("(?<=[.!?])\\s+");
+
+    private Sentences() {
+    }
+
+    /** The non-blank sentences of a text, in order. */
+    public static List<String> split(String text) {
+        List<String> sentences = new ArrayList<>();
+        for (String line : text.split("\\R")) {
+            for (String sentence : END.split(line.strip())) {
+                if (!sentence.isBlank()) {
+                    sentences.add(sentence.strip());
+                }
+            }
+        }
+        return sentences;
+    }
+}
