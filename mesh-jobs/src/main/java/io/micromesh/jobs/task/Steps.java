@@ -51,7 +51,9 @@ public final class Steps {
         Definition define(String name, ObjectNode settings);
     }
 
-    private static final Map<String, Kind> KINDS = Map.of("classify", ClassifyStep::define, "redact-pii", RedactPiiStep::define);
+    private static final Map<String, Kind> KINDS = Map.of("classify", ClassifyStep::define, "redact-pii", RedactPiiStep::define,
+            "entities", EntitiesStep::define, "extract-summary", ExtractSummaryStep::define,
+            "speaker-turns", SpeakerTurnsStep::define);
 
     /** Reads settings with kebab-case keys, refusing keys a step does not know. */
     static final ObjectMapper SETTINGS = new ObjectMapper()

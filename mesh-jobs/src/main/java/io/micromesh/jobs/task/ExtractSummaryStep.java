@@ -1,0 +1,154 @@
+package io.micromesh.jobs.task;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
+import io.micromesh.core.spi.TextEncoder;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * {@code step: extract-summary}: the most central sentences of a text, in their original order:
+ * each sentence is embedded with the in-process encoder, the centroid of the embeddings stands for
+ * what the text is about, and the sentences nearest to it are taken, most central first, while
+ * they fit in {@code max-sentences} and {@code max-words}. Sentences shorter than {@code min-words}
+ * (greetings, "okay") are never taken. The confidence is the mean similarity of the chosen
+ * sentences to the centroid.
+ *
+ * <pre>
+ * - step: extract-summary
+ *   as: summary
+ *   text: "{{transcript}}"
+ *   max-sentences: 2      # default 2
+ *   max-words: 60         # default 60
+ *   min-words: 4          # default 4
+ *   keep-speakers: true   # keep "#Person1#:" / "Agent:" labels in the summary (default true)
+ * </pre>
+ */
+final class ExtractSummaryStep implements Step {
+
+    record Settings(String text, Integer maxSentences, Integer maxWords, Integer minWords, Boolean keepSpeakers) {
+    }
+
+    /** A speaker label at the start of a turn: "Agent:", "#Person1#:", "Customer 2:". */
+    static final Pattern SPEAKER = Pattern.compile("^\\s*(#?[A-Za-z][A-Za-z0-9 _#]{0,30}?#?)\\s*:\\s*");
+
+    private final Template text;
+    private final Settings settings;
+    private final TextEncoder encoder;
+
+    private ExtractSummaryStep(Template text, Settings settings, TextEncoder encoder) {
+        this.text = text;
+        this.settings = settings;
+        this.encoder = encoder;
+    }
+
+    static Steps.Definition define(String name, ObjectNode declaration) {
+        Settings given;
+        try {
+            given = Steps.SETTINGS.treeToValue(declaration, Settings.class);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException(e.getOriginalMessage());
+        }
+        if (given.text() == null || given.text().isBlank()) {
+            throw new IllegalArgumentException("text is required: a template over the record's fields, e.g. \"{{transcript}}\"");
+        }
+        Settings settings = new Settings(given.text(), given.maxSentences() == null ? 2 : given.maxSentences(),
+                given.maxWords() == null ? 60 : given.maxWords(), given.minWords() == null ? 4 : given.minWords(),
+                given.keepSpeakers() == null || given.keepSpeakers());
+        if (settings.maxSentences() < 1 || settings.maxWords() < 1 || settings.minWords() < 0) {
+            throw new IllegalArgumentException("max-sentences and max-words must be at least 1, min-words at least 0");
+        }
+        Template text = Template.compile(settings.text(), "text");
+        return new Steps.Definition() {
+            @Override
+            public String name() {
+                return name;
+            }
+
+            @Override
+            public String kind() {
+                return "extract-summary";
+            }
+
+            @Override
+            public double minConfidence() {
+                return 0;
+            }
+
+            @Override
+            public Set<String> uses() {
+                return text.names();
+            }
+
+            @Override
+            public Step prepare(Steps.Resources resources) {
+                return new ExtractSummaryStep(text, settings, resources.encoder().get());
+            }
+        };
+    }
+
+    private record Candidate(int index, String shown, int words, float[] vector) {
+    }
+
+    @Override
+    public Result apply(Map<String, Object> context) {
+        List<String> sentences = Sentences.split(text.render(context));
+        List<Candidate> candidates = new ArrayList<>();
+        float[] centroid = null;
+        for (int i = 0; i < sentences.size(); i++) {
+            String sentence = sentences.get(i);
+            String bare = SPEAKER.matcher(sentence).replaceFirst("");
+            int words = bare.isBlank() ? 0 : bare.strip().split("\\s+").length;
+            float[] v = encoder.embed(bare.isBlank() ? sentence : bare);
+            if (centroid == null) {
+                centroid = new float[v.length];
+            }
+            for (int d = 0; d < v.length; d++) {
+                centroid[d] += v[d];
+            }
+            if (words >= settings.minWords()) {
+                candidates.add(new Candidate(i, settings.keepSpeakers() ? sentence : bare, words, v));
+            }
+        }
+        if (centroid == null || candidates.isEmpty()) {
+            return new Result(TextNode.valueOf(String.join(" ", sentences)), 0);
+        }
+        float[] c = centroid;
+        double[] score = new double[sentences.size()];
+        candidates.forEach(s -> score[s.index()] = cosine(s.vector(), c));
+        List<Candidate> ranked = new ArrayList<>(candidates);
+        ranked.sort(Comparator.comparingDouble((Candidate s) -> score[s.index()]).reversed());
+        List<Candidate> chosen = new ArrayList<>();
+        int words = 0;
+        for (Candidate s : ranked) {
+            if (chosen.size() == settings.maxSentences()) {
+                break;
+            }
+            if (words + s.words() <= settings.maxWords() || chosen.isEmpty()) {
+                chosen.add(s);
+                words += s.words();
+            }
+        }
+        chosen.sort(Comparator.comparingInt(Candidate::index));
+        double confidence = chosen.stream().mapToDouble(s -> score[s.index()]).average().orElse(0);
+        return new Result(TextNode.valueOf(String.join(" ", chosen.stream().map(Candidate::shown).toList())),
+                Math.round(confidence * 1000) / 1000.0);
+    }
+
+    private static double cosine(float[] a, float[] b) {
+        double dot = 0;
+        double na = 0;
+        double nb = 0;
+        for (int i = 0; i < a.length; i++) {
+            dot += a[i] * b[i];
+            na += a[i] * a[i];
+            nb += b[i] * b[i];
+        }
+        return na == 0 || nb == 0 ? 0 : dot / Math.sqrt(na * nb);
+    }
+}

@@ -1,0 +1,116 @@
+package io.micromesh.jobs.task;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.micromesh.api.Json;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+
+/**
+ * {@code step: speaker-turns}: the first and the last turn of one speaker of a transcript whose
+ * lines start with a label ({@code Customer:}, {@code #Person2#:}), so that later steps can judge,
+ * say, the customer's mood at the start and at the end of a call. The speaker is the one whose
+ * label contains {@code speaker} (default: customer, caller or client), else the second speaker to
+ * talk (callers are usually greeted first). Value: {@code {"speaker", "first", "last"}}; the
+ * confidence is 1 when the label names the speaker, 0.5 when it was guessed from the order.
+ *
+ * <pre>
+ * - step: speaker-turns
+ *   as: customer
+ *   text: "{{transcript}}"
+ *   speaker: customer       # a word of the speaker's label (default: customer, caller or client)
+ * </pre>
+ */
+final class SpeakerTurnsStep implements Step {
+
+    record Settings(String text, String speaker) {
+    }
+
+    private final Template text;
+    private final List<String> names;
+
+    private SpeakerTurnsStep(Template text, List<String> names) {
+        this.text = text;
+        this.names = names;
+    }
+
+    static Steps.Definition define(String name, ObjectNode declaration) {
+        Settings settings;
+        try {
+            settings = Steps.SETTINGS.treeToValue(declaration, Settings.class);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException(e.getOriginalMessage());
+        }
+        if (settings.text() == null || settings.text().isBlank()) {
+            throw new IllegalArgumentException("text is required: a template over the record's fields, e.g. \"{{transcript}}\"");
+        }
+        Template text = Template.compile(settings.text(), "text");
+        List<String> names = settings.speaker() == null ? List.of("customer", "caller", "client")
+                : List.of(settings.speaker().toLowerCase(Locale.ROOT));
+        return new Steps.Definition() {
+            @Override
+            public String name() {
+                return name;
+            }
+
+            @Override
+            public String kind() {
+                return "speaker-turns";
+            }
+
+            @Override
+            public double minConfidence() {
+                return 0;
+            }
+
+            @Override
+            public Set<String> uses() {
+                return text.names();
+            }
+
+            @Override
+            public Step prepare(Steps.Resources resources) {
+                return new SpeakerTurnsStep(text, names);
+            }
+        };
+    }
+
+    private record Turn(String speaker, String words) {
+    }
+
+    @Override
+    public Result apply(Map<String, Object> context) {
+        List<Turn> turns = new ArrayList<>();
+        for (String line : text.render(context).split("\\R")) {
+            Matcher m = ExtractSummaryStep.SPEAKER.matcher(line);
+            if (m.find()) {
+                turns.add(new Turn(m.group(1).strip(), line.substring(m.end()).strip()));
+            } else if (!turns.isEmpty() && !line.isBlank()) {
+                Turn last = turns.removeLast();
+                turns.add(new Turn(last.speaker(), last.words() + " " + line.strip()));
+            }
+        }
+        Set<String> speakers = new LinkedHashSet<>();
+        turns.forEach(t -> speakers.add(t.speaker()));
+        String speaker = speakers.stream()
+                .filter(s -> names.stream().anyMatch(n -> s.toLowerCase(Locale.ROOT).contains(n))).findFirst().orElse(null);
+        double confidence = 1;
+        if (speaker == null) {
+            confidence = 0.5;
+            speaker = speakers.stream().skip(speakers.size() > 1 ? 1 : 0).findFirst().orElse(null);
+        }
+        ObjectNode value = Json.object();
+        if (speaker == null) {
+            return new Result(value.putNull("speaker").put("first", "").put("last", ""), 0);
+        }
+        String who = speaker;
+        List<Turn> own = turns.stream().filter(t -> t.speaker().equals(who)).toList();
+        value.put("speaker", speaker).put("first", own.getFirst().words()).put("last", own.getLast().words());
+        return new Result(value, confidence);
+    }
+}
