@@ -152,8 +152,13 @@ final class BatchRunCommand implements Callable<Integer> {
             }
             sender = new HttpItemSender(base, apiKey, concurrency, Duration.ofMinutes(10));
             BatchTask.Prepared prepared = null;
+            if (task != null && !servesRoute(task, sender, base)) {
+                err.println("mesh batch: " + base + " has no route or model '" + task.route().orElseThrow() + "': running the"
+                        + " task's micro-model steps only; the fields only a model produces are marked not produced");
+                err.flush();
+                task = task.withoutModel();
+            }
             if (task != null) {
-                checkRoute(task, sender, base);
                 prepared = task.prepare(new Steps.Resources(encoder(runtime)));
             }
             BatchProgress progress = new BatchProgress(ProgressReporter.forConsole(err, "mesh batch", ProgressReporter.Unit.ITEMS,
@@ -229,10 +234,13 @@ final class BatchRunCommand implements Callable<Integer> {
         return runtime;
     }
 
-    /** Refuses a task whose route (or model) the server does not know, before anything is sent. */
-    private static void checkRoute(BatchTask task, ItemSender sender, URI base) {
+    /**
+     * Whether the server has the task's route; refuses a task whose route (or model) the server does
+     * not know, before anything is sent, unless the task may run without its model.
+     */
+    private static boolean servesRoute(BatchTask task, ItemSender sender, URI base) {
         if (task.route().isEmpty()) {
-            return;
+            return true;
         }
         List<String> ids;
         try {
@@ -240,10 +248,14 @@ final class BatchRunCommand implements Callable<Integer> {
         } catch (IOException e) {
             throw new UserError("cannot list the models of " + base + ": " + e.getMessage());
         }
-        if (!ids.contains(task.route().get())) {
-            throw new UserError("task " + task.name() + ": route '" + task.route().get() + "' is not a model or route of "
-                    + base + "; it has " + ids);
+        if (ids.contains(task.route().get())) {
+            return true;
         }
+        if (task.modelOptional()) {
+            return false;
+        }
+        throw new UserError("task " + task.name() + ": route '" + task.route().get() + "' is not a model or route of "
+                + base + "; it has " + ids + (task.route().get().equals("auto") ? " (name one with --route)" : ""));
     }
 
     private static URI base(String url) {

@@ -48,7 +48,9 @@ public final class BatchTask {
         /** Only for records on which a step is unsure (its confidence is below its {@code min-confidence}). */
         IF_UNSURE,
         /** Never: the steps produce the whole output. */
-        NEVER
+        NEVER,
+        /** For every record when the server has the route; else never, and the fields only a model produces are marked not produced. */
+        IF_AVAILABLE
     }
 
     private final Spec spec;
@@ -66,7 +68,7 @@ public final class BatchTask {
     }
 
     /** The built-in tasks, by name: task files that ship inside micromesh. */
-    public static final List<String> BUILT_IN = List.of("summarize");
+    public static final List<String> BUILT_IN = List.of("call-insights", "summarize");
 
     /**
      * A built-in task.
@@ -183,7 +185,7 @@ public final class BatchTask {
         try {
             return ModelUse.valueOf(value.toUpperCase(Locale.ROOT).replace('-', '_'));
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("model must be always, if-unsure or never, was '" + value + "'");
+            throw new IllegalArgumentException("model must be always, if-unsure, if-available or never, was '" + value + "'");
         }
     }
 
@@ -195,6 +197,18 @@ public final class BatchTask {
     /** The route or model that answers, when the task asks a model. */
     public Optional<String> route() {
         return modelUse == ModelUse.NEVER ? Optional.empty() : Optional.of(spec.route());
+    }
+
+    /** Whether the task runs without its model when the server does not have its route ({@code model: if-available}). */
+    public boolean modelOptional() {
+        return modelUse == ModelUse.IF_AVAILABLE;
+    }
+
+    /** This task with its steps only: the model is never asked. */
+    public BatchTask withoutModel() {
+        Spec s = spec;
+        return check(new Spec(s.name(), s.route(), s.fields(), s.steps(), s.system(), s.prompt(), s.outputSchema(), s.maxTokens(),
+                "never"));
     }
 
     /** The task's steps, in order. */
@@ -240,7 +254,7 @@ public final class BatchTask {
                 unsure |= result.confidence() < definition.minConfidence();
             }
             boolean ask = switch (modelUse) {
-                case ALWAYS -> true;
+                case ALWAYS, IF_AVAILABLE -> true;
                 case IF_UNSURE -> unsure;
                 case NEVER -> false;
             };
@@ -275,8 +289,10 @@ public final class BatchTask {
 
     /**
      * The output line of a record: its {@code output} — without steps, the answer (parsed as JSON
-     * when a schema was asked for, else its text); with steps, an object of the steps' values with
-     * the model's fields over them (a text answer under {@code text}) — the model that produced it
+     * when a schema was asked for, else its text); with steps, an object of the steps' values and
+     * the model's fields (the model's value of a field replaces a step's only when the step was
+     * unsure of it; a text answer goes under {@code text}; without a model, the schema's fields no
+     * step produced are marked not produced) — the model that produced it
      * (null when the steps answered alone), the usage, and with steps a {@code provenance} naming
      * for each output field what produced it ({@code step:KIND} with its confidence, or
      * {@code model:ID}).
@@ -310,12 +326,21 @@ public final class BatchTask {
             });
             if (produced != null && produced.isObject()) {
                 produced.properties().forEach(e -> {
-                    output.set(e.getKey(), e.getValue());
-                    provenance.putObject(e.getKey()).put("by", "model:" + model);
+                    // a step that is sure of its value keeps it; the model fills the rest
+                    if (!sure(e.getKey(), work)) {
+                        output.set(e.getKey(), e.getValue());
+                        provenance.putObject(e.getKey()).put("by", "model:" + model);
+                    }
                 });
             } else if (produced != null) {
                 output.set("text", produced);
                 provenance.putObject("text").put("by", "model:" + model);
+            } else if (answer == null && spec.outputSchema() != null) {
+                spec.outputSchema().path("properties").fieldNames().forEachRemaining(field -> {
+                    if (!output.has(field)) {
+                        provenance.putObject(field).putNull("by").put("produced", false);
+                    }
+                });
             }
             line.set("provenance", provenance);
         }
@@ -330,6 +355,12 @@ public final class BatchTask {
             line.putNull("error");
         }
         return line;
+    }
+
+    /** Whether a step produced this field with at least its {@code min-confidence}. */
+    private boolean sure(String field, Work work) {
+        Step.Result result = work.stepResults().get(field);
+        return result != null && steps.stream().anyMatch(s -> s.name().equals(field) && result.confidence() >= s.minConfidence());
     }
 
     private String kindOf(String stepName) {

@@ -27,11 +27,13 @@ import java.util.regex.Pattern;
  *   max-words: 60         # default 60
  *   min-words: 4          # default 4
  *   keep-speakers: true   # keep "#Person1#:" / "Agent:" labels in the summary (default true)
+ *   min-confidence: 1     # default 1: the extract stands in for a model's abstractive summary, which replaces it
  * </pre>
  */
 final class ExtractSummaryStep implements Step {
 
-    record Settings(String text, Integer maxSentences, Integer maxWords, Integer minWords, Boolean keepSpeakers) {
+    record Settings(String text, Integer maxSentences, Integer maxWords, Integer minWords, Boolean keepSpeakers,
+                    Double minConfidence) {
     }
 
     /** A speaker label at the start of a turn: "Agent:", "#Person1#:", "Customer 2:". */
@@ -59,7 +61,8 @@ final class ExtractSummaryStep implements Step {
         }
         Settings settings = new Settings(given.text(), given.maxSentences() == null ? 2 : given.maxSentences(),
                 given.maxWords() == null ? 60 : given.maxWords(), given.minWords() == null ? 4 : given.minWords(),
-                given.keepSpeakers() == null || given.keepSpeakers());
+                given.keepSpeakers() == null || given.keepSpeakers(),
+                given.minConfidence() == null ? 1.0 : given.minConfidence());
         if (settings.maxSentences() < 1 || settings.maxWords() < 1 || settings.minWords() < 0) {
             throw new IllegalArgumentException("max-sentences and max-words must be at least 1, min-words at least 0");
         }
@@ -77,7 +80,7 @@ final class ExtractSummaryStep implements Step {
 
             @Override
             public double minConfidence() {
-                return 0;
+                return settings.minConfidence();
             }
 
             @Override

@@ -1,0 +1,141 @@
+package io.micromesh.cli;
+
+import static io.micromesh.cli.MeshCli.mesh;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.micromesh.api.Json;
+import io.micromesh.engines.gguf.GgmlType;
+import io.micromesh.engines.gguf.GgufWriter;
+import io.micromesh.engines.gguf.GgufWriter.Shape;
+import io.micromesh.testkit.StandInServer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The built-in call-insights task on transcripts this test writes, without and with a generative model. */
+@Timeout(300)
+class CallInsightsTaskTest {
+
+    @TempDir
+    Path dir;
+
+    private StandInServer backend;
+
+    @BeforeEach
+    void start() {
+        backend = StandInServer.start("batch-backend");
+    }
+
+    @AfterEach
+    void stop() {
+        backend.close();
+    }
+
+    private Path transcripts() throws Exception {
+        String calls = String.join("\n",
+                Json.string(Json.object().put("id", "c1").put("transcript", """
+                        Agent: Thank you for calling, how can I help you today?
+                        Customer: I am really angry, you charged my card twice for the same invoice.
+                        Customer: My card is 4111 1111 1111 1111 and I paid $49.99 on 2026-11-02.
+                        Agent: I see the double charge. I will refund $49.99 within five days, reference RF-20931.
+                        Customer: Thank you so much, that is great.""")),
+                Json.string(Json.object().put("id", "c2").put("transcript", """
+                        #Person1#: Good morning, what can I do for you?
+                        #Person2#: My parcel has not arrived and the tracking number 1Z999 shows nothing.
+                        #Person1#: I am sorry, I will ask the courier and call you back on four one five, five five five, two six seven one.
+                        #Person2#: Okay, I will wait for your call.""")));
+        return Files.writeString(dir.resolve("calls.jsonl"), calls + "\n");
+    }
+
+    private static List<JsonNode> lines(Path file) throws Exception {
+        return Files.readAllLines(file).stream().map(l -> {
+            try {
+                return Json.mapper().readTree(l);
+            } catch (Exception e) {
+                throw new AssertionError(l, e);
+            }
+        }).toList();
+    }
+
+    @Test
+    void withoutAGenerativeModelTheMicroModelFieldsAreProducedAndTheOthersMarked() throws Exception {
+        Path out = dir.resolve("insights.jsonl");
+        MeshCli.Run run = mesh("batch", "run", transcripts().toString(), "--out", out.toString(), "--url", backend.baseUrl(),
+                "--task", "call-insights");
+        assertThat(run.exit()).as(run.err()).isZero();
+        assertThat(run.err()).contains("running the task's micro-model steps only");
+        assertThat(backend.generationRequests()).isZero();
+        JsonNode c1 = lines(out).get(0);
+        JsonNode output = c1.path("output");
+        assertThat(output.path("redacted_transcript").asText()).contains("My card is [CARD]").doesNotContain("4111");
+        assertThat(output.path("topic").asText()).isEqualTo("billing");
+        assertThat(output.path("sentiment_start").asText()).isEqualTo("negative");
+        assertThat(output.path("sentiment_end").asText()).isEqualTo("positive");
+        assertThat(output.path("entities").path("amounts").path(0).path("currency").asText()).isEqualTo("USD");
+        assertThat(output.path("entities").path("dates").path(0).path("date").asText()).isEqualTo("2026-11-02");
+        assertThat(output.path("entities").path("references").findValuesAsText("value")).contains("RF-20931");
+        assertThat(output.path("summary").asText()).isNotBlank();
+        assertThat(c1.path("provenance").path("summary").path("by").asText()).isEqualTo("step:extract-summary");
+        assertThat(c1.path("provenance").path("topic").path("confidence").asDouble()).isBetween(0.0, 1.0);
+        for (String field : List.of("reason", "resolved", "action_items")) {
+            assertThat(c1.path("provenance").path(field).path("produced").asBoolean(true)).as(field).isFalse();
+            assertThat(output.has(field)).as(field).isFalse();
+        }
+        JsonNode c2 = lines(out).get(1).path("output");
+        assertThat(c2.path("redacted_transcript").asText()).contains("call you back on [PHONE]");
+        assertThat(c2.path("topic").asText()).isEqualTo("delivery");
+        assertThat(c2.path("customer").path("speaker").asText()).isEqualTo("#Person2#");
+        JsonNode report = Json.mapper().readTree(Files.readString(dir.resolve("insights.jsonl.report.json")));
+        assertThat(report.path("items_by_model").path("(steps only)").asInt()).isEqualTo(2);
+    }
+
+    @Test
+    void withAModelTheGenerativeFieldsComeFromItAndTheSureStepsStay() throws Exception {
+        backend.reply(Json.string(Json.object().put("summary", "The customer was charged twice; a refund is promised.")
+                .put("reason", "A double charge.").put("resolved", "yes").put("topic", "refunds")
+                .set("action_items", Json.mapper().createArrayNode().add("refund $49.99"))));
+        Path out = dir.resolve("insights.jsonl");
+        MeshCli.Run run = mesh("batch", "run", transcripts().toString(), "--out", out.toString(), "--url", backend.baseUrl(),
+                "--task", "call-insights", "--route", "batch-backend");
+        assertThat(run.exit()).as(run.err()).isZero();
+        JsonNode c1 = lines(out).get(0);
+        assertThat(c1.path("output").path("summary").asText()).isEqualTo("The customer was charged twice; a refund is promised.");
+        assertThat(c1.path("provenance").path("summary").path("by").asText()).isEqualTo("model:batch-backend");
+        assertThat(c1.path("output").path("resolved").asText()).isEqualTo("yes");
+        assertThat(c1.path("output").path("action_items").path(0).asText()).isEqualTo("refund $49.99");
+        // the topic: the classifier's when it is sure (at least 0.5), else the model's
+        boolean sure = c1.path("provenance").path("topic").path("confidence").asDouble(0) >= 0.5;
+        assertThat(c1.path("output").path("topic").asText()).isEqualTo(sure ? "billing" : "refunds");
+        // the model saw the redacted transcript, never the card number
+        assertThat(backend.recorded().stream().map(r -> r.body().toString())).noneMatch(b -> b.contains("4111"));
+    }
+
+    @Test
+    void aTinyRandomEngineWorkerFillsTheGenerativeFieldsWithinTheSchema() throws Exception {
+        Path tiny = dir.resolve("tiny.gguf");
+        GgufWriter.writeRandomLlama(tiny, Shape.tiny(GgmlType.Q8_0), "tiny", 11);
+        Path config = Files.writeString(dir.resolve("mesh.yaml"), """
+                models:
+                  - { id: tiny, engine: llamacpp, file: "%s", slots: 2, context: 8192 }
+                """.formatted(tiny));
+        Path out = dir.resolve("insights.jsonl");
+        MeshCli.Run run = mesh("batch", "run", transcripts().toString(), "--out", out.toString(), "--config", config.toString(),
+                "--task", "call-insights", "--route", "tiny", "--concurrency", "2");
+        assertThat(run.exit()).as(run.err()).isZero();
+        for (JsonNode line : lines(out)) {
+            assertThat(line.path("error").isNull()).as(line.toString()).isTrue();
+            JsonNode output = line.path("output");
+            assertThat(output.path("resolved").asText()).isIn("yes", "no", "partly");
+            assertThat(output.path("reason").asText().length()).isLessThanOrEqualTo(150);
+            assertThat(output.path("action_items").size()).isLessThanOrEqualTo(3);
+            assertThat(line.path("provenance").path("reason").path("by").asText()).isEqualTo("model:tiny");
+            assertThat(output.path("redacted_transcript").asText()).doesNotContain("4111");
+        }
+    }
+}
