@@ -57,7 +57,7 @@ class BatchTaskTest {
     @Test
     void anUnknownStepOrSettingOrFieldIsRefusedWhenTheTaskLoads() {
         assertThatThrownBy(() -> task("name: t\nfields: [message]\nmodel: never\nsteps:\n  - step: sentiment-magic\n"))
-                .hasMessageContaining("unknown step 'sentiment-magic'").hasMessageContaining("[classify, redact-pii]");
+                .hasMessageContaining("unknown step 'sentiment-magic'").hasMessageContaining("[classify, entities, extract-summary, redact-pii, speaker-turns]");
         assertThatThrownBy(() -> task("name: t\nfields: [message]\nmodel: never\n" + CLASSIFY.formatted("0.5")
                 .replace("k: 3", "kay: 3")))
                 .hasMessageContaining("step topic (classify)").hasMessageContaining("kay");
@@ -70,7 +70,7 @@ class BatchTaskTest {
                 + CLASSIFY.formatted("0.5")))
                 .hasMessageContaining("the prompt uses field 'mood'").hasMessageContaining("[message, topic]");
         assertThatThrownBy(() -> task("name: t\nfields: [message]\nroute: r\nprompt: hi\nmodel: when-bored\n"))
-                .hasMessageContaining("model must be always, if-unsure or never");
+                .hasMessageContaining("model must be always, if-unsure, if-available or never");
         assertThatThrownBy(() -> task("name: t\nfields: [message]\nroute: r\nprompt: hi\nmodel: if-unsure\n"))
                 .hasMessageContaining("if-unsure needs steps");
     }
