@@ -4,6 +4,8 @@
 # with a portfolio of only the in-process encoder (no generative model: the steps answer alone),
 # then `mesh batch eval` against the reference summaries and topics, with the lead-3 baseline.
 #   bench/call-insights-dialogsum.sh [FILE] [extra mesh batch run options]
+#   MODEL=FILE.gguf  adds that model on an engine worker as the generative tier (route: the model)
+#   LIMIT=N          only the first N dialogues
 set -euo pipefail
 cd "$(dirname "$0")/.."
 FILE=${1:-../shared/data/dialogsum/dialogsum.dev.jsonl}
@@ -12,17 +14,26 @@ JAVA_HOME=$(scripts/find-jdk); export JAVA_HOME
 ./mesh build >/dev/null
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-python3 - "$FILE" "$work/calls.jsonl" <<'PY'
+python3 - "$FILE" "$work/calls.jsonl" "$work/reference.jsonl" "${LIMIT:-0}" <<'PY'
 import json, sys
-with open(sys.argv[1]) as f, open(sys.argv[2], "w") as out:
-    for line in f:
+limit = int(sys.argv[4])
+with open(sys.argv[1]) as f, open(sys.argv[2], "w") as out, open(sys.argv[3], "w") as ref:
+    for i, line in enumerate(f):
+        if limit and i >= limit:
+            break
         d = json.loads(line)
         out.write(json.dumps({"id": d["fname"], "transcript": d["dialogue"]}) + "\n")
+        ref.write(line)
 PY
 cat > "$work/mesh.yaml" <<YAML
 models:
   - { id: minilm, engine: onnx }
 YAML
-./mesh batch run "$work/calls.jsonl" --out "$work/insights.jsonl" --config "$work/mesh.yaml" --task call-insights "$@" 2>&1 \
-  | grep -E "\(100%\)|mesh batch:" | tail -2
-./mesh batch eval "$work/insights.jsonl" --reference "$FILE"
+route=()
+if [ -n "${MODEL:-}" ]; then
+  echo "  - { id: generative, engine: llamacpp, file: \"$(realpath "$MODEL")\", slots: 2, context: 8192 }" >> "$work/mesh.yaml"
+  route=(--route generative)
+fi
+./mesh batch run "$work/calls.jsonl" --out "$work/insights.jsonl" --config "$work/mesh.yaml" --task call-insights \
+  "${route[@]}" "$@" 2>&1 | grep -E "\(100%\)|mesh batch:" | tail -2
+./mesh batch eval "$work/insights.jsonl" --reference "$work/reference.jsonl"

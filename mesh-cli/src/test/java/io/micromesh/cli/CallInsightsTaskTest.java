@@ -132,8 +132,8 @@ class CallInsightsTaskTest {
             assertThat(line.path("error").isNull()).as(line.toString()).isTrue();
             JsonNode output = line.path("output");
             assertThat(output.path("resolved").asText()).isIn("yes", "no", "partly");
-            // (maxLength is not checked here: a random byte-level model emits stray UTF-8 bytes, which the grammar
-            // counts as one character each time and Java decodes into replacement characters)
+            // (maxLength is not checked here: a random byte-level model emits stray UTF-8 bytes, and the text Java
+            // decodes from them can hold more characters than the grammar counted)
             assertThat(output.path("reason").isTextual()).isTrue();
             assertThat(output.path("summary").isTextual()).isTrue();
             assertThat(output.path("action_items").size()).isLessThanOrEqualTo(3);
