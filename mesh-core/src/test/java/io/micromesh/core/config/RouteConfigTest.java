@@ -132,4 +132,12 @@ class RouteConfigTest {
         assertThat(support.intents()).hasSize(10);
         assertThat(support.encoder()).isEqualTo("minilm");
     }
+
+    @Test
+    void theCallCenterExampleLoads() {
+        MeshConfig config = ConfigLoader.withEnvironment(Map.of()).load(java.nio.file.Path.of("../config/examples/call-center.yaml"));
+        RouteSpec auto = config.route("auto").orElseThrow();
+        assertThat(auto.candidates()).containsExactly("granite-3.3-2b", "granite-8b");
+        assertThat(auto.verify()).isNotNull();
+    }
 }

@@ -329,7 +329,8 @@ public final class BatchTask {
                     // a step that is sure of its value keeps it; the model fills the rest
                     if (!sure(e.getKey(), work)) {
                         output.set(e.getKey(), e.getValue());
-                        provenance.putObject(e.getKey()).put("by", "model:" + model);
+                        // no confidence from a model: engines here give no token probabilities to derive one from
+                        provenance.putObject(e.getKey()).put("by", "model:" + model).putNull("confidence");
                     }
                 });
             } else if (produced != null) {
