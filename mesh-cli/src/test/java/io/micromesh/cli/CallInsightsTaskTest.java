@@ -75,8 +75,9 @@ class CallInsightsTaskTest {
         JsonNode output = c1.path("output");
         assertThat(output.path("redacted_transcript").asText()).contains("My card is [CARD]").doesNotContain("4111");
         assertThat(output.path("topic").asText()).isEqualTo("billing");
-        assertThat(output.path("sentiment_start").asText()).isEqualTo("negative");
-        assertThat(output.path("sentiment_end").asText()).isEqualTo("positive");
+        assertThat(output.path("sentiment").path("start").asText()).isEqualTo("negative");
+        assertThat(output.path("sentiment").path("end").asText()).isEqualTo("positive");
+        assertThat(c1.path("provenance").path("sentiment").path("by").asText()).isEqualTo("step:classify");
         assertThat(output.path("entities").path("amounts").path(0).path("currency").asText()).isEqualTo("USD");
         assertThat(output.path("entities").path("dates").path(0).path("date").asText()).isEqualTo("2026-11-02");
         assertThat(output.path("entities").path("references").findValuesAsText("value")).contains("RF-20931");

@@ -19,7 +19,8 @@ import java.util.Set;
  * <pre>
  * - step: classify
  *   as: topic                    # the output field (default: classify)
- *   text: "{{transcript}}"       # a template over the record's fields
+ *   text: "{{transcript}}"       # a template over the record's fields; or, to label several texts alike,
+ *                                # texts: {start: "{{customer.first}}", end: "{{customer.last}}"} gives {"start": label, "end": label}
  *   labels:
  *     billing: ["I was charged twice", "refund my last invoice"]
  *     shipping: ["where is my package", "my order has not arrived"]
@@ -29,17 +30,23 @@ import java.util.Set;
  */
 final class ClassifyStep implements Step {
 
-    record Settings(String text, Map<String, List<String>> labels, Integer k, Double minConfidence) {
+    record Settings(String text, Map<String, String> texts, Map<String, List<String>> labels, Integer k,
+                    Double minConfidence) {
     }
 
+    /** The text to classify, or null when the step classifies several named texts. */
     private final Template text;
+    /** The named texts to classify, each to its own label, or empty. */
+    private final Map<String, Template> texts;
     private final int k;
     private final TextEncoder encoder;
     private final List<String> exampleLabels = new ArrayList<>();
     private final List<float[]> exampleVectors = new ArrayList<>();
 
-    private ClassifyStep(Template text, Map<String, List<String>> labels, int k, TextEncoder encoder) {
+    private ClassifyStep(Template text, Map<String, Template> texts, Map<String, List<String>> labels, int k,
+            TextEncoder encoder) {
         this.text = text;
+        this.texts = texts;
         this.k = k;
         this.encoder = encoder;
         labels.forEach((label, examples) -> examples.forEach(example -> {
@@ -55,10 +62,19 @@ final class ClassifyStep implements Step {
         } catch (JsonProcessingException e) {
             throw new IllegalArgumentException(e.getOriginalMessage());
         }
-        if (settings.text() == null || settings.text().isBlank()) {
-            throw new IllegalArgumentException("text is required: a template over the record's fields, e.g. \"{{transcript}}\"");
+        boolean one = settings.text() != null && !settings.text().isBlank();
+        boolean several = settings.texts() != null && !settings.texts().isEmpty();
+        if (one == several) {
+            throw new IllegalArgumentException("give text (a template over the record's fields, e.g. \"{{transcript}}\") or texts"
+                    + " (names to templates, each classified on its own), not both");
         }
-        Template text = Template.compile(settings.text(), "text");
+        Template text = one ? Template.compile(settings.text(), "text") : null;
+        Map<String, Template> texts = new LinkedHashMap<>();
+        if (several) {
+            settings.texts().forEach((key, template) -> texts.put(key, Template.compile(template, "texts." + key)));
+        }
+        Set<String> uses = new java.util.LinkedHashSet<>(one ? text.names() : Set.of());
+        texts.values().forEach(t -> uses.addAll(t.names()));
         Map<String, List<String>> labels = settings.labels() == null ? Map.of() : new LinkedHashMap<>(settings.labels());
         if (labels.size() < 2) {
             throw new IllegalArgumentException("labels needs at least two labels, each with example texts");
@@ -95,19 +111,34 @@ final class ClassifyStep implements Step {
 
             @Override
             public Set<String> uses() {
-                return text.names();
+                return uses;
             }
 
             @Override
             public Step prepare(Steps.Resources resources) {
-                return new ClassifyStep(text, labels, k, resources.encoder().get());
+                return new ClassifyStep(text, texts, labels, k, resources.encoder().get());
             }
         };
     }
 
     @Override
     public Result apply(Map<String, Object> context) {
-        float[] v = encoder.embed(text.render(context));
+        if (text != null) {
+            return classify(text.render(context));
+        }
+        // several texts: an object of their labels, as sure as the least sure of them
+        ObjectNode labelsByName = io.micromesh.api.Json.object();
+        double confidence = 1;
+        for (Map.Entry<String, Template> named : texts.entrySet()) {
+            Result one = classify(named.getValue().render(context));
+            labelsByName.set(named.getKey(), one.value());
+            confidence = Math.min(confidence, one.confidence());
+        }
+        return new Result(labelsByName, confidence);
+    }
+
+    private Result classify(String input) {
+        float[] v = encoder.embed(input);
         double[] similarity = new double[exampleVectors.size()];
         Integer[] order = new Integer[similarity.length];
         for (int i = 0; i < similarity.length; i++) {

@@ -154,6 +154,25 @@ class BatchTaskTest {
     }
 
     @Test
+    void severalNamedTextsAreLabelledAlikeAsSureAsTheLeastSure() throws Exception {
+        String yaml = "name: t\nfields: [first, last]\nmodel: never\n" + CLASSIFY.formatted("0.5")
+                .replace("text: \"{{message}}\"", "texts: { start: \"{{first}}\", end: \"{{last}}\" }");
+        BatchTask.Prepared task = task(yaml).prepare(resources);
+        BatchTask.Work work = task.start("a", Json.object().put("id", "a").put("first", "you billed my card twice")
+                .put("last", "and my parcel never arrived"));
+        Step.Result topic = work.stepResults().get("topic");
+        assertThat(topic.value().path("start").asText()).isEqualTo("billing");
+        assertThat(topic.value().path("end").asText()).isEqualTo("shipping");
+        double start = task.start("b", Json.object().put("id", "b").put("first", "you billed my card twice")
+                .put("last", "you billed my card twice")).stepResults().get("topic").confidence();
+        double end = task.start("c", Json.object().put("id", "c").put("first", "and my parcel never arrived")
+                .put("last", "and my parcel never arrived")).stepResults().get("topic").confidence();
+        assertThat(topic.confidence()).isEqualTo(Math.min(start, end));
+        assertThatThrownBy(() -> task(yaml.replace("    k: 3", "    text: \"{{first}}\"\n    k: 3")))
+                .hasMessageContaining("give text").hasMessageContaining("not both");
+    }
+
+    @Test
     void aRecordWithoutADeclaredFieldIsRefused() throws Exception {
         BatchTask.Prepared task = task("name: t\nfields: [message]\nmodel: never\n" + CLASSIFY.formatted("0.5")).prepare(resources);
         assertThatThrownBy(() -> task.start("x", Json.object().put("id", "x")))
