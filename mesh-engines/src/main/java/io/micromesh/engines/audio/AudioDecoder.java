@@ -1,0 +1,88 @@
+package io.micromesh.engines.audio;
+
+import java.io.BufferedInputStream;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import javax.sound.sampled.AudioFormat;
+import javax.sound.sampled.AudioInputStream;
+import javax.sound.sampled.AudioSystem;
+import javax.sound.sampled.UnsupportedAudioFileException;
+
+/**
+ * Turns an uploaded audio file into what speech engines take: 16-bit signed little-endian PCM, mono,
+ * at a given sample rate, with the JDK's own audio classes (Java Sound reads WAV, AIFF and AU; its
+ * float converter mixes channels down and resamples). Other formats are refused with the list of
+ * those that are read, never passed to native code.
+ */
+public final class AudioDecoder {
+
+    /** The formats Java Sound reads without plug-ins. */
+    public static final String SUPPORTED = "WAV (PCM, any rate, mono or stereo), AIFF, AU";
+
+    /** Why an upload cannot be decoded: a client error. */
+    public static final class AudioException extends RuntimeException {
+        public AudioException(String message) {
+            super(message);
+        }
+    }
+
+    private AudioDecoder() {
+    }
+
+    /**
+     * Decodes a whole file.
+     *
+     * @param sampleRate the rate the engine wants, for example 16,000
+     * @param maxSeconds the longest audio accepted
+     * @throws AudioException when the bytes are not audio of a supported format, are cut short, or are too long
+     */
+    public static PcmAudio decode(byte[] file, float sampleRate, double maxSeconds) {
+        if (file.length == 0) {
+            throw new AudioException("the audio file is empty");
+        }
+        AudioInputStream source;
+        try {
+            source = AudioSystem.getAudioInputStream(new BufferedInputStream(new ByteArrayInputStream(file)));
+        } catch (UnsupportedAudioFileException e) {
+            throw new AudioException("the file is not audio in a supported format; supported: " + SUPPORTED);
+        } catch (IOException e) {
+            throw new AudioException("the audio file cannot be read: " + e.getMessage());
+        }
+        AudioFormat in = source.getFormat();
+        long frames = source.getFrameLength();
+        if (frames > 0 && in.getFrameRate() > 0 && frames / in.getFrameRate() > maxSeconds) {
+            throw new AudioException(String.format(java.util.Locale.ROOT, "the audio lasts %.0f s; at most %.0f s are accepted",
+                    frames / in.getFrameRate(), maxSeconds));
+        }
+        AudioFormat pcm = new AudioFormat(AudioFormat.Encoding.PCM_SIGNED, in.getSampleRate(), 16, in.getChannels(),
+                in.getChannels() * 2, in.getSampleRate(), false);
+        AudioFormat target = new AudioFormat(sampleRate, 16, 1, true, false);
+        try (AudioInputStream signed = convert(pcm, source); AudioInputStream converted = convert(target, signed)) {
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            converted.transferTo(out);
+            byte[] samples = out.toByteArray();
+            long expected = frames > 0 ? Math.round(frames * (double) sampleRate / in.getFrameRate()) * 2 : -1;
+            if (expected > 0 && samples.length < expected * 0.98) {
+                throw new AudioException("the audio file is cut short: it announces " + frames + " frames and holds fewer");
+            }
+            if (samples.length / 2.0 / sampleRate > maxSeconds) {
+                throw new AudioException(String.format(java.util.Locale.ROOT, "the audio lasts more than %.0f s", maxSeconds));
+            }
+            return new PcmAudio(samples, sampleRate);
+        } catch (IOException e) {
+            throw new AudioException("the audio file cannot be read: " + e.getMessage());
+        }
+    }
+
+    private static AudioInputStream convert(AudioFormat target, AudioInputStream source) {
+        if (source.getFormat().matches(target)) {
+            return source;
+        }
+        try {
+            return AudioSystem.getAudioInputStream(target, source);
+        } catch (IllegalArgumentException e) {
+            throw new AudioException("cannot convert " + source.getFormat() + " to " + target + "; supported: " + SUPPORTED);
+        }
+    }
+}

@@ -1,0 +1,50 @@
+package io.micromesh.engines.audio;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import io.micromesh.testkit.Wavs;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.Arrays;
+import org.junit.jupiter.api.Test;
+
+class AudioDecoderTest {
+
+    private static byte[] wav(float rate, int channels, double seconds) {
+        return Wavs.tone(rate, channels, seconds);
+    }
+
+    @Test
+    void anyRateAndChannelCountBecomesMono16kHz() throws Exception {
+        for (float rate : new float[] {8_000, 16_000, 44_100, 48_000}) {
+            for (int channels : new int[] {1, 2}) {
+                PcmAudio audio = AudioDecoder.decode(wav(rate, channels, 1.5), 16_000, 60);
+                assertThat(audio.sampleRate()).isEqualTo(16_000f);
+                assertThat(audio.seconds()).as(rate + " Hz, " + channels + " channels").isCloseTo(1.5, within(0.02));
+                // the tone survives: its loudness stays near the 8,000 it was written at (RMS 5,657)
+                ByteBuffer samples = ByteBuffer.wrap(audio.samples()).order(ByteOrder.LITTLE_ENDIAN);
+                double sum = 0;
+                int n = audio.samples().length / 2;
+                for (int i = 0; i < n; i++) {
+                    double s = samples.getShort();
+                    sum += s * s;
+                }
+                assertThat(Math.sqrt(sum / n)).as(rate + " Hz, " + channels + " channels").isCloseTo(5657, within(400.0));
+            }
+        }
+    }
+
+    @Test
+    void badAudioIsRefusedWithTheReason() throws Exception {
+        assertThatThrownBy(() -> AudioDecoder.decode(new byte[0], 16_000, 60)).hasMessageContaining("empty");
+        assertThatThrownBy(() -> AudioDecoder.decode("ID3 this is an mp3, honestly".getBytes(), 16_000, 60))
+                .hasMessageContaining("not audio in a supported format").hasMessageContaining("WAV");
+        byte[] whole = wav(16_000, 1, 2);
+        assertThatThrownBy(() -> AudioDecoder.decode(Arrays.copyOf(whole, whole.length / 2), 16_000, 60))
+                .hasMessageContaining("cut short");
+        assertThatThrownBy(() -> AudioDecoder.decode(wav(8_000, 1, 5), 16_000, 3))
+                .hasMessageContaining("lasts 5 s; at most 3 s");
+    }
+}

@@ -1,0 +1,65 @@
+package io.micromesh.engines.vosk;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.micromesh.engines.audio.AudioDecoder;
+import io.micromesh.engines.audio.PcmAudio;
+import io.micromesh.engines.audio.Transcript;
+import io.micromesh.engines.audio.WordErrorRate;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+@Timeout(300)
+class VoskTranscriberTest {
+
+    @TempDir
+    static Path cache;
+
+    private static VoskTranscriber vosk;
+
+    @BeforeAll
+    static void load() {
+        vosk = VoskTranscriber.load(VoskModelFiles.english(cache));
+    }
+
+    @AfterAll
+    static void close() {
+        vosk.close();
+    }
+
+    @Test
+    void theModelIsUnpackedOnceFromTheJar() {
+        Path folder = VoskModelFiles.english(cache);
+        assertThat(folder.resolve("am/final.mdl")).isRegularFile();
+        assertThat(folder.getFileName().toString()).isEqualTo("vosk-model-en-" + VoskModelFiles.ENGLISH_VERSION);
+        assertThat(VoskModelFiles.english(cache)).isEqualTo(folder);
+    }
+
+    @Test
+    void wordsHaveTimesInsideTheAudio() {
+        // a tone is not speech: whatever Vosk makes of it, its times stay within the audio
+        Transcript t = vosk.transcribe(AudioDecoder.decode(io.micromesh.testkit.Wavs.tone(16_000, 1, 2), 16_000, 60));
+        assertThat(t.seconds()).isEqualTo(2.0);
+        t.segments().forEach(s -> assertThat(s.end()).isLessThanOrEqualTo(2.01));
+    }
+
+    /** The real voice of ../shared (11 s of a 1961 speech): a word error rate under 0.15. */
+    @Test
+    void aRealVoiceIsTranscribed() throws Exception {
+        Path shared = Path.of(System.getProperty("mesh.shared.dir", "../../shared"), "data", "audio");
+        assumeTrue(Files.isRegularFile(shared.resolve("jfk-16k.wav")), "../shared/data/audio is absent");
+        PcmAudio audio = AudioDecoder.decode(Files.readAllBytes(shared.resolve("jfk-16k.wav")), VoskTranscriber.SAMPLE_RATE, 600);
+        Transcript t = vosk.transcribe(audio);
+        double wer = WordErrorRate.of(t.text(), Files.readString(shared.resolve("jfk-16k.ref.txt")));
+        assertThat(wer).as(t.text()).isLessThan(0.15);
+        assertThat(t.segments()).isNotEmpty();
+        assertThat(t.segments().getFirst().words()).isNotEmpty();
+        assertThat(t.segments().getLast().end()).isLessThanOrEqualTo(audio.seconds() + 0.01);
+    }
+}
