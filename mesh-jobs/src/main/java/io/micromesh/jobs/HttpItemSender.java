@@ -6,7 +6,6 @@ import io.helidon.webclient.api.HttpClientRequest;
 import io.helidon.webclient.api.HttpClientResponse;
 import io.helidon.webclient.api.Proxy;
 import io.helidon.webclient.api.WebClient;
-import io.micromesh.api.Json;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;

@@ -1,6 +1,5 @@
 package io.micromesh.jobs.task;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import io.micromesh.core.spi.TextEncoder;
@@ -56,12 +55,7 @@ final class ClassifyStep implements Step {
     }
 
     static Steps.Definition define(String name, ObjectNode declaration) {
-        Settings settings;
-        try {
-            settings = Steps.SETTINGS.treeToValue(declaration, Settings.class);
-        } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException(e.getOriginalMessage());
-        }
+        Settings settings = Steps.settings(declaration, Settings.class);
         boolean one = settings.text() != null && !settings.text().isBlank();
         boolean several = settings.texts() != null && !settings.texts().isEmpty();
         if (one == several) {
@@ -93,32 +87,8 @@ final class ClassifyStep implements Step {
         if (!(minConfidence >= 0 && minConfidence <= 1)) {
             throw new IllegalArgumentException("min-confidence must be between 0 and 1");
         }
-        return new Steps.Definition() {
-            @Override
-            public String name() {
-                return name;
-            }
-
-            @Override
-            public String kind() {
-                return "classify";
-            }
-
-            @Override
-            public double minConfidence() {
-                return minConfidence;
-            }
-
-            @Override
-            public Set<String> uses() {
-                return uses;
-            }
-
-            @Override
-            public Step prepare(Steps.Resources resources) {
-                return new ClassifyStep(text, texts, labels, k, resources.encoder().get());
-            }
-        };
+        return new Steps.Declared(name, "classify", minConfidence, uses,
+                resources -> new ClassifyStep(text, texts, labels, k, resources.encoder().get()));
     }
 
     @Override

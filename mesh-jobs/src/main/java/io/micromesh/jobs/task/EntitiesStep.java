@@ -1,6 +1,5 @@
 package io.micromesh.jobs.task;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.micromesh.api.Json;
@@ -11,7 +10,6 @@ import java.time.Month;
 import java.time.MonthDay;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -63,43 +61,11 @@ final class EntitiesStep implements Step {
     }
 
     static Steps.Definition define(String name, ObjectNode declaration) {
-        Settings settings;
-        try {
-            settings = Steps.SETTINGS.treeToValue(declaration, Settings.class);
-        } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException(e.getOriginalMessage());
-        }
-        if (settings.text() == null || settings.text().isBlank()) {
-            throw new IllegalArgumentException("text is required: a template over the record's fields, e.g. \"{{transcript}}\"");
-        }
-        Template text = Template.compile(settings.text(), "text");
+        Settings settings = Steps.settings(declaration, Settings.class);
+        Template text = Steps.text(settings.text());
         boolean dayFirst = Boolean.TRUE.equals(settings.dayFirst());
-        return new Steps.Definition() {
-            @Override
-            public String name() {
-                return name;
-            }
-
-            @Override
-            public String kind() {
-                return "entities";
-            }
-
-            @Override
-            public double minConfidence() {
-                return 0;
-            }
-
-            @Override
-            public Set<String> uses() {
-                return text.names();
-            }
-
-            @Override
-            public Step prepare(Steps.Resources resources) {
-                return new EntitiesStep(text, dayFirst);
-            }
-        };
+        return new Steps.Declared(name, "entities", 0, text.names(),
+                resources -> new EntitiesStep(text, dayFirst));
     }
 
     @Override

@@ -1,6 +1,5 @@
 package io.micromesh.jobs.task;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import io.micromesh.core.spi.TextEncoder;
@@ -8,7 +7,6 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
@@ -55,15 +53,8 @@ final class ExtractSummaryStep implements Step {
     }
 
     static Steps.Definition define(String name, ObjectNode declaration) {
-        Settings given;
-        try {
-            given = Steps.SETTINGS.treeToValue(declaration, Settings.class);
-        } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException(e.getOriginalMessage());
-        }
-        if (given.text() == null || given.text().isBlank()) {
-            throw new IllegalArgumentException("text is required: a template over the record's fields, e.g. \"{{transcript}}\"");
-        }
+        Settings given = Steps.settings(declaration, Settings.class);
+        Template text = Steps.text(given.text());
         Settings settings = new Settings(given.text(), given.maxSentences() == null ? 3 : given.maxSentences(),
                 given.maxWords() == null ? 60 : given.maxWords(), given.minWords() == null ? 4 : given.minWords(),
                 given.keepSpeakers() == null || given.keepSpeakers(),
@@ -75,33 +66,8 @@ final class ExtractSummaryStep implements Step {
         if (!(settings.positionWeight() >= 0 && settings.positionWeight() <= 1)) {
             throw new IllegalArgumentException("position-weight must be between 0 and 1");
         }
-        Template text = Template.compile(settings.text(), "text");
-        return new Steps.Definition() {
-            @Override
-            public String name() {
-                return name;
-            }
-
-            @Override
-            public String kind() {
-                return "extract-summary";
-            }
-
-            @Override
-            public double minConfidence() {
-                return settings.minConfidence();
-            }
-
-            @Override
-            public Set<String> uses() {
-                return text.names();
-            }
-
-            @Override
-            public Step prepare(Steps.Resources resources) {
-                return new ExtractSummaryStep(text, settings, resources.encoder().get());
-            }
-        };
+        return new Steps.Declared(name, "extract-summary", settings.minConfidence(), text.names(),
+                resources -> new ExtractSummaryStep(text, settings, resources.encoder().get()));
     }
 
     private record Candidate(int index, String shown, int words, float[] vector) {

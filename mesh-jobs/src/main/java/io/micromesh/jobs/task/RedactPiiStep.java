@@ -1,6 +1,5 @@
 package io.micromesh.jobs.task;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import java.util.EnumSet;
@@ -36,16 +35,8 @@ final class RedactPiiStep implements Step {
     }
 
     static Steps.Definition define(String name, ObjectNode declaration) {
-        Settings settings;
-        try {
-            settings = Steps.SETTINGS.treeToValue(declaration, Settings.class);
-        } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException(e.getOriginalMessage());
-        }
-        if (settings.text() == null || settings.text().isBlank()) {
-            throw new IllegalArgumentException("text is required: a template over the record's fields, e.g. \"{{transcript}}\"");
-        }
-        Template text = Template.compile(settings.text(), "text");
+        Settings settings = Steps.settings(declaration, Settings.class);
+        Template text = Steps.text(settings.text());
         Set<PiiRedactor.Kind> kinds = EnumSet.allOf(PiiRedactor.Kind.class);
         if (settings.kinds() != null) {
             kinds = EnumSet.noneOf(PiiRedactor.Kind.class);
@@ -59,32 +50,8 @@ final class RedactPiiStep implements Step {
             }
         }
         PiiRedactor redactor = new PiiRedactor(kinds, settings.region() == null ? "US" : settings.region());
-        return new Steps.Definition() {
-            @Override
-            public String name() {
-                return name;
-            }
-
-            @Override
-            public String kind() {
-                return "redact-pii";
-            }
-
-            @Override
-            public double minConfidence() {
-                return 0;
-            }
-
-            @Override
-            public Set<String> uses() {
-                return text.names();
-            }
-
-            @Override
-            public Step prepare(Steps.Resources resources) {
-                return new RedactPiiStep(text, redactor);
-            }
-        };
+        return new Steps.Declared(name, "redact-pii", 0, text.names(),
+                resources -> new RedactPiiStep(text, redactor));
     }
 
     @Override

@@ -1,6 +1,5 @@
 package io.micromesh.jobs.task;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.micromesh.api.Json;
 import java.util.ArrayList;
@@ -40,44 +39,12 @@ final class SpeakerTurnsStep implements Step {
     }
 
     static Steps.Definition define(String name, ObjectNode declaration) {
-        Settings settings;
-        try {
-            settings = Steps.SETTINGS.treeToValue(declaration, Settings.class);
-        } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException(e.getOriginalMessage());
-        }
-        if (settings.text() == null || settings.text().isBlank()) {
-            throw new IllegalArgumentException("text is required: a template over the record's fields, e.g. \"{{transcript}}\"");
-        }
-        Template text = Template.compile(settings.text(), "text");
+        Settings settings = Steps.settings(declaration, Settings.class);
+        Template text = Steps.text(settings.text());
         List<String> names = settings.speaker() == null ? List.of("customer", "caller", "client")
                 : List.of(settings.speaker().toLowerCase(Locale.ROOT));
-        return new Steps.Definition() {
-            @Override
-            public String name() {
-                return name;
-            }
-
-            @Override
-            public String kind() {
-                return "speaker-turns";
-            }
-
-            @Override
-            public double minConfidence() {
-                return 0;
-            }
-
-            @Override
-            public Set<String> uses() {
-                return text.names();
-            }
-
-            @Override
-            public Step prepare(Steps.Resources resources) {
-                return new SpeakerTurnsStep(text, names);
-            }
-        };
+        return new Steps.Declared(name, "speaker-turns", 0, text.names(),
+                resources -> new SpeakerTurnsStep(text, names));
     }
 
     private record Turn(String speaker, String words) {

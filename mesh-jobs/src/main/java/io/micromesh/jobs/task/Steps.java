@@ -45,6 +45,45 @@ public final class Steps {
     public record Resources(Supplier<TextEncoder> encoder) {
     }
 
+    /**
+     * A definition made of its parts: what most steps need.
+     *
+     * @param prepare makes the step, ready to run, from what the process offers
+     */
+    record Declared(String name, String kind, double minConfidence, Set<String> uses,
+                    java.util.function.Function<Resources, Step> prepare) implements Definition {
+
+        @Override
+        public Step prepare(Resources resources) {
+            return prepare.apply(resources);
+        }
+    }
+
+    /**
+     * A step's settings read into their record.
+     *
+     * @throws IllegalArgumentException naming an unknown key or a bad value
+     */
+    static <T> T settings(ObjectNode declaration, Class<T> type) {
+        try {
+            return SETTINGS.treeToValue(declaration, type);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalArgumentException(e.getOriginalMessage());
+        }
+    }
+
+    /**
+     * A step's {@code text}: required, a template over the record's fields.
+     *
+     * @throws IllegalArgumentException when it is missing or not a template
+     */
+    static Template text(String text) {
+        if (text == null || text.isBlank()) {
+            throw new IllegalArgumentException("text is required: a template over the record's fields, e.g. \"{{transcript}}\"");
+        }
+        return Template.compile(text, "text");
+    }
+
     /** Makes a definition from a step's name and its settings (the declaration without {@code step} and {@code as}). */
     @FunctionalInterface
     interface Kind {
