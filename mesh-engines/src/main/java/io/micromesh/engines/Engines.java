@@ -69,6 +69,7 @@ public final class Engines {
                             + "' needs a llama.cpp engine worker, and this process runs none")
                     : SupervisedWorker.start(spec, new GateSettings(spec.slots(), spec.slots(), false, spec.queueSize(),
                             lanes.agent(), lanes.batch(), lanes.interactive()), mesh, clock, background);
+            case VOSK -> io.micromesh.engines.vosk.VoskBackend.open(spec, io.micromesh.engines.vosk.VoskModelFiles.defaultCache());
         };
     }
 }

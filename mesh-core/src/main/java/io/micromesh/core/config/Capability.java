@@ -12,7 +12,9 @@ public enum Capability {
     EMBEDDINGS("embeddings"),
     TOOLS("tools"),
     JSON("json"),
-    VISION("vision");
+    VISION("vision"),
+    /** Speech to text: {@code /v1/audio/transcriptions}. */
+    TRANSCRIPTION("transcription");
 
     private final String key;
 

@@ -11,7 +11,9 @@ public enum Engine {
     /** A local llama.cpp engine worker process started and supervised by the gateway. */
     LLAMACPP("llamacpp"),
     /** An in-process encoder on ONNX Runtime (all-MiniLM-L6-v2 quantized). */
-    ONNX("onnx");
+    ONNX("onnx"),
+    /** In-process speech to text with Vosk (Kaldi); by default its small English model, bundled. */
+    VOSK("vosk");
 
     private final String key;
 

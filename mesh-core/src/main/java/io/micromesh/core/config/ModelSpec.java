@@ -71,8 +71,9 @@ public record ModelSpec(String id, Engine engine, List<String> endpoints, String
                 Map.entry("adaptive-limit", adaptiveLimit != null), Map.entry("affinity", affinity != null));
         refuseKeysNotFor(engine, Engine.ONNX, Map.entry("max-batch", maxBatch != null),
                 Map.entry("max-wait-ms", maxWaitMs != null), Map.entry("batch-max-tokens", batchMaxTokens != null));
-        if (queueSize != null && engine == Engine.ONNX) {
-            throw new ConfigException("queue-size", "is not used by engine onnx; it applies to engines openai and llamacpp");
+        if (queueSize != null && (engine == Engine.ONNX || engine == Engine.VOSK)) {
+            throw new ConfigException("queue-size", "is not used by engine " + engine.key()
+                    + "; it applies to engines openai and llamacpp");
         }
         refuseKeysNotFor(engine, Engine.LLAMACPP, Map.entry("file", file != null), Map.entry("pull", pull != null),
                 Map.entry("slots", slots != null));
@@ -133,6 +134,7 @@ public record ModelSpec(String id, Engine engine, List<String> endpoints, String
                     Capability.TOOLS, Capability.JSON);
             case LLAMACPP -> EnumSet.of(Capability.CHAT, Capability.COMPLETIONS, Capability.JSON);
             case ONNX -> EnumSet.of(Capability.EMBEDDINGS);
+            case VOSK -> EnumSet.of(Capability.TRANSCRIPTION);
         };
     }
 

@@ -1,5 +1,6 @@
 package io.micromesh.engines.audio;
 
+import io.micromesh.core.spi.PcmAudio;
 import java.io.BufferedInputStream;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;

@@ -2,8 +2,8 @@ package io.micromesh.engines.vosk;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.micromesh.api.Json;
-import io.micromesh.engines.audio.PcmAudio;
-import io.micromesh.engines.audio.Transcript;
+import io.micromesh.core.spi.PcmAudio;
+import io.micromesh.core.spi.Transcript;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
+import io.micromesh.core.spi.PcmAudio;
 import io.micromesh.testkit.Wavs;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;

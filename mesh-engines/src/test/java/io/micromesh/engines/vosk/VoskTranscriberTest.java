@@ -3,9 +3,9 @@ package io.micromesh.engines.vosk;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.micromesh.core.spi.PcmAudio;
+import io.micromesh.core.spi.Transcript;
 import io.micromesh.engines.audio.AudioDecoder;
-import io.micromesh.engines.audio.PcmAudio;
-import io.micromesh.engines.audio.Transcript;
 import io.micromesh.engines.audio.WordErrorRate;
 import java.nio.file.Files;
 import java.nio.file.Path;

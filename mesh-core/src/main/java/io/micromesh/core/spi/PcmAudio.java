@@ -1,4 +1,4 @@
-package io.micromesh.engines.audio;
+package io.micromesh.core.spi;
 
 /**
  * Decoded audio: 16-bit signed little-endian PCM, mono.

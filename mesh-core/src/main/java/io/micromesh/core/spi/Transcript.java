@@ -1,4 +1,4 @@
-package io.micromesh.engines.audio;
+package io.micromesh.core.spi;
 
 import java.util.List;
 

@@ -1,0 +1,21 @@
+package io.micromesh.core.spi;
+
+/**
+ * A backend that turns speech into text ({@code /v1/audio/transcriptions}). Thread-safe and
+ * blocking: call it from virtual threads; native engines run on their own bounded pool.
+ */
+public interface SpeechBackend {
+
+    /** The sample rate, in hertz, of the mono PCM this backend takes. */
+    float sampleRate();
+
+    /**
+     * Transcribes decoded audio.
+     *
+     * @param audio    mono 16-bit PCM at {@link #sampleRate()}
+     * @param language the ISO 639-1 language of the speech, or null when unknown
+     * @param prompt   text that may guide engines that take one, or null
+     * @throws BackendException when the engine cannot transcribe it
+     */
+    Transcript transcribe(PcmAudio audio, String language, String prompt);
+}

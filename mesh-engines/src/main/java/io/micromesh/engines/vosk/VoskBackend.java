@@ -1,0 +1,96 @@
+package io.micromesh.engines.vosk;
+
+import io.micromesh.api.MeshRequest;
+import io.micromesh.core.config.ModelSpec;
+import io.micromesh.core.spi.Backend;
+import io.micromesh.core.spi.BackendException;
+import io.micromesh.core.spi.BackendHealth;
+import io.micromesh.core.spi.BackendReply;
+import io.micromesh.core.spi.ChunkSink;
+import io.micromesh.core.spi.PcmAudio;
+import io.micromesh.core.spi.SpeechBackend;
+import io.micromesh.core.spi.Transcript;
+import io.micromesh.core.spi.Usage;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * An {@code engine: vosk} model: speech to text in-process with Vosk, by default on its small
+ * English model (bundled; see {@link VoskModelFiles}). Transcriptions run on a pool of platform
+ * threads, one per core of the model's hardware share (all cores by default): Vosk's calls are
+ * native and long, and must not pin a virtual thread's carrier. Vosk's English model knows English
+ * only: another {@code language} is refused.
+ */
+public final class VoskBackend implements Backend, SpeechBackend {
+
+    private final String id;
+    private final VoskTranscriber transcriber;
+    private final ExecutorService natives;
+
+    private VoskBackend(String id, VoskTranscriber transcriber, int threads) {
+        this.id = id;
+        this.transcriber = transcriber;
+        this.natives = Executors.newFixedThreadPool(threads, Thread.ofPlatform().name("vosk-" + id + "-", 0).daemon().factory());
+    }
+
+    /** Loads the bundled English model (unpacked into {@code cache} on first use). */
+    public static VoskBackend open(ModelSpec spec, Path cache) {
+        int threads = spec.hardwareShare().filter(h -> h.cores() != null).map(h -> (int) h.cores())
+                .orElse(Runtime.getRuntime().availableProcessors());
+        return new VoskBackend(spec.id(), VoskTranscriber.load(VoskModelFiles.english(cache)), threads);
+    }
+
+    @Override
+    public float sampleRate() {
+        return VoskTranscriber.SAMPLE_RATE;
+    }
+
+    @Override
+    public Transcript transcribe(PcmAudio audio, String language, String prompt) {
+        if (language != null && !language.isBlank() && !language.toLowerCase(Locale.ROOT).startsWith("en")) {
+            throw BackendException.of(BackendException.Failure.REJECTED, "model '" + id + "' (Vosk's English model)"
+                    + " transcribes English only, not '" + language + "'", null);
+        }
+        Future<Transcript> result = natives.submit(() -> transcriber.transcribe(audio));
+        try {
+            return result.get();
+        } catch (InterruptedException e) {
+            result.cancel(true);
+            Thread.currentThread().interrupt();
+            throw BackendException.of(BackendException.Failure.UNAVAILABLE, "interrupted", e);
+        } catch (ExecutionException e) {
+            throw BackendException.of(BackendException.Failure.UPSTREAM_ERROR, "Vosk failed: " + e.getCause().getMessage(),
+                    e.getCause());
+        }
+    }
+
+    @Override
+    public BackendReply call(MeshRequest request) {
+        throw notText();
+    }
+
+    @Override
+    public Usage stream(MeshRequest request, ChunkSink sink) {
+        throw notText();
+    }
+
+    private BackendException notText() {
+        return BackendException.of(BackendException.Failure.REJECTED, "model '" + id + "' transcribes speech"
+                + " (POST /v1/audio/transcriptions); it does not answer text requests", null);
+    }
+
+    @Override
+    public BackendHealth health() {
+        return BackendHealth.ready("Vosk English model loaded");
+    }
+
+    @Override
+    public void close() {
+        natives.shutdownNow();
+        transcriber.close();
+    }
+}
