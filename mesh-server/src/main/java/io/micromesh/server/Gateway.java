@@ -72,12 +72,14 @@ public final class Gateway implements AutoCloseable {
         RouteEndpoint route = new RouteEndpoint(portfolio, router, bodies);
         ModelsEndpoint models = new ModelsEndpoint(portfolio, router, clock.instant().getEpochSecond());
         HealthEndpoints health = new HealthEndpoints(portfolio, drain, metrics);
+        TranscriptionEndpoint transcriptions = new TranscriptionEndpoint(portfolio, settings.maxBodyBytes());
 
         HttpRouting.Builder routing = HttpRouting.builder()
                 .addFilter(new EdgeFilter(java.util.Optional.ofNullable(settings.apiKey()), settings.accessLog(), drain, metrics))
                 .post("/v1/chat/completions", (req, res) -> inference.handle(Operation.CHAT_COMPLETIONS, req, res))
                 .post("/v1/completions", (req, res) -> inference.handle(Operation.COMPLETIONS, req, res))
                 .post("/v1/embeddings", (req, res) -> inference.handle(Operation.EMBEDDINGS, req, res))
+                .post("/v1/audio/transcriptions", transcriptions::handle)
                 .post("/v1/route", route::handle)
                 .post("/v1/feedback", feedback::handle)
                 .get("/v1/models", models::list)

@@ -64,8 +64,9 @@ final class TestGateway implements AutoCloseable {
                 .timeout(Duration.ofSeconds(30))
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body));
-        if (headers.length > 0) {
-            request.headers(headers);
+        // a header given here replaces the default of the same name (a multipart upload's Content-Type)
+        for (int i = 0; i + 1 < headers.length; i += 2) {
+            request.setHeader(headers[i], headers[i + 1]);
         }
         return send(request.build(), HttpResponse.BodyHandlers.ofString());
     }
