@@ -11,6 +11,8 @@ import io.micromesh.core.spi.Backend;
 import io.micromesh.engines.llamacpp.SupervisedWorker;
 import io.micromesh.engines.onnx.EncoderBackend;
 import io.micromesh.engines.openai.OpenAiBackend;
+import io.micromesh.engines.vosk.VoskBackend;
+import io.micromesh.engines.vosk.VoskModelFiles;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
@@ -69,7 +71,7 @@ public final class Engines {
                             + "' needs a llama.cpp engine worker, and this process runs none")
                     : SupervisedWorker.start(spec, new GateSettings(spec.slots(), spec.slots(), false, spec.queueSize(),
                             lanes.agent(), lanes.batch(), lanes.interactive()), mesh, clock, background);
-            case VOSK -> io.micromesh.engines.vosk.VoskBackend.open(spec, io.micromesh.engines.vosk.VoskModelFiles.defaultCache());
+            case VOSK -> VoskBackend.open(spec, VoskModelFiles.defaultCache());
         };
     }
 }
