@@ -2,6 +2,10 @@ package io.micromesh.cli;
 
 import io.micromesh.cli.batch.BatchProgress;
 import io.micromesh.cli.pull.ProgressReporter;
+import io.micromesh.core.config.ConfigException;
+import io.micromesh.core.config.ConfigLoader;
+import io.micromesh.core.config.MeshConfig;
+import io.micromesh.core.config.ServerSettings;
 import io.micromesh.core.spi.TextEncoder;
 import io.micromesh.engines.onnx.EncoderBackend;
 import io.micromesh.jobs.BatchJob;
@@ -215,14 +219,14 @@ final class BatchRunCommand implements Callable<Integer> {
      * its own (no API key, no access log), and waits for its engine workers to load.
      */
     private MeshRuntime startPortfolio(PrintWriter err) throws InterruptedException {
-        io.micromesh.core.config.MeshConfig mesh;
+        MeshConfig mesh;
         try {
-            mesh = io.micromesh.core.config.ConfigLoader.withSystemEnvironment().load(config);
-        } catch (io.micromesh.core.config.ConfigException e) {
+            mesh = ConfigLoader.withSystemEnvironment().load(config);
+        } catch (ConfigException e) {
             throw new UserError(e.getMessage());
         }
-        io.micromesh.core.config.ServerSettings s = mesh.server();
-        mesh = new io.micromesh.core.config.MeshConfig(new io.micromesh.core.config.ServerSettings("127.0.0.1", 0, null,
+        ServerSettings s = mesh.server();
+        mesh = new MeshConfig(new ServerSettings("127.0.0.1", 0, null,
                 s.maxBodyBytes(), s.drainTimeoutMs(), false, s.stateDir(), s.lanes()), mesh.models(), mesh.routes());
         MeshRuntime runtime = MeshRuntime.start(mesh, ServeCommand.workerCommand());
         long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();

@@ -3,6 +3,7 @@ package io.micromesh.jobs.eval;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.micromesh.api.Json;
+import io.micromesh.core.spi.Embeddings;
 import io.micromesh.core.spi.TextEncoder;
 import io.micromesh.jobs.task.Sentences;
 import java.io.IOException;
@@ -75,7 +76,7 @@ public final class SummaryEval {
                     topicEncoder = encoder.get();
                 }
                 topics++;
-                if (cosine(topicEncoder.embed(topic), topicEncoder.embed(referenceTopic)) >= topicThreshold) {
+                if (Embeddings.cosine(topicEncoder.embed(topic), topicEncoder.embed(referenceTopic)) >= topicThreshold) {
                     topicsRight++;
                 }
             }
@@ -140,14 +141,6 @@ public final class SummaryEval {
             items.putIfAbsent(id, node);
         }
         return items;
-    }
-
-    private static double cosine(float[] a, float[] b) {
-        double s = 0;
-        for (int i = 0; i < a.length; i++) {
-            s += a[i] * b[i];
-        }
-        return s;
     }
 
     private static double round(double value) {

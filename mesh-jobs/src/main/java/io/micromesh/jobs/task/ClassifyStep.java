@@ -2,6 +2,7 @@ package io.micromesh.jobs.task;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
+import io.micromesh.core.spi.Embeddings;
 import io.micromesh.core.spi.TextEncoder;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -112,7 +113,7 @@ final class ClassifyStep implements Step {
         double[] similarity = new double[exampleVectors.size()];
         Integer[] order = new Integer[similarity.length];
         for (int i = 0; i < similarity.length; i++) {
-            similarity[i] = dot(v, exampleVectors.get(i));
+            similarity[i] = Embeddings.dot(v, exampleVectors.get(i));
             order[i] = i;
         }
         Arrays.sort(order, (a, b) -> Double.compare(similarity[b], similarity[a]));
@@ -132,13 +133,5 @@ final class ClassifyStep implements Step {
         }
         double confidence = total > 0 ? votes.get(best) / total : 0;
         return new Result(TextNode.valueOf(best), Math.round(confidence * 1000) / 1000.0);
-    }
-
-    private static double dot(float[] a, float[] b) {
-        double s = 0;
-        for (int i = 0; i < a.length; i++) {
-            s += a[i] * b[i];
-        }
-        return s;
     }
 }

@@ -2,6 +2,7 @@ package io.micromesh.jobs.task;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
+import io.micromesh.core.spi.Embeddings;
 import io.micromesh.core.spi.TextEncoder;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -101,7 +102,8 @@ final class ExtractSummaryStep implements Step {
         double w = settings.positionWeight();
         int n = sentences.size();
         // centrality, blended with earliness: conversations state their matter in the first turns
-        candidates.forEach(s -> score[s.index()] = (1 - w) * cosine(s.vector(), c) + w * (n == 1 ? 1 : 1 - s.index() / (n - 1.0)));
+        candidates.forEach(s -> score[s.index()] = (1 - w) * Embeddings.cosine(s.vector(), c)
+                + w * (n == 1 ? 1 : 1 - s.index() / (n - 1.0)));
         List<Candidate> ranked = new ArrayList<>(candidates);
         ranked.sort(Comparator.comparingDouble((Candidate s) -> score[s.index()]).reversed());
         List<Candidate> chosen = new ArrayList<>();
@@ -119,17 +121,5 @@ final class ExtractSummaryStep implements Step {
         double confidence = chosen.stream().mapToDouble(s -> score[s.index()]).average().orElse(0);
         return new Result(TextNode.valueOf(String.join(" ", chosen.stream().map(Candidate::shown).toList())),
                 Math.round(confidence * 1000) / 1000.0);
-    }
-
-    private static double cosine(float[] a, float[] b) {
-        double dot = 0;
-        double na = 0;
-        double nb = 0;
-        for (int i = 0; i < a.length; i++) {
-            dot += a[i] * b[i];
-            na += a[i] * a[i];
-            nb += b[i] * b[i];
-        }
-        return na == 0 || nb == 0 ? 0 : dot / Math.sqrt(na * nb);
     }
 }

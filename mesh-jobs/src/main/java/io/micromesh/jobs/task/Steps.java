@@ -9,6 +9,7 @@ import io.micromesh.core.spi.TextEncoder;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
@@ -51,7 +52,7 @@ public final class Steps {
      * @param prepare makes the step, ready to run, from what the process offers
      */
     record Declared(String name, String kind, double minConfidence, Set<String> uses,
-                    java.util.function.Function<Resources, Step> prepare) implements Definition {
+                    Function<Resources, Step> prepare) implements Definition {
 
         @Override
         public Step prepare(Resources resources) {
