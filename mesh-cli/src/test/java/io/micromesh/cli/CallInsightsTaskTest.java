@@ -6,9 +6,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.micromesh.api.Json;
 import io.micromesh.engines.gguf.GgmlType;
+import io.micromesh.jobs.task.BatchTask;
 import io.micromesh.engines.gguf.GgufWriter;
 import io.micromesh.engines.gguf.GgufWriter.Shape;
 import io.micromesh.testkit.StandInServer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -125,9 +127,17 @@ class CallInsightsTaskTest {
                 models:
                   - { id: tiny, engine: llamacpp, file: "%s", slots: 2, context: 8192 }
                 """.formatted(tiny));
+        // the built-in task with room for the worst answer of a byte-level random model: 670 characters of strings,
+        // each up to six tokens (an escape such as \u00e9), where a real model's tokenizer needs about 200 tokens
+        String builtIn;
+        try (var in = BatchTask.class.getResourceAsStream("/io/micromesh/jobs/tasks/call-insights.yaml")) {
+            builtIn = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+        assertThat(builtIn).contains("max-tokens: 1000");
+        Path task = Files.writeString(dir.resolve("call-insights.yaml"), builtIn.replace("max-tokens: 1000", "max-tokens: 5000"));
         Path out = dir.resolve("insights.jsonl");
         MeshCli.Run run = mesh("batch", "run", transcripts().toString(), "--out", out.toString(), "--config", config.toString(),
-                "--task", "call-insights", "--route", "tiny", "--concurrency", "2");
+                "--task", task.toString(), "--route", "tiny", "--concurrency", "2");
         assertThat(run.exit()).as(run.err()).isZero();
         for (JsonNode line : lines(out)) {
             assertThat(line.path("error").isNull()).as(line.toString()).isTrue();

@@ -21,6 +21,7 @@ import io.micromesh.core.spi.ChunkSink;
 import io.micromesh.core.spi.ClientGoneException;
 import io.micromesh.core.spi.Usage;
 import io.micromesh.engines.gguf.GgufFile;
+import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -49,7 +50,7 @@ import java.util.function.Consumer;
  * rendered prompt, completion tokens by counting the per-token results of the stream (a token
  * that ends inside a multi-byte character arrives merged with the next, so the count can be low:
  * a little for real text, much for a random model's bytes), and {@code length} when the count
- * reached the limit, {@code stop} otherwise. With {@code ignore_eos}, no stop string and no
+ * reached the limit or a JSON answer under a grammar is unfinished, {@code stop} otherwise. With {@code ignore_eos}, no stop string and no
  * grammar, only the limit can end a generation, so it is exactly the limit.
  * Token log-probabilities are never asked of the binding: that aborts the process.
  * Thread-safe.
@@ -285,11 +286,28 @@ public final class LlamaBackend implements Backend {
             if (!cancelled.get() && onlyTheLimitEnds(request)) {
                 generated = maxNew;  // nothing else could have ended it; the per-token count may have merged tokens
             }
-            String finish = generated >= maxNew ? "length" : "stop";
+            String finish = generated >= maxNew || (!cancelled.get() && unfinishedJson(request, text)) ? "length" : "stop";
             return new Generated(prompt, text.toString(), finish,
                     new Usage(promptTokens, generated, share.cpuSeconds(), share.joules()));
         } finally {
             busy.decrementAndGet();
+        }
+    }
+
+    /**
+     * Whether a JSON answer was cut: under a grammar llama.cpp lets end-of-sequence through only once
+     * the JSON is complete, so without stop strings an answer that does not parse was ended by the
+     * token limit, even when the per-token count (low for merged multi-byte pieces) stayed below it.
+     */
+    private static boolean unfinishedJson(MeshRequest request, CharSequence text) {
+        if (!(request instanceof ChatRequest chat) || chat.responseFormat().equals("text") || request.body().hasNonNull("stop")) {
+            return false;
+        }
+        try {
+            Json.mapper().readTree(text.toString());
+            return false;
+        } catch (IOException e) {
+            return true;
         }
     }
 

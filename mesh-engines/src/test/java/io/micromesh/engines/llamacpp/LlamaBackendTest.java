@@ -16,6 +16,7 @@ import io.micromesh.engines.gguf.GgmlType;
 import io.micromesh.engines.gguf.GgufException;
 import io.micromesh.engines.gguf.GgufWriter;
 import io.micromesh.engines.gguf.GgufWriter.Shape;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -123,6 +124,26 @@ class LlamaBackendTest {
             assertThat(json.path("label").asText().length()).isLessThanOrEqualTo(6);
             assertThat(reply.body().path("choices").get(0).path("finish_reason").asText()).isEqualTo("stop");
         }
+    }
+
+    @Test
+    void aJsonAnswerCutByTheLimitIsLengthEvenWhenMultiByteCharactersMergeTokens() {
+        // the string must be longer than the limit allows; its characters are 't' (one token) and 'é' (two byte
+        // tokens that arrive merged as one piece), so counting pieces alone would stay below the limit
+        String format = ",\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"long\",\"schema\":"
+                + "{\"type\":\"object\",\"properties\":{\"t\":{\"type\":\"string\",\"minLength\":100}},"
+                + "\"required\":[\"t\"],\"additionalProperties\":false}}}";
+        ObjectNode bias = Json.object();
+        for (int id = 0; id < GgufWriter.vocabulary().size(); id++) {
+            bias.put(String.valueOf(id), -100);
+        }
+        for (int b : new int[] {'{', '}', '"', ':', 't', 0xC3, 0xA9}) {
+            bias.remove(String.valueOf(GgufWriter.byteTokenId(b)));
+        }
+        BackendReply reply = backend.call(chat(",\"max_tokens\":60,\"seed\":4" + format + ",\"logit_bias\":" + bias));
+        assertThat(text(reply)).startsWith("{\"t\":\"");
+        assertThatThrownBy(() -> Json.mapper().readTree(text(reply))).as("an unfinished string").isInstanceOf(IOException.class);
+        assertThat(reply.body().path("choices").get(0).path("finish_reason").asText()).isEqualTo("length");
     }
 
     @Test

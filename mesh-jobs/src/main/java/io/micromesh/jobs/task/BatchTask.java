@@ -308,7 +308,11 @@ public final class BatchTask {
                 try {
                     produced = Json.mapper().readTree(content);
                 } catch (IOException e) {
-                    line.putObject("error").put("code", "invalid_output").put("message", "the answer is not JSON");
+                    boolean cut = "length".equals(answer.path("choices").path(0).path("finish_reason").asText());
+                    line.putObject("error").put("code", "invalid_output").put("message", cut
+                            ? "the answer is not JSON: it was cut at the token limit ("
+                                    + (spec.maxTokens() == null ? "the model's" : "max-tokens " + spec.maxTokens()) + ")"
+                            : "the answer is not JSON (" + firstLine(e.getMessage()) + "): " + abbreviated(content));
                 }
             } else {
                 produced = Json.mapper().getNodeFactory().textNode(content);
@@ -362,6 +366,15 @@ public final class BatchTask {
     private boolean sure(String field, Work work) {
         Step.Result result = work.stepResults().get(field);
         return result != null && steps.stream().anyMatch(s -> s.name().equals(field) && result.confidence() >= s.minConfidence());
+    }
+
+    private static String firstLine(String message) {
+        return message == null ? "unreadable" : message.lines().findFirst().orElse("unreadable");
+    }
+
+    /** The start of a bad answer, enough to see what the model did without copying a whole essay into the error line. */
+    private static String abbreviated(String content) {
+        return content.length() <= 200 ? content : content.substring(0, 200) + "…";
     }
 
     private String kindOf(String stepName) {

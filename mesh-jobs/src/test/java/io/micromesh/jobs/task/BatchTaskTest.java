@@ -126,6 +126,22 @@ class BatchTaskTest {
     }
 
     @Test
+    void anAnswerThatIsNotTheAskedJsonIsAnErrorThatSaysWhetherTheLimitCutIt() throws Exception {
+        BatchTask task = task("name: t\nfields: [message]\nroute: small\nprompt: \"{{message}}\"\nmax-tokens: 64\n"
+                + "output-schema: {type: object, properties: {topic: {type: string}}, required: [topic]}\n");
+        BatchTask.Work work = task.prepare(resources).start("a", record("a", "hello"));
+        JsonNode cut = Json.mapper().readTree("""
+                {"model": "small", "choices": [{"message": {"content": "{\\"topic\\": \\"bil"}, "finish_reason": "length"}]}""");
+        assertThat(task.output(work, cut).path("error").path("message").asText())
+                .isEqualTo("the answer is not JSON: it was cut at the token limit (max-tokens 64)");
+        JsonNode prose = Json.mapper().readTree("""
+                {"model": "small", "choices": [{"message": {"content": "The topic is billing."}, "finish_reason": "stop"}]}""");
+        JsonNode line = task.output(work, prose);
+        assertThat(line.path("error").path("code").asText()).isEqualTo("invalid_output");
+        assertThat(line.path("error").path("message").asText()).startsWith("the answer is not JSON (").endsWith("): The topic is billing.");
+    }
+
+    @Test
     void aRedactionStepFeedsTheStepsAfterIt() throws Exception {
         BatchTask task = task("""
                 name: t
