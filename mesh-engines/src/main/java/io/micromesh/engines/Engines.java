@@ -13,13 +13,18 @@ import io.micromesh.engines.onnx.EncoderBackend;
 import io.micromesh.engines.openai.OpenAiBackend;
 import io.micromesh.engines.vosk.VoskBackend;
 import io.micromesh.engines.vosk.VoskModelFiles;
+import io.micromesh.engines.whisper.WhisperBackend;
+import io.micromesh.engines.whisper.WhisperModelFile;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executor;
+import java.util.logging.Logger;
 
 /** Opens the backend of every configured model: the portfolio a gateway serves. */
 public final class Engines {
+
+    private static final Logger LOG = Logger.getLogger(Engines.class.getName());
 
     private Engines() {
     }
@@ -59,6 +64,16 @@ public final class Engines {
         return new Portfolio(models);
     }
 
+    /** A whisper.cpp model, or, when its file is missing or of another kind, a model that says so while the rest serves. */
+    private static Backend whisper(ModelSpec spec) {
+        try {
+            return WhisperBackend.open(spec);
+        } catch (WhisperModelFile.InvalidModelFile e) {
+            LOG.warning("model '" + spec.id() + "' is unavailable: " + e.getMessage());
+            return new UnavailableBackend("model '" + spec.id() + "' is unavailable: " + e.getMessage());
+        }
+    }
+
     private static Backend backend(ModelSpec spec, ServerSettings.LaneShares lanes, Clock clock, Executor background,
                                    List<String> mesh) {
         return switch (spec.engine()) {
@@ -72,6 +87,7 @@ public final class Engines {
                     : SupervisedWorker.start(spec, new GateSettings(spec.slots(), spec.slots(), false, spec.queueSize(),
                             lanes.agent(), lanes.batch(), lanes.interactive()), mesh, clock, background);
             case VOSK -> VoskBackend.open(spec, VoskModelFiles.defaultCache());
+            case WHISPER_CPP -> whisper(spec);
         };
     }
 }

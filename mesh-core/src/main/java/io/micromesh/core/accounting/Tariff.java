@@ -59,6 +59,19 @@ public final class Tariff {
     }
 
     /**
+     * The charge for transcribing {@code audioSeconds} of audio, the engine busy for {@code busySeconds}:
+     * the price per audio minute; energy from the busy time and the watts per core of the model's
+     * CPU share, times the cores the engine used (one for Vosk, its threads for whisper.cpp), else none.
+     */
+    public Charge audio(double audioSeconds, double busySeconds, int coresUsed) {
+        double cost = audioSeconds / 60 * price.perAudioMinute();
+        if (wattsPerCore > 0) {
+            return new Charge(cost, busySeconds * coresUsed * wattsPerCore / JOULES_PER_WATT_HOUR, EnergyMethod.CPU_TIME);
+        }
+        return new Charge(cost, 0, EnergyMethod.NONE);
+    }
+
+    /**
      * How this tariff's energy figures are expected to be obtained, before a request has run (the
      * header of a stream is sent first): {@code cpu-time} for a local engine worker with a CPU
      * share, even though a worker that can read RAPL counters will report {@code rapl} in the end.

@@ -13,7 +13,9 @@ public enum Engine {
     /** An in-process encoder on ONNX Runtime (all-MiniLM-L6-v2 quantized). */
     ONNX("onnx"),
     /** In-process speech to text with Vosk (Kaldi); by default its small English model, bundled. */
-    VOSK("vosk");
+    VOSK("vosk"),
+    /** In-process speech to text with whisper.cpp (through whisper-jni) on a user-supplied ggml model file. */
+    WHISPER_CPP("whisper-cpp");
 
     private final String key;
 

@@ -20,9 +20,10 @@ import java.util.regex.Pattern;
  * @param endpoints          {@code openai}: base URLs of the replicas, each ending in {@code /v1}
  * @param servedName         {@code openai}: the model name sent upstream (default: {@code id})
  * @param apiKey             {@code openai}: bearer token for the upstream
- * @param file               {@code llamacpp}: the GGUF file
- * @param pull               {@code llamacpp}: where {@code mesh pull} fetches the file from
- * @param slots              {@code llamacpp}: parallel sequences of the worker
+ * @param file               {@code llamacpp}: the GGUF file; {@code whisper-cpp}: the ggml model file
+ * @param pull               {@code llamacpp}, {@code whisper-cpp}: where {@code mesh pull} fetches the file from
+ * @param slots              {@code llamacpp}: parallel sequences of the worker; {@code whisper-cpp}:
+ *                           transcriptions run at once (default 1), each on its share of the cores
  * @param context            context window in tokens, when known
  * @param price              dollars per million tokens (free when absent)
  * @param energy             joules per token (energy reported as 0, method none, when absent)
@@ -63,30 +64,34 @@ public record ModelSpec(String id, Engine engine, List<String> endpoints, String
         if (engine == null) {
             throw new ConfigException("engine", "is required; allowed: " + Engine.allowed());
         }
-        refuseKeysNotFor(engine, Engine.OPENAI, Map.entry("endpoints", endpoints != null),
+        refuseKeysNotFor(engine, EnumSet.of(Engine.OPENAI), Map.entry("endpoints", endpoints != null),
                 Map.entry("served-name", servedName != null), Map.entry("api-key", apiKey != null),
                 Map.entry("max-in-flight", maxInFlight != null), Map.entry("connect-timeout-ms", connectTimeoutMs != null),
                 Map.entry("timeout-ms", timeoutMs != null), Map.entry("eject-after-failures", ejectAfterFailures != null),
                 Map.entry("eject-for-ms", ejectForMs != null), Map.entry("min-in-flight", minInFlight != null),
                 Map.entry("adaptive-limit", adaptiveLimit != null), Map.entry("affinity", affinity != null));
-        refuseKeysNotFor(engine, Engine.ONNX, Map.entry("max-batch", maxBatch != null),
+        refuseKeysNotFor(engine, EnumSet.of(Engine.ONNX), Map.entry("max-batch", maxBatch != null),
                 Map.entry("max-wait-ms", maxWaitMs != null), Map.entry("batch-max-tokens", batchMaxTokens != null));
-        if (queueSize != null && (engine == Engine.ONNX || engine == Engine.VOSK)) {
+        if (queueSize != null && (engine == Engine.ONNX || engine == Engine.VOSK || engine == Engine.WHISPER_CPP)) {
             throw new ConfigException("queue-size", "is not used by engine " + engine.key()
                     + "; it applies to engines openai and llamacpp");
         }
-        refuseKeysNotFor(engine, Engine.LLAMACPP, Map.entry("file", file != null), Map.entry("pull", pull != null),
-                Map.entry("slots", slots != null));
+        refuseKeysNotFor(engine, EnumSet.of(Engine.LLAMACPP, Engine.WHISPER_CPP), Map.entry("file", file != null),
+                Map.entry("pull", pull != null), Map.entry("slots", slots != null));
         endpoints = engine == Engine.OPENAI ? endpoints(endpoints) : List.of();
         servedName = Checks.blankToNull(servedName) == null ? id : servedName;
         apiKey = Checks.blankToNull(apiKey);
         if (engine == Engine.LLAMACPP && (file == null || file.isBlank())) {
             throw new ConfigException("file", "is required for engine llamacpp: the path of the GGUF model file");
         }
-        if (pull != null && !pull.matches("(hf|https?)://.+")) {
-            throw new ConfigException("pull", "'" + pull + "' is not allowed; write hf://OWNER/REPO/FILE.gguf or an http(s) URL");
+        if (engine == Engine.WHISPER_CPP && (file == null || file.isBlank())) {
+            throw new ConfigException("file", "is required for engine whisper-cpp: the path of a whisper.cpp ggml model"
+                    + " file (for example ggml-base.en.bin; mesh pull fetches it)");
         }
-        slots = engine == Engine.LLAMACPP ? Checks.between("slots", slots, 1, 256, 1) : null;
+        if (pull != null && !pull.matches("(hf|https?)://.+")) {
+            throw new ConfigException("pull", "'" + pull + "' is not allowed; write hf://OWNER/REPO/FILE or an http(s) URL");
+        }
+        slots = engine == Engine.LLAMACPP || engine == Engine.WHISPER_CPP ? Checks.between("slots", slots, 1, 256, 1) : null;
         context = context == null ? null : Checks.atLeast("context", context, 16, 16);
         price = price == null ? Price.FREE : price;
         capabilities = capabilities == null || capabilities.isEmpty()
@@ -134,20 +139,21 @@ public record ModelSpec(String id, Engine engine, List<String> endpoints, String
                     Capability.TOOLS, Capability.JSON);
             case LLAMACPP -> EnumSet.of(Capability.CHAT, Capability.COMPLETIONS, Capability.JSON);
             case ONNX -> EnumSet.of(Capability.EMBEDDINGS);
-            case VOSK -> EnumSet.of(Capability.TRANSCRIPTION);
+            case VOSK, WHISPER_CPP -> EnumSet.of(Capability.TRANSCRIPTION);
         };
     }
 
-    /** Refuses, in the order given, the first key that is set but belongs to another engine. */
+    /** Refuses, in the order given, the first key that is set but belongs to other engines. */
     @SafeVarargs
-    private static void refuseKeysNotFor(Engine engine, Engine owner, Map.Entry<String, Boolean>... keysSet) {
-        if (engine == owner) {
+    private static void refuseKeysNotFor(Engine engine, Set<Engine> owners, Map.Entry<String, Boolean>... keysSet) {
+        if (owners.contains(engine)) {
             return;
         }
         for (Map.Entry<String, Boolean> key : keysSet) {
             if (key.getValue()) {
-                throw new ConfigException(key.getKey(), "is not used by engine " + engine.key()
-                        + "; it applies to engine " + owner.key() + " only");
+                throw new ConfigException(key.getKey(), "is not used by engine " + engine.key() + "; it applies to engine"
+                        + (owners.size() == 1 ? " " : "s ") + owners.stream().map(Engine::key)
+                                .collect(java.util.stream.Collectors.joining(" and ")) + " only");
             }
         }
     }

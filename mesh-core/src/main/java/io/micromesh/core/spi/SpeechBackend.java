@@ -18,4 +18,9 @@ public interface SpeechBackend {
      * @throws BackendException when the engine cannot transcribe it
      */
     Transcript transcribe(PcmAudio audio, String language, String prompt);
+
+    /** CPU cores one transcription keeps busy, for its energy (0 when it runs elsewhere, such as a remote server). */
+    default int coresPerTranscription() {
+        return 1;
+    }
 }

@@ -114,7 +114,7 @@ class ConfigLoaderTest {
         Path file = dir.resolve("mesh.yaml");
         Files.writeString(file, "models: [{ id: a, engine: onnx, slots: 2 }]");
         assertThatThrownBy(() -> ConfigLoader.withEnvironment(Map.of()).load(file))
-                .hasMessage(file + ": models[0].slots: is not used by engine onnx; it applies to engine llamacpp only");
+                .hasMessage(file + ": models[0].slots: is not used by engine onnx; it applies to engines llamacpp and whisper-cpp only");
         assertThatThrownBy(() -> ConfigLoader.withEnvironment(Map.of()).load(dir.resolve("missing.yaml")))
                 .hasMessageContaining("no such file");
     }
