@@ -72,7 +72,7 @@ public final class Gateway implements AutoCloseable {
         RouteEndpoint route = new RouteEndpoint(portfolio, router, bodies);
         ModelsEndpoint models = new ModelsEndpoint(portfolio, router, clock.instant().getEpochSecond());
         HealthEndpoints health = new HealthEndpoints(portfolio, drain, metrics);
-        TranscriptionEndpoint transcriptions = new TranscriptionEndpoint(portfolio, settings.maxBodyBytes());
+        TranscriptionEndpoint transcriptions = new TranscriptionEndpoint(portfolio, router, metrics, settings.maxBodyBytes());
 
         HttpRouting.Builder routing = HttpRouting.builder()
                 .addFilter(new EdgeFilter(java.util.Optional.ofNullable(settings.apiKey()), settings.accessLog(), drain, metrics))

@@ -11,40 +11,58 @@ import io.micromesh.api.ApiException;
 import io.micromesh.api.Json;
 import io.micromesh.core.Portfolio;
 import io.micromesh.core.ServedModel;
+import io.micromesh.core.accounting.Charge;
 import io.micromesh.core.config.Capability;
+import io.micromesh.core.config.RouteSpec;
+import io.micromesh.core.routing.Decision;
+import io.micromesh.core.routing.RequestFacts;
+import io.micromesh.core.routing.Router;
 import io.micromesh.core.spi.BackendException;
 import io.micromesh.core.spi.PcmAudio;
 import io.micromesh.core.spi.SpeechBackend;
 import io.micromesh.core.spi.Transcript;
+import io.micromesh.core.spi.Usage;
 import io.micromesh.engines.audio.AudioDecoder;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.util.EnumSet;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /**
  * {@code POST /v1/audio/transcriptions} in OpenAI's shape: a multipart form with {@code file},
  * {@code model}, optional {@code language}, {@code prompt}, {@code response_format} ({@code json},
  * {@code text}, {@code verbose_json}, {@code srt}, {@code vtt}) and {@code timestamp_granularities[]}
- * ({@code segment}, {@code word}). The file is decoded and resampled here (bad audio is a 400 before
- * any engine sees it), then transcribed by the model's speech backend; {@code usage} reports the
- * audio's seconds, and the cost and energy like every answer.
+ * ({@code segment}, {@code word}). {@code model} is a model with the capability {@code transcription}
+ * or a route over such models ({@code fixed}, {@code fallback} or {@code rules}: policies that need
+ * no text to choose), whose next candidate takes the audio when one fails retriably. The file is
+ * decoded and resampled here (bad audio is a 400 before any engine sees it), then transcribed by
+ * the model's speech backend; {@code usage} reports the audio's seconds, the cost (the model's price
+ * per audio minute) and the energy (its busy time on its share of the cores).
  */
 final class TranscriptionEndpoint {
 
     /** The longest audio accepted, in seconds. */
     static final double MAX_SECONDS = 2 * 3600;
     private static final Set<String> FORMATS = Set.of("json", "text", "verbose_json", "srt", "vtt");
+    /** Policies that choose without a request's text, so that they can route audio. */
+    private static final List<String> AUDIO_POLICIES = List.of("fixed", "fallback", "rules");
 
     private final Portfolio portfolio;
+    private final Router router;
+    private final GatewayMetrics metrics;
     private final long maxBytes;
 
-    TranscriptionEndpoint(Portfolio portfolio, long maxBytes) {
+    TranscriptionEndpoint(Portfolio portfolio, Router router, GatewayMetrics metrics, long maxBytes) {
         this.portfolio = portfolio;
+        this.router = router;
+        this.metrics = metrics;
         this.maxBytes = maxBytes;
     }
 
@@ -56,29 +74,82 @@ final class TranscriptionEndpoint {
         Exchange exchange = req.context().get(Exchange.class).orElseThrow();
         exchange.markInference();
         Form form = read(req);
-        ServedModel model = portfolio.model(form.model()).orElseThrow(() -> ApiException.modelNotFound(form.model()));
-        exchange.model(model.id());
-        if (!model.spec().capabilities().contains(Capability.TRANSCRIPTION) || !(model.backend() instanceof SpeechBackend speech)) {
+        Decision decision = null;
+        List<ServedModel> order;
+        Optional<ServedModel> named = portfolio.model(form.model());
+        if (named.isPresent()) {
+            order = List.of(speaking(named.get()));
+        } else {
+            decision = decide(form.model(), req);
+            order = decision.order();
+        }
+        PcmAudio audio = null;
+        for (int i = 0; i < order.size(); i++) {
+            ServedModel model = order.get(i);
+            exchange.model(model.id());
+            if (decision != null) {
+                res.header(Responses.MESH_ROUTE, i == 0 ? decision.header()
+                        : decision.header() + "; fell back to " + model.id() + " after " + order.get(i - 1).id() + " failed");
+            }
+            try {
+                if (!(model.backend() instanceof SpeechBackend speech)) {
+                    throw BackendException.of(BackendException.Failure.UNAVAILABLE, model.backend().health().detail(), null);
+                }
+                if (audio == null || audio.sampleRate() != speech.sampleRate()) {
+                    audio = decode(form.file(), speech.sampleRate());
+                }
+                transcribe(model, speech, audio, form, res);
+                return;
+            } catch (BackendException e) {
+                if (i == order.size() - 1 || !e.retriable()) {
+                    throw Failures.toApi(e);
+                }
+                // a fallback chain: the next model takes the audio
+            }
+        }
+    }
+
+    /** A model named directly: it must transcribe. */
+    private static ServedModel speaking(ServedModel model) {
+        if (!model.spec().capabilities().contains(Capability.TRANSCRIPTION)) {
             throw ApiException.invalidRequest("model", "model '" + model.id() + "' does not transcribe audio; models that do"
                     + " have the capability transcription (GET /v1/models)");
         }
-        PcmAudio audio;
+        return model;
+    }
+
+    /** The route's decision: only the candidates that transcribe, by a policy that needs no text to choose. */
+    private Decision decide(String name, ServerRequest req) {
+        RouteSpec route = router.route(name).orElseThrow(() -> ApiException.modelNotFound(name));
+        if (!AUDIO_POLICIES.contains(route.policy())) {
+            throw ApiException.invalidRequest("model", "route '" + name + "' (policy " + route.policy() + ") chooses by the"
+                    + " text of a request; a route for audio uses policy " + String.join(", ", AUDIO_POLICIES));
+        }
+        RequestFacts facts = new RequestFacts(0, 0, EnumSet.of(Capability.TRANSCRIPTION), false, false, false,
+                req.headers().first(Responses.MESH_TASK).orElse(null), null, Map.of(), null);
+        Decision decision = router.decide(name, facts).orElseThrow();
+        metrics.routed(decision.route(), decision.policy(), decision.model().id());
+        return decision;
+    }
+
+    private static PcmAudio decode(byte[] file, float sampleRate) {
         try {
-            audio = AudioDecoder.decode(form.file(), speech.sampleRate(), MAX_SECONDS);
+            return AudioDecoder.decode(file, sampleRate, MAX_SECONDS);
         } catch (AudioDecoder.AudioException e) {
             throw ApiException.invalidRequest("file", "invalid_audio", e.getMessage());
         }
+    }
+
+    private void transcribe(ServedModel model, SpeechBackend speech, PcmAudio audio, Form form, ServerResponse res) {
         long started = System.nanoTime();
-        Transcript transcript;
-        try {
-            transcript = speech.transcribe(audio, form.language(), form.prompt());
-        } catch (BackendException e) {
-            throw Failures.toApi(e);
-        }
+        Transcript transcript = speech.transcribe(audio, form.language(), form.prompt());
         double busySeconds = (System.nanoTime() - started) / 1e9;
+        Charge charge = model.tariff().audio(transcript.seconds(), busySeconds, speech.coresPerTranscription());
+        metrics.charged(model.id(), Usage.NONE, charge);
         ObjectNode usage = Json.object().put("type", "duration").put("seconds", Math.round(transcript.seconds() * 1000) / 1000.0)
-                .put("cost_usd", 0.0).put("energy_wh", energyWh(model, busySeconds));
+                .put("cost_usd", charge.costUsd()).put("energy_wh", charge.energyWh());
         res.header(Responses.MESH_MODEL, model.id());
+        res.header(Responses.ENERGY_METHOD, charge.method().key());
         switch (form.format()) {
             case "text" -> text(res, "text/plain; charset=utf-8", transcript.text() + "\n");
             case "srt" -> text(res, "application/x-subrip; charset=utf-8", subtitles(transcript, false));
@@ -90,17 +161,6 @@ final class TranscriptionEndpoint {
                 Responses.json(res, 200, body);
             }
         }
-    }
-
-    /**
-     * Energy from the time the engine was busy and the model's hardware share: one core's part of
-     * its watts for as long as the transcription took (Vosk runs a transcription on one thread).
-     */
-    private static double energyWh(ServedModel model, double busySeconds) {
-        return model.spec().hardwareShare()
-                .filter(h -> h.watts() != null && h.cores() != null)
-                .map(h -> h.watts() / h.cores() * busySeconds / 3600)
-                .orElse(0.0);
     }
 
     private Form read(ServerRequest req) {

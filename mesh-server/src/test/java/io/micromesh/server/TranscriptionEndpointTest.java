@@ -1,6 +1,7 @@
 package io.micromesh.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -11,12 +12,14 @@ import com.openai.models.audio.transcriptions.TranscriptionCreateParams;
 import com.openai.models.audio.transcriptions.TranscriptionCreateResponse;
 import io.micromesh.api.Json;
 import io.micromesh.engines.audio.WordErrorRate;
+import io.micromesh.testkit.StandInServer;
 import io.micromesh.testkit.Wavs;
 import java.io.ByteArrayOutputStream;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -28,10 +31,15 @@ import org.junit.jupiter.api.Timeout;
 class TranscriptionEndpointTest {
 
     private static TestGateway mesh;
+    /** An OpenAI audio server (such as a faster-whisper server) and one that fails. */
+    private static StandInServer remote;
+    private static StandInServer broken;
     private static final Path SHARED = Path.of(System.getProperty("mesh.shared.dir", "../../shared"), "data", "audio");
 
     @BeforeAll
     static void start() {
+        remote = StandInServer.start("whisper-large-v3").reply("Hello from the remote server");
+        broken = StandInServer.start("whisper-broken").mode(StandInServer.Mode.ERROR_500);
         mesh = new TestGateway("""
                 models:
                   - id: asr
@@ -39,12 +47,35 @@ class TranscriptionEndpointTest {
                     hardware: { kind: cpu, cores: 2, watts: 35 }
                   - id: minilm
                     engine: onnx
-                """);
+                  - id: remote-asr
+                    engine: openai
+                    endpoints: ["%s"]
+                    served-name: whisper-large-v3
+                    capabilities: [transcription]
+                    price: { per-audio-minute: 0.006 }
+                  - id: broken-asr
+                    engine: openai
+                    endpoints: ["%s"]
+                    capabilities: [transcription]
+                    eject-after-failures: 1000
+                  - id: missing-whisper
+                    engine: whisper-cpp
+                    file: /nonexistent/ggml-base.en.bin
+                routes:
+                  - name: transcribe
+                    policy: fallback
+                    candidates: [broken-asr, remote-asr]
+                  - name: checked
+                    policy: cascade
+                    candidates: [remote-asr]
+                """.formatted(remote.baseUrl(), broken.baseUrl()));
     }
 
     @AfterAll
     static void stop() {
         mesh.close();
+        remote.close();
+        broken.close();
     }
 
     /** A multipart/form-data body of the given fields; {@code file} is sent as a file named audio.wav. */
@@ -102,6 +133,66 @@ class TranscriptionEndpointTest {
         assertThat(srt.body()).startsWith("1\n00:00:").contains(" --> ");
         HttpResponse<String> vtt = upload(Map.of("file", speech(), "model", "asr", "response_format", "vtt"));
         assertThat(vtt.body()).startsWith("WEBVTT\n\n00:00:").contains(".").contains(" --> ");
+    }
+
+    @Test
+    void aRemoteServerTranscribesAndTheOfficialClientParsesEveryResponseFormat() throws Exception {
+        Path wav = Files.write(Files.createTempFile("tone", ".wav"), Wavs.tone(44_100, 2, 3));
+        OpenAIClient client = OpenAIOkHttpClient.builder().baseUrl(mesh.url() + "/v1").apiKey("unused").maxRetries(0).build();
+        // a builder per request: the client reads the file's stream once
+        java.util.function.Supplier<TranscriptionCreateParams.Builder> params =
+                () -> TranscriptionCreateParams.builder().file(wav).model("remote-asr");
+
+        var json = client.audio().transcriptions().create(params.get().responseFormat(AudioResponseFormat.JSON).build());
+        assertThat(json.asTranscription().text()).isEqualTo("Hello from the remote server");
+        var verbose = client.audio().transcriptions().create(params.get().responseFormat(AudioResponseFormat.VERBOSE_JSON)
+                .timestampGranularities(List.of(TranscriptionCreateParams.TimestampGranularity.WORD,
+                        TranscriptionCreateParams.TimestampGranularity.SEGMENT)).build()).asVerbose();
+        assertThat(verbose.duration()).isEqualTo(3.0);
+        assertThat(verbose.segments().orElseThrow()).hasSize(1);
+        assertThat(verbose.words().orElseThrow()).extracting(w -> w.word()).containsExactly("Hello", "from", "the", "remote", "server");
+        for (AudioResponseFormat format : List.of(AudioResponseFormat.TEXT, AudioResponseFormat.SRT, AudioResponseFormat.VTT)) {
+            var plain = client.audio().transcriptions().create(params.get().responseFormat(format).build());
+            assertThat(plain.asTranscription().text()).as(format.toString()).contains("Hello from the remote server");
+        }
+
+        // what the remote server received: its own model name, a 16 kHz mono WAV, and a request for times
+        StandInServer.Recorded sent = remote.recorded().getLast();
+        assertThat(sent.path()).isEqualTo("/v1/audio/transcriptions");
+        assertThat(sent.body().path("model").asText()).isEqualTo("whisper-large-v3");
+        assertThat(sent.body().path("response_format").asText()).isEqualTo("verbose_json");
+        assertThat(sent.body().path("file").path("content_type").asText()).isEqualTo("audio/wav");
+        assertThat(sent.body().path("file").path("bytes").asInt()).isBetween(3 * 32_000, 3 * 32_000 + 100);
+
+        HttpResponse<String> priced = upload(Map.of("file", Wavs.tone(16_000, 1, 30), "model", "remote-asr"));
+        JsonNode usage = Json.mapper().readTree(priced.body()).path("usage");
+        assertThat(usage.path("seconds").asDouble()).isEqualTo(30.0);
+        assertThat(usage.path("cost_usd").asDouble()).as("half a minute at $0.006 a minute").isCloseTo(0.003, within(1e-9));
+        assertThat(usage.path("energy_wh").asDouble()).as("spent on the remote server, not here").isZero();
+    }
+
+    @Test
+    void aRouteOfSpeechModelsFallsBackWhenOneFailsAndRefusesPoliciesThatReadText() throws Exception {
+        HttpResponse<String> routed = upload(Map.of("file", Wavs.tone(16_000, 1, 1), "model", "transcribe"));
+        assertThat(routed.statusCode()).as(routed.body()).isEqualTo(200);
+        assertThat(Json.mapper().readTree(routed.body()).path("text").asText()).isEqualTo("Hello from the remote server");
+        assertThat(routed.headers().firstValue("x-mesh-model")).hasValue("remote-asr");
+        assertThat(routed.headers().firstValue("x-mesh-route").orElse("")).contains("route=transcribe")
+                .contains("fell back to remote-asr after broken-asr failed");
+        assertThat(broken.generationRequests()).isPositive();
+
+        HttpResponse<String> cascade = upload(Map.of("file", Wavs.tone(16_000, 1, 1), "model", "checked"));
+        assertThat(cascade.statusCode()).isEqualTo(400);
+        assertThat(cascade.body()).contains("policy cascade").contains("fixed, fallback, rules");
+    }
+
+    @Test
+    void aWhisperModelWithoutItsFileIsUnavailableWhileTheOthersServe() throws Exception {
+        HttpResponse<String> missing = upload(Map.of("file", Wavs.tone(16_000, 1, 1), "model", "missing-whisper"));
+        assertThat(missing.statusCode()).isEqualTo(503);
+        assertThat(missing.body()).contains("/nonexistent/ggml-base.en.bin").contains("no such file");
+        assertThat(mesh.get("/v1/models/missing-whisper").body()).contains("no such file");
+        assertThat(upload(Map.of("file", Wavs.tone(16_000, 1, 1), "model", "asr")).statusCode()).isEqualTo(200);
     }
 
     @Test

@@ -288,7 +288,9 @@ public final class StandInServer implements AutoCloseable {
             writeJson(out, 200, list);
             return true;
         }
-        JsonNode body = request.body.length == 0 ? Json.object() : Json.mapper().readTree(request.body);
+        JsonNode body = request.body.length == 0 ? Json.object()
+                : request.headers.getOrDefault("content-type", "").startsWith("multipart/form-data") ? form(request)
+                : Json.mapper().readTree(request.body);
         recorded.add(new Recorded(request.method, request.path, request.headers, body));
         int number = generationRequests.incrementAndGet();
         Semaphore slots = capacity;
@@ -338,11 +340,69 @@ public final class StandInServer implements AutoCloseable {
                 writeJson(out, 200, embeddings(body));
                 return true;
             }
+            case "/v1/audio/transcriptions" -> {
+                writeJson(out, 200, transcription());
+                return true;
+            }
             default -> {
                 writeJson(out, 404, error("no route " + request.path, "not_found"));
                 return true;
             }
         }
+    }
+
+    /** A verbose_json transcription of the next reply: one segment of a second, a word per quarter second. */
+    private ObjectNode transcription() {
+        String reply = nextReply();
+        ObjectNode body = Json.object().put("task", "transcribe").put("language", "english").put("duration", 1.0)
+                .put("text", reply);
+        body.putArray("segments").addObject().put("id", 0).put("start", 0.0).put("end", 1.0).put("text", reply);
+        ArrayNode words = body.putArray("words");
+        String[] split = reply.split("\\s+");
+        for (int i = 0; i < split.length; i++) {
+            words.addObject().put("word", split[i]).put("start", i * 0.25).put("end", i * 0.25 + 0.2);
+        }
+        return body;
+    }
+
+    /**
+     * A multipart form as JSON: text fields by name (a repeated name gives an array), files as
+     * {@code {"filename", "content_type", "bytes"}}. Enough of RFC 7578 for the forms clients send.
+     */
+    private static ObjectNode form(Request request) {
+        String type = request.headers.get("content-type");
+        String boundary = "--" + type.substring(type.indexOf("boundary=") + "boundary=".length()).replace("\"", "");
+        String raw = new String(request.body, StandardCharsets.ISO_8859_1);  // one char per byte: offsets stay byte offsets
+        ObjectNode fields = Json.object();
+        for (String part : raw.split(java.util.regex.Pattern.quote(boundary))) {
+            int blank = part.indexOf("\r\n\r\n");
+            if (blank < 0) {
+                continue;
+            }
+            String head = part.substring(0, blank);
+            String content = part.substring(blank + 4, Math.max(blank + 4, part.length() - 2));
+            java.util.regex.Matcher name = java.util.regex.Pattern.compile("name=\"([^\"]*)\"").matcher(head);
+            if (!name.find()) {
+                continue;
+            }
+            java.util.regex.Matcher file = java.util.regex.Pattern.compile("filename=\"([^\"]*)\"").matcher(head);
+            if (file.find()) {
+                java.util.regex.Matcher ct = java.util.regex.Pattern.compile("(?i)content-type:\\s*(\\S+)").matcher(head);
+                fields.putObject(name.group(1)).put("filename", file.group(1)).put("content_type", ct.find() ? ct.group(1) : null)
+                        .put("bytes", content.length());
+            } else {
+                String value = new String(content.getBytes(StandardCharsets.ISO_8859_1), StandardCharsets.UTF_8);
+                JsonNode existing = fields.get(name.group(1));
+                if (existing == null) {
+                    fields.put(name.group(1), value);
+                } else if (existing.isArray()) {
+                    ((ArrayNode) existing).add(value);
+                } else {
+                    fields.putArray(name.group(1)).add(existing.asText()).add(value);
+                }
+            }
+        }
+        return fields;
     }
 
     private ObjectNode answer(JsonNode request, boolean chat) {

@@ -65,7 +65,7 @@ public final class Tariff {
      */
     public Charge audio(double audioSeconds, double busySeconds, int coresUsed) {
         double cost = audioSeconds / 60 * price.perAudioMinute();
-        if (wattsPerCore > 0) {
+        if (wattsPerCore > 0 && coresUsed > 0) {
             return new Charge(cost, busySeconds * coresUsed * wattsPerCore / JOULES_PER_WATT_HOUR, EnergyMethod.CPU_TIME);
         }
         return new Charge(cost, 0, EnergyMethod.NONE);

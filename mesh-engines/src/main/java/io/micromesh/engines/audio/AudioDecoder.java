@@ -76,6 +76,19 @@ public final class AudioDecoder {
         }
     }
 
+    /** Decoded audio as a WAV file (16-bit PCM, mono), to send on to a server. */
+    public static byte[] wav(PcmAudio audio) {
+        AudioFormat format = new AudioFormat(audio.sampleRate(), 16, 1, true, false);
+        ByteArrayOutputStream out = new ByteArrayOutputStream(audio.samples().length + 64);
+        try (AudioInputStream stream = new AudioInputStream(new ByteArrayInputStream(audio.samples()), format,
+                audio.samples().length / 2)) {
+            AudioSystem.write(stream, javax.sound.sampled.AudioFileFormat.Type.WAVE, out);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("cannot write WAV in memory", e);
+        }
+        return out.toByteArray();
+    }
+
     private static AudioInputStream convert(AudioFormat target, AudioInputStream source) {
         if (source.getFormat().matches(target)) {
             return source;

@@ -23,7 +23,11 @@ import io.micromesh.core.spi.BackendException.Failure;
 import io.micromesh.core.spi.BackendHealth;
 import io.micromesh.core.spi.BackendReply;
 import io.micromesh.core.spi.ChunkSink;
+import io.micromesh.core.spi.PcmAudio;
+import io.micromesh.core.spi.SpeechBackend;
+import io.micromesh.core.spi.Transcript;
 import io.micromesh.core.spi.Usage;
+import io.micromesh.engines.audio.AudioDecoder;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -32,6 +36,7 @@ import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
@@ -44,7 +49,9 @@ import java.util.concurrent.Executor;
  * micromesh engine worker). One HTTP/1.1 client per model with pooled keep-alive connections;
  * replicas balanced by least outstanding requests; a retriable failure is retried once on another
  * replica; replicas that keep failing are ejected and probed back in (see {@link Replica}).
- * Thread-safe.
+ * Speech goes to the servers' {@code /audio/transcriptions} (faster-whisper servers, whisper.cpp's
+ * server, OpenAI) as a 16 kHz mono WAV, asking for {@code verbose_json} with segment and word
+ * times, with the same retry and ejection. Thread-safe.
  *
  * <p>The client is Helidon's blocking WebClient rather than the JDK's {@code HttpClient}: it does
  * its I/O on the calling virtual thread, where the JDK client hands each exchange to a selector
@@ -52,10 +59,11 @@ import java.util.concurrent.Executor;
  * reference machine, 16 virtual threads: JDK client 10,800 requests/s (17,400 with a direct
  * executor), WebClient 23,300 (bench/client-throughput.sh, docs/benchmarks.md).
  */
-public final class OpenAiBackend implements Backend {
+public final class OpenAiBackend implements Backend, SpeechBackend {
 
     private static final int MAX_ERROR_BODY = 64 * 1024;
     private static final Duration PROBE_TIMEOUT = Duration.ofSeconds(5);
+    private static final float TRANSCRIPTION_RATE = 16_000f;
 
     private final ModelSpec spec;
     private final WebClient http;
@@ -124,6 +132,98 @@ public final class OpenAiBackend implements Backend {
         byte[] body = Json.bytes(upstreamBody(request, true));
         return withRetry(admission, replica -> relay(replica, request.operation(), body, sink, clientWantsUsage),
                 Usage::completion);
+    }
+
+    @Override
+    public float sampleRate() {
+        return TRANSCRIPTION_RATE;
+    }
+
+    /** None here: the server that transcribes spends the energy, and reports none. */
+    @Override
+    public int coresPerTranscription() {
+        return 0;
+    }
+
+    @Override
+    public Transcript transcribe(PcmAudio audio, String language, String prompt) {
+        byte[] wav = AudioDecoder.wav(audio);
+        return withRetry(Admission.DEFAULT, replica -> {
+            MultipartForm form = new MultipartForm().file("file", "audio.wav", "audio/wav", wav)
+                    .field("model", spec.servedName()).field("language", language).field("prompt", prompt)
+                    .field("response_format", "verbose_json").field("timestamp_granularities[]", "segment")
+                    .field("timestamp_granularities[]", "word");
+            return transcript(replica, form, audio.seconds());
+        }, t -> 0);
+    }
+
+    private Transcript transcript(Replica replica, MultipartForm form, double seconds) {
+        byte[] answer;
+        int status;
+        HttpClientRequest request = http.post().uri(replica.transcriptionsUri())
+                .header(HeaderNames.CONTENT_TYPE, form.contentType())
+                .header(HeaderNames.ACCEPT, "application/json");
+        authorization.ifPresent(value -> request.header(HeaderNames.AUTHORIZATION, value));
+        HttpClientResponse sent;
+        try {
+            sent = request.submit(form.bytes());
+        } catch (RuntimeException e) {
+            throw transportFailure(replica, e, false);
+        }
+        try (HttpClientResponse response = sent) {
+            status = response.status().code();
+            answer = response.inputStream().readAllBytes();
+        } catch (IOException | RuntimeException e) {
+            throw transportFailure(replica, e, true);
+        }
+        if (status / 100 != 2) {
+            throw statusFailure(replica, status, new String(answer, 0, Math.min(answer.length, MAX_ERROR_BODY),
+                    StandardCharsets.UTF_8));
+        }
+        ObjectNode reply = parseObject(replica, answer);
+        if (!reply.path("text").isTextual()) {
+            throw BackendException.of(Failure.BAD_RESPONSE, "replica " + replica.base() + " of model '" + spec.id()
+                    + "' answered a transcription without 'text'", null);
+        }
+        return transcriptOf(reply, seconds);
+    }
+
+    /**
+     * OpenAI's verbose_json as a transcript: each word goes to the last segment that starts at or
+     * before it (servers round times, so a word may start a little after its segment ends); without
+     * segments, the text is one segment.
+     */
+    static Transcript transcriptOf(ObjectNode reply, double seconds) {
+        List<JsonNode> rawSegments = new ArrayList<>();
+        reply.path("segments").forEach(rawSegments::add);
+        List<List<Transcript.Word>> wordsBySegment = new ArrayList<>();
+        rawSegments.forEach(s -> wordsBySegment.add(new ArrayList<>()));
+        List<Transcript.Word> allWords = new ArrayList<>();
+        for (JsonNode w : reply.path("words")) {
+            Transcript.Word word = new Transcript.Word(w.path("word").asText().strip(), w.path("start").asDouble(),
+                    w.path("end").asDouble(), w.path("probability").asDouble(1.0));
+            allWords.add(word);
+            int owner = 0;
+            for (int i = 0; i < rawSegments.size(); i++) {
+                if (rawSegments.get(i).path("start").asDouble() <= word.start()) {
+                    owner = i;
+                }
+            }
+            if (!rawSegments.isEmpty()) {
+                wordsBySegment.get(owner).add(word);
+            }
+        }
+        List<Transcript.Segment> segments = new ArrayList<>();
+        for (int i = 0; i < rawSegments.size(); i++) {
+            JsonNode s = rawSegments.get(i);
+            segments.add(new Transcript.Segment(s.path("start").asDouble(), s.path("end").asDouble(),
+                    s.path("text").asText().strip(), List.copyOf(wordsBySegment.get(i))));
+        }
+        String text = reply.path("text").asText().strip();
+        if (segments.isEmpty() && !text.isEmpty()) {
+            segments.add(new Transcript.Segment(0, seconds, text, List.copyOf(allWords)));
+        }
+        return new Transcript(text, List.copyOf(segments), seconds);
     }
 
     @Override

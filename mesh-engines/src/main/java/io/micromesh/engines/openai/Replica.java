@@ -23,6 +23,7 @@ final class Replica {
     private final String base;
     private final Map<Operation, URI> uris = new EnumMap<>(Operation.class);
     private final URI probeUri;
+    private final URI transcriptionsUri;
     private final ReplicaGate gate;
     private final int ejectAfter;
     private final Duration firstBackoff;
@@ -38,6 +39,7 @@ final class Replica {
             uris.put(op, URI.create(base + op.path()));
         }
         this.probeUri = URI.create(base + "/models");
+        this.transcriptionsUri = URI.create(base + "/audio/transcriptions");
         this.gate = gate;
         this.ejectAfter = ejectAfter;
         this.firstBackoff = firstBackoff;
@@ -50,6 +52,10 @@ final class Replica {
 
     URI uri(Operation operation) {
         return uris.get(operation);
+    }
+
+    URI transcriptionsUri() {
+        return transcriptionsUri;
     }
 
     URI probeUri() {
