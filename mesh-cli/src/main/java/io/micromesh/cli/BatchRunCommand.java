@@ -107,7 +107,8 @@ final class BatchRunCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         BatchJob.Settings settings;
         try {
-            settings = new BatchJob.Settings(concurrency, maxAttempts, maxCostUsd, maxEnergyWh);
+            settings = new BatchJob.Settings(concurrency, maxAttempts, maxCostUsd, maxEnergyWh,
+                    input.toAbsolutePath().getParent());
         } catch (IllegalArgumentException e) {
             throw new UserError("--concurrency and --max-attempts must be at least 1; --max-cost-usd and --max-energy-wh"
                     + " must be positive");

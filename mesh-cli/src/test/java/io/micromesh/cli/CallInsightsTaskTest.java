@@ -2,14 +2,16 @@ package io.micromesh.cli;
 
 import static io.micromesh.cli.MeshCli.mesh;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.micromesh.api.Json;
 import io.micromesh.engines.gguf.GgmlType;
-import io.micromesh.jobs.task.BatchTask;
 import io.micromesh.engines.gguf.GgufWriter;
 import io.micromesh.engines.gguf.GgufWriter.Shape;
+import io.micromesh.jobs.task.BatchTask;
 import io.micromesh.testkit.StandInServer;
+import io.micromesh.testkit.Wavs;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -151,5 +153,55 @@ class CallInsightsTaskTest {
             assertThat(line.path("provenance").path("reason").path("by").asText()).isEqualTo("model:tiny");
             assertThat(output.path("redacted_transcript").asText()).doesNotContain("4111");
         }
+    }
+
+    @Test
+    void aStereoCallIsTranscribedFirstWithItsSpeakersAndTheReportShowsEachStage() throws Exception {
+        assumeTrue(Wavs.canSpeak(), "espeak-ng is not installed (.ci/run installs it)");
+        Files.write(dir.resolve("call-1.wav"), Wavs.twoVoices(Wavs.speech("good morning, how can I help you today"),
+                Wavs.speech("my parcel has not arrived and I would like a refund for my order")));
+        Path input = Files.writeString(dir.resolve("calls.jsonl"), String.join("\n",
+                Json.string(Json.object().put("id", "a1").put("audio", "call-1.wav")),
+                Json.string(Json.object().put("id", "a2").put("audio", "no-such-call.wav")),
+                Json.string(Json.object().put("id", "a3")),
+                Json.string(Json.object().put("id", "t1").put("transcript", "Agent: Hello.\nCustomer: I want to cancel my plan."))
+        ) + "\n");
+        Path config = Files.writeString(dir.resolve("mesh.yaml"), """
+                models:
+                  - { id: asr, engine: vosk, hardware: { kind: cpu, cores: 1, watts: 35 } }
+                """);
+        Path out = dir.resolve("insights.jsonl");
+        MeshCli.Run run = mesh("batch", "run", input.toString(), "--out", out.toString(), "--config", config.toString(),
+                "--task", "call-insights");
+        assertThat(run.exit()).as(run.err()).isZero();
+        List<JsonNode> lines = lines(out);
+
+        JsonNode heard = lines.get(0);
+        String transcript = heard.path("output").path("redacted_transcript").asText();
+        assertThat(transcript).as("the left channel speaks first, then the right").startsWith("Agent: ").contains("\nCustomer: ");
+        assertThat(transcript.substring(transcript.indexOf("Customer: "))).contains("arrived").contains("refund");
+        assertThat(heard.path("output").path("customer").path("speaker").asText()).isEqualTo("Customer");
+        assertThat(heard.path("provenance").path("topic").path("by").asText()).as(heard.toString()).isEqualTo("step:classify");
+        JsonNode stage = heard.path("transcription");
+        assertThat(stage.path("model").asText()).isEqualTo("asr");
+        assertThat(stage.path("audio_seconds").asDouble()).isBetween(5.0, 15.0);
+        assertThat(stage.path("real_time_factor").asDouble()).isPositive();
+        assertThat(stage.path("energy_wh").asDouble()).isPositive();
+
+        assertThat(lines.get(1).path("error").path("code").asText()).isEqualTo("invalid_audio");
+        assertThat(lines.get(1).path("error").path("message").asText()).contains("no-such-call.wav").contains("no such file");
+        assertThat(lines.get(2).path("error").path("message").asText()).contains("no field 'transcript'")
+                .contains("nor 'audio'");
+        assertThat(lines.get(3).has("transcription")).as("text records skip the stage").isFalse();
+        assertThat(lines.get(3).path("output").path("topic").asText()).isEqualTo("cancellation");
+
+        JsonNode report = Json.mapper().readTree(Files.readString(dir.resolve("insights.jsonl.report.json")));
+        JsonNode speech = report.path("stages").path("transcription");
+        assertThat(speech.path("items").asInt()).isEqualTo(1);
+        assertThat(speech.path("audio_minutes").asDouble()).isCloseTo(stage.path("audio_seconds").asDouble() / 60,
+                org.assertj.core.api.Assertions.within(1e-6));
+        assertThat(speech.path("real_time_factor").asDouble()).isPositive();
+        assertThat(report.path("energy_wh").asDouble()).isGreaterThanOrEqualTo(speech.path("energy_wh").asDouble());
+        assertThat(Files.readString(dir.resolve("insights.jsonl.report.html"))).contains("stage: transcription");
     }
 }

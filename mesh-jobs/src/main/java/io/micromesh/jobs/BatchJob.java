@@ -41,8 +41,9 @@ public final class BatchJob {
      * @param maxAttempts attempts per item for retriable failures (429, 5xx, connection)
      * @param maxCostUsd  stop sending once the journaled items cost this much, or null
      * @param maxEnergyWh stop sending once the journaled items used this much energy, or null
+     * @param inputDir    where relative paths in records (audio files) are resolved: the input's folder
      */
-    public record Settings(int concurrency, int maxAttempts, Double maxCostUsd, Double maxEnergyWh) {
+    public record Settings(int concurrency, int maxAttempts, Double maxCostUsd, Double maxEnergyWh, Path inputDir) {
 
         public Settings {
             if (concurrency < 1 || maxAttempts < 1) {
@@ -76,6 +77,9 @@ public final class BatchJob {
     private final BatchTask.Prepared steps;
     private final Settings settings;
     private final JobProgress progress;
+    /** The transcription stage of a task that takes audio, else null. */
+    private final AudioTranscription audio;
+    private static final String JSON = "application/json";
     private final AtomicLong doneThisRun = new AtomicLong();
     private final AtomicLong tokens = new AtomicLong();
     private final DoubleAdder cost = new DoubleAdder();
@@ -98,6 +102,8 @@ public final class BatchJob {
         this.steps = steps;
         this.settings = settings;
         this.progress = progress;
+        this.audio = task == null ? null
+                : task.transcription().map(t -> new AudioTranscription(t, settings.inputDir())).orElse(null);
     }
 
     /**
@@ -181,14 +187,37 @@ public final class BatchJob {
     /** One item's result: its steps and, when needed, its request, sent until it succeeds or fails for good. */
     private Journal.Completion runItem(JobItem item) {
         if (task == null) {
-            Attempted sent = send(item, item.url(), item.body());
+            Attempted sent = send(item, item.url(), Json.bytes(item.body()), JSON);
             String result = sent.answer() == null ? Json.string(sent.error())
                     : Json.string(answerLine(item, sent.answer()));
             return new Journal.Completion(item.line(), result, sent.attempts(), sent.cost(), sent.energy());
         }
+        JsonNode record = item.record();
+        AudioTranscription.Heard heard = null;
+        if (audio != null && audio.needed(record)) {
+            List<AudioTranscription.Upload> uploads;
+            try {
+                uploads = audio.uploads(record);
+            } catch (IllegalArgumentException e) {
+                return new Journal.Completion(item.line(), Json.string(errorLine(item, 400, "invalid_audio",
+                        "line " + item.line() + ": " + e.getMessage())), 0, 0, 0);
+            }
+            List<JsonNode> answers = new ArrayList<>();
+            int attempts = 0;
+            for (AudioTranscription.Upload upload : uploads) {
+                Attempted sent = send(item, "/v1/audio/transcriptions", upload.form().bytes(), upload.form().contentType());
+                attempts += sent.attempts();
+                if (sent.answer() == null) {
+                    return new Journal.Completion(item.line(), Json.string(sent.error()), attempts, 0, 0);
+                }
+                answers.add(sent.answer());
+            }
+            heard = audio.heard(uploads, answers);
+            record = ((ObjectNode) record.deepCopy()).put(task.transcription().orElseThrow().into(), heard.text());
+        }
         BatchTask.Work work;
         try {
-            work = steps.start(item.key(), item.record());
+            work = steps.start(item.key(), record);
         } catch (IllegalArgumentException e) {
             return new Journal.Completion(item.line(), Json.string(errorLine(item, 400, "invalid_request",
                     "line " + item.line() + ": " + e.getMessage())), 0, 0, 0);
@@ -196,21 +225,34 @@ public final class BatchJob {
             return new Journal.Completion(item.line(), Json.string(errorLine(item, 500, "step_failed",
                     "a step failed on line " + item.line() + ": " + e)), 0, 0, 0);
         }
+        double heardCost = heard == null ? 0 : heard.cost();
+        double heardEnergy = heard == null ? 0 : heard.energy();
         if (work.request() == null) {
-            return new Journal.Completion(item.line(), Json.string(task.output(work, null)), 0, 0, 0);
+            return new Journal.Completion(item.line(), Json.string(withTranscription(task.output(work, null), heard)), 0,
+                    heardCost, heardEnergy);
         }
-        Attempted sent = send(item, "/v1/chat/completions", work.request());
-        String result = sent.answer() == null ? Json.string(sent.error()) : Json.string(task.output(work, sent.answer()));
-        return new Journal.Completion(item.line(), result, sent.attempts(), sent.cost(), sent.energy());
+        Attempted sent = send(item, "/v1/chat/completions", Json.bytes(work.request()), JSON);
+        String result = sent.answer() == null ? Json.string(withTranscription(sent.error(), heard))
+                : Json.string(withTranscription(task.output(work, sent.answer()), heard));
+        return new Journal.Completion(item.line(), result, sent.attempts(), sent.cost() + heardCost,
+                sent.energy() + heardEnergy);
+    }
+
+    /** A task's line with its transcription stage's figures, when its record was audio. */
+    private static ObjectNode withTranscription(ObjectNode line, AudioTranscription.Heard heard) {
+        if (heard != null) {
+            line.set("transcription", heard.figures());
+        }
+        return line;
     }
 
     /** A request's end: the answer, or the error line after the last attempt. */
     private record Attempted(JsonNode answer, ObjectNode error, int attempts, double cost, double energy) {
     }
 
-    private Attempted send(JobItem item, String path, ObjectNode body) {
-        byte[] bytes = Json.bytes(body);
-        Map<String, String> headers = Map.of("x-mesh-priority", "batch", "x-mesh-item-id", item.key());
+    private Attempted send(JobItem item, String path, byte[] bytes, String contentType) {
+        Map<String, String> headers = Map.of("x-mesh-priority", "batch", "x-mesh-item-id", item.key(),
+                "content-type", contentType);
         for (int attempt = 1; ; attempt++) {
             int status;
             String answer;

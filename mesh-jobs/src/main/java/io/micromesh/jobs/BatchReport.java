@@ -40,6 +40,11 @@ public final class BatchReport {
         Map<String, Long> models = new TreeMap<>();
         Map<String, Long> producers = new TreeMap<>();
         List<Long> times = new ArrayList<>();
+        long heardItems = 0;
+        double audioSeconds = 0;
+        double processingSeconds = 0;
+        double heardCost = 0;
+        double heardEnergy = 0;
         for (Journal.Item item : items) {
             if (!item.done()) {
                 continue;
@@ -47,6 +52,14 @@ public final class BatchReport {
             done++;
             times.add(item.updatedMs());
             JsonNode line = parse(item.result());
+            JsonNode heard = line.path("transcription");
+            if (heard.isObject()) {
+                heardItems++;
+                audioSeconds += heard.path("audio_seconds").asDouble(0);
+                processingSeconds += heard.path("processing_seconds").asDouble(0);
+                heardCost += heard.path("cost_usd").asDouble(0);
+                heardEnergy += heard.path("energy_wh").asDouble(0);
+            }
             JsonNode error = line.path("error");
             if (error.isObject()) {
                 failed++;
@@ -70,7 +83,17 @@ public final class BatchReport {
         ObjectNode byKind = report.putObject("failures_by_kind");
         failures.forEach(byKind::put);
         report.put("prompt_tokens", promptTokens).put("completion_tokens", completionTokens)
-                .put("cost_usd", cost).put("energy_wh", energy);
+                .put("cost_usd", cost + heardCost).put("energy_wh", energy + heardEnergy);
+        if (heardItems > 0) {
+            // a task over audio: what each stage took, speech to text and then the text
+            ObjectNode stages = report.putObject("stages");
+            stages.putObject("transcription").put("items", heardItems).put("audio_minutes", audioSeconds / 60)
+                    .put("processing_seconds", processingSeconds)
+                    .put("real_time_factor", audioSeconds > 0 ? processingSeconds / audioSeconds : 0.0)
+                    .put("cost_usd", heardCost).put("energy_wh", heardEnergy);
+            stages.putObject("text").put("prompt_tokens", promptTokens).put("completion_tokens", completionTokens)
+                    .put("cost_usd", cost).put("energy_wh", energy);
+        }
         ObjectNode byModel = report.putObject("items_by_model");
         models.forEach(byModel::put);
         if (!producers.isEmpty()) {
@@ -131,6 +154,12 @@ public final class BatchReport {
                     .append("</th><td>").append(e.getValue().asLong()).append("</td></tr>"));
             page.append("</table>");
         }
+        report.path("stages").properties().forEach(stage -> {
+            page.append("<h2>stage: ").append(escape(stage.getKey().replace('_', ' '))).append("</h2><table>");
+            stage.getValue().properties().forEach(e -> page.append("<tr><th>").append(escape(e.getKey().replace('_', ' ')))
+                    .append("</th><td>").append(escape(e.getValue().asText())).append("</td></tr>"));
+            page.append("</table>");
+        });
         JsonNode over = report.path("throughput_over_time");
         if (over.isObject()) {
             page.append("<h2>items completed per ").append(String.format(Locale.ROOT, "%.1f", over.path("interval_s").asDouble()))

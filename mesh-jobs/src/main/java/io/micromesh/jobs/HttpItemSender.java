@@ -51,10 +51,14 @@ public final class HttpItemSender implements ItemSender {
     @Override
     public Reply send(String path, byte[] body, Map<String, String> headers) throws IOException {
         HttpClientRequest request = http.post().uri(base + path)
-                .header(HeaderNames.CONTENT_TYPE, "application/json")
+                .header(HeaderNames.CONTENT_TYPE, headers.getOrDefault("content-type", "application/json"))
                 .header(HeaderNames.ACCEPT, "application/json");
         authorization.ifPresent(value -> request.header(HeaderNames.AUTHORIZATION, value));
-        headers.forEach((name, value) -> request.header(HeaderNames.create(name), value));
+        headers.forEach((name, value) -> {
+            if (!name.equalsIgnoreCase("content-type")) {
+                request.header(HeaderNames.create(name), value);
+            }
+        });
         try (HttpClientResponse response = request.submit(body)) {
             return new Reply(response.status().code(), new String(response.inputStream().readAllBytes(), StandardCharsets.UTF_8));
         } catch (UncheckedIOException e) {

@@ -14,7 +14,7 @@ public interface ItemSender extends AutoCloseable {
      * Sends one request and waits for the whole answer (never a stream).
      *
      * @param path    the API path, for example {@code /v1/chat/completions}
-     * @param headers extra request headers
+     * @param headers extra request headers; {@code content-type} replaces the default {@code application/json}
      * @throws IOException when the server cannot be reached or the connection breaks: retriable
      */
     Reply send(String path, byte[] body, Map<String, String> headers) throws IOException;

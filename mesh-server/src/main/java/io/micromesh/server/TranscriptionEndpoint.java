@@ -147,7 +147,8 @@ final class TranscriptionEndpoint {
         Charge charge = model.tariff().audio(transcript.seconds(), busySeconds, speech.coresPerTranscription());
         metrics.charged(model.id(), Usage.NONE, charge);
         ObjectNode usage = Json.object().put("type", "duration").put("seconds", Math.round(transcript.seconds() * 1000) / 1000.0)
-                .put("cost_usd", charge.costUsd()).put("energy_wh", charge.energyWh());
+                .put("cost_usd", charge.costUsd()).put("energy_wh", charge.energyWh())
+                .put("processing_seconds", Math.round(busySeconds * 1000) / 1000.0);
         res.header(Responses.MESH_MODEL, model.id());
         res.header(Responses.ENERGY_METHOD, charge.method().key());
         switch (form.format()) {

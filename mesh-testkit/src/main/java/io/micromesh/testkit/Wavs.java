@@ -11,7 +11,7 @@ import javax.sound.sampled.AudioFormat;
 import javax.sound.sampled.AudioInputStream;
 import javax.sound.sampled.AudioSystem;
 
-/** WAV files made by tests: tones of any rate, channel count and length. */
+/** WAV files made by tests: tones of any rate, channel count and length; speech by espeak-ng; two-voice calls. */
 public final class Wavs {
 
     private Wavs() {
@@ -36,5 +36,66 @@ public final class Wavs {
             throw new UncheckedIOException(e);
         }
         return out.toByteArray();
+    }
+
+    /** Whether Debian's espeak-ng is installed ({@code .ci/run} installs it), for {@link #speech}. */
+    public static boolean canSpeak() {
+        return new java.io.File("/usr/bin/espeak-ng").canExecute();
+    }
+
+    /** A mono WAV (22,050 Hz) of espeak-ng saying {@code text} at 140 words a minute. */
+    public static byte[] speech(String text) {
+        try {
+            java.nio.file.Path wav = java.nio.file.Files.createTempFile("speech", ".wav");
+            try {
+                Process espeak = new ProcessBuilder("espeak-ng", "-s", "140", "-w", wav.toString(), text)
+                        .redirectErrorStream(true).start();
+                espeak.getInputStream().readAllBytes();
+                if (espeak.waitFor() != 0) {
+                    throw new IllegalStateException("espeak-ng failed on: " + text);
+                }
+                return java.nio.file.Files.readAllBytes(wav);
+            } finally {
+                java.nio.file.Files.deleteIfExists(wav);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+
+    /**
+     * A stereo call as call centers record them: {@code left} (mono, 16-bit) on the left channel
+     * from the start, then half a second later {@code right} on the right channel, each channel
+     * silent while the other speaks. Both must have the same rate.
+     */
+    public static byte[] twoVoices(byte[] left, byte[] right) {
+        try (AudioInputStream a = AudioSystem.getAudioInputStream(new ByteArrayInputStream(left));
+             AudioInputStream b = AudioSystem.getAudioInputStream(new ByteArrayInputStream(right))) {
+            float rate = a.getFormat().getSampleRate();
+            byte[] first = a.readAllBytes();
+            byte[] second = b.readAllBytes();
+            int gap = (int) (rate / 2);
+            int firstFrames = first.length / 2;
+            int frames = firstFrames + gap + second.length / 2;
+            byte[] stereo = new byte[frames * 4];
+            for (int f = 0; f < firstFrames; f++) {
+                stereo[4 * f] = first[2 * f];
+                stereo[4 * f + 1] = first[2 * f + 1];
+            }
+            for (int f = 0; f < second.length / 2; f++) {
+                int at = firstFrames + gap + f;
+                stereo[4 * at + 2] = second[2 * f];
+                stereo[4 * at + 3] = second[2 * f + 1];
+            }
+            AudioFormat format = new AudioFormat(rate, 16, 2, true, false);
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            AudioSystem.write(new AudioInputStream(new ByteArrayInputStream(stereo), format, frames), AudioFileFormat.Type.WAVE, out);
+            return out.toByteArray();
+        } catch (IOException | javax.sound.sampled.UnsupportedAudioFileException e) {
+            throw new IllegalStateException("not a 16-bit WAV: " + e.getMessage(), e);
+        }
     }
 }

@@ -76,6 +76,62 @@ public final class AudioDecoder {
         }
     }
 
+    /**
+     * Decodes each channel of a file on its own (a call recorded in stereo holds one speaker per
+     * channel); a mono file gives one.
+     *
+     * @throws AudioException as {@link #decode}
+     */
+    public static java.util.List<PcmAudio> channels(byte[] file, float sampleRate, double maxSeconds) {
+        AudioFormat in;
+        try (AudioInputStream probe = AudioSystem.getAudioInputStream(new BufferedInputStream(new ByteArrayInputStream(file)))) {
+            in = probe.getFormat();
+        } catch (UnsupportedAudioFileException e) {
+            throw new AudioException("the file is not audio in a supported format; supported: " + SUPPORTED);
+        } catch (IOException e) {
+            throw new AudioException("the audio file cannot be read: " + e.getMessage());
+        }
+        if (in.getChannels() <= 1) {
+            return java.util.List.of(decode(file, sampleRate, maxSeconds));
+        }
+        // the whole file at its own rate, interleaved, then each channel resampled alone
+        PcmAudio interleaved = decodeInterleaved(file, in, maxSeconds);
+        int channels = in.getChannels();
+        byte[] all = interleaved.samples();
+        int frames = all.length / (2 * channels);
+        java.util.List<PcmAudio> out = new java.util.ArrayList<>(channels);
+        for (int c = 0; c < channels; c++) {
+            byte[] mono = new byte[frames * 2];
+            for (int f = 0; f < frames; f++) {
+                mono[2 * f] = all[(f * channels + c) * 2];
+                mono[2 * f + 1] = all[(f * channels + c) * 2 + 1];
+            }
+            out.add(decode(wav(new PcmAudio(mono, in.getSampleRate())), sampleRate, maxSeconds));
+        }
+        return java.util.List.copyOf(out);
+    }
+
+    /** 16-bit interleaved PCM of all channels at the file's own rate (its samples hold every channel). */
+    private static PcmAudio decodeInterleaved(byte[] file, AudioFormat in, double maxSeconds) {
+        try (AudioInputStream source = AudioSystem.getAudioInputStream(new BufferedInputStream(new ByteArrayInputStream(file)))) {
+            AudioFormat pcm = new AudioFormat(AudioFormat.Encoding.PCM_SIGNED, in.getSampleRate(), 16, in.getChannels(),
+                    in.getChannels() * 2, in.getSampleRate(), false);
+            try (AudioInputStream signed = convert(pcm, source)) {
+                byte[] samples = signed.readAllBytes();
+                long frames = source.getFrameLength();
+                if (frames > 0 && samples.length < frames * 2L * in.getChannels() * 0.98) {
+                    throw new AudioException("the audio file is cut short: it announces " + frames + " frames and holds fewer");
+                }
+                if (samples.length / 2.0 / in.getChannels() / in.getSampleRate() > maxSeconds) {
+                    throw new AudioException(String.format(java.util.Locale.ROOT, "the audio lasts more than %.0f s", maxSeconds));
+                }
+                return new PcmAudio(samples, in.getSampleRate());
+            }
+        } catch (UnsupportedAudioFileException | IOException e) {
+            throw new AudioException("the audio file cannot be read: " + e.getMessage());
+        }
+    }
+
     /** Decoded audio as a WAV file (16-bit PCM, mono), to send on to a server. */
     public static byte[] wav(PcmAudio audio) {
         AudioFormat format = new AudioFormat(audio.sampleRate(), 16, 1, true, false);

@@ -11,6 +11,7 @@ import io.helidon.webclient.api.Proxy;
 import io.helidon.webclient.api.WebClient;
 import io.micromesh.api.Json;
 import io.micromesh.api.MeshRequest;
+import io.micromesh.api.MultipartForm;
 import io.micromesh.api.Operation;
 import io.micromesh.api.SseReader;
 import io.micromesh.core.config.ModelSpec;

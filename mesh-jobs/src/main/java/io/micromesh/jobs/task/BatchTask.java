@@ -36,9 +36,34 @@ import java.util.Set;
 public final class BatchTask {
 
     /** The YAML form. */
-    record Spec(String name, String route, List<String> fields, List<JsonNode> steps, String system, String prompt,
-                @JsonProperty("output-schema") ObjectNode outputSchema, @JsonProperty("max-tokens") Integer maxTokens,
-                String model) {
+    record Spec(String name, String route, List<String> fields, Transcribe transcribe, List<JsonNode> steps, String system,
+                String prompt, @JsonProperty("output-schema") ObjectNode outputSchema,
+                @JsonProperty("max-tokens") Integer maxTokens, String model) {
+    }
+
+    /**
+     * Speech to transcribe before the steps, for records that hold an audio file instead of text.
+     *
+     * @param from     the record field with the audio file's path (default {@code audio})
+     * @param into     the field that the transcript fills (default {@code transcript}; one of {@code fields})
+     * @param model    the model or route that transcribes (default {@code asr})
+     * @param channels for stereo recordings with one speaker per channel (as call centers record):
+     *                 the left and the right channel's speaker, whose turns label the transcript's
+     *                 lines; null to transcribe the mix without labels
+     */
+    public record Transcribe(String from, String into, String model, List<String> channels) {
+        /** Fills the defaults and checks the names. */
+        public Transcribe {
+            from = from == null ? "audio" : from;
+            into = into == null ? "transcript" : into;
+            model = model == null ? "asr" : model;
+            if (channels != null && (channels.size() != 2 || channels.stream().anyMatch(c -> c == null || c.isBlank()
+                    || c.contains(":") || c.contains("\n")))) {
+                throw new IllegalArgumentException("transcribe.channels names the left and the right channel's speaker,"
+                        + " two names without ':' (for example [Agent, Customer]); got " + channels);
+            }
+            channels = channels == null ? null : List.copyOf(channels);
+        }
     }
 
     /** When the model is asked. */
@@ -92,7 +117,8 @@ public final class BatchTask {
     /** This task with another route (or model) answering its prompt. */
     public BatchTask withRoute(String route) {
         Spec s = spec;
-        return check(new Spec(s.name(), route, s.fields(), s.steps(), s.system(), s.prompt(), s.outputSchema(), s.maxTokens(),
+        return check(new Spec(s.name(), route, s.fields(), s.transcribe(), s.steps(), s.system(), s.prompt(), s.outputSchema(),
+                s.maxTokens(),
                 s.model()));
     }
 
@@ -127,6 +153,10 @@ public final class BatchTask {
         }
         List<String> fields = spec.fields() == null ? List.of() : List.copyOf(spec.fields());
         Set<String> known = new LinkedHashSet<>(fields);
+        if (spec.transcribe() != null && !fields.contains(spec.transcribe().into())) {
+            throw new IllegalArgumentException("transcribe.into is '" + spec.transcribe().into() + "', which is not in fields "
+                    + fields + ": the transcript fills one of the record's fields");
+        }
         List<Steps.Definition> steps = new ArrayList<>();
         for (JsonNode declaration : spec.steps() == null ? List.<JsonNode>of() : spec.steps()) {
             Steps.Definition step = Steps.define(declaration);
@@ -204,10 +234,16 @@ public final class BatchTask {
         return modelUse == ModelUse.IF_AVAILABLE;
     }
 
+    /** The speech to transcribe before the steps, when the task takes audio. */
+    public Optional<Transcribe> transcription() {
+        return Optional.ofNullable(spec.transcribe());
+    }
+
     /** This task with its steps only: the model is never asked. */
     public BatchTask withoutModel() {
         Spec s = spec;
-        return check(new Spec(s.name(), s.route(), s.fields(), s.steps(), s.system(), s.prompt(), s.outputSchema(), s.maxTokens(),
+        return check(new Spec(s.name(), s.route(), s.fields(), s.transcribe(), s.steps(), s.system(), s.prompt(),
+                s.outputSchema(), s.maxTokens(),
                 "never"));
     }
 
@@ -240,7 +276,9 @@ public final class BatchTask {
         public Work start(String id, JsonNode record) {
             for (String field : fields) {
                 if (!record.has(field) || record.get(field).isNull()) {
-                    throw new IllegalArgumentException("the record has no field '" + field + "'");
+                    throw new IllegalArgumentException("the record has no field '" + field + "'" + (spec.transcribe() != null
+                            && spec.transcribe().into().equals(field) ? " (nor '" + spec.transcribe().from()
+                            + "', an audio file to transcribe into it)" : ""));
                 }
             }
             Map<String, Object> context = new LinkedHashMap<>(Json.mapper().convertValue(record, Map.class));

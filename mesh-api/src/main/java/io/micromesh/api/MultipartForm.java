@@ -1,4 +1,4 @@
-package io.micromesh.engines.openai;
+package io.micromesh.api;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
@@ -10,13 +10,13 @@ import java.util.UUID;
  * some servers of the OpenAI audio API (Python ones among them) want a {@code Content-Length}; a
  * form of a few text fields and one file is a few lines of RFC 7578. Not thread-safe.
  */
-final class MultipartForm {
+public final class MultipartForm {
 
     private final String boundary = "micromesh-" + UUID.randomUUID();
     private final ByteArrayOutputStream body = new ByteArrayOutputStream();
 
     /** Adds a text field; a null value adds nothing. */
-    MultipartForm field(String name, String value) {
+    public MultipartForm field(String name, String value) {
         if (value != null) {
             write("--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + name + "\"\r\n\r\n" + value + "\r\n");
         }
@@ -24,7 +24,7 @@ final class MultipartForm {
     }
 
     /** Adds a file. */
-    MultipartForm file(String name, String fileName, String contentType, byte[] content) {
+    public MultipartForm file(String name, String fileName, String contentType, byte[] content) {
         write("--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + name + "\"; filename=\"" + fileName
                 + "\"\r\nContent-Type: " + contentType + "\r\n\r\n");
         body.writeBytes(content);
@@ -33,12 +33,12 @@ final class MultipartForm {
     }
 
     /** The Content-Type header's value. */
-    String contentType() {
+    public String contentType() {
         return "multipart/form-data; boundary=" + boundary;
     }
 
     /** The whole body, closed by the final boundary. */
-    byte[] bytes() {
+    public byte[] bytes() {
         ByteArrayOutputStream copy = new ByteArrayOutputStream(body.size() + boundary.length() + 8);
         copy.writeBytes(body.toByteArray());
         copy.writeBytes(("--" + boundary + "--\r\n").getBytes(StandardCharsets.UTF_8));
