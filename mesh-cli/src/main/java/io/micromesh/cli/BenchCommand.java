@@ -43,10 +43,14 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--url", paramLabel = "URL", description = "The API's base URL, e.g. http://127.0.0.1:8080/v1.")
     String url;
 
-    @Option(names = "--endpoint", paramLabel = "chat|completions|embeddings|route", defaultValue = "chat",
-            description = "Which endpoint to load (default: ${DEFAULT-VALUE}); route times micromesh's routing"
-                    + " decisions: chat bodies to POST /v1/route, no model called.")
+    @Option(names = "--endpoint", paramLabel = "chat|completions|embeddings|audio|route", defaultValue = "chat",
+            description = "Which endpoint to load (default: ${DEFAULT-VALUE}); audio sends --audio FILE to"
+                    + " /audio/transcriptions and reports audio seconds per second and the real-time factor;"
+                    + " route times micromesh's routing decisions: chat bodies to POST /v1/route, no model called.")
     String endpoint;
+
+    @Option(names = "--audio", paramLabel = "FILE.wav", description = "With --endpoint audio: the recording every request sends.")
+    Path audioFile;
 
     @Option(names = "--model", paramLabel = "NAME", description = "The model (or route) to ask for.")
     String model;
@@ -184,17 +188,18 @@ final class BenchCommand implements Callable<Integer> {
     private int measure(PrintWriter out, Operation operation) {
         Integer output = operation == Operation.EMBEDDINGS ? null : outputTokens == null ? Integer.valueOf(64) : outputTokens;
         boolean dryRun = endpoint.equals("route");
-        Workload a = workload(new Workload.Shape(operation, model, inputTokens, output, stream, ignoreEos, dryRun));
-        Workload b = compare == null ? null
-                : workload(new Workload.Shape(operation, compareModel != null ? compareModel : model, inputTokens, output,
-                        stream, ignoreEos, dryRun));
+        Workload a = audio() ? Workload.audio(audioFile, model)
+                : workload(new Workload.Shape(operation, model, inputTokens, output, stream, ignoreEos, dryRun));
+        String modelB = compareModel != null ? compareModel : model;
+        Workload b = compare == null ? null : audio() ? Workload.audio(audioFile, modelB)
+                : workload(new Workload.Shape(operation, modelB, inputTokens, output, stream, ignoreEos, dryRun));
         int connections = concurrency.stream().mapToInt(Integer::intValue).max().orElse(1);
         Duration silence = Duration.ofMillis((long) (timeout * 1000));
         Map<String, String> extra = headers();
         LoadGenerator toA = new LoadGenerator(base(url, "--url"), apiKey, silence, connections, extra);
         LoadGenerator toB = compare == null ? null
                 : new LoadGenerator(base(compare, "--compare"), apiKey, silence, connections, extra);
-        out.printf(Locale.ROOT, "%s %s, model %s, %s, %s per load point%n", url, endpoint.equals("route") ? "/route" : operation.path(), model,
+        out.printf(Locale.ROOT, "%s %s, model %s, %s, %s per load point%n", url, a.path(), model,
                 stream ? "streaming" : "whole answers", requests != null ? requests + " requests" : duration + " s");
         out.println(Report.header());
         out.flush();
@@ -209,6 +214,9 @@ final class BenchCommand implements Callable<Integer> {
                     Report.Point point = new Report.Point(label, load.concurrency(), load.rate(), Figures.of(toA.run(a, load)));
                     points.add(point);
                     out.println(Report.row(point));
+                    if (audio()) {
+                        out.println(audioLine(point.figures()));
+                    }
                 } else {
                     List<LoadGenerator.Run> runsA = new ArrayList<>();
                     List<LoadGenerator.Run> runsB = new ArrayList<>();
@@ -241,14 +249,27 @@ final class BenchCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** The text operation loaded; null for audio, which is none of them. */
     private Operation operation() {
         return switch (endpoint) {
             case "chat", "route" -> Operation.CHAT_COMPLETIONS;
             case "completions" -> Operation.COMPLETIONS;
             case "embeddings" -> Operation.EMBEDDINGS;
-            default -> throw new BenchException("--endpoint must be chat, completions, embeddings or route, got '"
+            case "audio" -> null;
+            default -> throw new BenchException("--endpoint must be chat, completions, embeddings, audio or route, got '"
                     + endpoint + "'");
         };
+    }
+
+    private boolean audio() {
+        return endpoint.equals("audio");
+    }
+
+    /** What a transcription load point did: audio transcribed per second of the run, and the engines' real-time factor. */
+    private static String audioLine(Figures f) {
+        return String.format(Locale.ROOT, "  audio: %.2f seconds of audio per second (all requests in flight together),"
+                + " engine real-time factor %.4f (processing time / audio time, per request)", f.audioSecondsPerS(),
+                f.realTimeFactor());
     }
 
     private void check(Operation operation) {
@@ -264,7 +285,16 @@ final class BenchCommand implements Callable<Integer> {
         if (requests != null && duration != null) {
             throw new BenchException("give --requests or --duration, not both");
         }
-        if (stream && (operation == Operation.EMBEDDINGS || endpoint.equals("route"))) {
+        if (audio() && audioFile == null) {
+            throw new BenchException("--endpoint audio needs --audio FILE.wav: the recording to transcribe");
+        }
+        if (!audio() && audioFile != null) {
+            throw new BenchException("--audio is for --endpoint audio");
+        }
+        if (audio() && (syntheticModel != null || prompts != null)) {
+            throw new BenchException("--endpoint audio sends --audio; --synthetic-model and --prompts are for text endpoints");
+        }
+        if (stream && (operation == Operation.EMBEDDINGS || audio() || endpoint.equals("route"))) {
             throw new BenchException("--stream is for chat and completions; " + endpoint + " is answered whole");
         }
         if (inputTokens < 1) {
@@ -322,7 +352,7 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     private static final List<String> RATIO_KEYS = List.of("requests_per_s", "output_tokens_per_s", "p50_ms", "p99_ms",
-            "ttft_p50_ms", "itl_p50_ms", "tpot_p50_ms");
+            "ttft_p50_ms", "itl_p50_ms", "tpot_p50_ms", "audio_seconds_per_s", "real_time_factor");
 
     private static String ratioLine(Figures a, Figures b) {
         ObjectNode ja = a.toJson();
@@ -401,7 +431,8 @@ final class BenchCommand implements Callable<Integer> {
                 Files.writeString(jsonFile, Json.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(result) + "\n");
             }
             if (htmlFile != null) {
-                List<String> notes = new ArrayList<>(List.of(url + " " + operation().path() + ", model " + model
+                List<String> notes = new ArrayList<>(List.of(url + " " + (audio() ? "/audio/transcriptions"
+                        : endpoint.equals("route") ? "/route" : operation().path()) + ", model " + model
                         + (stream ? ", streaming" : ", whole answers") + (compare == null ? "" : "; B: " + compare)));
                 notes.addAll(warnings);
                 List<Report.Point> all = new ArrayList<>(points);

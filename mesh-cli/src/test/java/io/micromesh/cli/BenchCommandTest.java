@@ -5,11 +5,20 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.micromesh.api.Json;
+import io.micromesh.core.Portfolio;
+import io.micromesh.core.config.ConfigLoader;
+import io.micromesh.core.config.MeshConfig;
+import io.micromesh.core.routing.Router;
+import io.micromesh.engines.Engines;
+import io.micromesh.server.Gateway;
 import io.micromesh.testkit.StandInServer;
+import io.micromesh.testkit.Wavs;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -141,9 +150,38 @@ class BenchCommandTest {
     }
 
     @Test
+    void theAudioEndpointReportsAudioSecondsPerSecondAndTheEnginesRealTimeFactor() throws Exception {
+        MeshConfig config = ConfigLoader.withEnvironment(Map.of()).parse("""
+                models:
+                  - { id: asr, engine: vosk, hardware: { kind: cpu, cores: 2, watts: 35 } }
+                """).withPort(0);
+        Path wav = Files.write(dir.resolve("tone.wav"), Wavs.tone(16_000, 1, 4));
+        try (Portfolio portfolio = Engines.open(config, Clock.systemUTC(), Runnable::run);
+             Gateway gateway = Gateway.start(config.server(), portfolio, Router.over(config.routes(), portfolio),
+                     Clock.systemUTC())) {
+            {
+                MeshCli.Run run = mesh("bench", "--url", "http://127.0.0.1:" + gateway.port() + "/v1", "--endpoint", "audio",
+                        "--model", "asr", "--audio", wav.toString(), "--concurrency", "2", "--requests", "6");
+                assertThat(run.exit()).as(run.err()).isZero();
+                assertThat(run.out()).contains("/audio/transcriptions").contains("audio: ").contains("real-time factor");
+                JsonNode result = run.result();
+                assertThat(result.path("ok").asInt()).isEqualTo(6);
+                // six 4-second recordings over the run's length
+                assertThat(result.path("audio_seconds_per_s").asDouble())
+                        .isCloseTo(24 / result.path("duration_s").asDouble(), org.assertj.core.api.Assertions.within(0.5));
+                assertThat(result.path("real_time_factor").asDouble()).isPositive().isLessThan(1.0);
+            }
+        }
+        assertThat(mesh("bench", "--url", "http://127.0.0.1:1/v1", "--model", "asr", "--endpoint", "audio").err())
+                .contains("--endpoint audio needs --audio FILE.wav");
+        assertThat(mesh("bench", "--url", "http://127.0.0.1:1/v1", "--model", "asr", "--endpoint", "audio", "--audio",
+                dir.resolve("none.wav").toString()).err()).contains("cannot read --audio");
+    }
+
+    @Test
     void badInputIsOneLineWithExitStatus2() {
         assertThat(mesh("bench", "--url", "http://127.0.0.1:1/v1", "--model", "m", "--endpoint", "images").err())
-                .contains("--endpoint must be chat, completions, embeddings or route");
+                .contains("--endpoint must be chat, completions, embeddings, audio or route");
         MeshCli.Run zeroRate = mesh("bench", "--url", "http://127.0.0.1:1/v1", "--model", "m", "--rate", "0");
         assertThat(zeroRate.exit()).isEqualTo(2);
         assertThat(zeroRate.err().strip()).isEqualTo("mesh: --rate must be a positive number of requests per second, got 0.0");

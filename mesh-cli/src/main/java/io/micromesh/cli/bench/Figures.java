@@ -29,11 +29,15 @@ import java.util.function.ToDoubleFunction;
  * @param queue        wait for a free worker before sending, ms
  * @param costUsd      sum of {@code usage.cost_usd}
  * @param energyWh     sum of {@code usage.energy_wh}
+ * @param audioSecondsPerS for transcriptions: seconds of audio transcribed per second of the run (0 for text)
+ * @param realTimeFactor   for transcriptions: the engines' processing time over the audio's length,
+ *                         from {@code usage.processing_seconds} (0 when not reported)
  */
 public record Figures(long requests, long errors, Map<String, Long> errorsByKind, Map<String, String> firstErrors,
                       double seconds,
                       double requestsPerS, double inputTokensPerS, double outputTokensPerS,
-                      Stats e2e, Stats ttft, Stats itl, Stats tpot, Stats queue, double costUsd, double energyWh) {
+                      Stats e2e, Stats ttft, Stats itl, Stats tpot, Stats queue, double costUsd, double energyWh,
+                      double audioSecondsPerS, double realTimeFactor) {
 
     /** Mean and percentiles of one latency, in milliseconds; all 0 when there is no sample. */
     public record Stats(double mean, double p50, double p90, double p99, long count) {
@@ -68,6 +72,7 @@ public record Figures(long requests, long errors, Map<String, Long> errorsByKind
         double seconds = run.seconds();
         long input = ok.stream().mapToLong(Sample::promptTokens).sum();
         long output = ok.stream().mapToLong(Sample::outputTokens).sum();
+        double audio = ok.stream().mapToDouble(Sample::audioSeconds).sum();
         double[] gaps = ok.stream().flatMapToLong(s -> Arrays.stream(s.tokenGaps())).mapToDouble(n -> n / 1e6).toArray();
         double[] tpot = ok.stream().filter(s -> s.outputTokens() > 1)
                 .mapToDouble(s -> (s.end() - s.firstToken()) / 1e6 / (s.outputTokens() - 1)).toArray();
@@ -75,7 +80,8 @@ public record Figures(long requests, long errors, Map<String, Long> errorsByKind
                 ok.size() / seconds, input / seconds, output / seconds,
                 ms(ok, s -> s.end() - s.scheduled()), ms(ok, s -> s.firstToken() - s.scheduled()), Stats.of(gaps),
                 Stats.of(tpot), ms(run.samples(), s -> s.sent() - s.scheduled()),
-                ok.stream().mapToDouble(Sample::costUsd).sum(), ok.stream().mapToDouble(Sample::energyWh).sum());
+                ok.stream().mapToDouble(Sample::costUsd).sum(), ok.stream().mapToDouble(Sample::energyWh).sum(),
+                audio / seconds, audio > 0 ? ok.stream().mapToDouble(Sample::processingSeconds).sum() / audio : 0);
     }
 
     private static Stats ms(List<Sample> samples, ToDoubleFunction<Sample> nanos) {
@@ -96,6 +102,9 @@ public record Figures(long requests, long errors, Map<String, Long> errorsByKind
         put(json, "tpot_", tpot);
         json.put("queue_p99_ms", round(queue.p99()));
         json.put("cost_usd", costUsd).put("energy_wh", energyWh);
+        if (audioSecondsPerS > 0) {
+            json.put("audio_seconds_per_s", round(audioSecondsPerS)).put("real_time_factor", Math.round(realTimeFactor * 1e5) / 1e5);
+        }
         return json;
     }
 

@@ -202,7 +202,7 @@ public final class LoadGenerator {
     private Sample send(Workload workload, long index, long scheduled) {
         long sent = System.nanoTime();
         HttpClientRequest request = http.post().uri(base + workload.path())
-                .header(HeaderNames.CONTENT_TYPE, "application/json");
+                .header(HeaderNames.CONTENT_TYPE, workload.contentType());
         authorization.ifPresent(value -> request.header(HeaderNames.AUTHORIZATION, value));
         headers.forEach((name, value) -> request.header(HeaderNames.create(name), value));
         try (HttpClientResponse response = request.submit(workload.body(index))) {
@@ -229,13 +229,15 @@ public final class LoadGenerator {
         } catch (IOException e) {
             return Sample.failed(scheduled, sent, end, "bad_response", null);
         }
-        if (answer == null || !(answer.has("choices") || answer.has("data") || answer.has("policy"))) {
+        if (answer == null || !(answer.has("choices") || answer.has("data") || answer.has("policy") || answer.has("text"))) {
             return Sample.failed(scheduled, sent, end, "bad_response", null);
         }
         JsonNode usage = answer.path("usage");
+        boolean audio = usage.path("type").asText().equals("duration");
         return new Sample(scheduled, sent, end, end, usage.path("prompt_tokens").asLong(0),
                 usage.path("completion_tokens").asLong(0), new long[0], null, null,
-                usage.path("cost_usd").asDouble(0), usage.path("energy_wh").asDouble(0));
+                usage.path("cost_usd").asDouble(0), usage.path("energy_wh").asDouble(0),
+                audio ? usage.path("seconds").asDouble(0) : 0, audio ? usage.path("processing_seconds").asDouble(0) : 0);
     }
 
     private static Sample stream(HttpClientResponse response, long scheduled, long sent) throws IOException {
@@ -254,7 +256,7 @@ public final class LoadGenerator {
                     return new Sample(scheduled, sent, first < 0 ? now : first, now,
                             usage == null ? 0 : usage.path("prompt_tokens").asLong(0), output, tokenGaps, null, null,
                             usage == null ? 0 : usage.path("cost_usd").asDouble(0),
-                            usage == null ? 0 : usage.path("energy_wh").asDouble(0));
+                            usage == null ? 0 : usage.path("energy_wh").asDouble(0), 0, 0);
                 }
                 JsonNode chunk = Json.mapper().readTree(data.get().getBytes(StandardCharsets.UTF_8));
                 if (chunk.has("error")) {

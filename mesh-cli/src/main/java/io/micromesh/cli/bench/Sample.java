@@ -15,13 +15,16 @@ package io.micromesh.cli.bench;
  * @param detail       what the server said about a failure (the start of its error body), or null
  * @param costUsd      {@code usage.cost_usd}, 0 when absent
  * @param energyWh     {@code usage.energy_wh}, 0 when absent
+ * @param audioSeconds a transcription's {@code usage.seconds}: the audio's length; 0 for text
+ * @param processingSeconds a transcription's {@code usage.processing_seconds}: the engine's time on it
  */
 public record Sample(long scheduled, long sent, long firstToken, long end, long promptTokens, long outputTokens,
-                     long[] tokenGaps, String error, String detail, double costUsd, double energyWh) {
+                     long[] tokenGaps, String error, String detail, double costUsd, double energyWh,
+                     double audioSeconds, double processingSeconds) {
 
     /** A request that failed. */
     static Sample failed(long scheduled, long sent, long end, String error, String detail) {
-        return new Sample(scheduled, sent, -1, end, 0, 0, new long[0], error, detail, 0, 0);
+        return new Sample(scheduled, sent, -1, end, 0, 0, new long[0], error, detail, 0, 0, 0, 0);
     }
 
     /** Whether it succeeded. */

@@ -2,6 +2,7 @@ package io.micromesh.cli.bench;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.micromesh.api.Json;
+import io.micromesh.api.MultipartForm;
 import io.micromesh.api.Operation;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -27,10 +28,42 @@ public final class Workload {
 
     private final String path;
     private final List<byte[]> bodies;
+    private final String contentType;
 
     private Workload(Shape shape, List<byte[]> bodies) {
-        this.path = shape.routeDryRun() ? "/route" : shape.operation().path();
+        this(shape.routeDryRun() ? "/route" : shape.operation().path(), bodies, "application/json");
+    }
+
+    private Workload(String path, List<byte[]> bodies, String contentType) {
+        this.path = path;
         this.bodies = bodies;
+        this.contentType = contentType;
+    }
+
+    /**
+     * Transcriptions of one audio file: OpenAI's multipart form for {@code /audio/transcriptions},
+     * answered as {@code json}.
+     *
+     * @throws BenchException when the file cannot be read
+     */
+    public static Workload audio(Path file, String model) {
+        byte[] audio;
+        try {
+            audio = Files.readAllBytes(file);
+        } catch (IOException e) {
+            throw new BenchException("cannot read --audio " + file + ": " + e.getMessage());
+        }
+        if (audio.length == 0) {
+            throw new BenchException("--audio " + file + " is empty");
+        }
+        MultipartForm form = new MultipartForm().file("file", file.getFileName().toString(), "audio/wav", audio)
+                .field("model", model).field("response_format", "json");
+        return new Workload("/audio/transcriptions", List.of(form.bytes()), form.contentType());
+    }
+
+    /** The Content-Type of the bodies. */
+    public String contentType() {
+        return contentType;
     }
 
     /**
