@@ -5,7 +5,6 @@ import io.micromesh.cli.pull.ProgressReporter;
 import io.micromesh.cli.pull.PullException;
 import io.micromesh.core.config.ConfigException;
 import io.micromesh.core.config.ConfigLoader;
-import io.micromesh.core.config.Engine;
 import io.micromesh.core.config.MeshConfig;
 import io.micromesh.core.config.ModelSpec;
 import io.micromesh.server.Gateway;
@@ -68,13 +67,13 @@ final class ServeCommand implements Callable<Integer> {
     }
 
     /**
-     * Downloads the file of each {@code llamacpp} model that is missing and has a {@code pull}
+     * Downloads the file of each {@code llamacpp} or {@code whisper-cpp} model that is missing and has a {@code pull}
      * source, unless {@code --offline}. A failed download is reported with the command that
      * retries it; the model is then unavailable and the rest of the portfolio serves.
      */
     private void pullMissingModels(MeshConfig mesh) {
         for (ModelSpec model : mesh.models()) {
-            if (model.engine() != Engine.LLAMACPP || Files.exists(Path.of(model.file())) || model.pull() == null) {
+            if (model.file() == null || Files.exists(Path.of(model.file())) || model.pull() == null) {
                 continue;
             }
             Path file = Path.of(model.file()).toAbsolutePath();

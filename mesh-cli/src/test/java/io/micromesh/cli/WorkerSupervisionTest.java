@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.micromesh.api.Json;
+import io.micromesh.api.MultipartForm;
 import io.micromesh.core.Portfolio;
 import io.micromesh.core.config.ConfigLoader;
 import io.micromesh.core.config.MeshConfig;
@@ -12,8 +13,10 @@ import io.micromesh.engines.gguf.GgmlType;
 import io.micromesh.engines.gguf.GgufWriter;
 import io.micromesh.engines.gguf.GgufWriter.Shape;
 import io.micromesh.engines.llamacpp.SupervisedWorker;
+import io.micromesh.engines.whisper.WhisperModelFile;
 import io.micromesh.server.Gateway;
 import io.micromesh.testkit.HubStandIn;
+import io.micromesh.testkit.Wavs;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -159,6 +162,37 @@ class WorkerSupervisionTest {
                 assertThat(models.resolve("tiny.gguf")).hasSameBinaryContentAs(built);
                 assertThat(Files.readString(dir.resolve("stderr.txt"))).contains("is missing; downloading")
                         .contains("tiny.gguf");
+            } finally {
+                mesh.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    @Test
+    void aMissingWhisperModelIsPulledOnFirstStartAndTranscribes(@TempDir Path dir) throws Exception {
+        Path built = dir.resolve("built.bin");
+        WhisperModelFile.writeEmpty(built, WhisperModelFile.Shape.TINY);
+        try (HubStandIn hub = HubStandIn.start().lfsFile("acme/whisper", "ggml-tiny.en.bin", Files.readAllBytes(built))) {
+            Path models = Files.createDirectories(dir.resolve("models"));
+            String yaml = """
+                    server: { port: 0, access-log: false }
+                    models:
+                      - id: whisper
+                        engine: whisper-cpp
+                        file: %s
+                        pull: hf://acme/whisper/ggml-tiny.en.bin
+                    """.formatted(models.resolve("ggml-tiny.en.bin"));
+            Process mesh = serve(dir, yaml, Map.of("MESH_HF_ENDPOINT", hub.endpoint()));
+            try {
+                String url = MeshProcess.awaitListening(mesh);
+                assertThat(models.resolve("ggml-tiny.en.bin")).hasSameBinaryContentAs(built);
+                MultipartForm form = new MultipartForm().file("file", "tone.wav", "audio/wav", Wavs.tone(16_000, 1, 1))
+                        .field("model", "whisper");
+                HttpResponse<String> heard = http.send(HttpRequest.newBuilder(URI.create(url + "/v1/audio/transcriptions"))
+                        .timeout(Duration.ofSeconds(60)).header("Content-Type", form.contentType())
+                        .POST(HttpRequest.BodyPublishers.ofByteArray(form.bytes())).build(), HttpResponse.BodyHandlers.ofString());
+                assertThat(heard.statusCode()).as(heard.body()).isEqualTo(200);
+                assertThat(Json.mapper().readTree(heard.body()).path("usage").path("seconds").asDouble()).isEqualTo(1.0);
             } finally {
                 mesh.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
             }
