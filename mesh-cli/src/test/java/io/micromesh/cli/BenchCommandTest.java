@@ -122,6 +122,42 @@ class BenchCommandTest {
     }
 
     @Test
+    void theContractKeysComeFromEveryEndpointAndTheFullFormRunsAtARate() throws Exception {
+        List<String> keys = List.of("requests", "errors", "requests_per_s", "p50_ms", "p99_ms", "ttft_p50_ms", "itl_p50_ms",
+                "output_tokens_per_s");
+        try (StandInServer server = StandInServer.start("every").delay(Duration.ofMillis(5))) {
+            // the contract's form, whole: endpoint, rate, lengths and streaming in one command
+            MeshCli.Run completions = mesh("bench", "--url", server.baseUrl(), "--endpoint", "completions", "--model", "m",
+                    "--concurrency", "4", "--requests", "40", "--rate", "40", "--input-tokens", "12", "--output-tokens", "8",
+                    "--stream");
+            assertThat(completions.exit()).as(completions.err()).isZero();
+            assertThat(completions.result().fieldNames()).toIterable().containsAll(keys);
+            assertThat(completions.result().path("ttft_p50_ms").asDouble()).isPositive();
+            assertThat(server.recorded().getLast().path()).isEqualTo("/v1/completions");
+            assertThat(server.recorded().getLast().body().path("max_tokens").asInt()).isEqualTo(8);
+
+            MeshCli.Run embeddings = mesh("bench", "--url", server.baseUrl(), "--endpoint", "embeddings", "--model", "e",
+                    "--concurrency", "2", "--requests", "10", "--input-tokens", "5");
+            assertThat(embeddings.exit()).as(embeddings.err()).isZero();
+            assertThat(embeddings.result().fieldNames()).toIterable().containsAll(keys);
+            assertThat(embeddings.result().path("input_tokens_per_s").asDouble()).isPositive();
+        }
+    }
+
+    @Test
+    void timeoutsAndBrokenStreamsAreCountedByKind() throws Exception {
+        try (StandInServer hanging = StandInServer.start("hang").mode(StandInServer.Mode.HANG);
+             StandInServer cutting = StandInServer.start("cut").mode(StandInServer.Mode.CUT_STREAM)) {
+            MeshCli.Run silent = mesh("bench", "--url", hanging.baseUrl(), "--model", "m", "--requests", "2",
+                    "--concurrency", "2", "--timeout", "0.5");
+            assertThat(silent.result().path("errors_by_kind").path("timeout").asInt()).as(silent.out()).isEqualTo(2);
+            MeshCli.Run cut = mesh("bench", "--url", cutting.baseUrl(), "--model", "m", "--requests", "3", "--stream");
+            assertThat(cut.result().path("errors_by_kind").path("broken_stream").asInt()).as(cut.out()).isEqualTo(3);
+            assertThat(cut.out()).contains("3 of 3 requests failed");
+        }
+    }
+
+    @Test
     void embeddingsAndPromptFilesWork() throws Exception {
         try (StandInServer server = StandInServer.start("enc")) {
             MeshCli.Run embeddings = mesh("bench", "--url", server.baseUrl(), "--endpoint", "embeddings", "--model", "e",
@@ -170,6 +206,7 @@ class BenchCommandTest {
                 assertThat(result.path("audio_seconds_per_s").asDouble())
                         .isCloseTo(24 / result.path("duration_s").asDouble(), org.assertj.core.api.Assertions.within(0.5));
                 assertThat(result.path("real_time_factor").asDouble()).isPositive().isLessThan(1.0);
+                assertThat(result.path("energy_wh").asDouble()).as("35 W over two cores while Vosk works").isPositive();
             }
         }
         assertThat(mesh("bench", "--url", "http://127.0.0.1:1/v1", "--model", "asr", "--endpoint", "audio").err())

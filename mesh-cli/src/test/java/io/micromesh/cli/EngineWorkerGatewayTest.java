@@ -102,6 +102,41 @@ class EngineWorkerGatewayTest {
         background.shutdownNow();
     }
 
+    /** The worker path on a GGUF nobody here wrote (Llama-2's real 32,000-token vocabulary), when ../shared is there. */
+    @Test
+    void aForeignGgufIsServedThroughItsOwnWorker() throws Exception {
+        Path shared = Path.of("..", "..", "shared", "models", "llama-2-tiny-random.gguf");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.exists(shared), "../shared/models is absent");
+        MeshConfig config = ConfigLoader.withEnvironment(Map.of()).parse("""
+                server: { access-log: false }
+                models:
+                  - { id: llama2-tiny, engine: llamacpp, file: "%s", slots: 1, context: 256 }
+                """.formatted(shared.toAbsolutePath())).withPort(0);
+        try (Portfolio foreign = Engines.open(config, Clock.systemUTC(), background, ServeCommand.workerCommand())) {
+            Gateway own = Gateway.start(config.server(), foreign, Clock.systemUTC());
+            try {
+                String base = "http://127.0.0.1:" + own.port();
+                HttpRequest chat = HttpRequest.newBuilder(URI.create(base + "/v1/chat/completions"))
+                        .timeout(Duration.ofSeconds(60)).header("Content-Type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"llama2-tiny\",\"max_tokens\":8,\"seed\":1,"
+                                + "\"messages\":[{\"role\":\"user\",\"content\":\"hello there\"}]}")).build();
+                long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+                HttpResponse<String> answer = HTTP.send(chat, HttpResponse.BodyHandlers.ofString());
+                while (answer.statusCode() == 503 && System.nanoTime() < deadline) {  // the worker is still loading
+                    Thread.sleep(200);
+                    answer = HTTP.send(chat, HttpResponse.BodyHandlers.ofString());
+                }
+                assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
+                JsonNode usage = Json.mapper().readTree(answer.body()).path("usage");
+                assertThat(usage.path("prompt_tokens").asInt()).as("Llama-2's vocabulary: a few tokens, not bytes")
+                        .isBetween(3, 60);
+                assertThat(usage.path("completion_tokens").asInt()).isBetween(1, 8);
+            } finally {
+                own.drainAndStop();
+            }
+        }
+    }
+
     static String url() {
         return "http://127.0.0.1:" + gateway.port();
     }

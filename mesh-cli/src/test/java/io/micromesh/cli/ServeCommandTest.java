@@ -24,6 +24,30 @@ class ServeCommandTest {
     }
 
     @Test
+    void aBadRouteIsOneLineNamingTheKeyBeforeAnythingStarts() throws Exception {
+        Path config = dir.resolve("mesh.yaml");
+        Files.writeString(config, """
+                models:
+                  - { id: enc, engine: onnx }
+                  - { id: up, engine: openai, endpoints: ["http://127.0.0.1:1/v1"] }
+                routes:
+                  - { name: chain, policy: fallback, candidates: [up, ghost] }
+                """);
+        MeshCli.Run run = mesh("serve", "--config", config.toString());
+        assertThat(run.exit()).isEqualTo(2);
+        assertThat(run.err().strip()).startsWith("mesh: " + config + ": routes[0].candidates[1]: 'ghost' is not a model of the"
+                + " portfolio");
+        assertThat(run.err().strip().lines()).hasSize(1);
+        Files.writeString(config, """
+                models:
+                  - { id: whisper, engine: whisper-cpp }
+                """);
+        assertThat(mesh("serve", "--config", config.toString()).err().strip()).startsWith("mesh: " + config
+                + ": models[0].file: is required for engine whisper-cpp: the path of a whisper.cpp ggml model file (for"
+                + " example ggml-base.en.bin; mesh pull fetches it)");
+    }
+
+    @Test
     void aMissingConfigurationFileIsNamed() {
         MeshCli.Run run = mesh("serve", "--config", dir.resolve("nope.yaml").toString());
         assertThat(run.exit()).isEqualTo(2);

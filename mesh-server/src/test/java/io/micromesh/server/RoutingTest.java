@@ -245,6 +245,59 @@ class RoutingTest {
     }
 
     @Test
+    void theIssuesSupportRouteServesExactlyAsWrittenAndFallsToItsDefaultBelowTheThreshold() throws Exception {
+        String models = """
+                models:
+                  - { id: billing-model, engine: openai, endpoints: ["%s"] }
+                  - { id: shipping-model, engine: openai, endpoints: ["%s"] }
+                  - { id: minilm, engine: onnx }
+                """.formatted(small.baseUrl(), big.baseUrl());
+        String routes = """
+                routes:
+                  - name: support
+                    policy: semantic
+                    candidates: [billing-model, shipping-model]
+                    default: billing-model
+                    intents:
+                      - name: billing
+                        model: billing-model
+                        examples: ["I was charged twice", "I want a refund for my last invoice"]
+                      - name: shipping
+                        model: shipping-model
+                        examples: ["where is my package", "my order has not arrived yet"]
+                """;
+        try (TestGateway exact = new TestGateway(models + routes)) {
+            String[][] cases = {
+                {"you charged me two times this month", "billing-model", "intent billing"},
+                {"my parcel has still not arrived", "shipping-model", "intent shipping"},
+                {"what is the capital of France", "billing-model", "under the threshold"},
+            };
+            for (String[] c : cases) {
+                JsonNode decision = Json.mapper().readTree(exact.post("/v1/route", "{\"model\":\"support\",\"messages\":"
+                        + "[{\"role\":\"user\",\"content\":\"" + c[0] + "\"}]}").body());
+                assertThat(decision.path("model").asText()).as(c[0] + ": " + decision).isEqualTo(c[1]);
+                assertThat(decision.path("reason").asText()).as(c[0]).contains(c[2]);
+            }
+            HttpResponse<String> answered = exact.post("/v1/chat/completions",
+                    "{\"model\":\"support\",\"messages\":[{\"role\":\"user\",\"content\":\"where is my package\"}]}");
+            assertThat(answered.statusCode()).isEqualTo(200);
+            assertThat(answered.headers().firstValue("x-mesh-model")).hasValue("shipping-model");
+        }
+    }
+
+    @Test
+    void aRouteExcludesModelsWithoutVisionOrEmbeddings() {
+        HttpResponse<String> image = mesh.post("/v1/route", "{\"model\":\"triage\",\"messages\":[{\"role\":\"user\","
+                + "\"content\":[{\"type\":\"image_url\",\"image_url\":{\"url\":\"https://example.com/a.png\"}}]}]}");
+        assertThat(image.statusCode()).as(image.body()).isEqualTo(400);
+        assertThat(image.body()).contains("no_admissible_model").contains("lacks capability vision");
+
+        HttpResponse<String> embeddings = mesh.post("/v1/embeddings", "{\"model\":\"alias\",\"input\":\"hello\"}");
+        assertThat(embeddings.statusCode()).as(embeddings.body()).isEqualTo(400);
+        assertThat(embeddings.body()).contains("small: lacks capability embeddings");
+    }
+
+    @Test
     void routesAreListedAsModelsAndDecisionsAreCounted() {
         List<String> ids = client.models().list().data().stream().map(Model::id).toList();
         assertThat(ids).contains("small", "big", "alias", "chain", "triage", "support");
