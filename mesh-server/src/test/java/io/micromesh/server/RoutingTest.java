@@ -294,7 +294,7 @@ class RoutingTest {
 
         HttpResponse<String> embeddings = mesh.post("/v1/embeddings", "{\"model\":\"alias\",\"input\":\"hello\"}");
         assertThat(embeddings.statusCode()).as(embeddings.body()).isEqualTo(400);
-        assertThat(embeddings.body()).contains("small: lacks capability embeddings");
+        assertThat(embeddings.body()).contains("no_admissible_model").contains("small lacks capability embeddings");
     }
 
     @Test
