@@ -98,6 +98,8 @@ class CallInsightsTaskTest {
         assertThat(c2.path("customer").path("speaker").asText()).isEqualTo("#Person2#");
         JsonNode report = Json.mapper().readTree(Files.readString(dir.resolve("insights.jsonl.report.json")));
         assertThat(report.path("items_by_model").path("(steps only)").asInt()).isEqualTo(2);
+        assertThat(report.path("fields_by_producer").path("(not produced)").asInt()).as("reason, resolved, action_items twice")
+                .isEqualTo(6);
     }
 
     @Test

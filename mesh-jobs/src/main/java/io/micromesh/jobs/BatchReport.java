@@ -23,6 +23,8 @@ public final class BatchReport {
 
     /** The {@code items_by_model} entry of items that micro-model steps answered without a model. */
     public static final String STEPS_ONLY = "(steps only)";
+    /** The producer of fields that nothing produced (a task's model fields without a model). */
+    public static final String NOT_PRODUCED = "(not produced)";
 
     private BatchReport() {
     }
@@ -76,7 +78,8 @@ public final class BatchReport {
             // a task's line whose steps answered alone names no model
             models.merge(body.path("model").isTextual() ? body.path("model").asText() : line.has("provenance") ? STEPS_ONLY
                     : "unknown", 1L, Long::sum);
-            line.path("provenance").properties().forEach(field -> producers.merge(field.getValue().path("by").asText("?"),
+            line.path("provenance").properties().forEach(field -> producers.merge(field.getValue().path("by").isTextual()
+                    ? field.getValue().path("by").asText() : NOT_PRODUCED,
                     1L, Long::sum));
         }
         report.put("items", items.size()).put("done", done).put("succeeded", done - failed).put("failed", failed);
