@@ -2,6 +2,8 @@
 # Speech to text on this CPU (issue 10): the real-time factor of each engine, through the gateway's
 # POST /v1/audio/transcriptions, measured with `mesh bench --endpoint audio`.
 #   bench/audio-rtf.sh [SPEECH.wav]   (default: ../shared/data/audio/jfk-16k.wav, else espeak-ng speech)
+#   REPEAT=1    send the recording as it is (default 5 times over, in one file)
+#   MODELS=vosk measure only these models (default: vosk whisper-tiny whisper-base whisper-small)
 # The recording is repeated five times into one file (about a minute for the default), so that
 # whisper.cpp's 30-second windows are filled as in a real call. Engines:
 #   vosk        Vosk's small English model (bundled), one thread per transcription;
@@ -23,13 +25,13 @@ if [ ! -f "$SPEECH" ]; then
   espeak-ng -s 140 -w "$work/said.wav" "my parcel has not arrived and I would like a refund for my order, the tracking number shows nothing since Monday"
   SPEECH="$work/said.wav"
 fi
-python3 - "$SPEECH" "$work/speech.wav" <<'PY'
+python3 - "$SPEECH" "$work/speech.wav" "${REPEAT:-5}" <<'PY'
 import sys, wave
 with wave.open(sys.argv[1]) as src:
     params, frames = src.getparams(), src.readframes(src.getnframes())
 with wave.open(sys.argv[2], "wb") as out:
     out.setparams(params)
-    for _ in range(5):
+    for _ in range(int(sys.argv[3])):
         out.writeframes(frames)
 PY
 mkdir -p models/synthetic
@@ -50,10 +52,10 @@ echo $! > "$work/serve.pid"
 for _ in $(seq 300); do grep -q 'listening on' "$work/serve.out" 2>/dev/null && break; sleep 0.2; done
 url=$(grep -o 'listening on http://[0-9.:]*' "$work/serve.out" | head -1 | sed 's/listening on //')/v1
 seconds=$(python3 -c "import wave,sys; w=wave.open(sys.argv[1]); print(round(w.getnframes()/w.getframerate(),1))" "$work/speech.wav")
-echo "audio: $seconds s per request (5 x $SPEECH); $(nproc) cores: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
-for model in vosk whisper-tiny whisper-base whisper-small; do
+echo "audio: $seconds s per request (${REPEAT:-5} x $SPEECH); $(nproc) cores: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+for model in ${MODELS:-vosk whisper-tiny whisper-base whisper-small}; do
   ./mesh bench --url "$url" --endpoint audio --model "$model" --audio "$work/speech.wav" --concurrency 1 \
-      --requests 3 --warmup 1 | grep -E '^  audio:|^\{' | sed "s/^/$model c1: /" | cut -c1-220
+      --requests 3 --warmup 2 | grep -E '^  audio:|^\{' | sed "s/^/$model c1: /" | cut -c1-220
 done
 ./mesh bench --url "$url" --endpoint audio --model vosk --audio "$work/speech.wav" --concurrency 2 \
     --requests 6 --warmup 2 | grep -E '^  audio:' | sed "s/^/vosk c2: /"

@@ -9,6 +9,7 @@ import io.micromesh.engines.audio.AudioDecoder;
 import io.micromesh.engines.audio.WordErrorRate;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -78,5 +79,24 @@ class VoskTranscriberTest {
         Transcript t = vosk.transcribe(AudioDecoder.decode(Files.readAllBytes(wav), VoskTranscriber.SAMPLE_RATE, 60));
         assertThat(WordErrorRate.of(t.text(), said)).as(t.text()).isLessThan(0.5);
         assertThat(t.text()).as(t.text()).contains("arrived").contains("refund").contains("order");
+    }
+
+    /** Each thread keeps its recognizer and resets it: the next audio's words get the times they would get first. */
+    @Test
+    void aReusedRecognizerGivesTheNextAudioItsOwnTimes() {
+        assumeTrue(io.micromesh.testkit.Wavs.canSpeak(), "espeak-ng is not installed (.ci/run installs it)");
+        PcmAudio said = AudioDecoder.decode(io.micromesh.testkit.Wavs.speech("please cancel my order before it ships"),
+                VoskTranscriber.SAMPLE_RATE, 60);
+        Transcript first = vosk.transcribe(said);
+        vosk.transcribe(AudioDecoder.decode(io.micromesh.testkit.Wavs.tone(16_000, 1, 3), VoskTranscriber.SAMPLE_RATE, 60));
+        Transcript again = vosk.transcribe(said);
+        assertThat(again.text()).isEqualTo(first.text());
+        List<Transcript.Word> a = first.segments().stream().flatMap(s -> s.words().stream()).toList();
+        List<Transcript.Word> b = again.segments().stream().flatMap(s -> s.words().stream()).toList();
+        assertThat(b).hasSameSizeAs(a).isNotEmpty();
+        for (int i = 0; i < a.size(); i++) {
+            assertThat(b.get(i).start()).as(b.get(i).word()).isCloseTo(a.get(i).start(), org.assertj.core.api.Assertions.within(0.03));
+        }
+        assertThat(b.getLast().end()).isLessThanOrEqualTo(said.seconds() + 0.01);
     }
 }
