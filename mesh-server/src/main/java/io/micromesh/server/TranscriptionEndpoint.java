@@ -88,8 +88,7 @@ final class TranscriptionEndpoint {
             ServedModel model = order.get(i);
             exchange.model(model.id());
             if (decision != null) {
-                res.header(Responses.MESH_ROUTE, i == 0 ? decision.header()
-                        : decision.header() + "; fell back to " + model.id() + " after " + order.get(i - 1).id() + " failed");
+                res.header(Responses.MESH_ROUTE, decision.header(i));
             }
             try {
                 if (!(model.backend() instanceof SpeechBackend speech)) {

@@ -39,4 +39,10 @@ public record Decision(String route, String policy, List<ServedModel> order, Str
     public String header() {
         return "route=" + route + "; policy=" + policy + "; model=" + model().id() + "; reason=" + reason;
     }
+
+    /** The header when the {@code attempt}-th model of {@link #order} (from 0) answers: after 0, a fallback. */
+    public String header(int attempt) {
+        return attempt == 0 ? header()
+                : header() + "; fell back to " + order.get(attempt).id() + " after " + order.get(attempt - 1).id() + " failed";
+    }
 }

@@ -19,6 +19,12 @@ public interface SpeechBackend {
      */
     Transcript transcribe(PcmAudio audio, String language, String prompt);
 
+    /** The refusal of a text request by a model that only transcribes. */
+    static BackendException refusesText(String model) {
+        return BackendException.of(BackendException.Failure.REJECTED, "model '" + model + "' transcribes speech"
+                + " (POST /v1/audio/transcriptions); it does not answer text requests", null);
+    }
+
     /** CPU cores one transcription keeps busy, for its energy (0 when it runs elsewhere, such as a remote server). */
     default int coresPerTranscription() {
         return 1;

@@ -195,18 +195,14 @@ public final class WhisperBackend implements Backend, SpeechBackend {
 
     @Override
     public BackendReply call(MeshRequest request) {
-        throw notText();
+        throw SpeechBackend.refusesText(id);
     }
 
     @Override
     public Usage stream(MeshRequest request, ChunkSink sink) {
-        throw notText();
+        throw SpeechBackend.refusesText(id);
     }
 
-    private BackendException notText() {
-        return BackendException.of(Failure.REJECTED, "model '" + id + "' transcribes speech"
-                + " (POST /v1/audio/transcriptions); it does not answer text requests", null);
-    }
 
     @Override
     public BackendHealth health() {
