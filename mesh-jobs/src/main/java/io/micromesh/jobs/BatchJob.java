@@ -195,38 +195,28 @@ public final class BatchJob {
         JsonNode record = item.record();
         AudioTranscription.Heard heard = null;
         if (audio != null && audio.needed(record)) {
-            List<AudioTranscription.Upload> uploads;
-            try {
-                uploads = audio.uploads(record);
-            } catch (IllegalArgumentException e) {
-                return new Journal.Completion(item.line(), Json.string(errorLine(item, 400, "invalid_audio",
-                        "line " + item.line() + ": " + e.getMessage())), 0, 0, 0);
-            }
-            List<JsonNode> answers = new ArrayList<>();
-            int attempts = 0;
-            for (AudioTranscription.Upload upload : uploads) {
-                Attempted sent = send(item, "/v1/audio/transcriptions", upload.form().bytes(), upload.form().contentType());
-                attempts += sent.attempts();
-                if (sent.answer() == null) {
-                    return new Journal.Completion(item.line(), Json.string(sent.error()), attempts, 0, 0);
+            switch (hear(item, record)) {
+                case Hearing.Failed failed -> {
+                    return failed.completion();
                 }
-                answers.add(sent.answer());
+                case Hearing.Heard done -> {
+                    heard = done.heard();
+                    record = ((ObjectNode) record.deepCopy()).put(task.transcription().orElseThrow().into(), heard.text());
+                }
             }
-            heard = audio.heard(uploads, answers);
-            record = ((ObjectNode) record.deepCopy()).put(task.transcription().orElseThrow().into(), heard.text());
         }
+        double heardCost = heard == null ? 0 : heard.cost();
+        double heardEnergy = heard == null ? 0 : heard.energy();
         BatchTask.Work work;
         try {
             work = steps.start(item.key(), record);
         } catch (IllegalArgumentException e) {
             return new Journal.Completion(item.line(), Json.string(errorLine(item, 400, "invalid_request",
-                    "line " + item.line() + ": " + e.getMessage())), 0, 0, 0);
+                    "line " + item.line() + ": " + e.getMessage())), 0, heardCost, heardEnergy);
         } catch (RuntimeException e) {
             return new Journal.Completion(item.line(), Json.string(errorLine(item, 500, "step_failed",
-                    "a step failed on line " + item.line() + ": " + e)), 0, 0, 0);
+                    "a step failed on line " + item.line() + ": " + e)), 0, heardCost, heardEnergy);
         }
-        double heardCost = heard == null ? 0 : heard.cost();
-        double heardEnergy = heard == null ? 0 : heard.energy();
         if (work.request() == null) {
             return new Journal.Completion(item.line(), Json.string(withTranscription(task.output(work, null), heard)), 0,
                     heardCost, heardEnergy);
@@ -236,6 +226,44 @@ public final class BatchJob {
                 : Json.string(withTranscription(task.output(work, sent.answer()), heard));
         return new Journal.Completion(item.line(), result, sent.attempts(), sent.cost() + heardCost,
                 sent.energy() + heardEnergy);
+    }
+
+    /** How the transcription stage of an audio record ended. */
+    private sealed interface Hearing {
+        /** Its error line, with what the requests that were answered cost. */
+        record Failed(Journal.Completion completion) implements Hearing {
+        }
+
+        /** The transcript and its figures. */
+        record Heard(AudioTranscription.Heard heard) implements Hearing {
+        }
+    }
+
+    /** Sends a record's audio (a request per channel of a stereo call) and makes its transcript. */
+    private Hearing hear(JobItem item, JsonNode record) {
+        List<AudioTranscription.Upload> uploads;
+        try {
+            uploads = audio.uploads(record);
+        } catch (IllegalArgumentException e) {
+            return new Hearing.Failed(new Journal.Completion(item.line(), Json.string(errorLine(item, 400, "invalid_audio",
+                    "line " + item.line() + ": " + e.getMessage())), 0, 0, 0));
+        }
+        List<JsonNode> answers = new ArrayList<>();
+        int attempts = 0;
+        double spentCost = 0;
+        double spentEnergy = 0;
+        for (AudioTranscription.Upload upload : uploads) {
+            Attempted sent = send(item, "/v1/audio/transcriptions", upload.form().bytes(), upload.form().contentType());
+            attempts += sent.attempts();
+            if (sent.answer() == null) {
+                return new Hearing.Failed(new Journal.Completion(item.line(), Json.string(sent.error()), attempts, spentCost,
+                        spentEnergy));
+            }
+            spentCost += sent.cost();
+            spentEnergy += sent.energy();
+            answers.add(sent.answer());
+        }
+        return new Hearing.Heard(audio.heard(uploads, answers));
     }
 
     /** A task's line with its transcription stage's figures, when its record was audio. */
