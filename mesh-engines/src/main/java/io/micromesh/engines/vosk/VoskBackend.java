@@ -11,12 +11,9 @@ import io.micromesh.core.spi.PcmAudio;
 import io.micromesh.core.spi.SpeechBackend;
 import io.micromesh.core.spi.Transcript;
 import io.micromesh.core.spi.Usage;
+import io.micromesh.engines.NativePool;
 import java.nio.file.Path;
 import java.util.Locale;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 
 /**
  * An {@code engine: vosk} model: speech to text in-process with Vosk, by default on its small
@@ -29,12 +26,12 @@ public final class VoskBackend implements Backend, SpeechBackend {
 
     private final String id;
     private final VoskTranscriber transcriber;
-    private final ExecutorService natives;
+    private final NativePool natives;
 
     private VoskBackend(String id, VoskTranscriber transcriber, int threads) {
         this.id = id;
         this.transcriber = transcriber;
-        this.natives = Executors.newFixedThreadPool(threads, Thread.ofPlatform().name("vosk-" + id + "-", 0).daemon().factory());
+        this.natives = new NativePool("Vosk", "vosk-" + id, threads);
     }
 
     /** Loads the bundled English model (unpacked into {@code cache} on first use). */
@@ -55,17 +52,7 @@ public final class VoskBackend implements Backend, SpeechBackend {
             throw BackendException.of(BackendException.Failure.REJECTED, "model '" + id + "' (Vosk's English model)"
                     + " transcribes English only, not '" + language + "'", null);
         }
-        Future<Transcript> result = natives.submit(() -> transcriber.transcribe(audio));
-        try {
-            return result.get();
-        } catch (InterruptedException e) {
-            result.cancel(true);
-            Thread.currentThread().interrupt();
-            throw BackendException.of(BackendException.Failure.UNAVAILABLE, "interrupted", e);
-        } catch (ExecutionException e) {
-            throw BackendException.of(BackendException.Failure.UPSTREAM_ERROR, "Vosk failed: " + e.getCause().getMessage(),
-                    e.getCause());
-        }
+        return natives.call(() -> transcriber.transcribe(audio));
     }
 
     @Override
@@ -86,7 +73,8 @@ public final class VoskBackend implements Backend, SpeechBackend {
 
     @Override
     public void close() {
-        natives.shutdownNow();
-        transcriber.close();
+        if (natives.drain()) {
+            transcriber.close();  // else a transcription still runs on the model: leave it rather than crash
+        }
     }
 }

@@ -17,6 +17,7 @@ import io.micromesh.core.spi.PcmAudio;
 import io.micromesh.core.spi.SpeechBackend;
 import io.micromesh.core.spi.Transcript;
 import io.micromesh.core.spi.Usage;
+import io.micromesh.engines.NativePool;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -25,10 +26,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -54,7 +51,7 @@ public final class WhisperBackend implements Backend, SpeechBackend {
     private final WhisperJNI whisper;
     private final WhisperContext context;
     private final int threads;
-    private final ExecutorService natives;
+    private final NativePool natives;
     private final ThreadLocal<WhisperState> states = new ThreadLocal<>();
     private final List<WhisperState> allStates = new ArrayList<>();
 
@@ -65,7 +62,7 @@ public final class WhisperBackend implements Backend, SpeechBackend {
         this.whisper = whisper;
         this.context = context;
         this.threads = threads;
-        this.natives = Executors.newFixedThreadPool(slots, Thread.ofPlatform().name("whisper-" + id + "-", 0).daemon().factory());
+        this.natives = new NativePool("whisper.cpp", "whisper-" + id, slots);
     }
 
     /**
@@ -132,18 +129,7 @@ public final class WhisperBackend implements Backend, SpeechBackend {
             throw BackendException.of(Failure.REJECTED, "model '" + id + "' is an English-only Whisper model; it does not"
                     + " transcribe '" + language + "'", null);
         }
-        Future<Transcript> result = natives.submit(() -> run(audio, language, prompt));
-        try {
-            return result.get();
-        } catch (InterruptedException e) {
-            result.cancel(true);
-            Thread.currentThread().interrupt();
-            throw BackendException.of(Failure.UNAVAILABLE, "interrupted", e);
-        } catch (ExecutionException e) {
-            Throwable cause = e.getCause();
-            throw cause instanceof BackendException known ? known
-                    : BackendException.of(Failure.UPSTREAM_ERROR, "whisper.cpp failed: " + cause.getMessage(), cause);
-        }
+        return natives.call(() -> run(audio, language, prompt));
     }
 
     /** One transcription, on a thread of the pool, with that thread's decoding state. */
@@ -212,14 +198,8 @@ public final class WhisperBackend implements Backend, SpeechBackend {
 
     @Override
     public void close() {
-        natives.shutdownNow();
-        try {
-            if (!natives.awaitTermination(30, java.util.concurrent.TimeUnit.SECONDS)) {
-                return;  // a transcription still uses the native state: leave it rather than free it under its feet
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return;
+        if (!natives.drain()) {
+            return;  // a transcription still uses the native state: leave it rather than free it under its feet
         }
         synchronized (allStates) {
             allStates.forEach(whisper::free);
