@@ -3,6 +3,7 @@ package io.micromesh.jobs;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.micromesh.api.Json;
+import io.micromesh.core.spi.BackendException;
 import io.micromesh.jobs.task.BatchTask;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -15,6 +16,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.ExecutorService;
@@ -77,6 +79,7 @@ public final class BatchJob {
     private final BatchTask.Prepared steps;
     private final Settings settings;
     private final JobProgress progress;
+    private final RetryPolicy retries;
     /** The transcription stage of a task that takes audio, else null. */
     private final AudioTranscription audio;
     private static final String JSON = "application/json";
@@ -102,6 +105,7 @@ public final class BatchJob {
         this.steps = steps;
         this.settings = settings;
         this.progress = progress;
+        this.retries = RetryPolicy.of(settings.maxAttempts());
         this.audio = task == null ? null
                 : task.transcription().map(t -> new AudioTranscription(t, settings.inputDir())).orElse(null);
     }
@@ -295,7 +299,7 @@ public final class BatchJob {
                 status = -1;
                 answer = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
             }
-            boolean retriable = status == -1 || status == 429 || status >= 500;
+            boolean retriable = status == -1 || BackendException.Failure.ofHttpStatus(status).retriable();
             if (status == 200) {
                 JsonNode parsed = InputLines.parseObject(answer);
                 if (parsed == null) {
@@ -310,14 +314,14 @@ public final class BatchJob {
                 energy.add(e);
                 return new Attempted(parsed, null, attempt, c, e);
             }
-            if (!retriable || attempt >= settings.maxAttempts()) {
+            if (!retriable || !retries.retries(attempt)) {
                 JsonNode error = InputLines.parseObject(answer);
                 String message = error != null && error.path("error").path("message").isTextual()
                         ? error.path("error").path("message").asText() : answer;
                 return new Attempted(null, errorLine(item, status, status == -1 ? "connection_failed" : "http_" + status,
                         message + (retriable ? " (after " + attempt + " attempts)" : "")), attempt, 0, 0);
             }
-            sleep(backoff(attempt));
+            sleep(retries.delay(attempt, Optional.empty(), ThreadLocalRandom.current()));
         }
     }
 
@@ -326,12 +330,6 @@ public final class BatchJob {
         line.putObject("response").put("status_code", 200).set("body", answer);
         line.putNull("error");
         return line;
-    }
-
-    /** Exponential back-off with full jitter: up to 0.5 s, 1 s, 2 s ... capped at 30 s. */
-    static Duration backoff(int attempt) {
-        long cap = Math.min(30_000, 500L << Math.min(attempt - 1, 16));
-        return Duration.ofMillis(ThreadLocalRandom.current().nextLong(cap / 2, cap + 1));
     }
 
     private static void sleep(Duration d) {

@@ -4,8 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.helidon.http.HeaderNames;
 import io.helidon.webclient.api.HttpClientRequest;
 import io.helidon.webclient.api.HttpClientResponse;
-import io.helidon.webclient.api.Proxy;
 import io.helidon.webclient.api.WebClient;
+import io.micromesh.engines.http.WebClients;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -38,14 +38,7 @@ public final class HttpItemSender implements ItemSender {
         String text = base.toString();
         this.base = text.endsWith("/v1") ? text.substring(0, text.length() - 3) : text;
         this.authorization = Optional.ofNullable(apiKey).filter(k -> !k.isBlank()).map(k -> "Bearer " + k);
-        this.http = WebClient.builder()
-                .socketOptions(options -> options.connectTimeout(Duration.ofSeconds(10)).readTimeout(timeout).tcpNoDelay(true))
-                .shareConnectionCache(false)
-                .connectionCacheSize(Math.max(1, connections))
-                .followRedirects(false)
-                .proxy(Proxy.noProxy())
-                .sendExpectContinue(false)
-                .build();
+        this.http = WebClients.pooled(Duration.ofSeconds(10), timeout, connections);
     }
 
     @Override

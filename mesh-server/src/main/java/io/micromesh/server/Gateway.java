@@ -26,11 +26,13 @@ public final class Gateway implements AutoCloseable {
     private final WebServer server;
     private final Drain drain;
     private final Duration drainTimeout;
+    private final GatewayMetrics metrics;
 
-    private Gateway(WebServer server, Drain drain, Duration drainTimeout) {
+    private Gateway(WebServer server, Drain drain, Duration drainTimeout, GatewayMetrics metrics) {
         this.server = server;
         this.drain = drain;
         this.drainTimeout = drainTimeout;
+        this.metrics = metrics;
     }
 
     /**
@@ -104,7 +106,7 @@ public final class Gateway implements AutoCloseable {
                 .start();
         LOG.log(System.Logger.Level.INFO, "micromesh gateway listening on http://" + settings.host() + ":" + server.port()
                 + " with models " + portfolio.models().stream().map(ServedModel::id).toList());
-        return new Gateway(server, drain, Duration.ofMillis(settings.drainTimeoutMs()));
+        return new Gateway(server, drain, Duration.ofMillis(settings.drainTimeoutMs()), metrics);
     }
 
     /** The port the gateway listens on (the chosen one when configured as 0). */
@@ -126,6 +128,7 @@ public final class Gateway implements AutoCloseable {
     public boolean drainAndStop() {
         boolean clean = drain.drain(drainTimeout);
         server.stop();
+        metrics.close();
         return clean;
     }
 
@@ -133,5 +136,6 @@ public final class Gateway implements AutoCloseable {
     @Override
     public void close() {
         server.stop();
+        metrics.close();
     }
 }

@@ -7,6 +7,13 @@ import io.micrometer.core.instrument.Gauge;
 import io.micromesh.core.dispatch.Lane;
 import io.micromesh.core.dispatch.ReplicaGate;
 import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.micromesh.core.accounting.Charge;
@@ -19,11 +26,26 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * The gateway's Prometheus metrics, per model: requests by status, prompt and completion tokens,
  * latency and time-to-first-token histograms, cost and energy totals. Meters are created once per
- * model (and status) and kept, so the request path does no registry look-up. Thread-safe.
+ * model (and status) and kept, so the request path does no registry look-up. Beside them, the JVM's
+ * and the process's own meters (memory, garbage collection, threads, CPU, open files, uptime).
+ * Thread-safe.
  */
-final class GatewayMetrics {
+final class GatewayMetrics implements AutoCloseable {
 
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    /** Listens to the JVM's garbage-collection notifications until closed. */
+    private final JvmGcMetrics gc = new JvmGcMetrics();
+
+    GatewayMetrics() {
+        // the process beside the requests: memory, collections, threads, CPU, open files, uptime
+        new JvmMemoryMetrics().bindTo(registry);
+        gc.bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        new ClassLoaderMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+        new FileDescriptorMetrics().bindTo(registry);
+        new UptimeMetrics().bindTo(registry);
+    }
     private final Map<String, ModelMeters> byModel = new ConcurrentHashMap<>();
     private final Map<List<String>, Counter> decisions = new ConcurrentHashMap<>();
     private final Map<List<String>, Counter> verdicts = new ConcurrentHashMap<>();
@@ -143,5 +165,11 @@ final class GatewayMetrics {
     /** The Prometheus text exposition of every meter. */
     String scrape() {
         return registry.scrape();
+    }
+
+    /** Stops listening to the JVM's collections. */
+    @Override
+    public void close() {
+        gc.close();
     }
 }

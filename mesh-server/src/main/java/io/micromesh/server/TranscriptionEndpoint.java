@@ -3,8 +3,6 @@ package io.micromesh.server;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.helidon.http.HeaderNames;
-import io.helidon.http.media.multipart.MultiPart;
-import io.helidon.http.media.multipart.ReadablePart;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import io.micromesh.api.ApiException;
@@ -23,9 +21,6 @@ import io.micromesh.core.spi.SpeechBackend;
 import io.micromesh.core.spi.Transcript;
 import io.micromesh.core.spi.Usage;
 import io.micromesh.engines.audio.AudioDecoder;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.EnumSet;
 import java.util.HashSet;
@@ -164,35 +159,20 @@ final class TranscriptionEndpoint {
     }
 
     private Form read(ServerRequest req) {
-        String type = req.headers().contentType().map(Object::toString).orElse("");
-        if (!type.toLowerCase(Locale.ROOT).startsWith("multipart/form-data")) {
-            throw ApiException.invalidRequest(null, "POST /v1/audio/transcriptions takes multipart/form-data with a file"
-                    + " and a model; the Content-Type was '" + type + "'");
-        }
         byte[] file = null;
         String model = null;
         String language = null;
         String prompt = null;
         String format = "json";
         Set<String> granularities = new HashSet<>();
-        MultiPart parts;
-        try {
-            parts = req.content().as(MultiPart.class);
-        } catch (RuntimeException e) {
-            throw ApiException.invalidRequest(null, "the multipart body cannot be read: " + e.getMessage());
-        }
-        long total = 0;
-        while (parts.hasNext()) {
-            ReadablePart part = parts.next();
-            byte[] value = bytes(part, maxBytes - total);
-            total += value.length;
+        for (FormParts.Part part : FormParts.read(req, maxBytes, "/v1/audio/transcriptions")) {
             switch (part.name()) {
-                case "file" -> file = value;
-                case "model" -> model = string(value);
-                case "language" -> language = string(value);
-                case "prompt" -> prompt = string(value);
-                case "response_format" -> format = string(value);
-                case "timestamp_granularities[]", "timestamp_granularities" -> granularities.add(string(value));
+                case "file" -> file = part.value();
+                case "model" -> model = part.text();
+                case "language" -> language = part.text();
+                case "prompt" -> prompt = part.text();
+                case "response_format" -> format = part.text();
+                case "timestamp_granularities[]", "timestamp_granularities" -> granularities.add(part.text());
                 default -> {
                     // other OpenAI fields (temperature, chunking_strategy, include[]) are accepted and unused
                 }
@@ -215,22 +195,6 @@ final class TranscriptionEndpoint {
             }
         }
         return new Form(file, model.strip(), blankToNull(language), blankToNull(prompt), format, granularities);
-    }
-
-    private static byte[] bytes(ReadablePart part, long left) {
-        try (InputStream in = part.inputStream()) {
-            byte[] value = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, Math.max(0, left) + 1));
-            if (value.length > left) {
-                throw ApiException.tooLarge(left);
-            }
-            return value;
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read the multipart body", e);
-        }
-    }
-
-    private static String string(byte[] value) {
-        return new String(value, StandardCharsets.UTF_8).strip();
     }
 
     private static String blankToNull(String s) {

@@ -76,6 +76,14 @@ class OperationsTest {
     }
 
     @Test
+    void metricsShowTheJvmAndTheProcess() {
+        String metrics = mesh.get("/metrics").body();
+        assertThat(metrics).contains("jvm_memory_used_bytes{area=\"heap\"", "jvm_threads_live_threads ",
+                "jvm_classes_loaded_classes ", "process_cpu_usage ", "system_cpu_count ", "process_uptime_seconds ");
+        assertThat(metrics).containsPattern("jvm_gc_[a-z_]+");
+    }
+
+    @Test
     void drainingLetsRequestsInFlightFinishAndRefusesNewOnes() throws Exception {
         upstream.delay(Duration.ofMillis(1500));
         CompletableFuture<HttpResponse<String>> inFlight = CompletableFuture.supplyAsync(() -> chat("Authorization", "Bearer sk-mesh"));

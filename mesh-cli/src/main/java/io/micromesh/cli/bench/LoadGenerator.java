@@ -4,10 +4,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.helidon.http.HeaderNames;
 import io.helidon.webclient.api.HttpClientRequest;
 import io.helidon.webclient.api.HttpClientResponse;
-import io.helidon.webclient.api.Proxy;
 import io.helidon.webclient.api.WebClient;
 import io.micromesh.api.Json;
 import io.micromesh.api.SseReader;
+import io.micromesh.engines.http.WebClients;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.SocketTimeoutException;
@@ -87,14 +87,7 @@ public final class LoadGenerator {
         this.base = base;
         this.headers = Map.copyOf(headers);
         this.authorization = Optional.ofNullable(apiKey).filter(k -> !k.isBlank()).map(k -> "Bearer " + k);
-        this.http = WebClient.builder()
-                .socketOptions(options -> options.connectTimeout(Duration.ofSeconds(10)).readTimeout(timeout).tcpNoDelay(true))
-                .shareConnectionCache(false)
-                .connectionCacheSize(Math.max(connections, 1))
-                .followRedirects(false)
-                .proxy(Proxy.noProxy())
-                .sendExpectContinue(false)
-                .build();
+        this.http = WebClients.pooled(Duration.ofSeconds(10), timeout, connections);
     }
 
     /** Runs the warm-up, then the measured load. */

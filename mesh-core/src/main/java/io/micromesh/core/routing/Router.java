@@ -10,6 +10,7 @@ import io.micromesh.core.config.RouteSpec.IntentSpec;
 import io.micromesh.core.config.RouteSpec.RuleSpec;
 import io.micromesh.core.outcomes.OutcomeStore;
 import io.micromesh.core.spi.BackendHealth;
+import io.micromesh.core.spi.Embeddings;
 import io.micromesh.core.spi.TextEncoder;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -291,11 +292,7 @@ public final class Router {
         private double score(float[] query, float[][] intentExamples) {
             double[] similarities = new double[intentExamples.length];
             for (int e = 0; e < intentExamples.length; e++) {
-                double dot = 0;
-                for (int d = 0; d < query.length; d++) {
-                    dot += query[d] * intentExamples[e][d];
-                }
-                similarities[e] = dot;
+                similarities[e] = Embeddings.dot(query, intentExamples[e]);
             }
             Arrays.sort(similarities);
             int k = Math.min(route.topK(), similarities.length);

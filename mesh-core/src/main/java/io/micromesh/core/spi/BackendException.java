@@ -46,6 +46,24 @@ public final class BackendException extends RuntimeException {
         public boolean retriable() {
             return retriable;
         }
+
+        /**
+         * What an HTTP error status from an OpenAI-compatible server means: 429 overloaded, 401 and
+         * 403 our credentials refused, 5xx the server failed, another 4xx the request refused;
+         * anything else is not a valid answer. The one place where a status decides retrying.
+         */
+        public static Failure ofHttpStatus(int status) {
+            if (status == 429) {
+                return OVERLOADED;
+            }
+            if (status == 401 || status == 403) {
+                return UNAUTHORIZED;
+            }
+            if (status >= 500 && status <= 599) {
+                return UPSTREAM_ERROR;
+            }
+            return status >= 400 && status <= 499 ? REJECTED : BAD_RESPONSE;
+        }
     }
 
     private final Failure failure;

@@ -7,7 +7,6 @@ import io.helidon.common.buffers.DataReader;
 import io.helidon.http.HeaderNames;
 import io.helidon.webclient.api.HttpClientRequest;
 import io.helidon.webclient.api.HttpClientResponse;
-import io.helidon.webclient.api.Proxy;
 import io.helidon.webclient.api.WebClient;
 import io.micromesh.api.Json;
 import io.micromesh.api.MeshRequest;
@@ -29,6 +28,7 @@ import io.micromesh.core.spi.SpeechBackend;
 import io.micromesh.core.spi.Transcript;
 import io.micromesh.core.spi.Usage;
 import io.micromesh.engines.audio.AudioDecoder;
+import io.micromesh.engines.http.WebClients;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -99,15 +99,8 @@ public final class OpenAiBackend implements Backend, SpeechBackend {
      * @param probes where health probes of ejected replicas run
      */
     public static OpenAiBackend create(ModelSpec spec, GateSettings gates, Clock clock, Executor probes) {
-        WebClient http = WebClient.builder()
-                .socketOptions(options -> options.connectTimeout(Duration.ofMillis(spec.connectTimeoutMs()))
-                        .readTimeout(Duration.ofMillis(spec.timeoutMs())).tcpNoDelay(true))
-                .shareConnectionCache(false)
-                .connectionCacheSize(Math.min(spec.maxInFlight(), 1024))
-                .followRedirects(false)
-                .proxy(Proxy.noProxy())
-                .sendExpectContinue(false)
-                .build();
+        WebClient http = WebClients.pooled(Duration.ofMillis(spec.connectTimeoutMs()), Duration.ofMillis(spec.timeoutMs()),
+                Math.min(spec.maxInFlight(), 1024));
         return new OpenAiBackend(spec, gates, http, clock, probes);
     }
 
@@ -425,19 +418,7 @@ public final class OpenAiBackend implements Backend, SpeechBackend {
 
     private BackendException statusFailure(Replica replica, int status, String body) {
         String where = "replica " + replica.base() + " of model '" + spec.id() + "' answered HTTP " + status;
-        Failure failure;
-        if (status == 429) {
-            failure = Failure.OVERLOADED;
-        } else if (status == 401 || status == 403) {
-            failure = Failure.UNAUTHORIZED;
-        } else if (status >= 500) {
-            failure = Failure.UPSTREAM_ERROR;
-        } else if (status >= 400) {
-            failure = Failure.REJECTED;
-        } else {
-            failure = Failure.BAD_RESPONSE;
-        }
-        return BackendException.upstream(failure, where, status, body);
+        return BackendException.upstream(Failure.ofHttpStatus(status), where, status, body);
     }
 
     private ObjectNode parseObject(Replica replica, byte[] bytes) {

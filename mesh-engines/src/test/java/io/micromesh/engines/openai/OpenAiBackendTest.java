@@ -161,6 +161,53 @@ class OpenAiBackendTest {
         assertThat(backend.health().state()).isEqualTo(BackendHealth.State.READY);
     }
 
+    /**
+     * Regression (issue 15): a replica whose GET /v1/models answers but whose completions fail was
+     * re-admitted by every probe at the first back-off, forever.
+     */
+    @Test
+    void aReplicaThatPassesProbesButFailsRequestsIsEjectedForLongerEachTime() {
+        backend("eject-after-failures: 2\n    eject-for-ms: 1000", a, b);
+        a.mode(Mode.ERROR_500);
+        while (backend.health().state() == BackendHealth.State.READY) {
+            backend.call(chat(false));
+        }
+        long[] backoffs = {1, 2, 4, 8};
+        for (long seconds : backoffs) {
+            clock.advance(Duration.ofSeconds(seconds).minusMillis(1));
+            backend.call(chat(false));
+            int probes = a.probes();
+            assertThat(backend.health().state()).as("still ejected just before %d s", seconds)
+                    .isEqualTo(BackendHealth.State.DEGRADED);
+            clock.advance(Duration.ofMillis(1));
+            int failed = a.generationRequests();
+            // the probe answers, the replica is back on probation; its first failed request ejects it again
+            while (a.generationRequests() == failed) {
+                backend.call(chat(false));
+            }
+            assertThat(a.probes()).isEqualTo(probes + 1);
+            assertThat(a.generationRequests()).as("one request on probation").isEqualTo(failed + 1);
+            assertThat(backend.health().state()).isEqualTo(BackendHealth.State.DEGRADED);
+        }
+        // a request that succeeds ends the probation and brings the back-off down again
+        a.mode(Mode.NORMAL);
+        clock.advance(Duration.ofSeconds(16));
+        int before = a.generationRequests();
+        while (a.generationRequests() == before) {
+            backend.call(chat(false));
+        }
+        a.mode(Mode.ERROR_500);
+        while (backend.health().state() == BackendHealth.State.READY) {
+            backend.call(chat(false));
+        }
+        assertThat(a.generationRequests()).as("after a success, ejection needs eject-after-failures again")
+                .isEqualTo(before + 3);
+        clock.advance(Duration.ofSeconds(1));
+        int probes = a.probes();
+        backend.call(chat(false));
+        assertThat(a.probes()).as("probed after the first back-off again").isEqualTo(probes + 1);
+    }
+
     @Test
     void withNoHealthyReplicaItFailsFastAsUnavailable() {
         backend("eject-after-failures: 1", a, b);

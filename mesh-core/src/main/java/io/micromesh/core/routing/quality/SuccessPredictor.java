@@ -1,5 +1,6 @@
 package io.micromesh.core.routing.quality;
 
+import io.micromesh.core.spi.Embeddings;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -222,12 +223,7 @@ public final class SuccessPredictor {
         long[] keyed = new long[n];
         float[] similarity = new float[n];
         for (int i = 0; i < n; i++) {
-            float[] v = vectors.get(i);
-            float dot = 0;
-            for (int d = 0; d < query.length; d++) {
-                dot += query[d] * v[d];
-            }
-            similarity[i] = i == skip ? Float.NEGATIVE_INFINITY : dot;
+            similarity[i] = i == skip ? Float.NEGATIVE_INFINITY : (float) Embeddings.dot(query, vectors.get(i));
             int bits = Float.floatToIntBits(similarity[i]);
             int ordered = bits ^ ((bits >> 31) & 0x7fffffff);  // signed int order = float order
             keyed[i] = ((long) ~ordered << 32) | i;            // descending similarity, then index
