@@ -1,7 +1,7 @@
 package io.micromesh.engines;
 
-import io.micromesh.core.spi.BackendException;
-import io.micromesh.core.spi.BackendException.Failure;
+import io.micromesh.core.MeshException;
+import io.micromesh.core.MeshException.Failure;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -32,7 +32,7 @@ public final class NativePool implements AutoCloseable {
     /**
      * Runs a native call on the pool and waits for it.
      *
-     * @throws BackendException the call's own, or {@code UPSTREAM_ERROR} when it failed otherwise,
+     * @throws MeshException the call's own, or {@code UPSTREAM_ERROR} when it failed otherwise,
      *                          {@code UNAVAILABLE} when the waiting thread was interrupted
      */
     public <T> T call(Callable<T> work) {
@@ -42,11 +42,11 @@ public final class NativePool implements AutoCloseable {
         } catch (InterruptedException e) {
             result.cancel(true);
             Thread.currentThread().interrupt();
-            throw BackendException.of(Failure.UNAVAILABLE, "interrupted", e);
+            throw MeshException.of(Failure.UNAVAILABLE, "interrupted", e);
         } catch (ExecutionException e) {
             Throwable cause = e.getCause();
-            throw cause instanceof BackendException known ? known
-                    : BackendException.of(Failure.UPSTREAM_ERROR, engine + " failed: " + cause.getMessage(), cause);
+            throw cause instanceof MeshException known ? known
+                    : MeshException.of(Failure.UPSTREAM_ERROR, engine + " failed: " + cause.getMessage(), cause);
         }
     }
 

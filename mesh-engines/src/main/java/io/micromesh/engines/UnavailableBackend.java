@@ -2,7 +2,7 @@ package io.micromesh.engines;
 
 import io.micromesh.api.MeshRequest;
 import io.micromesh.core.spi.Backend;
-import io.micromesh.core.spi.BackendException;
+import io.micromesh.core.MeshException;
 import io.micromesh.core.spi.BackendHealth;
 import io.micromesh.core.spi.BackendReply;
 import io.micromesh.core.spi.ChunkSink;
@@ -24,12 +24,12 @@ final class UnavailableBackend implements Backend {
 
     @Override
     public BackendReply call(MeshRequest request) {
-        throw BackendException.unavailable(reason, Duration.ofSeconds(60));
+        throw MeshException.unavailable(reason, Duration.ofSeconds(60));
     }
 
     @Override
     public Usage stream(MeshRequest request, ChunkSink sink) {
-        throw BackendException.unavailable(reason, Duration.ofSeconds(60));
+        throw MeshException.unavailable(reason, Duration.ofSeconds(60));
     }
 
     @Override

@@ -3,7 +3,7 @@ package io.micromesh.jobs;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.micromesh.api.Json;
-import io.micromesh.core.spi.BackendException;
+import io.micromesh.core.MeshException;
 import io.micromesh.jobs.task.BatchTask;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -299,7 +299,7 @@ public final class BatchJob {
                 status = -1;
                 answer = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
             }
-            boolean retriable = status == -1 || BackendException.Failure.ofHttpStatus(status).retriable();
+            boolean retriable = status == -1 || MeshException.Failure.ofHttpStatus(status).retriable();
             if (status == 200) {
                 JsonNode parsed = InputLines.parseObject(answer);
                 if (parsed == null) {

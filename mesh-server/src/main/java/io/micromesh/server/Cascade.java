@@ -10,7 +10,7 @@ import io.micromesh.core.dispatch.Admission;
 import io.micromesh.core.routing.Decision;
 import io.micromesh.core.routing.verify.AnswerVerifier;
 import io.micromesh.core.routing.verify.Verdict;
-import io.micromesh.core.spi.BackendException;
+import io.micromesh.core.MeshException;
 import io.micromesh.core.spi.BackendReply;
 import io.micromesh.core.spi.ClientGoneException;
 import io.micromesh.core.spi.Usage;
@@ -57,7 +57,7 @@ final class Cascade {
             BackendReply reply;
             try {
                 reply = model.backend().call(whole, admission);
-            } catch (BackendException e) {
+            } catch (MeshException e) {
                 if (last || !e.retriable()) {
                     throw Failures.toApi(e);
                 }

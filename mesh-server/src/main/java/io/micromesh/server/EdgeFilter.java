@@ -7,6 +7,7 @@ import io.helidon.webserver.http.RoutingRequest;
 import io.helidon.webserver.http.RoutingResponse;
 import io.micromesh.api.ApiError;
 import io.micromesh.api.ApiException;
+import io.micromesh.core.MeshException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.Map;
@@ -58,6 +59,8 @@ final class EdgeFilter implements Filter {
             chain.proceed();
         } catch (ApiException e) {
             Responses.error(res, e);
+        } catch (MeshException e) {
+            Responses.error(res, Failures.toApi(e));
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.ERROR, "request " + exchange.id() + " failed with a bug", e);
             Responses.error(res, new ApiException(500, new ApiError("Internal error (a bug in micromesh, request "

@@ -4,12 +4,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.micromesh.api.ApiError;
 import io.micromesh.api.ApiException;
 import io.micromesh.api.Json;
-import io.micromesh.core.spi.BackendException;
+import io.micromesh.core.MeshException;
 import java.time.Duration;
 import java.util.Map;
 
 /**
- * Turns a backend's failure into the answer the client gets: 502 when an upstream answered wrongly,
+ * Turns a failure below the edge into the answer the client gets, in one place: 400, 404 and 422
+ * when the request cannot be served as written, 502 when an upstream answered wrongly,
  * 503 when no healthy backend can take the request, 504 on an upstream timeout, 429 when upstreams
  * are overloaded, and the upstream's own 4xx when it refused the request as invalid.
  */
@@ -18,11 +19,20 @@ final class Failures {
     private Failures() {
     }
 
-    static ApiException toApi(BackendException e) {
+    static ApiException toApi(MeshException e) {
+        String param = e.param().orElse(null);
         return switch (e.failure()) {
+            case INVALID_REQUEST -> new ApiException(400, new ApiError(e.getMessage(), "invalid_request_error", param,
+                    e.code().orElse("invalid_value")));
+            case UNSUPPORTED -> new ApiException(422, new ApiError(e.getMessage(), "invalid_request_error", param,
+                    "unsupported_by_model"));
+            case MODEL_NOT_FOUND -> new ApiException(404, new ApiError(e.getMessage(), "invalid_request_error", param,
+                    "model_not_found"));
+            case NO_ADMISSIBLE_MODEL -> new ApiException(400, new ApiError(e.getMessage(), "invalid_request_error", param,
+                    "no_admissible_model"));
             case REFUSED -> error(503, "backend_unavailable", e.getMessage(), Duration.ofSeconds(1));
-            case UNAVAILABLE -> error(503, "backend_unavailable", e.getMessage(),
-                    e.retryAfter().orElse(Duration.ofSeconds(1)));
+            case UNAVAILABLE -> new ApiException(503, new ApiError(e.getMessage(), "server_error", param, "backend_unavailable"),
+                    Map.of("Retry-After", String.valueOf(Math.max(1, e.retryAfter().orElse(Duration.ofSeconds(1)).toSeconds()))));
             case TIMEOUT -> error(504, "upstream_timeout", e.getMessage(), null);
             case OVERLOADED -> new ApiException(429, new ApiError(e.getMessage() + " (after one retry on another replica)",
                     "rate_limit_error", null, "upstream_overloaded"), Map.of("Retry-After", "1"));
@@ -45,7 +55,7 @@ final class Failures {
     }
 
     /** The upstream's 4xx, with its own message when it sent an OpenAI-shaped error. */
-    private static ApiException rejected(BackendException e) {
+    private static ApiException rejected(MeshException e) {
         JsonNode upstream = parse(e.upstreamBody().orElse(""));
         JsonNode err = upstream.path("error");
         String message = err.path("message").isTextual() ? err.path("message").asText() : e.getMessage();
@@ -55,7 +65,7 @@ final class Failures {
         return new ApiException(status, new ApiError("upstream: " + message, "invalid_request_error", param, code));
     }
 
-    private static String upstreamMessage(BackendException e) {
+    private static String upstreamMessage(MeshException e) {
         JsonNode message = parse(e.upstreamBody().orElse("")).path("error").path("message");
         return message.isTextual() ? ": " + message.asText() : "";
     }

@@ -3,6 +3,7 @@ package io.micromesh.server;
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.http.HttpRouting;
 import io.micromesh.api.ApiException;
+import io.micromesh.core.MeshException;
 import io.micromesh.api.Operation;
 import io.micromesh.core.Portfolio;
 import io.micromesh.core.outcomes.OutcomeStore;
@@ -93,7 +94,8 @@ public final class Gateway implements AutoCloseable {
                     throw ApiException.notFound("Unknown route: " + req.prologue().method().text() + " "
                             + req.path().path() + ". See GET /v1/models and the API reference in README.md.");
                 })
-                .error(ApiException.class, (req, res, e) -> Responses.error(res, e));
+                .error(ApiException.class, (req, res, e) -> Responses.error(res, e))
+                .error(MeshException.class, (req, res, e) -> Responses.error(res, Failures.toApi(e)));
 
         WebServer server = WebServer.builder()
                 .host(settings.host())

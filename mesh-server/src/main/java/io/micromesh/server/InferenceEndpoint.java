@@ -19,7 +19,7 @@ import io.micromesh.core.routing.Decision;
 import io.micromesh.core.routing.RequestFacts;
 import io.micromesh.core.routing.Router;
 import io.micromesh.core.routing.verify.AnswerVerifier;
-import io.micromesh.core.spi.BackendException;
+import io.micromesh.core.MeshException;
 import io.micromesh.core.spi.BackendReply;
 import io.micromesh.core.spi.ClientGoneException;
 import io.micromesh.core.spi.Usage;
@@ -98,7 +98,7 @@ final class InferenceEndpoint {
                     learning.remember(completionId, decision, model.id());
                 }
                 return;
-            } catch (BackendException e) {
+            } catch (MeshException e) {
                 if (i == order.size() - 1 || !e.retriable()) {
                     throw Failures.toApi(e);
                 }
@@ -147,7 +147,7 @@ final class InferenceEndpoint {
             Usage tokens = model.backend().stream(request, stream, admission);
             charge(model, tokens, exchange);
             stream.finish();
-        } catch (BackendException e) {
+        } catch (MeshException e) {
             if (!stream.started()) {
                 throw e;  // nothing sent yet: the caller may still fall back
             }

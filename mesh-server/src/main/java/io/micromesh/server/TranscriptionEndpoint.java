@@ -15,7 +15,7 @@ import io.micromesh.core.config.RouteSpec;
 import io.micromesh.core.routing.Decision;
 import io.micromesh.core.routing.RequestFacts;
 import io.micromesh.core.routing.Router;
-import io.micromesh.core.spi.BackendException;
+import io.micromesh.core.MeshException;
 import io.micromesh.core.spi.PcmAudio;
 import io.micromesh.core.spi.SpeechBackend;
 import io.micromesh.core.spi.Transcript;
@@ -87,14 +87,14 @@ final class TranscriptionEndpoint {
             }
             try {
                 if (!(model.backend() instanceof SpeechBackend speech)) {
-                    throw BackendException.of(BackendException.Failure.UNAVAILABLE, model.backend().health().detail(), null);
+                    throw MeshException.of(MeshException.Failure.UNAVAILABLE, model.backend().health().detail(), null);
                 }
                 if (audio == null || audio.sampleRate() != speech.sampleRate()) {
                     audio = decode(form.file(), speech.sampleRate());
                 }
                 transcribe(model, speech, audio, form, res);
                 return;
-            } catch (BackendException e) {
+            } catch (MeshException e) {
                 if (i == order.size() - 1 || !e.retriable()) {
                     throw Failures.toApi(e);
                 }
@@ -119,8 +119,7 @@ final class TranscriptionEndpoint {
             throw ApiException.invalidRequest("model", "route '" + name + "' (policy " + route.policy() + ") chooses by the"
                     + " text of a request; a route for audio uses policy " + String.join(", ", AUDIO_POLICIES));
         }
-        RequestFacts facts = new RequestFacts(0, 0, EnumSet.of(Capability.TRANSCRIPTION), false, false, false,
-                req.headers().first(Responses.MESH_TASK).orElse(null), null, Map.of(), null);
+        RequestFacts facts = RequestFacts.audio(req.headers().first(Responses.MESH_TASK).orElse(null));
         Decision decision = router.decide(name, facts).orElseThrow();
         metrics.routed(decision.route(), decision.policy(), decision.model().id());
         return decision;

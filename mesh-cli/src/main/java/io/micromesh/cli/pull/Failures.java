@@ -1,6 +1,6 @@
 package io.micromesh.cli.pull;
 
-import io.micromesh.core.spi.BackendException;
+import io.micromesh.core.MeshException;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpHeaders;
@@ -49,7 +49,7 @@ final class Failures {
             return new PullException(where + "access refused" + answer
                     + (source.fromHub() ? token : "; the server needs credentials that mesh pull does not send"), false);
         }
-        if (BackendException.Failure.ofHttpStatus(status).retriable()) {
+        if (MeshException.Failure.ofHttpStatus(status).retriable()) {
             return new PullException(where + "the server is unavailable or busy" + answer + "; try again later", true);
         }
         return new PullException(where + "unexpected answer" + answer, false);

@@ -2,8 +2,8 @@ package io.micromesh.core.dispatch;
 
 import com.netflix.concurrency.limits.Limit;
 import com.netflix.concurrency.limits.limit.VegasLimit;
-import io.micromesh.core.spi.BackendException;
-import io.micromesh.core.spi.BackendException.Failure;
+import io.micromesh.core.MeshException;
+import io.micromesh.core.MeshException.Failure;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.EnumMap;
@@ -224,7 +224,7 @@ public final class ReplicaGate {
     /**
      * Takes a place in flight, waiting in the request's lane when none is free.
      *
-     * @throws BackendException {@code QUEUE_FULL} when the queue is full, {@code DEADLINE_EXCEEDED}
+     * @throws MeshException {@code QUEUE_FULL} when the queue is full, {@code DEADLINE_EXCEEDED}
      *                          when the deadline passes before a place frees, {@code UNAVAILABLE}
      *                          when the waiting thread is interrupted (it leaves the queue)
      */
@@ -241,7 +241,7 @@ public final class ReplicaGate {
             }
             if (queued >= settings.queueSize()) {
                 laneStats.refused.incrementAndGet();
-                throw BackendException.of(Failure.QUEUE_FULL, "the queue of replica " + name + " is full ("
+                throw MeshException.of(Failure.QUEUE_FULL, "the queue of replica " + name + " is full ("
                         + settings.queueSize() + " requests waiting for " + limit() + " places); retry shortly",
                         null, Duration.ofSeconds(1));
             }
@@ -281,7 +281,7 @@ public final class ReplicaGate {
                     waiter.granted.cancel(false);
                     if (e instanceof InterruptedException) {
                         Thread.currentThread().interrupt();
-                        throw BackendException.unavailable("interrupted while waiting for replica " + name,
+                        throw MeshException.unavailable("interrupted while waiting for replica " + name,
                                 Duration.ofSeconds(1));
                     }
                     stats.get(waiter.lane).expired.incrementAndGet();
@@ -297,8 +297,8 @@ public final class ReplicaGate {
         }
     }
 
-    private BackendException expired(Admission admission) {
-        return BackendException.of(Failure.DEADLINE_EXCEEDED, "the request's deadline (x-mesh-deadline-ms) passed"
+    private MeshException expired(Admission admission) {
+        return MeshException.of(Failure.DEADLINE_EXCEEDED, "the request's deadline (x-mesh-deadline-ms) passed"
                 + " while it waited in the " + admission.lane().key() + " lane of replica " + name, null);
     }
 

@@ -13,24 +13,28 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * What the router knows of a request, read once: its size, what it needs, and the signals rules
- * and intents look at. Prompt tokens are estimated at four characters per token (a rule of thumb
- * for English with BPE vocabularies), since no model has been chosen whose tokenizer could count.
+ * What the router and the fit checks know of a request, read once: its size, what it needs, and the
+ * signals rules and intents look at. Prompt tokens are estimated at four characters per token (a
+ * rule of thumb for English with BPE vocabularies), since no model has been chosen whose tokenizer
+ * could count.
  *
- * @param promptTokens estimated prompt tokens
- * @param maxTokens    {@code max_tokens} (or {@code max_completion_tokens}), 0 when not given
- * @param needs        the capabilities a model must have to serve it
- * @param tools        it offers tools
+ * @param promptTokens   estimated prompt tokens
+ * @param maxTokens      {@code max_tokens} (or {@code max_completion_tokens}), 0 when not given
+ * @param maxTokensParam the name of the parameter that set {@code maxTokens}, for messages
+ * @param needs          the capabilities a model must have to serve it, the operation's first
+ * @param choices        {@code n}: the choices asked for
+ * @param logprobs       token log-probabilities are asked for
+ * @param tools          it offers tools
  * @param responseFormat it asks for JSON output
- * @param images       a message carries an image
- * @param task         the {@code x-mesh-task} header, or null
- * @param user         the {@code user} field, or null
- * @param metadata     the {@code metadata} entries that are text
- * @param lastUserText the last user message's text (a completion's prompt, an embedding's input), for intents
+ * @param images         a message carries an image
+ * @param task           the {@code x-mesh-task} header, or null
+ * @param user           the {@code user} field, or null
+ * @param metadata       the {@code metadata} entries that are text
+ * @param lastUserText   the last user message's text (a completion's prompt, an embedding's input), for intents
  */
-public record RequestFacts(long promptTokens, long maxTokens, Set<Capability> needs, boolean tools,
-                           boolean responseFormat, boolean images, String task, String user,
-                           Map<String, String> metadata, String lastUserText) {
+public record RequestFacts(long promptTokens, long maxTokens, String maxTokensParam, Set<Capability> needs, int choices,
+                           boolean logprobs, boolean tools, boolean responseFormat, boolean images, String task,
+                           String user, Map<String, String> metadata, String lastUserText) {
 
     private static final int CHARS_PER_TOKEN = 4;
 
@@ -66,19 +70,44 @@ public record RequestFacts(long promptTokens, long maxTokens, Set<Capability> ne
                         lastUser = text;
                     }
                 }
-                yield new RequestFacts(chars / CHARS_PER_TOKEN + 1, chat.maxTokens().orElse(0), needs, chat.hasTools(),
-                        json, chat.hasImages(), task, user, metadata, lastUser);
+                boolean logprobs = body.path("logprobs").asBoolean(false) || body.path("top_logprobs").asInt(0) > 0;
+                yield new RequestFacts(chars / CHARS_PER_TOKEN + 1, chat.maxTokens().orElse(0),
+                        body.has("max_completion_tokens") ? "max_completion_tokens" : "max_tokens", needs, chat.choices(),
+                        logprobs, chat.hasTools(), json, chat.hasImages(), task, user, metadata, lastUser);
             }
             case CompletionRequest completion -> {
                 String prompt = body.path("prompt").isTextual() ? body.get("prompt").asText() : body.path("prompt").toString();
-                yield new RequestFacts(prompt.length() / CHARS_PER_TOKEN + 1, completion.maxTokens().orElse(0), needs,
-                        false, false, false, task, user, metadata, prompt);
+                yield new RequestFacts(prompt.length() / CHARS_PER_TOKEN + 1, completion.maxTokens().orElse(0), "max_tokens",
+                        needs, completion.choices(), body.path("logprobs").asInt(0) > 0, false, false, false, task, user,
+                        metadata, prompt);
             }
             case EmbeddingRequest embedding -> {
                 String input = String.join(" ", embedding.texts());
-                yield new RequestFacts(input.length() / CHARS_PER_TOKEN + 1, 0, needs, false, false, false, task, user,
-                        metadata, input);
+                yield new RequestFacts(input.length() / CHARS_PER_TOKEN + 1, 0, "max_tokens", needs, 1, false, false, false,
+                        false, task, user, metadata, input);
             }
+        };
+    }
+
+    /** The facts of a transcription: it needs the capability {@code transcription}, and may carry a task. */
+    public static RequestFacts audio(String task) {
+        return new RequestFacts(0, 0, "max_tokens", EnumSet.of(Capability.TRANSCRIPTION), 1, false, false, false, false,
+                task, null, Map.of(), null);
+    }
+
+    /** The capability of the operation itself (the first of {@link #needs}). */
+    Capability operationNeed() {
+        return needs.iterator().next();
+    }
+
+    /** The API path of the operation, for messages. */
+    String path() {
+        return switch (operationNeed()) {
+            case CHAT -> "/v1/chat/completions";
+            case COMPLETIONS -> "/v1/completions";
+            case EMBEDDINGS -> "/v1/embeddings";
+            case TRANSCRIPTION -> "/v1/audio/transcriptions";
+            default -> "that operation";
         };
     }
 

@@ -1,17 +1,15 @@
 package io.micromesh.core.routing;
 
-import io.micromesh.api.ApiError;
-import io.micromesh.api.ApiException;
+import io.micromesh.core.MeshException;
 import io.micromesh.core.Portfolio;
 import io.micromesh.core.ServedModel;
-import io.micromesh.core.config.Capability;
 import io.micromesh.core.config.RouteSpec;
 import io.micromesh.core.config.RouteSpec.IntentSpec;
 import io.micromesh.core.config.RouteSpec.RuleSpec;
 import io.micromesh.core.outcomes.OutcomeStore;
-import io.micromesh.core.spi.BackendHealth;
 import io.micromesh.core.spi.Embeddings;
 import io.micromesh.core.spi.TextEncoder;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -118,8 +116,8 @@ public final class Router {
      * Decides for a request to route {@code name}.
      *
      * @return empty when {@code name} is not a route
-     * @throws ApiException 400 when no candidate can take the request, 503 when the only ones that
-     *                      could are unhealthy
+     * @throws MeshException {@code NO_ADMISSIBLE_MODEL} when no candidate can take the request,
+     *                       {@code UNAVAILABLE} when the only ones that could are unhealthy
      */
     public Optional<Decision> decide(String name, RequestFacts facts) {
         RouteSpec route = routes.get(name);
@@ -130,7 +128,7 @@ public final class Router {
         List<ServedModel> admissible = new ArrayList<>();
         for (String id : route.candidates()) {
             ServedModel model = portfolio.model(id).orElseThrow();
-            String why = exclusion(model, facts);
+            String why = Fit.exclusion(model, facts);
             if (why == null) {
                 admissible.add(model);
             } else {
@@ -184,34 +182,14 @@ public final class Router {
     record Choice(String model, String reason) {
     }
 
-    /** Why a model cannot take the request, or null when it can. */
-    private static String exclusion(ServedModel model, RequestFacts facts) {
-        for (Capability need : facts.needs()) {
-            if (!model.spec().capabilities().contains(need)) {
-                return "lacks capability " + need.key();
-            }
-        }
-        Optional<Integer> context = model.spec().contextWindow();
-        if (context.isPresent() && facts.promptTokens() + facts.maxTokens() > context.get()) {
-            return "prompt (about " + facts.promptTokens() + " tokens) plus max_tokens " + facts.maxTokens()
-                    + " exceeds its context of " + context.get();
-        }
-        BackendHealth health = model.backend().health();
-        if (!health.serving()) {
-            return "not healthy: " + health.state().name().toLowerCase(Locale.ROOT);
-        }
-        return null;
-    }
-
-    private static ApiException noneAdmissible(RouteSpec route, Map<String, String> excluded) {
+    private static MeshException noneAdmissible(RouteSpec route, Map<String, String> excluded) {
         boolean onlyHealth = excluded.values().stream().allMatch(why -> why.startsWith("not healthy"));
         String message = "No model of route '" + route.name() + "' can take this request: " + excluded.entrySet().stream()
                 .map(e -> e.getKey() + " " + e.getValue()).reduce((a, b) -> a + "; " + b).orElse("") + ".";
         if (onlyHealth) {
-            return new ApiException(503, new ApiError(message, "server_error", "model", "backend_unavailable"),
-                    Map.of("Retry-After", "2"));
+            return MeshException.unavailable(message, Duration.ofSeconds(2)).withParam("model");
         }
-        return ApiException.invalidRequest("model", "no_admissible_model", message);
+        return MeshException.of(MeshException.Failure.NO_ADMISSIBLE_MODEL, message, null).withParam("model");
     }
 
     private static Choice rules(RouteSpec route, RequestFacts facts, List<ServedModel> admissible) {

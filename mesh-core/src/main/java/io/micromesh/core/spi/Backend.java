@@ -1,5 +1,6 @@
 package io.micromesh.core.spi;
 
+import io.micromesh.core.MeshException;
 import io.micromesh.api.MeshRequest;
 import io.micromesh.core.dispatch.Admission;
 import io.micromesh.core.dispatch.ReplicaGate;
@@ -17,7 +18,7 @@ public interface Backend extends AutoCloseable {
      *
      * @param request a validated request for this backend's model
      * @return the OpenAI response body and its token counts
-     * @throws BackendException when no answer could be had
+     * @throws MeshException when no answer could be had
      */
     BackendReply call(MeshRequest request);
 
@@ -25,7 +26,7 @@ public interface Backend extends AutoCloseable {
      * Answers a request as a stream of chunks delivered to {@code sink}, in order, on the calling thread.
      *
      * @return the token counts of the whole stream
-     * @throws BackendException   when the stream could not be had or broke
+     * @throws MeshException   when the stream could not be had or broke
      * @throws ClientGoneException when the sink reported that the client went away
      */
     Usage stream(MeshRequest request, ChunkSink sink);

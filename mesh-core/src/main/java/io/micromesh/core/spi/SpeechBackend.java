@@ -1,5 +1,7 @@
 package io.micromesh.core.spi;
 
+import io.micromesh.core.MeshException;
+
 /**
  * A backend that turns speech into text ({@code /v1/audio/transcriptions}). Thread-safe and
  * blocking: call it from virtual threads; native engines run on their own bounded pool.
@@ -15,13 +17,13 @@ public interface SpeechBackend {
      * @param audio    mono 16-bit PCM at {@link #sampleRate()}
      * @param language the ISO 639-1 language of the speech, or null when unknown
      * @param prompt   text that may guide engines that take one, or null
-     * @throws BackendException when the engine cannot transcribe it
+     * @throws MeshException when the engine cannot transcribe it
      */
     Transcript transcribe(PcmAudio audio, String language, String prompt);
 
     /** The refusal of a text request by a model that only transcribes. */
-    static BackendException refusesText(String model) {
-        return BackendException.of(BackendException.Failure.REJECTED, "model '" + model + "' transcribes speech"
+    static MeshException refusesText(String model) {
+        return MeshException.of(MeshException.Failure.REJECTED, "model '" + model + "' transcribes speech"
                 + " (POST /v1/audio/transcriptions); it does not answer text requests", null);
     }
 

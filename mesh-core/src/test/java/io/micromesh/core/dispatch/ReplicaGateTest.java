@@ -3,7 +3,7 @@ package io.micromesh.core.dispatch;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.micromesh.core.spi.BackendException;
+import io.micromesh.core.MeshException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
@@ -108,8 +108,8 @@ class ReplicaGateTest {
         enqueue(gate, "w1", Lane.INTERACTIVE);
         enqueue(gate, "w2", Lane.BATCH);
         assertThatThrownBy(() -> gate.acquire(new Admission(Lane.AGENT, Long.MAX_VALUE, null)))
-                .isInstanceOfSatisfying(BackendException.class, e -> {
-                    assertThat(e.failure()).isEqualTo(BackendException.Failure.QUEUE_FULL);
+                .isInstanceOfSatisfying(MeshException.class, e -> {
+                    assertThat(e.failure()).isEqualTo(MeshException.Failure.QUEUE_FULL);
                     assertThat(e.getMessage()).contains("queue of replica m@r is full");
                 });
         assertThat(gate.stats(Lane.AGENT).refused()).isEqualTo(1);
@@ -122,8 +122,8 @@ class ReplicaGateTest {
         ReplicaGate.Permit held = gate.acquire(Admission.DEFAULT);
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(50);
         assertThatThrownBy(() -> gate.acquire(new Admission(Lane.INTERACTIVE, deadline, null)))
-                .isInstanceOfSatisfying(BackendException.class,
-                        e -> assertThat(e.failure()).isEqualTo(BackendException.Failure.DEADLINE_EXCEEDED));
+                .isInstanceOfSatisfying(MeshException.class,
+                        e -> assertThat(e.failure()).isEqualTo(MeshException.Failure.DEADLINE_EXCEEDED));
         assertThat(gate.queued()).isZero();
         assertThat(gate.stats(Lane.INTERACTIVE).expired()).isEqualTo(1);
         held.release(false);
@@ -136,7 +136,7 @@ class ReplicaGateTest {
             } finally {
                 again.release(false);
             }
-        }).isInstanceOf(BackendException.class);
+        }).isInstanceOf(MeshException.class);
     }
 
     @Test

@@ -6,15 +6,14 @@ import de.kherud.llama.LlamaIterator;
 import de.kherud.llama.LlamaModel;
 import de.kherud.llama.LlamaOutput;
 import de.kherud.llama.ModelParameters;
-import io.micromesh.api.ApiException;
 import io.micromesh.api.ChatRequest;
 import io.micromesh.api.CompletionRequest;
 import io.micromesh.api.EmbeddingRequest;
 import io.micromesh.api.Json;
 import io.micromesh.api.MeshRequest;
 import io.micromesh.core.spi.Backend;
-import io.micromesh.core.spi.BackendException;
-import io.micromesh.core.spi.BackendException.Failure;
+import io.micromesh.core.MeshException;
+import io.micromesh.core.MeshException.Failure;
 import io.micromesh.core.spi.BackendHealth;
 import io.micromesh.core.spi.BackendReply;
 import io.micromesh.core.spi.ChunkSink;
@@ -134,7 +133,7 @@ public final class LlamaBackend implements Backend {
         } catch (InterruptedException e) {
             work.cancel(true);
             Thread.currentThread().interrupt();
-            throw BackendException.of(Failure.UNAVAILABLE, "interrupted while waiting for '" + options.modelId() + "'", e);
+            throw MeshException.of(Failure.UNAVAILABLE, "interrupted while waiting for '" + options.modelId() + "'", e);
         } catch (ExecutionException e) {
             throw rethrow(e.getCause());
         }
@@ -195,7 +194,7 @@ public final class LlamaBackend implements Backend {
         } catch (InterruptedException e) {
             cancelled.set(true);
             Thread.currentThread().interrupt();
-            throw BackendException.of(Failure.UNAVAILABLE, "interrupted while streaming '" + options.modelId() + "'", e);
+            throw MeshException.of(Failure.UNAVAILABLE, "interrupted while streaming '" + options.modelId() + "'", e);
         }
     }
 
@@ -258,7 +257,7 @@ public final class LlamaBackend implements Backend {
                 account.tokens(promptTokens);
                 int room = options.context() - promptTokens - 1;  // llama.cpp may add a beginning-of-sequence token
                 if (room <= 0) {
-                    throw ApiException.invalidRequest(request instanceof ChatRequest ? "messages" : "prompt",
+                    throw MeshException.invalid(request instanceof ChatRequest ? "messages" : "prompt",
                             "context_length_exceeded", "The prompt has " + promptTokens + " tokens; the context window of '"
                                     + options.modelId() + "' is " + options.context() + " tokens.");
                 }
@@ -328,15 +327,15 @@ public final class LlamaBackend implements Backend {
 
     private static RuntimeException rethrow(Throwable failure) {
         if (failure instanceof RuntimeException runtime
-                && (runtime instanceof ApiException || runtime instanceof BackendException
+                && (runtime instanceof MeshException
                 || runtime instanceof ClientGoneException)) {
             return runtime;
         }
         if (String.valueOf(failure.getMessage()).contains("too big compared to KV size")) {
-            return ApiException.invalidRequest("messages", "context_length_exceeded",
+            return MeshException.invalid("messages", "context_length_exceeded",
                     "The prompt does not fit the context window: " + failure.getMessage());
         }
-        return BackendException.of(Failure.UPSTREAM_ERROR, "llama.cpp failed: " + failure, failure);
+        return MeshException.of(Failure.UPSTREAM_ERROR, "llama.cpp failed: " + failure, failure);
     }
 
     private ObjectNode envelope(MeshRequest request, boolean chunk) {

@@ -1,11 +1,11 @@
 package io.micromesh.engines.llamacpp;
 
+import io.micromesh.core.MeshException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import de.kherud.llama.InferenceParameters;
 import de.kherud.llama.LlamaModel;
 import de.kherud.llama.Pair;
-import io.micromesh.api.ApiException;
 import io.micromesh.api.ChatRequest;
 import io.micromesh.api.CompletionRequest;
 import io.micromesh.api.MeshRequest;
@@ -34,7 +34,7 @@ final class LlamaPrompt {
         return switch (request) {
             case ChatRequest chat -> chat(model, chat.body());
             case CompletionRequest completion -> completionPrompt(model, completion.body());
-            default -> throw ApiException.unprocessable("model", "a llama.cpp model serves chat and text completions,"
+            default -> throw MeshException.unsupported("model", "a llama.cpp model serves chat and text completions,"
                     + " not /v1" + request.operation().path() + ".");
         };
     }
@@ -87,19 +87,19 @@ final class LlamaPrompt {
             switch (role) {
                 case "system", "developer" -> {
                     if (!turns.isEmpty()) {
-                        throw ApiException.invalidRequest("messages[" + i + "].role", "a '" + role
+                        throw MeshException.invalid("messages[" + i + "].role", "a '" + role
                                 + "' message after the conversation started is not supported by llama.cpp models;"
                                 + " put system instructions first.");
                     }
                     system.append(system.isEmpty() ? "" : "\n\n").append(content);
                 }
                 case "user", "assistant" -> turns.add(new Pair<>(role, content));
-                default -> throw ApiException.invalidRequest("messages[" + i + "].role", "role '" + role
+                default -> throw MeshException.invalid("messages[" + i + "].role", "role '" + role
                         + "' is not supported by llama.cpp models (no tool calling); use system, user and assistant.");
             }
         }
         if (turns.isEmpty()) {
-            throw ApiException.invalidRequest("messages", "a chat needs at least one user message.");
+            throw MeshException.invalid("messages", "a chat needs at least one user message.");
         }
         return model.applyTemplate(new InferenceParameters("").setMessages(system.toString(), turns));
     }
@@ -115,7 +115,7 @@ final class LlamaPrompt {
         for (int j = 0; j < content.size(); j++) {
             JsonNode part = content.get(j);
             if (!part.path("type").asText().equals("text") || !part.path("text").isTextual()) {
-                throw ApiException.unprocessable(param + "[" + j + "]", "llama.cpp models take text parts only, got '"
+                throw MeshException.unsupported(param + "[" + j + "]", "llama.cpp models take text parts only, got '"
                         + part.path("type").asText() + "'.");
             }
             text.append(part.get("text").asText());
@@ -129,7 +129,7 @@ final class LlamaPrompt {
             return prompt.asText();
         }
         if (prompt.size() != 1 && !prompt.get(0).isIntegralNumber()) {
-            throw ApiException.invalidRequest("prompt", "a llama.cpp model completes one prompt per request; got "
+            throw MeshException.invalid("prompt", "a llama.cpp model completes one prompt per request; got "
                     + prompt.size() + ". Send them as separate requests (they run side by side on the slots).");
         }
         JsonNode single = prompt.get(0).isIntegralNumber() ? prompt : prompt.get(0);
@@ -162,12 +162,12 @@ final class LlamaPrompt {
             try {
                 token = Integer.parseInt(entry.getKey());
             } catch (NumberFormatException e) {
-                throw ApiException.invalidRequest("logit_bias", "'logit_bias' keys are token ids, got '"
+                throw MeshException.invalid("logit_bias", "'logit_bias' keys are token ids, got '"
                         + entry.getKey() + "'.");
             }
             double value = entry.getValue().asDouble(Double.NaN);
             if (!entry.getValue().isNumber() || value < -100 || value > 100) {
-                throw ApiException.invalidRequest("logit_bias", "'logit_bias' values are numbers from -100 to 100, got "
+                throw MeshException.invalid("logit_bias", "'logit_bias' values are numbers from -100 to 100, got "
                         + entry.getValue() + " for token " + token + ".");
             }
             byToken.put(token, (float) value);
@@ -183,7 +183,7 @@ final class LlamaPrompt {
         try {
             return LlamaModel.jsonSchemaToGrammar(source);
         } catch (RuntimeException e) {
-            throw ApiException.invalidRequest("response_format.json_schema.schema",
+            throw MeshException.invalid("response_format.json_schema.schema",
                     "the JSON schema cannot be turned into a grammar for llama.cpp: " + e.getMessage());
         }
     }

@@ -7,7 +7,7 @@ import io.micromesh.core.dispatch.Admission;
 import io.micromesh.core.dispatch.GateSettings;
 import io.micromesh.core.dispatch.ReplicaGate;
 import io.micromesh.core.spi.Backend;
-import io.micromesh.core.spi.BackendException;
+import io.micromesh.core.MeshException;
 import io.micromesh.core.spi.BackendHealth;
 import io.micromesh.core.spi.BackendReply;
 import io.micromesh.core.spi.ChunkSink;
@@ -146,8 +146,8 @@ public final class SupervisedWorker implements Backend {
             T result = call.get();
             tokens = generated.applyAsLong(result);
             return result;
-        } catch (BackendException e) {
-            overloaded = e.failure() == BackendException.Failure.TIMEOUT;
+        } catch (MeshException e) {
+            overloaded = e.failure() == MeshException.Failure.TIMEOUT;
             throw e;
         } finally {
             permit.release(overloaded, tokens);
@@ -201,7 +201,7 @@ public final class SupervisedWorker implements Backend {
         OpenAiBackend client = delegate;
         if (client == null) {
             BackendHealth now = health;
-            throw BackendException.unavailable("model '" + spec.id() + "' is not ready: " + now.detail(),
+            throw MeshException.unavailable("model '" + spec.id() + "' is not ready: " + now.detail(),
                     now.state() == BackendHealth.State.UNAVAILABLE ? Duration.ofSeconds(60) : Duration.ofSeconds(2));
         }
         return client;

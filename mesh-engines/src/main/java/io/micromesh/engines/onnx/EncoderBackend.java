@@ -1,8 +1,8 @@
 package io.micromesh.engines.onnx;
 
+import io.micromesh.core.MeshException;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.micromesh.api.ApiException;
 import io.micromesh.api.EmbeddingRequest;
 import io.micromesh.api.Json;
 import io.micromesh.api.MeshRequest;
@@ -81,14 +81,14 @@ public final class EncoderBackend implements Backend, TextEncoder {
     @Override
     public BackendReply call(MeshRequest request) {
         if (!(request instanceof EmbeddingRequest embedding)) {
-            throw ApiException.unprocessable("model", "'" + modelId + "' is an encoder: it serves /v1/embeddings only.");
+            throw MeshException.unsupported("model", "'" + modelId + "' is an encoder: it serves /v1/embeddings only.");
         }
         if (embedding.tokenIds()) {
-            throw ApiException.unprocessable("input", "'" + modelId + "' takes text input, not token ids.");
+            throw MeshException.unsupported("input", "'" + modelId + "' takes text input, not token ids.");
         }
         embedding.dimensions().ifPresent(d -> {
             if (d != MiniLmEncoder.DIMENSIONS) {
-                throw ApiException.unprocessable("dimensions", "'" + modelId + "' returns "
+                throw MeshException.unsupported("dimensions", "'" + modelId + "' returns "
                         + MiniLmEncoder.DIMENSIONS + " dimensions and cannot shorten them; got " + d + ".");
             }
         });
@@ -100,7 +100,7 @@ public final class EncoderBackend implements Backend, TextEncoder {
             Embedded e = results.get(i);
             if (e.error() != null) {
                 String param = texts.size() == 1 ? "input" : "input[" + i + "]";
-                throw ApiException.invalidRequest(param, "context_length_exceeded", "'" + param + "' " + e.error().getMessage());
+                throw MeshException.invalid(param, "context_length_exceeded", "'" + param + "' " + e.error().getMessage());
             }
             vectors[i] = e.vector();
             total += e.tokens();
@@ -184,7 +184,7 @@ public final class EncoderBackend implements Backend, TextEncoder {
 
     @Override
     public Usage stream(MeshRequest request, ChunkSink sink) {
-        throw ApiException.unprocessable("stream", "'" + modelId + "' is an encoder: embeddings are not streamed.");
+        throw MeshException.unsupported("stream", "'" + modelId + "' is an encoder: embeddings are not streamed.");
     }
 
     @Override

@@ -18,8 +18,8 @@ import io.micromesh.core.dispatch.Admission;
 import io.micromesh.core.dispatch.GateSettings;
 import io.micromesh.core.dispatch.ReplicaGate;
 import io.micromesh.core.spi.Backend;
-import io.micromesh.core.spi.BackendException;
-import io.micromesh.core.spi.BackendException.Failure;
+import io.micromesh.core.MeshException;
+import io.micromesh.core.MeshException.Failure;
 import io.micromesh.core.spi.BackendHealth;
 import io.micromesh.core.spi.BackendReply;
 import io.micromesh.core.spi.ChunkSink;
@@ -176,7 +176,7 @@ public final class OpenAiBackend implements Backend, SpeechBackend {
         }
         ObjectNode reply = parseObject(replica, answer);
         if (!reply.path("text").isTextual()) {
-            throw BackendException.of(Failure.BAD_RESPONSE, "replica " + replica.base() + " of model '" + spec.id()
+            throw MeshException.of(Failure.BAD_RESPONSE, "replica " + replica.base() + " of model '" + spec.id()
                     + "' answered a transcription without 'text'", null);
         }
         return transcriptOf(reply, seconds);
@@ -263,12 +263,12 @@ public final class OpenAiBackend implements Backend, SpeechBackend {
      */
     private <T> T withRetry(Admission admission, Attempt<T> attempt, java.util.function.ToLongFunction<T> generated) {
         Set<Replica> tried = new HashSet<>(2);
-        BackendException last = null;
+        MeshException last = null;
         for (int round = 0; round < 2; round++) {
             ReplicaSet.Place place;
             try {
                 place = replicas.acquire(tried, admission);
-            } catch (BackendException none) {
+            } catch (MeshException none) {
                 if (none.failure() == Failure.DEADLINE_EXCEEDED || last == null) {
                     throw none;
                 }
@@ -283,7 +283,7 @@ public final class OpenAiBackend implements Backend, SpeechBackend {
                 replica.succeeded();
                 tokens = generated.applyAsLong(result);
                 return result;
-            } catch (BackendException e) {
+            } catch (MeshException e) {
                 overloaded = e.failure() == Failure.OVERLOADED || e.failure() == Failure.TIMEOUT;
                 if (countsAgainstReplica(e.failure())) {
                     replicas.failed(replica);
@@ -302,7 +302,8 @@ public final class OpenAiBackend implements Backend, SpeechBackend {
     private static boolean countsAgainstReplica(Failure failure) {
         return switch (failure) {
             case REFUSED, TIMEOUT, UPSTREAM_ERROR, BROKEN_BEFORE_FIRST_CHUNK, BROKEN_STREAM, BAD_RESPONSE -> true;
-            case OVERLOADED, REJECTED, UNAUTHORIZED, UNAVAILABLE, QUEUE_FULL, DEADLINE_EXCEEDED -> false;
+            case OVERLOADED, REJECTED, UNAUTHORIZED, UNAVAILABLE, QUEUE_FULL, DEADLINE_EXCEEDED, INVALID_REQUEST, UNSUPPORTED,
+                 MODEL_NOT_FOUND, NO_ADMISSIBLE_MODEL -> false;
         };
     }
 
@@ -325,7 +326,7 @@ public final class OpenAiBackend implements Backend, SpeechBackend {
             status = response.status().code();
             answer = response.inputStream().readAllBytes();
         } catch (IOException | RuntimeException e) {
-            throw e instanceof BackendException known ? known : transportFailure(replica, e, true);
+            throw e instanceof MeshException known ? known : transportFailure(replica, e, true);
         }
         if (status / 100 != 2) {
             throw statusFailure(replica, status, new String(answer, 0, Math.min(answer.length, MAX_ERROR_BODY),
@@ -334,7 +335,7 @@ public final class OpenAiBackend implements Backend, SpeechBackend {
         ObjectNode reply = parseObject(replica, answer);
         String list = operation == Operation.EMBEDDINGS ? "data" : "choices";
         if (!reply.path(list).isArray()) {
-            throw BackendException.of(Failure.BAD_RESPONSE, "replica " + replica.base() + " of model '" + spec.id()
+            throw MeshException.of(Failure.BAD_RESPONSE, "replica " + replica.base() + " of model '" + spec.id()
                     + "' answered without '" + list + "'", null);
         }
         return new BackendReply(reply, Usage.of(reply.path("usage")));
@@ -375,35 +376,35 @@ public final class OpenAiBackend implements Backend, SpeechBackend {
             }
             throw broken(replica, forwarded, "closed the stream before [DONE]");
         } catch (IOException | UncheckedIOException | DataReader.InsufficientDataAvailableException e) {
-            BackendException failure = transportFailure(replica, e, true);
+            MeshException failure = transportFailure(replica, e, true);
             throw failure.failure() == Failure.TIMEOUT ? failure : broken(replica, forwarded, "broke the stream: " + rootMessage(e));
         }
     }
 
-    private BackendException broken(Replica replica, boolean forwarded, String what) {
-        return BackendException.of(forwarded ? Failure.BROKEN_STREAM : Failure.BROKEN_BEFORE_FIRST_CHUNK,
+    private MeshException broken(Replica replica, boolean forwarded, String what) {
+        return MeshException.of(forwarded ? Failure.BROKEN_STREAM : Failure.BROKEN_BEFORE_FIRST_CHUNK,
                 "replica " + replica.base() + " of model '" + spec.id() + "' " + what, null);
     }
 
     /** Classifies an I/O failure: no connection (refused), no answer in time (timeout), or a broken one. */
-    private BackendException transportFailure(Replica replica, Throwable e, boolean connected) {
+    private MeshException transportFailure(Replica replica, Throwable e, boolean connected) {
         String where = "replica " + replica.base() + " of model '" + spec.id() + "'";
         for (Throwable cause = e; cause != null; cause = cause.getCause()) {
             if (cause instanceof ConnectException) {
-                return BackendException.of(Failure.REFUSED, where + " refused the connection", e);
+                return MeshException.of(Failure.REFUSED, where + " refused the connection", e);
             }
             if (cause instanceof SocketTimeoutException timeout) {
                 boolean connecting = !connected && String.valueOf(timeout.getMessage()).toLowerCase(Locale.ROOT).contains("connect");
                 return connecting
-                        ? BackendException.of(Failure.REFUSED, where + " did not accept a connection within "
+                        ? MeshException.of(Failure.REFUSED, where + " did not accept a connection within "
                                 + spec.connectTimeoutMs() + " ms (connect-timeout-ms)", e)
-                        : BackendException.of(Failure.TIMEOUT, where + " was silent for " + spec.timeoutMs()
+                        : MeshException.of(Failure.TIMEOUT, where + " was silent for " + spec.timeoutMs()
                                 + " ms (timeout-ms)", e);
             }
         }
         if (e instanceof IOException || e instanceof UncheckedIOException
                 || e instanceof DataReader.InsufficientDataAvailableException) {
-            return BackendException.of(Failure.REFUSED, where + " failed before answering: " + rootMessage(e), e);
+            return MeshException.of(Failure.REFUSED, where + " failed before answering: " + rootMessage(e), e);
         }
         throw e instanceof RuntimeException runtime ? runtime : new IllegalStateException(e);
     }
@@ -416,9 +417,9 @@ public final class OpenAiBackend implements Backend, SpeechBackend {
         return root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
     }
 
-    private BackendException statusFailure(Replica replica, int status, String body) {
+    private MeshException statusFailure(Replica replica, int status, String body) {
         String where = "replica " + replica.base() + " of model '" + spec.id() + "' answered HTTP " + status;
-        return BackendException.upstream(Failure.ofHttpStatus(status), where, status, body);
+        return MeshException.upstream(Failure.ofHttpStatus(status), where, status, body);
     }
 
     private ObjectNode parseObject(Replica replica, byte[] bytes) {
@@ -430,9 +431,9 @@ public final class OpenAiBackend implements Backend, SpeechBackend {
         } catch (JsonProcessingException e) {
             // reported below
         } catch (IOException e) {
-            throw BackendException.of(Failure.BAD_RESPONSE, "cannot read the answer of " + replica.base(), e);
+            throw MeshException.of(Failure.BAD_RESPONSE, "cannot read the answer of " + replica.base(), e);
         }
-        throw BackendException.of(Failure.BAD_RESPONSE, "replica " + replica.base() + " of model '" + spec.id()
+        throw MeshException.of(Failure.BAD_RESPONSE, "replica " + replica.base() + " of model '" + spec.id()
                 + "' answered something that is not a JSON object", null);
     }
 

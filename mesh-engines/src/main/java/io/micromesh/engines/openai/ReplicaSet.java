@@ -2,7 +2,7 @@ package io.micromesh.engines.openai;
 
 import io.micromesh.core.dispatch.Admission;
 import io.micromesh.core.dispatch.ReplicaGate;
-import io.micromesh.core.spi.BackendException;
+import io.micromesh.core.MeshException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -59,7 +59,7 @@ final class ReplicaSet {
      * room, else the least loaded one with room, else it waits in the lane of the replica with the
      * shortest queue.
      *
-     * @throws BackendException {@code UNAVAILABLE} when no replica is admitted, {@code QUEUE_FULL}
+     * @throws MeshException {@code UNAVAILABLE} when no replica is admitted, {@code QUEUE_FULL}
      *                          when the chosen queue is full, {@code DEADLINE_EXCEEDED} when the
      *                          request's deadline passes while it waits
      */
@@ -95,7 +95,7 @@ final class ReplicaSet {
         replica.failed(clock.instant());
     }
 
-    private BackendException noReplica(Set<Replica> tried) {
+    private MeshException noReplica(Set<Replica> tried) {
         Instant now = clock.instant();
         Instant soonest = replicas.stream().filter(r -> !r.admitted()).map(Replica::ejectedUntil)
                 .filter(t -> t != null).min(Instant::compareTo).orElse(now);
@@ -104,7 +104,7 @@ final class ReplicaSet {
         String why = tried.isEmpty()
                 ? "all " + replicas.size() + " replicas are ejected after repeated failures"
                 : ejected + " of " + replicas.size() + " replicas are ejected and the others failed";
-        return BackendException.unavailable("no healthy replica of model '" + model + "': " + why
+        return MeshException.unavailable("no healthy replica of model '" + model + "': " + why
                 + "; the next probe is due in " + Math.max(0, wait.toSeconds()) + " s",
                 wait.isNegative() || wait.isZero() ? Duration.ofSeconds(1) : wait);
     }

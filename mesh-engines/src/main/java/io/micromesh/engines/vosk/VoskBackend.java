@@ -3,7 +3,7 @@ package io.micromesh.engines.vosk;
 import io.micromesh.api.MeshRequest;
 import io.micromesh.core.config.ModelSpec;
 import io.micromesh.core.spi.Backend;
-import io.micromesh.core.spi.BackendException;
+import io.micromesh.core.MeshException;
 import io.micromesh.core.spi.BackendHealth;
 import io.micromesh.core.spi.BackendReply;
 import io.micromesh.core.spi.ChunkSink;
@@ -49,7 +49,7 @@ public final class VoskBackend implements Backend, SpeechBackend {
     @Override
     public Transcript transcribe(PcmAudio audio, String language, String prompt) {
         if (language != null && !language.isBlank() && !language.toLowerCase(Locale.ROOT).startsWith("en")) {
-            throw BackendException.of(BackendException.Failure.REJECTED, "model '" + id + "' (Vosk's English model)"
+            throw MeshException.of(MeshException.Failure.REJECTED, "model '" + id + "' (Vosk's English model)"
                     + " transcribes English only, not '" + language + "'", null);
         }
         return natives.call(() -> transcriber.transcribe(audio));

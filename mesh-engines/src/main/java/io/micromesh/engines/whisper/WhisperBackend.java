@@ -8,8 +8,8 @@ import io.github.givimad.whisperjni.WhisperState;
 import io.micromesh.api.MeshRequest;
 import io.micromesh.core.config.ModelSpec;
 import io.micromesh.core.spi.Backend;
-import io.micromesh.core.spi.BackendException;
-import io.micromesh.core.spi.BackendException.Failure;
+import io.micromesh.core.MeshException;
+import io.micromesh.core.MeshException.Failure;
 import io.micromesh.core.spi.BackendHealth;
 import io.micromesh.core.spi.BackendReply;
 import io.micromesh.core.spi.ChunkSink;
@@ -126,7 +126,7 @@ public final class WhisperBackend implements Backend, SpeechBackend {
     public Transcript transcribe(PcmAudio audio, String language, String prompt) {
         boolean english = language == null || language.isBlank() || language.toLowerCase(Locale.ROOT).startsWith("en");
         if (!header.multilingual() && !english) {
-            throw BackendException.of(Failure.REJECTED, "model '" + id + "' is an English-only Whisper model; it does not"
+            throw MeshException.of(Failure.REJECTED, "model '" + id + "' is an English-only Whisper model; it does not"
                     + " transcribe '" + language + "'", null);
         }
         return natives.call(() -> run(audio, language, prompt));
@@ -153,7 +153,7 @@ public final class WhisperBackend implements Backend, SpeechBackend {
         params.printTimestamps = false;
         int status = whisper.fullWithState(context, state, params, samples, samples.length);
         if (status != 0) {
-            throw BackendException.of(Failure.UPSTREAM_ERROR, "whisper.cpp failed on the audio (status " + status + ")", null);
+            throw MeshException.of(Failure.UPSTREAM_ERROR, "whisper.cpp failed on the audio (status " + status + ")", null);
         }
         int count = whisper.fullNSegmentsFromState(state);
         List<Transcript.Segment> segments = new ArrayList<>(count);

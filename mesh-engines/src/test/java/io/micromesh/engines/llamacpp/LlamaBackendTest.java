@@ -5,10 +5,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.micromesh.api.ApiException;
 import io.micromesh.api.ChatRequest;
 import io.micromesh.api.CompletionRequest;
 import io.micromesh.api.Json;
+import io.micromesh.core.MeshException;
 import io.micromesh.core.spi.BackendReply;
 import io.micromesh.core.spi.ClientGoneException;
 import io.micromesh.core.spi.Usage;
@@ -233,14 +233,15 @@ class LlamaBackendTest {
     }
 
     @Test
-    void aPromptLongerThanTheContextIsA400() {
+    void aPromptLongerThanTheContextIsAnInvalidRequest() {
         String longText = "word ".repeat(400);
         assertThatThrownBy(() -> backend.call(ChatRequest.parse(Json.parseObject(
                 ("{\"model\":\"tiny\",\"messages\":[{\"role\":\"user\",\"content\":\"" + longText + "\"}]}")
                         .getBytes(StandardCharsets.UTF_8)))))
-                .isInstanceOfSatisfying(ApiException.class, e -> {
-                    assertThat(e.status()).isEqualTo(400);
-                    assertThat(e.error().code()).isEqualTo("context_length_exceeded");
+                .isInstanceOfSatisfying(MeshException.class, e -> {
+                    assertThat(e.failure()).isEqualTo(MeshException.Failure.INVALID_REQUEST);
+                    assertThat(e.code()).hasValue("context_length_exceeded");
+                    assertThat(e.param()).hasValue("messages");
                     assertThat(e.getMessage()).contains("512 tokens");
                 });
     }
@@ -250,8 +251,9 @@ class LlamaBackendTest {
         assertThatThrownBy(() -> backend.call(ChatRequest.parse(Json.parseObject(
                 "{\"model\":\"tiny\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"},{\"role\":\"tool\",\"content\":\"42\",\"tool_call_id\":\"a\"}]}"
                         .getBytes(StandardCharsets.UTF_8)))))
-                .isInstanceOfSatisfying(ApiException.class, e -> {
-                    assertThat(e.status()).isEqualTo(400);
+                .isInstanceOfSatisfying(MeshException.class, e -> {
+                    assertThat(e.failure()).isEqualTo(MeshException.Failure.INVALID_REQUEST);
+                    assertThat(e.param()).hasValue("messages[1].role");
                     assertThat(e.getMessage()).contains("role 'tool'");
                 });
     }

@@ -8,8 +8,8 @@ import io.micromesh.api.ChatRequest;
 import io.micromesh.api.Json;
 import io.micromesh.core.config.ConfigLoader;
 import io.micromesh.core.config.ModelSpec;
-import io.micromesh.core.spi.BackendException;
-import io.micromesh.core.spi.BackendException.Failure;
+import io.micromesh.core.MeshException;
+import io.micromesh.core.MeshException.Failure;
 import io.micromesh.core.spi.BackendHealth;
 import io.micromesh.core.spi.BackendReply;
 import io.micromesh.core.spi.ClientGoneException;
@@ -214,10 +214,10 @@ class OpenAiBackendTest {
         a.refuseConnections();
         b.refuseConnections();
         assertThatThrownBy(() -> backend.call(chat(false)))
-                .isInstanceOfSatisfying(BackendException.class, e -> assertThat(e.failure()).isEqualTo(Failure.REFUSED));
+                .isInstanceOfSatisfying(MeshException.class, e -> assertThat(e.failure()).isEqualTo(Failure.REFUSED));
         assertThat(backend.health().state()).isEqualTo(BackendHealth.State.DOWN);
         assertThatThrownBy(() -> backend.call(chat(false)))
-                .isInstanceOfSatisfying(BackendException.class, e -> {
+                .isInstanceOfSatisfying(MeshException.class, e -> {
                     assertThat(e.failure()).isEqualTo(Failure.UNAVAILABLE);
                     assertThat(e.getMessage()).contains("no healthy replica");
                     assertThat(e.retryAfter()).isPresent();
@@ -229,7 +229,7 @@ class OpenAiBackendTest {
         backend("timeout-ms: 200", a);
         a.mode(Mode.HANG);
         assertThatThrownBy(() -> backend.call(chat(false)))
-                .isInstanceOfSatisfying(BackendException.class, e -> assertThat(e.failure()).isEqualTo(Failure.TIMEOUT));
+                .isInstanceOfSatisfying(MeshException.class, e -> assertThat(e.failure()).isEqualTo(Failure.TIMEOUT));
     }
 
     @Test
@@ -238,7 +238,7 @@ class OpenAiBackendTest {
         a.mode(Mode.TOO_MANY_REQUESTS);
         b.mode(Mode.TOO_MANY_REQUESTS);
         assertThatThrownBy(() -> backend.call(chat(false)))
-                .isInstanceOfSatisfying(BackendException.class, e -> assertThat(e.failure()).isEqualTo(Failure.OVERLOADED));
+                .isInstanceOfSatisfying(MeshException.class, e -> assertThat(e.failure()).isEqualTo(Failure.OVERLOADED));
         assertThat(a.generationRequests() + b.generationRequests()).isEqualTo(2);
         assertThat(backend.health().state()).as("busy is not broken").isEqualTo(BackendHealth.State.READY);
     }
@@ -262,7 +262,7 @@ class OpenAiBackendTest {
         a.mode(Mode.CUT_BEFORE_FIRST_CHUNK);
         b.mode(Mode.CUT_BEFORE_FIRST_CHUNK);
         assertThatThrownBy(() -> backend.stream(chat(true), chunk -> { }))
-                .isInstanceOfSatisfying(BackendException.class,
+                .isInstanceOfSatisfying(MeshException.class,
                         e -> assertThat(e.failure()).isEqualTo(Failure.BROKEN_BEFORE_FIRST_CHUNK));
         assertThat(a.generationRequests() + b.generationRequests()).isEqualTo(2);
         b.mode(Mode.NORMAL);
@@ -281,7 +281,7 @@ class OpenAiBackendTest {
         b.mode(Mode.CUT_STREAM).chunkInterval(Duration.ofMillis(50));
         List<ObjectNode> chunks = new ArrayList<>();
         assertThatThrownBy(() -> backend.stream(chat(true), chunks::add))
-                .isInstanceOfSatisfying(BackendException.class, e -> assertThat(e.failure()).isEqualTo(Failure.BROKEN_STREAM));
+                .isInstanceOfSatisfying(MeshException.class, e -> assertThat(e.failure()).isEqualTo(Failure.BROKEN_STREAM));
         assertThat(chunks).hasSize(3);
         assertThat(a.generationRequests() + b.generationRequests()).isEqualTo(1);
     }

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.micromesh.core.config.Engine;
 import io.micromesh.core.config.ModelSpec;
-import io.micromesh.core.spi.BackendException;
+import io.micromesh.core.MeshException;
 import io.micromesh.core.spi.PcmAudio;
 import io.micromesh.core.spi.Transcript;
 import io.micromesh.engines.gguf.GgmlType;
@@ -65,7 +65,7 @@ class WhisperBackendTest {
             Transcript transcript = backend.transcribe(tone(), null, "a prompt is passed on");
             assertThat(transcript.seconds()).isEqualTo(2.0);
             assertThat(transcript.text()).as("zero weights hear nothing").isBlank();
-            assertThatThrownBy(() -> backend.transcribe(tone(), "de", null)).isInstanceOf(BackendException.class)
+            assertThatThrownBy(() -> backend.transcribe(tone(), "de", null)).isInstanceOf(MeshException.class)
                     .hasMessageContaining("English-only").hasMessageContaining("'de'");
         }
     }
