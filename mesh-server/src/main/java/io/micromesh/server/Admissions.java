@@ -27,15 +27,15 @@ final class Admissions {
     }
 
     /**
-     * @param routeLane the lane of the route asked for, if the request names a route
+     * @param defaultLane the lane when the request asks for none: its route's, else interactive
      * @throws ApiException 400 naming the header when a header is not valid
      */
-    static Admission of(ServerRequest req, MeshRequest request, Optional<Lane> routeLane, long arrivedNanos) {
+    static Admission of(ServerRequest req, MeshRequest request, Lane defaultLane, long arrivedNanos) {
         Lane lane = req.headers().first(io.helidon.http.HeaderNames.create(PRIORITY))
                 .map(value -> Lane.of(value.strip().toLowerCase(java.util.Locale.ROOT)).orElseThrow(() ->
                         ApiException.invalidRequest(PRIORITY, "header " + PRIORITY + ": '" + value
                                 + "' is not a lane; allowed: " + Lane.allowed())))
-                .orElse(routeLane.orElse(Lane.INTERACTIVE));
+                .orElse(defaultLane);
         long deadline = req.headers().first(io.helidon.http.HeaderNames.create(DEADLINE))
                 .map(value -> arrivedNanos + deadlineMillis(value) * 1_000_000L).orElse(Long.MAX_VALUE);
         return new Admission(lane, deadline, affinity(req, request.body()));

@@ -53,8 +53,11 @@ final class EdgeFilter implements Filter {
             return;
         }
         try {
-            if (api && apiKey != null && !authorized(req)) {
-                throw ApiException.unauthorized("Missing or wrong API key: send 'Authorization: Bearer KEY' with the key of server.api-key.");
+            if (api && apiKey != null) {
+                if (!authorized(req)) {
+                    throw ApiException.unauthorized("Missing or wrong API key: send 'Authorization: Bearer KEY' with the key of server.api-key.");
+                }
+                exchange.keyId(Exchange.MASTER);
             }
             chain.proceed();
         } catch (ApiException e) {

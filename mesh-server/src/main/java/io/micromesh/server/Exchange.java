@@ -1,18 +1,25 @@
 package io.micromesh.server;
 
+import io.micromesh.core.accounting.UsageRecord;
+import io.micromesh.core.dispatch.Outcome;
 import io.micromesh.core.spi.Usage;
 
 /**
  * What the gateway learns about one request while serving it, for its access-log line and its
- * metrics: its id, the model that served it, and its tokens. Filled on the request's own thread.
+ * metrics: its id, who asked, the model that served it, and its tokens. Filled on the request's own thread.
  */
 final class Exchange {
 
     /** The model label of an inference request whose model is not known (bad body, unknown model). */
     static final String NO_MODEL = "unknown";
+    /** Who asks when the gateway has no API key. */
+    static final String ANONYMOUS = "anonymous";
+    /** Who asks with the gateway's own API key ({@code server.api-key}). */
+    static final String MASTER = "master";
 
     private final String id;
     private final long startNanos;
+    private String keyId = ANONYMOUS;
     private String model = NO_MODEL;
     private Usage tokens = Usage.NONE;
     private boolean clientGone;
@@ -33,6 +40,24 @@ final class Exchange {
 
     String model() {
         return model;
+    }
+
+    /** Who asks: the id of the caller's API key, {@value #ANONYMOUS} when the gateway has none. */
+    String keyId() {
+        return keyId;
+    }
+
+    void keyId(String id) {
+        this.keyId = id;
+    }
+
+    /** Takes the served model and the answer's tokens from a dispatched request's outcome. */
+    void settle(Outcome outcome) {
+        UsageRecord usage = outcome.usage();
+        if (!usage.model().isEmpty()) {
+            model = usage.model();
+        }
+        tokens = new Usage(usage.promptTokens(), usage.completionTokens());
     }
 
     void model(String servedBy) {

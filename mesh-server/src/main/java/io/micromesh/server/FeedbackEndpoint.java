@@ -8,6 +8,7 @@ import io.micromesh.api.ApiError;
 import io.micromesh.api.ApiException;
 import io.micromesh.api.Json;
 import io.micromesh.core.outcomes.OutcomeStore;
+import io.micromesh.core.routing.Learning;
 
 /**
  * {@code POST /v1/feedback}: a client's judgement of an answer, {@code {"id": "chatcmpl-...",

@@ -7,12 +7,15 @@ import io.micromesh.core.MeshException;
 import io.micromesh.api.Operation;
 import io.micromesh.core.Portfolio;
 import io.micromesh.core.outcomes.OutcomeStore;
+import io.micromesh.core.dispatch.Dispatcher;
+import io.micromesh.core.routing.Learning;
 import io.micromesh.core.routing.Router;
 import io.micromesh.core.ServedModel;
 import io.micromesh.core.config.ServerSettings;
 import java.time.Clock;
 import java.util.List;
 import java.time.Duration;
+import java.util.Optional;
 
 /**
  * The micromesh HTTP gateway: the OpenAI API over a portfolio of models, on Helidon SE 4 with a
@@ -37,48 +40,60 @@ public final class Gateway implements AutoCloseable {
     }
 
     /**
-     * Starts a gateway serving {@code portfolio} with {@code settings}.
+     * Starts a gateway serving {@code portfolio} with {@code settings}, without routes.
      *
-     * @param clock the time source for the models' {@code created} field
+     * @param clock the time source for the models' {@code created} field and usage records
      */
     public static Gateway start(ServerSettings settings, Portfolio portfolio, Clock clock) {
-        return start(settings, portfolio, Router.over(List.of(), portfolio), clock);
+        return start(settings, portfolio, Router.over(List.of(), portfolio), Optional.empty(), clock);
     }
 
     /**
-     * Starts a gateway whose clients may also ask for the routes of {@code router}.
+     * Starts a gateway whose clients may also ask for the routes of {@code router}; what they learn is
+     * kept in this process only.
      *
      * @throws RuntimeException when the port cannot be bound
      */
     public static Gateway start(ServerSettings settings, Portfolio portfolio, Router router, Clock clock) {
-        return start(settings, portfolio, router, java.util.Optional.empty(), clock);
+        return start(settings, portfolio, router, Optional.empty(), clock);
     }
 
     /**
-     * Starts a gateway that also stores what its routes learn (cascade verdicts, feedback) in
-     * {@code store}, which stays its caller's to close.
+     * Starts a gateway whose clients may also ask for the routes of {@code router}, and whose routes
+     * store what they learn (cascade verdicts, feedback) in {@code store}, which stays its caller's
+     * to close.
      *
      * @throws RuntimeException when the port cannot be bound
      */
     public static Gateway start(ServerSettings settings, Portfolio portfolio, Router router,
-                                java.util.Optional<OutcomeStore> store, Clock clock) {
+                                Optional<OutcomeStore> store, Clock clock) {
         GatewayMetrics metrics = new GatewayMetrics();
+        Dispatcher dispatcher = new Dispatcher(portfolio, router, new Learning(router, store), metrics, clock, System::nanoTime);
+        return start(settings, dispatcher, metrics, clock);
+    }
+
+    /**
+     * Starts a gateway over {@code dispatcher}, whose usage records {@code metrics} counts.
+     *
+     * @throws RuntimeException when the port cannot be bound
+     */
+    static Gateway start(ServerSettings settings, Dispatcher dispatcher, GatewayMetrics metrics, Clock clock) {
+        Portfolio portfolio = dispatcher.portfolio();
         portfolio.models().forEach(model -> {
             metrics.declare(model.id());
             metrics.gates(model.id(), model.backend().gates());
         });
         Drain drain = new Drain();
         RequestBodies bodies = new RequestBodies(settings.maxBodyBytes());
-        Learning learning = new Learning(router, store);
-        InferenceEndpoint inference = new InferenceEndpoint(portfolio, router, bodies, metrics, learning);
-        FeedbackEndpoint feedback = new FeedbackEndpoint(learning, bodies);
-        RouteEndpoint route = new RouteEndpoint(portfolio, router, bodies);
-        ModelsEndpoint models = new ModelsEndpoint(portfolio, router, clock.instant().getEpochSecond());
+        InferenceEndpoint inference = new InferenceEndpoint(dispatcher, bodies);
+        FeedbackEndpoint feedback = new FeedbackEndpoint(dispatcher.learning(), bodies);
+        RouteEndpoint route = new RouteEndpoint(dispatcher, bodies);
+        ModelsEndpoint models = new ModelsEndpoint(portfolio, dispatcher.router(), clock.instant().getEpochSecond());
         HealthEndpoints health = new HealthEndpoints(portfolio, drain, metrics);
-        TranscriptionEndpoint transcriptions = new TranscriptionEndpoint(portfolio, router, metrics, settings.maxBodyBytes());
+        TranscriptionEndpoint transcriptions = new TranscriptionEndpoint(dispatcher, settings.maxBodyBytes());
 
         HttpRouting.Builder routing = HttpRouting.builder()
-                .addFilter(new EdgeFilter(java.util.Optional.ofNullable(settings.apiKey()), settings.accessLog(), drain, metrics))
+                .addFilter(new EdgeFilter(Optional.ofNullable(settings.apiKey()), settings.accessLog(), drain, metrics))
                 .post("/v1/chat/completions", (req, res) -> inference.handle(Operation.CHAT_COMPLETIONS, req, res))
                 .post("/v1/completions", (req, res) -> inference.handle(Operation.COMPLETIONS, req, res))
                 .post("/v1/embeddings", (req, res) -> inference.handle(Operation.EMBEDDINGS, req, res))

@@ -5,7 +5,7 @@ import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.FunctionTimer;
 import io.micrometer.core.instrument.Gauge;
 import io.micromesh.core.dispatch.Lane;
-import io.micromesh.core.dispatch.ReplicaGate;
+import io.micromesh.core.spi.GateGauges;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
@@ -17,6 +17,8 @@ import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.micromesh.core.accounting.Charge;
+import io.micromesh.core.accounting.UsageRecord;
+import io.micromesh.core.spi.UsageSink;
 import io.micromesh.core.spi.Usage;
 import java.time.Duration;
 import java.util.List;
@@ -30,7 +32,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * and the process's own meters (memory, garbage collection, threads, CPU, open files, uptime).
  * Thread-safe.
  */
-final class GatewayMetrics implements AutoCloseable {
+final class GatewayMetrics implements UsageSink, AutoCloseable {
 
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     /** Listens to the JVM's garbage-collection notifications until closed. */
@@ -111,6 +113,27 @@ final class GatewayMetrics implements AutoCloseable {
         m.energyWh.increment(charge.energyWh());
     }
 
+    /**
+     * Counts what a dispatched request used: every call's tokens, cost and energy under its model,
+     * the route's decision (by the model it chose first), cascade verdicts, and the time to the
+     * first streamed chunk.
+     */
+    @Override
+    public void record(UsageRecord usage) {
+        for (UsageRecord.Attempt attempt : usage.attempts()) {
+            charged(attempt.model(), attempt.tokens(), attempt.charge());
+            if (!attempt.verdict().isEmpty()) {
+                verdict(usage.route(), attempt.model(), attempt.verdict());
+            }
+        }
+        if (!usage.route().isEmpty() && !usage.attempts().isEmpty()) {
+            routed(usage.route(), usage.policy(), usage.attempts().getFirst().model());
+        }
+        if (usage.ttftNanos() >= 0 && !usage.model().isEmpty()) {
+            firstChunk(usage.model(), usage.ttftNanos());
+        }
+    }
+
     void firstChunk(String model, long nanos) {
         of(model).firstToken.record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
     }
@@ -127,28 +150,27 @@ final class GatewayMetrics implements AutoCloseable {
      * flight, and per lane its queue depth, admissions with their total wait, refusals (full queue)
      * and expiries (deadline passed while waiting). Read at scrape time from the gates' counters.
      */
-    void gates(String model, List<ReplicaGate> gates) {
-        for (ReplicaGate gate : gates) {
+    void gates(String model, List<GateGauges> gates) {
+        for (GateGauges gate : gates) {
             String replica = gate.name();
-            Gauge.builder("mesh.dispatch.limit", gate, ReplicaGate::limit)
+            Gauge.builder("mesh.dispatch.limit", gate, GateGauges::limit)
                     .description("In-flight limit of a replica (adaptive unless fixed)")
                     .tag("model", model).tag("replica", replica).register(registry);
-            Gauge.builder("mesh.dispatch.in.flight", gate, ReplicaGate::inFlight)
+            Gauge.builder("mesh.dispatch.in.flight", gate, GateGauges::inFlight)
                     .description("Requests in flight on a replica").tag("model", model).tag("replica", replica)
                     .register(registry);
             for (Lane lane : Lane.values()) {
-                ReplicaGate.LaneStats stats = gate.stats(lane);
-                Gauge.builder("mesh.dispatch.queued", stats, ReplicaGate.LaneStats::queued)
+                Gauge.builder("mesh.dispatch.queued", gate, g -> g.queued(lane))
                         .description("Requests waiting for a place, by replica and lane")
                         .tag("model", model).tag("replica", replica).tag("lane", lane.key()).register(registry);
-                FunctionTimer.builder("mesh.dispatch.wait", stats, ReplicaGate.LaneStats::admitted,
-                                ReplicaGate.LaneStats::waitSeconds, java.util.concurrent.TimeUnit.SECONDS)
+                FunctionTimer.builder("mesh.dispatch.wait", gate, g -> g.admitted(lane), g -> g.waitSeconds(lane),
+                                java.util.concurrent.TimeUnit.SECONDS)
                         .description("Time requests waited for a place, by replica and lane")
                         .tag("model", model).tag("replica", replica).tag("lane", lane.key()).register(registry);
-                FunctionCounter.builder("mesh.dispatch.refused", stats, ReplicaGate.LaneStats::refused)
+                FunctionCounter.builder("mesh.dispatch.refused", gate, g -> g.refused(lane))
                         .description("Requests refused because the replica's queue was full (429)")
                         .tag("model", model).tag("replica", replica).tag("lane", lane.key()).register(registry);
-                FunctionCounter.builder("mesh.dispatch.expired", stats, ReplicaGate.LaneStats::expired)
+                FunctionCounter.builder("mesh.dispatch.expired", gate, g -> g.expired(lane))
                         .description("Requests whose deadline passed while they waited (504)")
                         .tag("model", model).tag("replica", replica).tag("lane", lane.key()).register(registry);
             }

@@ -6,8 +6,10 @@ import io.helidon.http.HeaderNames;
 import io.helidon.webserver.http.ServerResponse;
 import io.micromesh.api.ApiException;
 import io.micromesh.api.Json;
+import io.micromesh.core.dispatch.Outcome;
+import io.micromesh.core.dispatch.Served;
 
-/** Writing JSON answers and OpenAI-shaped errors. */
+/** Writing JSON answers, the {@code x-mesh-*} headers and OpenAI-shaped errors. */
 final class Responses {
 
     static final HeaderName REQUEST_ID = HeaderNames.create("x-request-id");
@@ -25,6 +27,20 @@ final class Responses {
         res.status(status);
         res.header(HeaderNames.CONTENT_TYPE, JSON);
         res.send(Json.bytes(body));
+    }
+
+    /** Sets the headers that say who served an answer, and why. */
+    static void served(ServerResponse res, Served served) {
+        served.routing().ifPresent(routing -> res.header(MESH_ROUTE, routing));
+        served.cascade().ifPresent(cascade -> res.header(MESH_CASCADE, cascade));
+        res.header(MESH_MODEL, served.model());
+        res.header(ENERGY_METHOD, served.energyMethod().key());
+    }
+
+    /** The error to answer for a request that failed, with the route's account of its last try set. */
+    static ApiException failed(ServerResponse res, Outcome.Failed failed) {
+        failed.lastTried().flatMap(Served::routing).ifPresent(routing -> res.header(MESH_ROUTE, routing));
+        return Failures.toApi(failed.failure());
     }
 
     static void error(ServerResponse res, ApiException e) {

@@ -4,13 +4,11 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
-import io.micromesh.api.ApiException;
 import io.micromesh.api.ChatRequest;
 import io.micromesh.api.Json;
-import io.micromesh.core.Portfolio;
+import io.micromesh.core.dispatch.Dispatcher;
 import io.micromesh.core.routing.Decision;
-import io.micromesh.core.routing.RequestFacts;
-import io.micromesh.core.routing.Router;
+import java.util.Optional;
 
 /**
  * {@code POST /v1/route}: a dry run of the router. It takes a chat completion body and answers the
@@ -19,31 +17,26 @@ import io.micromesh.core.routing.Router;
  */
 final class RouteEndpoint {
 
-    private final Portfolio portfolio;
-    private final Router router;
+    private final Dispatcher dispatcher;
     private final RequestBodies bodies;
 
-    RouteEndpoint(Portfolio portfolio, Router router, RequestBodies bodies) {
-        this.portfolio = portfolio;
-        this.router = router;
+    RouteEndpoint(Dispatcher dispatcher, RequestBodies bodies) {
+        this.dispatcher = dispatcher;
         this.bodies = bodies;
     }
 
     void handle(ServerRequest req, ServerResponse res) {
         ChatRequest request = ChatRequest.parse(Json.parseObject(bodies.read(req)));
         ObjectNode answer = Json.object();
-        if (portfolio.model(request.model()).isPresent()) {
+        Optional<Decision> routed = dispatcher.explain(request, req.headers().first(Responses.MESH_TASK).orElse(null));
+        if (routed.isEmpty()) {
             answer.putNull("route").put("policy", "direct").put("model", request.model())
                     .put("reason", "the request names a model, not a route");
             answer.putArray("candidates").addObject().put("model", request.model());
             Responses.json(res, 200, answer);
             return;
         }
-        if (!router.isRoute(request.model())) {
-            throw ApiException.modelNotFound(request.model());
-        }
-        Decision decision = router.decide(request.model(),
-                RequestFacts.of(request, req.headers().first(Responses.MESH_TASK).orElse(null))).orElseThrow();
+        Decision decision = routed.get();
         answer.put("route", decision.route()).put("policy", decision.policy()).put("model", decision.model().id())
                 .put("reason", decision.reason());
         ArrayNode order = answer.putArray("order");

@@ -6,11 +6,9 @@ import io.helidon.http.HeaderNames;
 import io.helidon.webserver.http.ServerResponse;
 import io.micromesh.api.ApiException;
 import io.micromesh.api.Json;
-import io.micromesh.core.ServedModel;
-import io.micromesh.core.accounting.Charge;
-import io.micromesh.core.spi.ChunkSink;
+import io.micromesh.core.dispatch.ClientStream;
+import io.micromesh.core.dispatch.Served;
 import io.micromesh.core.spi.ClientGoneException;
-import io.micromesh.core.spi.Usage;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -18,33 +16,24 @@ import java.nio.charset.StandardCharsets;
 /**
  * The client side of a streamed answer: server-sent events, one {@code data:} event per chunk,
  * flushed at once, ending with {@code data: [DONE]}. The response is committed only at the first
- * chunk, so that a failure before it can still be answered as a plain HTTP error. A write that
- * fails means the client went away: it is reported as {@link ClientGoneException}, which makes the
- * backend cancel its upstream. Used by one request's thread only.
+ * chunk, so that a failure before it can still be answered as a plain HTTP error (and the route's
+ * next model can still take the request). A write that fails means the client went away: it is
+ * reported as {@link ClientGoneException}, which makes the backend cancel its upstream. Used by one
+ * request's thread only.
  */
-final class SseStream implements ChunkSink {
+final class SseStream implements ClientStream {
 
     private static final byte[] DATA = "data: ".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] DONE = "data: [DONE]\n\n".getBytes(StandardCharsets.US_ASCII);
 
     private final ServerResponse res;
-    private final ServedModel model;
     private final Exchange exchange;
-    private final GatewayMetrics metrics;
+    private Served served;
     private OutputStream out;
-    private String id;
 
-    SseStream(ServerResponse res, ServedModel model, Exchange exchange, GatewayMetrics metrics) {
+    SseStream(ServerResponse res, Exchange exchange) {
         this.res = res;
-        this.model = model;
         this.exchange = exchange;
-        this.metrics = metrics;
-    }
-
-    /** Gives every chunk this id instead of the backend's (routes that learn name completions themselves). */
-    SseStream withId(String completionId) {
-        this.id = completionId;
-        return this;
     }
 
     boolean started() {
@@ -52,16 +41,14 @@ final class SseStream implements ChunkSink {
     }
 
     @Override
+    public void attempt(Served next) {
+        served = next;
+        next.routing().ifPresent(routing -> res.header(Responses.MESH_ROUTE, routing));
+        next.cascade().ifPresent(cascade -> res.header(Responses.MESH_CASCADE, cascade));
+    }
+
+    @Override
     public void send(ObjectNode chunk) {
-        chunk.put("model", model.id());
-        if (id != null) {
-            chunk.put("id", id);
-        }
-        if (chunk.get("usage") instanceof ObjectNode usage && !usage.has("cost_usd")) {
-            Charge charge = model.tariff().charge(Usage.of(usage));
-            usage.put("cost_usd", charge.costUsd());
-            usage.put("energy_wh", charge.energyWh());
-        }
         write(event(chunk));
     }
 
@@ -108,10 +95,11 @@ final class SseStream implements ChunkSink {
         res.status(200);
         res.header(HeaderNames.CONTENT_TYPE, "text/event-stream");
         res.header(HeaderNames.CACHE_CONTROL, "no-cache");
-        res.header(Responses.MESH_MODEL, model.id());
-        res.header(Responses.ENERGY_METHOD, model.tariff().energyMethod().key());
+        if (served != null) {
+            res.header(Responses.MESH_MODEL, served.model());
+            res.header(Responses.ENERGY_METHOD, served.energyMethod().key());
+        }
         out = res.outputStream();
-        metrics.firstChunk(model.id(), System.nanoTime() - exchange.startNanos());
     }
 
     private void close() {

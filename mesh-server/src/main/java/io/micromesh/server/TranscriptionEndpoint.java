@@ -7,27 +7,19 @@ import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import io.micromesh.api.ApiException;
 import io.micromesh.api.Json;
-import io.micromesh.core.Portfolio;
-import io.micromesh.core.ServedModel;
-import io.micromesh.core.accounting.Charge;
-import io.micromesh.core.config.Capability;
-import io.micromesh.core.config.RouteSpec;
-import io.micromesh.core.routing.Decision;
-import io.micromesh.core.routing.RequestFacts;
-import io.micromesh.core.routing.Router;
 import io.micromesh.core.MeshException;
+import io.micromesh.core.accounting.Charge;
+import io.micromesh.core.dispatch.Admission;
+import io.micromesh.core.dispatch.AudioCall;
+import io.micromesh.core.dispatch.Dispatcher;
+import io.micromesh.core.dispatch.Outcome;
 import io.micromesh.core.spi.PcmAudio;
-import io.micromesh.core.spi.SpeechBackend;
 import io.micromesh.core.spi.Transcript;
-import io.micromesh.core.spi.Usage;
 import io.micromesh.engines.audio.AudioDecoder;
 import java.nio.charset.StandardCharsets;
-import java.util.EnumSet;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -38,26 +30,21 @@ import java.util.Set;
  * or a route over such models ({@code fixed}, {@code fallback} or {@code rules}: policies that need
  * no text to choose), whose next candidate takes the audio when one fails retriably. The file is
  * decoded and resampled here (bad audio is a 400 before any engine sees it), then transcribed by
- * the model's speech backend; {@code usage} reports the audio's seconds, the cost (the model's price
- * per audio minute) and the energy (its busy time on its share of the cores).
+ * the model's speech backend, all through the {@link Dispatcher}; {@code usage} reports the audio's
+ * seconds, the cost (the model's price per audio minute) and the energy (its busy time on its share
+ * of the cores).
  */
 final class TranscriptionEndpoint {
 
     /** The longest audio accepted, in seconds. */
     static final double MAX_SECONDS = 2 * 3600;
     private static final Set<String> FORMATS = Set.of("json", "text", "verbose_json", "srt", "vtt");
-    /** Policies that choose without a request's text, so that they can route audio. */
-    private static final List<String> AUDIO_POLICIES = List.of("fixed", "fallback", "rules");
 
-    private final Portfolio portfolio;
-    private final Router router;
-    private final GatewayMetrics metrics;
+    private final Dispatcher dispatcher;
     private final long maxBytes;
 
-    TranscriptionEndpoint(Portfolio portfolio, Router router, GatewayMetrics metrics, long maxBytes) {
-        this.portfolio = portfolio;
-        this.router = router;
-        this.metrics = metrics;
+    TranscriptionEndpoint(Dispatcher dispatcher, long maxBytes) {
+        this.dispatcher = dispatcher;
         this.maxBytes = maxBytes;
     }
 
@@ -69,81 +56,34 @@ final class TranscriptionEndpoint {
         Exchange exchange = req.context().get(Exchange.class).orElseThrow();
         exchange.markInference();
         Form form = read(req);
-        Decision decision = null;
-        List<ServedModel> order;
-        Optional<ServedModel> named = portfolio.model(form.model());
-        if (named.isPresent()) {
-            order = List.of(speaking(named.get()));
-        } else {
-            decision = decide(form.model(), req);
-            order = decision.order();
-        }
-        PcmAudio audio = null;
-        for (int i = 0; i < order.size(); i++) {
-            ServedModel model = order.get(i);
-            exchange.model(model.id());
-            if (decision != null) {
-                res.header(Responses.MESH_ROUTE, decision.header(i));
-            }
-            try {
-                if (!(model.backend() instanceof SpeechBackend speech)) {
-                    throw MeshException.of(MeshException.Failure.UNAVAILABLE, model.backend().health().detail(), null);
-                }
-                if (audio == null || audio.sampleRate() != speech.sampleRate()) {
-                    audio = decode(form.file(), speech.sampleRate());
-                }
-                transcribe(model, speech, audio, form, res);
-                return;
-            } catch (MeshException e) {
-                if (i == order.size() - 1 || !e.retriable()) {
-                    throw Failures.toApi(e);
-                }
-                // a fallback chain: the next model takes the audio
-            }
+        Admission admission = new Admission(dispatcher.defaultLane(form.model()), Long.MAX_VALUE, null);
+        Outcome outcome = dispatcher.transcribe(new AudioCall(form.model(), rate -> decode(form.file(), rate), form.language(),
+                form.prompt(), admission, exchange.id(), exchange.keyId(),
+                req.headers().first(Responses.MESH_TASK).orElse(null), exchange.startNanos()));
+        exchange.settle(outcome);
+        switch (outcome) {
+            case Outcome.Transcribed heard -> answer(heard, form, res);
+            case Outcome.Failed failed -> throw Responses.failed(res, failed);
+            default -> throw new IllegalStateException("a transcription ended as " + outcome);
         }
     }
 
-    /** A model named directly: it must transcribe. */
-    private static ServedModel speaking(ServedModel model) {
-        if (!model.spec().capabilities().contains(Capability.TRANSCRIPTION)) {
-            throw ApiException.invalidRequest("model", "model '" + model.id() + "' does not transcribe audio; models that do"
-                    + " have the capability transcription (GET /v1/models)");
-        }
-        return model;
-    }
-
-    /** The route's decision: only the candidates that transcribe, by a policy that needs no text to choose. */
-    private Decision decide(String name, ServerRequest req) {
-        RouteSpec route = router.route(name).orElseThrow(() -> ApiException.modelNotFound(name));
-        if (!AUDIO_POLICIES.contains(route.policy())) {
-            throw ApiException.invalidRequest("model", "route '" + name + "' (policy " + route.policy() + ") chooses by the"
-                    + " text of a request; a route for audio uses policy " + String.join(", ", AUDIO_POLICIES));
-        }
-        RequestFacts facts = RequestFacts.audio(req.headers().first(Responses.MESH_TASK).orElse(null));
-        Decision decision = router.decide(name, facts).orElseThrow();
-        metrics.routed(decision.route(), decision.policy(), decision.model().id());
-        return decision;
-    }
-
+    /** The upload at an engine's rate; bad audio is a 400 before any engine sees it. */
     private static PcmAudio decode(byte[] file, float sampleRate) {
         try {
             return AudioDecoder.decode(file, sampleRate, MAX_SECONDS);
         } catch (AudioDecoder.AudioException e) {
-            throw ApiException.invalidRequest("file", "invalid_audio", e.getMessage());
+            throw MeshException.invalid("file", "invalid_audio", e.getMessage());
         }
     }
 
-    private void transcribe(ServedModel model, SpeechBackend speech, PcmAudio audio, Form form, ServerResponse res) {
-        long started = System.nanoTime();
-        Transcript transcript = speech.transcribe(audio, form.language(), form.prompt());
-        double busySeconds = (System.nanoTime() - started) / 1e9;
-        Charge charge = model.tariff().audio(transcript.seconds(), busySeconds, speech.coresPerTranscription());
-        metrics.charged(model.id(), Usage.NONE, charge);
+    private void answer(Outcome.Transcribed heard, Form form, ServerResponse res) {
+        Transcript transcript = heard.transcript();
+        Charge charge = heard.charge();
         ObjectNode usage = Json.object().put("type", "duration").put("seconds", Math.round(transcript.seconds() * 1000) / 1000.0)
                 .put("cost_usd", charge.costUsd()).put("energy_wh", charge.energyWh())
-                .put("processing_seconds", Math.round(busySeconds * 1000) / 1000.0);
-        res.header(Responses.MESH_MODEL, model.id());
-        res.header(Responses.ENERGY_METHOD, charge.method().key());
+                .put("processing_seconds", Math.round(heard.processingSeconds() * 1000) / 1000.0);
+        Responses.served(res, heard.served());
         switch (form.format()) {
             case "text" -> text(res, "text/plain; charset=utf-8", transcript.text() + "\n");
             case "srt" -> text(res, "application/x-subrip; charset=utf-8", subtitles(transcript, false));

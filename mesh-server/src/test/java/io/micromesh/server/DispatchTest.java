@@ -3,7 +3,7 @@ package io.micromesh.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.micromesh.core.dispatch.Lane;
-import io.micromesh.core.dispatch.ReplicaGate;
+import io.micromesh.core.spi.GateGauges;
 import io.micromesh.testkit.StandInServer;
 import java.net.http.HttpResponse;
 import java.time.Duration;
@@ -57,7 +57,7 @@ class DispatchTest {
                 """.formatted(backend.baseUrl(), queue));
     }
 
-    private ReplicaGate gate(String model) {
+    private GateGauges gate(String model) {
         return mesh.portfolio.model(model).orElseThrow().backend().gates().getFirst();
     }
 
@@ -67,7 +67,7 @@ class DispatchTest {
                 java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor());
     }
 
-    private void awaitQueued(ReplicaGate gate, int count) throws InterruptedException {
+    private void awaitQueued(GateGauges gate, int count) throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
         while (gate.queued() < count && System.nanoTime() < deadline) {
             Thread.sleep(2);
@@ -132,9 +132,9 @@ class DispatchTest {
         assertThat(ask("m", "x", "x-mesh-deadline-ms", "soon").get().statusCode()).isEqualTo(400);
         assertThat(ask("m", "x", "x-mesh-deadline-ms", "0").get().statusCode()).isEqualTo(400);
         assertThat(ask("nightly", "x").get().statusCode()).isEqualTo(200);
-        assertThat(gate("m").stats(Lane.BATCH).admitted()).isEqualTo(1);
+        assertThat(gate("m").admitted(Lane.BATCH)).isEqualTo(1);
         assertThat(ask("nightly", "x", "x-mesh-priority", "interactive").get().statusCode()).isEqualTo(200);
-        assertThat(gate("m").stats(Lane.INTERACTIVE).admitted()).as("the header wins over the route").isEqualTo(1);
+        assertThat(gate("m").admitted(Lane.INTERACTIVE)).as("the header wins over the route").isEqualTo(1);
     }
 
     @Test

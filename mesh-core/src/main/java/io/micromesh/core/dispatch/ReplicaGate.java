@@ -4,6 +4,7 @@ import com.netflix.concurrency.limits.Limit;
 import com.netflix.concurrency.limits.limit.VegasLimit;
 import io.micromesh.core.MeshException;
 import io.micromesh.core.MeshException.Failure;
+import io.micromesh.core.spi.GateGauges;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.EnumMap;
@@ -37,7 +38,7 @@ import java.util.function.LongSupplier;
  * <p>Thread-safe: waiters park their virtual threads on a future; one lock guards the counts and
  * queues, never held while waiting or calling out.
  */
-public final class ReplicaGate {
+public final class ReplicaGate implements GateGauges {
 
     /** A place in flight; release it exactly once when the request is over. */
     public final class Permit {
@@ -177,16 +178,19 @@ public final class ReplicaGate {
     }
 
     /** The replica's name. */
+    @Override
     public String name() {
         return name;
     }
 
     /** The in-flight limit now. */
+    @Override
     public int limit() {
         return Math.max(settings.minLimit(), Math.min(settings.maxLimit(), limit.getLimit()));
     }
 
     /** Requests in flight now. */
+    @Override
     public int inFlight() {
         lock.lock();
         try {
@@ -197,6 +201,7 @@ public final class ReplicaGate {
     }
 
     /** Requests waiting now, all lanes. */
+    @Override
     public int queued() {
         lock.lock();
         try {
@@ -219,6 +224,31 @@ public final class ReplicaGate {
     /** The counters of a lane. */
     public LaneStats stats(Lane lane) {
         return stats.get(lane);
+    }
+
+    @Override
+    public int queued(Lane lane) {
+        return stats(lane).queued();
+    }
+
+    @Override
+    public long admitted(Lane lane) {
+        return stats(lane).admitted();
+    }
+
+    @Override
+    public double waitSeconds(Lane lane) {
+        return stats(lane).waitSeconds();
+    }
+
+    @Override
+    public long refused(Lane lane) {
+        return stats(lane).refused();
+    }
+
+    @Override
+    public long expired(Lane lane) {
+        return stats(lane).expired();
     }
 
     /**

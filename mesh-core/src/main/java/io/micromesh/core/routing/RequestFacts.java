@@ -89,6 +89,37 @@ public record RequestFacts(long promptTokens, long maxTokens, String maxTokensPa
         };
     }
 
+    /**
+     * What {@link Fit} needs of a request to a model named directly, read without going through its
+     * messages: no size estimate, no text, no metadata.
+     */
+    public static RequestFacts forFit(MeshRequest request) {
+        Set<Capability> needs = EnumSet.of(Capability.of(request.operation()));
+        ObjectNode body = request.body();
+        return switch (request) {
+            case ChatRequest chat -> {
+                boolean json = !chat.responseFormat().equals("text");
+                if (json) {
+                    needs.add(Capability.JSON);
+                }
+                if (chat.hasTools()) {
+                    needs.add(Capability.TOOLS);
+                }
+                if (chat.hasImages()) {
+                    needs.add(Capability.VISION);
+                }
+                boolean logprobs = body.path("logprobs").asBoolean(false) || body.path("top_logprobs").asInt(0) > 0;
+                yield new RequestFacts(0, chat.maxTokens().orElse(0),
+                        body.has("max_completion_tokens") ? "max_completion_tokens" : "max_tokens", needs, chat.choices(),
+                        logprobs, chat.hasTools(), json, chat.hasImages(), null, null, Map.of(), null);
+            }
+            case CompletionRequest completion -> new RequestFacts(0, completion.maxTokens().orElse(0), "max_tokens", needs,
+                    completion.choices(), body.path("logprobs").asInt(0) > 0, false, false, false, null, null, Map.of(), null);
+            case EmbeddingRequest ignored -> new RequestFacts(0, 0, "max_tokens", needs, 1, false, false, false, false, null,
+                    null, Map.of(), null);
+        };
+    }
+
     /** The facts of a transcription: it needs the capability {@code transcription}, and may carry a task. */
     public static RequestFacts audio(String task) {
         return new RequestFacts(0, 0, "max_tokens", EnumSet.of(Capability.TRANSCRIPTION), 1, false, false, false, false,

@@ -1,9 +1,8 @@
 package io.micromesh.core.spi;
 
-import io.micromesh.core.MeshException;
 import io.micromesh.api.MeshRequest;
+import io.micromesh.core.MeshException;
 import io.micromesh.core.dispatch.Admission;
-import io.micromesh.core.dispatch.ReplicaGate;
 import java.util.List;
 
 /**
@@ -44,8 +43,8 @@ public interface Backend extends AutoCloseable {
         return stream(request, sink);
     }
 
-    /** The admission gates of the backend's replicas (for metrics); empty when it has none. */
-    default List<ReplicaGate> gates() {
+    /** What the admission gates of the backend's replicas show (for metrics); empty when it has none. */
+    default List<GateGauges> gates() {
         return List.of();
     }
 

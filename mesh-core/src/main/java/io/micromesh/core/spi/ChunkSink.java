@@ -15,4 +15,8 @@ public interface ChunkSink {
      * @throws ClientGoneException when the client went away: the backend must stop and cancel upstream
      */
     void send(ObjectNode chunk);
+
+    /** Tells which replica serves the stream (its base URL), before its first chunk; backends of one replica need not. */
+    default void servedBy(String replica) {
+    }
 }

@@ -11,6 +11,7 @@ import io.micromesh.core.MeshException;
 import io.micromesh.core.spi.BackendHealth;
 import io.micromesh.core.spi.BackendReply;
 import io.micromesh.core.spi.ChunkSink;
+import io.micromesh.core.spi.GateGauges;
 import io.micromesh.core.spi.Usage;
 import io.micromesh.engines.gguf.GgufException;
 import io.micromesh.engines.gguf.GgufFile;
@@ -155,7 +156,7 @@ public final class SupervisedWorker implements Backend {
     }
 
     @Override
-    public List<ReplicaGate> gates() {
+    public List<GateGauges> gates() {
         return List.of(gate);
     }
 

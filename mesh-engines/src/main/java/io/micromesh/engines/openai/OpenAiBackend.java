@@ -23,6 +23,7 @@ import io.micromesh.core.MeshException.Failure;
 import io.micromesh.core.spi.BackendHealth;
 import io.micromesh.core.spi.BackendReply;
 import io.micromesh.core.spi.ChunkSink;
+import io.micromesh.core.spi.GateGauges;
 import io.micromesh.core.spi.PcmAudio;
 import io.micromesh.core.spi.SpeechBackend;
 import io.micromesh.core.spi.Transcript;
@@ -221,8 +222,8 @@ public final class OpenAiBackend implements Backend, SpeechBackend {
     }
 
     @Override
-    public List<ReplicaGate> gates() {
-        return replicas.replicas().stream().map(Replica::gate).toList();
+    public List<GateGauges> gates() {
+        return replicas.replicas().stream().<GateGauges>map(Replica::gate).toList();
     }
 
     @Override
@@ -338,7 +339,7 @@ public final class OpenAiBackend implements Backend, SpeechBackend {
             throw MeshException.of(Failure.BAD_RESPONSE, "replica " + replica.base() + " of model '" + spec.id()
                     + "' answered without '" + list + "'", null);
         }
-        return new BackendReply(reply, Usage.of(reply.path("usage")));
+        return new BackendReply(reply, Usage.of(reply.path("usage")), replica.base());
     }
 
     private Usage relay(Replica replica, Operation operation, byte[] body, ChunkSink sink,
@@ -352,6 +353,7 @@ public final class OpenAiBackend implements Backend, SpeechBackend {
             if (response.status().code() / 100 != 2) {
                 throw statusFailure(replica, response.status().code(), readError(response.inputStream()));
             }
+            sink.servedBy(replica.base());
             Optional<String> data;
             while ((data = events.next()).isPresent()) {
                 if (data.get().equals("[DONE]")) {

@@ -1,0 +1,76 @@
+package io.micromesh.core.accounting;
+
+import io.micromesh.core.dispatch.Lane;
+import io.micromesh.core.spi.Usage;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * What one client request (or batch item) used, as the dispatcher saw it end to end: one record per
+ * request, written once it is over, whatever its outcome. Its totals ({@code costUsd},
+ * {@code energyWh}) are those of every call the request took — fallbacks that failed, cascade
+ * answers that a check rejected, the checks' own calls — each listed in {@link #attempts}; its
+ * tokens are those of the answer the client got.
+ *
+ * @param requestId        the request's id ({@code x-request-id}, or a batch item's)
+ * @param at               when the request arrived
+ * @param keyId            who asked: the id of the caller's API key, {@code anonymous} without one
+ * @param route            the route asked for, or empty when the request named a model
+ * @param policy           the route's policy, {@code direct} when the request named a model
+ * @param model            the model that answered (or the last one tried), empty when none was
+ * @param replica          the replica that answered, empty when unknown or the model has one
+ * @param lane             the priority lane it was admitted in
+ * @param task             the {@code x-mesh-task} label, empty when none
+ * @param promptTokens     prompt tokens of the answer
+ * @param completionTokens completion tokens of the answer
+ * @param audioSeconds     seconds of audio transcribed, 0 for text
+ * @param latencyNanos     from arrival to the end of the answer
+ * @param ttftNanos        from arrival to the first streamed chunk, -1 when nothing was streamed
+ * @param status           {@code ok}, {@code client_gone}, or the failure in lower case ({@code queue_full} ...)
+ * @param costUsd          US dollars, every attempt together
+ * @param energyWh         watt-hours, every attempt together
+ * @param energyMethod     how the answer's energy was obtained
+ * @param attempts         every model call the request made, in order
+ */
+public record UsageRecord(String requestId, Instant at, String keyId, String route, String policy, String model,
+                          String replica, Lane lane, String task, long promptTokens, long completionTokens,
+                          double audioSeconds, long latencyNanos, long ttftNanos, String status, double costUsd,
+                          double energyWh, EnergyMethod energyMethod, List<Attempt> attempts) {
+
+    /** The status of a request that was answered. */
+    public static final String OK = "ok";
+    /** The status of a streamed request whose client went away. */
+    public static final String CLIENT_GONE = "client_gone";
+
+    public UsageRecord {
+        attempts = List.copyOf(attempts);
+    }
+
+    /** What kind of call an attempt was. */
+    public enum Kind {
+        /** A call for the answer: it answered, failed, or gave an answer a check rejected. */
+        ANSWER,
+        /** A call made to check an answer (a second sample, a judge). */
+        CHECK
+    }
+
+    /**
+     * One model call of a request.
+     *
+     * @param model   the model called
+     * @param replica the replica that answered, empty when unknown
+     * @param kind    what the call was for
+     * @param tokens  what it used
+     * @param charge  what it cost
+     * @param result  {@code ok}, or the failure in lower case
+     * @param verdict for an answer a cascade checked, {@code passed} or the check it failed; else empty
+     */
+    public record Attempt(String model, String replica, Kind kind, Usage tokens, Charge charge, String result,
+                          String verdict) {
+    }
+
+    /** Whether the request was answered. */
+    public boolean ok() {
+        return status.equals(OK);
+    }
+}

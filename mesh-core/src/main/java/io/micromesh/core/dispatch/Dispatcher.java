@@ -1,0 +1,397 @@
+package io.micromesh.core.dispatch;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.micromesh.api.ChatRequest;
+import io.micromesh.api.MeshRequest;
+import io.micromesh.api.Operation;
+import io.micromesh.core.MeshException;
+import io.micromesh.core.Portfolio;
+import io.micromesh.core.ServedModel;
+import io.micromesh.core.accounting.Charge;
+import io.micromesh.core.accounting.EnergyMethod;
+import io.micromesh.core.accounting.UsageRecord;
+import io.micromesh.core.config.Capability;
+import io.micromesh.core.config.RouteSpec;
+import io.micromesh.core.routing.Decision;
+import io.micromesh.core.routing.Fit;
+import io.micromesh.core.routing.Learning;
+import io.micromesh.core.routing.RequestFacts;
+import io.micromesh.core.routing.Router;
+import io.micromesh.core.routing.verify.AnswerVerifier;
+import io.micromesh.core.spi.BackendReply;
+import io.micromesh.core.spi.ChunkSink;
+import io.micromesh.core.spi.ClientGoneException;
+import io.micromesh.core.spi.PcmAudio;
+import io.micromesh.core.spi.SpeechBackend;
+import io.micromesh.core.spi.Transcript;
+import io.micromesh.core.spi.Usage;
+import io.micromesh.core.spi.UsageSink;
+import java.time.Clock;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.LongSupplier;
+
+/**
+ * The one path every model call takes, from the HTTP edge and from batch jobs alike: given a
+ * validated request (naming a model or a route) and its admission, it decides (the {@link Router},
+ * whose constraints are the only fit checks a route needs; {@link Fit} for a model named directly),
+ * calls the backend (whole or streamed) in the request's lane, falls back to the next candidate on a
+ * retriable failure or escalates through a cascade, charges every call with the model's tariff,
+ * learns (cascade verdicts, completions that feedback may name), and hands the request's one
+ * {@link UsageRecord} to the {@link UsageSink}. It never throws for a request that cannot be served:
+ * the outcome says so. Knows nothing of HTTP. Thread-safe; blocking: call it from virtual threads.
+ */
+public final class Dispatcher {
+
+    /** Policies that choose without a request's text, so that they can route audio. */
+    private static final List<String> AUDIO_POLICIES = List.of("fixed", "fallback", "rules");
+
+    private final Portfolio portfolio;
+    private final Router router;
+    private final Learning learning;
+    private final UsageSink usage;
+    private final Clock clock;
+    private final LongSupplier nanos;
+    private final Cascade cascade;
+
+    /**
+     * @param learning where verdicts and remembered completions go
+     * @param usage    where every request's usage record goes
+     * @param clock    the time of usage records
+     * @param nanos    the ticker that calls' arrival times are read on (latency, time to first token)
+     */
+    public Dispatcher(Portfolio portfolio, Router router, Learning learning, UsageSink usage, Clock clock,
+                      LongSupplier nanos) {
+        this.portfolio = portfolio;
+        this.router = router;
+        this.learning = learning;
+        this.usage = usage;
+        this.clock = clock;
+        this.nanos = nanos;
+        this.cascade = new Cascade(new AnswerVerifier(portfolio), learning);
+    }
+
+    /** The models served. */
+    public Portfolio portfolio() {
+        return portfolio;
+    }
+
+    /** The routes over them. */
+    public Router router() {
+        return router;
+    }
+
+    /** What the routes learn, and the completions feedback may name. */
+    public Learning learning() {
+        return learning;
+    }
+
+    /** The current reading of the ticker calls' arrival times are on. */
+    public long nanoTime() {
+        return nanos.getAsLong();
+    }
+
+    /** The lane of requests to {@code name} that do not ask for one: its route's, else interactive. */
+    public Lane defaultLane(String name) {
+        return router.route(name).map(RouteSpec::lane).orElse(Lane.INTERACTIVE);
+    }
+
+    /**
+     * What would serve a request, without calling anything ({@code POST /v1/route}).
+     *
+     * @return the route's decision, or empty when the request names a model
+     * @throws MeshException when the name is neither a model nor a route, or no candidate can take it
+     */
+    public Optional<Decision> explain(MeshRequest request, String task) {
+        if (portfolio.model(request.model()).isPresent()) {
+            return Optional.empty();
+        }
+        if (!router.isRoute(request.model())) {
+            throw MeshException.modelNotFound(request.model());
+        }
+        return router.decide(request.model(), RequestFacts.of(request, task));
+    }
+
+    /** Answers a request in one piece (its {@code stream} flag is not looked at). */
+    public Outcome answer(Call call) {
+        MeshRequest request = call.request();
+        Trail trail = trail(call);
+        try {
+            Plan plan = plan(call, trail);
+            if (plan.verifies() && request instanceof ChatRequest chat) {
+                Cascade.Settled settled = cascade.run(chat, plan.decision(), call.admission(), trail);
+                Served served = settle(plan.decision(), settled, trail);
+                return new Outcome.Answered(cascade.finish(chat, plan.decision(), settled, trail.total()), served,
+                        trail.finish(UsageRecord.OK));
+            }
+            String completionId = completionId(plan, request);
+            List<ServedModel> order = plan.order();
+            for (int i = 0; i < order.size(); i++) {
+                ServedModel model = order.get(i);
+                Served served = served(model, plan.decision(), i);
+                trail.trying(served);
+                try {
+                    BackendReply reply = model.backend().call(request, call.admission());
+                    Charge charge = model.tariff().charge(reply.tokens());
+                    trail.answered(model.id(), reply.replica(), reply.tokens(), charge, "");
+                    ObjectNode body = priced(reply, model, completionId, charge);
+                    remember(completionId, plan, model);
+                    return new Outcome.Answered(body, withMethod(served, charge.method()), trail.finish(UsageRecord.OK));
+                } catch (MeshException e) {
+                    trail.failed(model.id(), e);
+                    if (i == order.size() - 1 || !e.retriable()) {
+                        return trail.failedWith(e);
+                    }
+                    // a fallback chain: the next model takes the request
+                }
+            }
+            throw new IllegalStateException("no model to try");
+        } catch (MeshException e) {
+            return trail.failedWith(e);
+        }
+    }
+
+    /**
+     * Streams a request's answer to {@code client}. A failure before the first chunk still falls back
+     * to the next candidate; after it, the outcome is a failure the edge reports in the stream.
+     */
+    public Outcome stream(Call call, ClientStream client) {
+        MeshRequest request = call.request();
+        Trail trail = trail(call);
+        try {
+            Plan plan = plan(call, trail);
+            if (plan.verifies() && request instanceof ChatRequest chat) {
+                return replayed(chat, plan.decision(), call, client, trail);
+            }
+            String completionId = completionId(plan, request);
+            List<ServedModel> order = plan.order();
+            for (int i = 0; i < order.size(); i++) {
+                ServedModel model = order.get(i);
+                Served served = served(model, plan.decision(), i);
+                trail.trying(served);
+                client.attempt(served);
+                Priced sink = new Priced(client, model, completionId, trail);
+                try {
+                    Usage tokens = model.backend().stream(request, sink, call.admission());
+                    Charge charge = model.tariff().charge(tokens);
+                    trail.answered(model.id(), sink.replica, tokens, charge, "");
+                    remember(completionId, plan, model);
+                    return new Outcome.Streamed(withMethod(served, charge.method()), trail.finish(UsageRecord.OK));
+                } catch (MeshException e) {
+                    trail.failed(model.id(), e);
+                    if (sink.forwarded || i == order.size() - 1 || !e.retriable()) {
+                        return trail.failedWith(e);
+                    }
+                } catch (ClientGoneException e) {
+                    return new Outcome.Streamed(served, trail.finish(UsageRecord.CLIENT_GONE));
+                }
+            }
+            throw new IllegalStateException("no model to try");
+        } catch (MeshException e) {
+            return trail.failedWith(e);
+        }
+    }
+
+    /**
+     * Transcribes audio with a model that has the capability {@code transcription}, or a route over
+     * such models whose policy needs no text to choose ({@code fixed}, {@code fallback}, {@code rules}).
+     */
+    public Outcome transcribe(AudioCall call) {
+        Trail trail = new Trail(usage, nanos, clock.instant(), call.requestId(), call.keyId(), call.task(),
+                call.admission().lane(), call.arrivedNanos());
+        try {
+            Decision decision = null;
+            List<ServedModel> order;
+            Optional<ServedModel> named = portfolio.model(call.model());
+            if (named.isPresent()) {
+                if (!named.get().spec().capabilities().contains(Capability.TRANSCRIPTION)) {
+                    throw MeshException.invalid("model", "model '" + call.model() + "' does not transcribe audio; models"
+                            + " that do have the capability transcription (GET /v1/models)");
+                }
+                order = List.of(named.get());
+            } else {
+                RouteSpec route = router.route(call.model()).orElseThrow(() -> MeshException.modelNotFound(call.model()));
+                if (!AUDIO_POLICIES.contains(route.policy())) {
+                    throw MeshException.invalid("model", "route '" + route.name() + "' (policy " + route.policy()
+                            + ") chooses by the text of a request; a route for audio uses policy "
+                            + String.join(", ", AUDIO_POLICIES));
+                }
+                decision = router.decide(route.name(), RequestFacts.audio(call.task())).orElseThrow();
+                trail.routed(decision);
+                order = decision.order();
+            }
+            PcmAudio audio = null;
+            for (int i = 0; i < order.size(); i++) {
+                ServedModel model = order.get(i);
+                Served served = served(model, decision, i);
+                trail.trying(served);
+                try {
+                    if (!(model.backend() instanceof SpeechBackend speech)) {
+                        throw MeshException.of(MeshException.Failure.UNAVAILABLE, model.backend().health().detail(), null);
+                    }
+                    if (audio == null || audio.sampleRate() != speech.sampleRate()) {
+                        audio = call.audio().at(speech.sampleRate());
+                    }
+                    long started = nanos.getAsLong();
+                    Transcript transcript = speech.transcribe(audio, call.language(), call.prompt());
+                    double busySeconds = (nanos.getAsLong() - started) / 1e9;
+                    Charge charge = model.tariff().audio(transcript.seconds(), busySeconds, speech.coresPerTranscription());
+                    trail.audio(transcript.seconds());
+                    trail.answered(model.id(), "", Usage.NONE, charge, "");
+                    return new Outcome.Transcribed(transcript, busySeconds, charge, withMethod(served, charge.method()),
+                            trail.finish(UsageRecord.OK));
+                } catch (MeshException e) {
+                    trail.failed(model.id(), e);
+                    if (i == order.size() - 1 || !e.retriable()) {
+                        return trail.failedWith(e);
+                    }
+                    // a fallback chain: the next model takes the audio
+                }
+            }
+            throw new IllegalStateException("no model to try");
+        } catch (MeshException e) {
+            return trail.failedWith(e);
+        }
+    }
+
+    /** What serves a call: a model named directly (checked to fit), or the decision of its route. */
+    private record Plan(ServedModel direct, Decision decision) {
+
+        List<ServedModel> order() {
+            return decision == null ? List.of(direct) : decision.order();
+        }
+
+        boolean verifies() {
+            return decision != null && decision.verify() != null;
+        }
+    }
+
+    private Plan plan(Call call, Trail trail) {
+        MeshRequest request = call.request();
+        Optional<ServedModel> named = portfolio.model(request.model());
+        if (named.isPresent()) {
+            trail.trying(served(named.get(), null, 0));
+            Fit.check(named.get(), RequestFacts.forFit(request)).ifPresent(misfit -> {
+                throw misfit;
+            });
+            return new Plan(named.get(), null);
+        }
+        if (!router.isRoute(request.model())) {
+            throw MeshException.modelNotFound(request.model());
+        }
+        Decision decision = router.decide(request.model(), RequestFacts.of(request, call.task())).orElseThrow();
+        trail.routed(decision);
+        return new Plan(null, decision);
+    }
+
+    private Trail trail(Call call) {
+        return new Trail(usage, nanos, clock.instant(), call.requestId(), call.keyId(), call.task(),
+                call.admission().lane(), call.arrivedNanos());
+    }
+
+    /** Routes that learn name their chat completions themselves, so that feedback can find them. */
+    private static String completionId(Plan plan, MeshRequest request) {
+        return plan.decision() != null && plan.decision().learningText() != null
+                && request.operation() == Operation.CHAT_COMPLETIONS ? Learning.completionId() : null;
+    }
+
+    private void remember(String completionId, Plan plan, ServedModel model) {
+        if (completionId != null) {
+            learning.remember(completionId, plan.decision(), model.id());
+        }
+    }
+
+    private static Served served(ServedModel model, Decision decision, int attempt) {
+        return new Served(model.id(), decision == null ? Optional.empty() : Optional.of(decision.header(attempt)),
+                Optional.empty(), model.tariff().energyMethod());
+    }
+
+    private static Served withMethod(Served served, EnergyMethod method) {
+        return new Served(served.model(), served.routing(), served.cascade(), method);
+    }
+
+    private static Served settle(Decision decision, Cascade.Settled settled, Trail trail) {
+        Served served = new Served(settled.model().id(), Optional.of(decision.header()), Optional.of(settled.account()),
+                trail.total().method());
+        trail.settle(served);
+        return served;
+    }
+
+    /** The answer with the served model's id, the route's completion id, and its cost and energy in usage. */
+    private static ObjectNode priced(BackendReply reply, ServedModel model, String completionId, Charge charge) {
+        ObjectNode out = reply.body();
+        out.put("model", model.id());
+        if (completionId != null) {
+            out.put("id", completionId);
+        }
+        ObjectNode usage = out.withObject("/usage");
+        if (!usage.has("prompt_tokens")) {
+            usage.put("prompt_tokens", reply.tokens().prompt());
+            usage.put("total_tokens", reply.tokens().total());
+        }
+        usage.put("cost_usd", charge.costUsd());
+        usage.put("energy_wh", charge.energyWh());
+        return out;
+    }
+
+    /** A cascade's verified answer, replayed to a streaming client. */
+    private Outcome replayed(ChatRequest chat, Decision decision, Call call, ClientStream client, Trail trail) {
+        Cascade.Settled settled = cascade.run(chat, decision, call.admission(), trail);
+        Served served = settle(decision, settled, trail);
+        ObjectNode answer = cascade.finish(chat, decision, settled, trail.total());
+        client.attempt(served);
+        try {
+            for (ObjectNode chunk : Cascade.chunks(answer, chat.includeUsage())) {
+                trail.firstChunk();
+                client.send(chunk);
+            }
+        } catch (ClientGoneException e) {
+            return new Outcome.Streamed(served, trail.finish(UsageRecord.CLIENT_GONE));
+        }
+        return new Outcome.Streamed(served, trail.finish(UsageRecord.OK));
+    }
+
+    /**
+     * The sink between a streaming backend and the client: every chunk gets the served model's id
+     * (and the route's completion id), the usage chunk its cost and energy; the first chunk's time
+     * and the serving replica go into the trail.
+     */
+    private static final class Priced implements ChunkSink {
+
+        private final ClientStream client;
+        private final ServedModel model;
+        private final String completionId;
+        private final Trail trail;
+        boolean forwarded;
+        String replica = "";
+
+        Priced(ClientStream client, ServedModel model, String completionId, Trail trail) {
+            this.client = client;
+            this.model = model;
+            this.completionId = completionId;
+            this.trail = trail;
+        }
+
+        @Override
+        public void send(ObjectNode chunk) {
+            chunk.put("model", model.id());
+            if (completionId != null) {
+                chunk.put("id", completionId);
+            }
+            if (chunk.get("usage") instanceof ObjectNode counted && !counted.has("cost_usd")) {
+                Charge charge = model.tariff().charge(Usage.of(counted));
+                counted.put("cost_usd", charge.costUsd());
+                counted.put("energy_wh", charge.energyWh());
+            }
+            trail.firstChunk();
+            forwarded = true;
+            client.send(chunk);
+        }
+
+        @Override
+        public void servedBy(String from) {
+            replica = from;
+            trail.servedBy(from);
+        }
+    }
+}

@@ -1,0 +1,142 @@
+package io.micromesh.core.dispatch;
+
+import io.micromesh.core.MeshException;
+import io.micromesh.core.accounting.Charge;
+import io.micromesh.core.accounting.EnergyMethod;
+import io.micromesh.core.accounting.UsageRecord;
+import io.micromesh.core.accounting.UsageRecord.Attempt;
+import io.micromesh.core.routing.Decision;
+import io.micromesh.core.spi.Usage;
+import io.micromesh.core.spi.UsageSink;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.function.LongSupplier;
+
+/**
+ * What one request did, gathered while the dispatcher serves it, and its {@link UsageRecord} once it
+ * is over (handed to the usage sink exactly once). Used by the request's thread only.
+ */
+final class Trail {
+
+    private final UsageSink sink;
+    private final LongSupplier nanos;
+    private final String requestId;
+    private final Instant at;
+    private final String keyId;
+    private final String task;
+    private final Lane lane;
+    private final long arrivedNanos;
+    private final List<Attempt> attempts = new ArrayList<>();
+    private String route = "";
+    private String policy = "direct";
+    private Served served;
+    private String replica = "";
+    private Usage answerTokens = Usage.NONE;
+    private EnergyMethod energyMethod = EnergyMethod.NONE;
+    private double costUsd;
+    private double energyWh;
+    private double audioSeconds;
+    private long firstChunkNanos = -1;
+    private UsageRecord finished;
+
+    Trail(UsageSink sink, LongSupplier nanos, Instant at, String requestId, String keyId, String task, Lane lane,
+          long arrivedNanos) {
+        this.sink = sink;
+        this.nanos = nanos;
+        this.at = at;
+        this.requestId = requestId;
+        this.keyId = keyId;
+        this.task = task == null ? "" : task;
+        this.lane = lane;
+        this.arrivedNanos = arrivedNanos;
+    }
+
+    void routed(Decision decision) {
+        route = decision.route();
+        policy = decision.policy();
+    }
+
+    /** An attempt starts on {@code next}. */
+    void trying(Served next) {
+        served = next;
+        replica = "";
+    }
+
+    /** The served model's account after a cascade settled on it (the replica stays the answer's). */
+    void settle(Served settled) {
+        served = settled;
+    }
+
+    /** Cost and energy of every call so far, with the answer's energy method. */
+    Charge total() {
+        return new Charge(costUsd, energyWh, energyMethod);
+    }
+
+    Optional<Served> served() {
+        return Optional.ofNullable(served);
+    }
+
+    /** A call for the answer returned this; it is the answer unless a later one replaces it. */
+    void answered(String model, String from, Usage tokens, Charge charge, String verdict) {
+        add(new Attempt(model, from, UsageRecord.Kind.ANSWER, tokens, charge, UsageRecord.OK, verdict));
+        replica = from;
+        answerTokens = tokens;
+        energyMethod = charge.method();
+    }
+
+    /** A call for the answer failed. */
+    void failed(String model, MeshException failure) {
+        add(new Attempt(model, replica, UsageRecord.Kind.ANSWER, Usage.NONE, new Charge(0, 0, EnergyMethod.NONE),
+                key(failure), ""));
+    }
+
+    /** A call made to check an answer. */
+    void checked(String model, Usage tokens, Charge charge) {
+        add(new Attempt(model, "", UsageRecord.Kind.CHECK, tokens, charge, UsageRecord.OK, ""));
+    }
+
+    /** The replica serving the attempt under way. */
+    void servedBy(String from) {
+        replica = from;
+    }
+
+    void firstChunk() {
+        if (firstChunkNanos < 0) {
+            firstChunkNanos = nanos.getAsLong();
+        }
+    }
+
+    void audio(double seconds) {
+        audioSeconds = seconds;
+    }
+
+    /** The record of the request, handed to the sink the first time; the same record after. */
+    UsageRecord finish(String status) {
+        if (finished == null) {
+            finished = new UsageRecord(requestId, at, keyId, route, policy, served == null ? "" : served.model(), replica,
+                    lane, task, answerTokens.prompt(), answerTokens.completion(), audioSeconds,
+                    nanos.getAsLong() - arrivedNanos, firstChunkNanos < 0 ? -1 : firstChunkNanos - arrivedNanos, status,
+                    costUsd, energyWh, energyMethod, attempts);
+            sink.record(finished);
+        }
+        return finished;
+    }
+
+    /** A failed request's outcome. */
+    Outcome.Failed failedWith(MeshException failure) {
+        return new Outcome.Failed(failure, served(), finish(key(failure)));
+    }
+
+    static String key(MeshException failure) {
+        return failure.failure().name().toLowerCase(Locale.ROOT);
+    }
+
+    private void add(Attempt attempt) {
+        attempts.add(attempt);
+        costUsd += attempt.charge().costUsd();
+        energyWh += attempt.charge().energyWh();
+    }
+}
