@@ -7,6 +7,7 @@ import io.micromesh.core.outcomes.OutcomeStore;
 import io.micromesh.core.routing.Router;
 import io.micromesh.engines.Engines;
 import io.micromesh.server.Gateway;
+import io.micromesh.store.JdbcOutcomeStore;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;
@@ -48,7 +49,7 @@ final class MeshRuntime implements AutoCloseable {
         Router router;
         try {
             if (mesh.routes().stream().anyMatch(RouteSpec::learns)) {
-                store = Optional.of(OutcomeStore.open(Path.of(mesh.server().stateDir(), "mesh.db"), Clock.systemUTC()));
+                store = Optional.of(JdbcOutcomeStore.open(Path.of(mesh.server().stateDir(), "mesh.db"), Clock.systemUTC()));
             }
             router = store.isPresent() ? Router.over(mesh.routes(), portfolio, store.get())
                     : Router.over(mesh.routes(), portfolio);

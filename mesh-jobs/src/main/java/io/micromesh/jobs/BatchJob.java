@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.micromesh.api.Json;
 import io.micromesh.core.MeshException;
 import io.micromesh.jobs.task.BatchTask;
+import io.micromesh.store.Journal;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -177,12 +178,12 @@ public final class BatchJob {
         if (settings.maxCostUsd() == null && settings.maxEnergyWh() == null) {
             return null;
         }
-        double[] spent = journal.spent();
-        if (settings.maxCostUsd() != null && spent[0] >= settings.maxCostUsd()) {
-            return String.format(Locale.ROOT, "the cost reached $%.6f of --max-cost-usd %s", spent[0], settings.maxCostUsd());
+        Journal.Spent spent = journal.spent();
+        if (settings.maxCostUsd() != null && spent.costUsd() >= settings.maxCostUsd()) {
+            return String.format(Locale.ROOT, "the cost reached $%.6f of --max-cost-usd %s", spent.costUsd(), settings.maxCostUsd());
         }
-        if (settings.maxEnergyWh() != null && spent[1] >= settings.maxEnergyWh()) {
-            return String.format(Locale.ROOT, "the energy reached %.6f Wh of --max-energy-wh %s", spent[1],
+        if (settings.maxEnergyWh() != null && spent.energyWh() >= settings.maxEnergyWh()) {
+            return String.format(Locale.ROOT, "the energy reached %.6f Wh of --max-energy-wh %s", spent.energyWh(),
                     settings.maxEnergyWh());
         }
         return null;

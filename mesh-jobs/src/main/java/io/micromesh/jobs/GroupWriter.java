@@ -1,5 +1,6 @@
 package io.micromesh.jobs;
 
+import io.micromesh.store.Journal;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;

@@ -8,6 +8,7 @@ import io.micromesh.core.config.MeshConfig;
 import io.micromesh.core.outcomes.OutcomeStore;
 import io.micromesh.core.routing.Router;
 import io.micromesh.engines.Engines;
+import io.micromesh.store.JdbcOutcomeStore;
 import io.micromesh.testkit.FakeClock;
 import java.io.IOException;
 import java.io.InputStream;
@@ -45,7 +46,7 @@ final class TestGateway implements AutoCloseable {
     TestGateway(String yaml, java.nio.file.Path stateDir) {
         MeshConfig config = ConfigLoader.withEnvironment(Map.of()).parse(yaml).withPort(0);
         portfolio = Engines.open(config, clock, Runnable::run);
-        OutcomeStore opened = OutcomeStore.open(stateDir.resolve("mesh.db"), clock);
+        OutcomeStore opened = JdbcOutcomeStore.open(stateDir.resolve("mesh.db"), clock);
         store = java.util.Optional.of(opened);
         gateway = Gateway.start(config.server(), portfolio, Router.over(config.routes(), portfolio, opened), store, clock);
     }

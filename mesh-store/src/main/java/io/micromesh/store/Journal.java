@@ -1,27 +1,23 @@
-package io.micromesh.jobs;
+package io.micromesh.store;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
-import org.flywaydb.core.Flyway;
-import org.flywaydb.core.api.configuration.FluentConfiguration;
 
 /**
  * The durable record of a batch job: which input it belongs to (by SHA-256), and per input line its
  * state and, once done, its output line. Every result is committed before it counts, so a job
  * killed at any moment and run again with {@code --resume} sends only what was not journaled.
- * SQLite in WAL mode with {@code synchronous=FULL}: a committed result survives a power cut as well
- * as a kill. Schema by Flyway migrations ({@code db/journal}). One connection, used under this
- * object's lock: writes are single small transactions and SQLite serialises them anyway.
+ * An SQLite {@link Database} in WAL mode with {@code synchronous=FULL}: a committed result survives a
+ * power cut as well as a kill. Schema {@code journal}. One connection, each use waiting its turn:
+ * writes are single small transactions and SQLite serialises them anyway. Thread-safe.
  */
 public final class Journal implements AutoCloseable {
 
@@ -45,10 +41,19 @@ public final class Journal implements AutoCloseable {
         }
     }
 
-    private final Connection db;
+    /**
+     * Cost and energy spent so far.
+     *
+     * @param costUsd  US dollars
+     * @param energyWh watt-hours
+     */
+    public record Spent(double costUsd, double energyWh) {
+    }
+
+    private final Database db;
     private final Clock clock;
 
-    private Journal(Connection db, Clock clock) {
+    private Journal(Database db, Clock clock) {
         this.db = db;
         this.clock = clock;
     }
@@ -69,38 +74,30 @@ public final class Journal implements AutoCloseable {
         if (exists && !isSqlite(file)) {
             throw new JournalException(file + " is not a journal (not an SQLite file); it is left as it is");
         }
+        Database db;
         try {
-            Connection db = DriverManager.getConnection("jdbc:sqlite:" + file.toAbsolutePath());
-            try (var s = db.createStatement()) {
-                s.execute("PRAGMA journal_mode=WAL");
-                s.execute("PRAGMA synchronous=FULL");
-                s.execute("PRAGMA busy_timeout=5000");
-            }
+            db = Database.sqlite(file, Database.Durability.POWER_LOSS, 1);
+        } catch (RuntimeException e) {
+            throw new JournalException("cannot use the journal " + file + ": " + e.getMessage());
+        }
+        try {
             if (exists) {
                 checkBelongs(db, file, inputSha256, task);
             }
-            org.sqlite.SQLiteDataSource source = new org.sqlite.SQLiteDataSource(sqliteConfig());
-            source.setUrl("jdbc:sqlite:" + file.toAbsolutePath());
-            FluentConfiguration flyway = Flyway.configure().dataSource(source).locations("classpath:db/journal");
-            flyway.load().migrate();
+            db.migrate("journal");
             Journal journal = new Journal(db, clock);
             if (!exists) {
                 journal.update("INSERT INTO job (id, input, input_sha256, task, created_ms) VALUES (1, ?, ?, ?, ?)",
                         input, inputSha256, task, clock.millis());
             }
             return journal;
-        } catch (SQLException | RuntimeException e) {
+        } catch (RuntimeException e) {
+            db.close();
             if (e instanceof JournalException known) {
                 throw known;
             }
             throw new JournalException("cannot use the journal " + file + ": " + e.getMessage());
         }
-    }
-
-    private static org.sqlite.SQLiteConfig sqliteConfig() {
-        org.sqlite.SQLiteConfig config = new org.sqlite.SQLiteConfig();
-        config.setBusyTimeout(5000);
-        return config;
     }
 
     private static boolean isSqlite(Path file) {
@@ -112,8 +109,9 @@ public final class Journal implements AutoCloseable {
         }
     }
 
-    private static void checkBelongs(Connection db, Path file, String inputSha256, String task) throws SQLException {
-        try (PreparedStatement s = db.prepareStatement("SELECT input, input_sha256, task FROM job WHERE id = 1");
+    private static void checkBelongs(Database db, Path file, String inputSha256, String task) {
+        try (var c = db.connection();
+             PreparedStatement s = c.prepareStatement("SELECT input, input_sha256, task FROM job WHERE id = 1");
              ResultSet r = s.executeQuery()) {
             if (!r.next()) {
                 throw new JournalException(file + " has no job; it is not a journal of mesh batch, and is left as it is");
@@ -132,8 +130,9 @@ public final class Journal implements AutoCloseable {
     }
 
     /** Records the input's items that are not journaled yet (all of them on a first run). */
-    public synchronized void register(List<Item> items) {
-        inTransaction("INSERT OR IGNORE INTO items (line, custom_id, state, result, updated_ms) VALUES (?, ?, ?, ?, ?)", s -> {
+    public void register(List<Item> items) {
+        inTransaction("INSERT INTO items (line, custom_id, state, result, updated_ms) VALUES (?, ?, ?, ?, ?)"
+                + " ON CONFLICT (line) DO NOTHING", s -> {
             for (Item item : items) {
                 s.setInt(1, item.line());
                 s.setString(2, item.customId());
@@ -155,7 +154,7 @@ public final class Journal implements AutoCloseable {
     }
 
     /** Journals several items' output lines in one transaction (one disk sync for all of them). */
-    public synchronized void completeAll(List<Completion> completions) {
+    public void completeAll(List<Completion> completions) {
         long now = clock.millis();
         inTransaction("UPDATE items SET state = 'done', result = ?, attempts = ?, cost_usd = ?, energy_wh = ?, updated_ms = ?"
                 + " WHERE line = ? AND state = 'pending'", s -> {
@@ -176,73 +175,66 @@ public final class Journal implements AutoCloseable {
         void fill(PreparedStatement statement) throws SQLException;
     }
 
-    /** Runs a batch of one statement as one transaction: one disk sync for all its rows. */
+    /** Runs a batch of one statement as one transaction: one disk sync for all its rows, none of them when it fails. */
     private void inTransaction(String sql, Batch batch) {
         try {
-            db.setAutoCommit(false);
-            try (PreparedStatement s = db.prepareStatement(sql)) {
-                batch.fill(s);
-                s.executeBatch();
-            }
-            db.commit();
-        } catch (SQLException e) {
-            try {
-                db.rollback();  // nothing of a failed batch counts
-            } catch (SQLException ignored) {
-                // the connection is gone
-            }
+            db.inTransaction(c -> {
+                try (PreparedStatement s = c.prepareStatement(sql)) {
+                    batch.fill(s);
+                    return s.executeBatch();
+                }
+            });
+        } catch (StoreException e) {
             throw new JournalException("journal: " + e.getMessage());
-        } finally {
-            try {
-                db.setAutoCommit(true);
-            } catch (SQLException ignored) {
-                // the connection is gone; the next call says so
-            }
         }
     }
 
     /** The items in input order. */
-    public synchronized List<Item> items() {
-        List<Item> items = new ArrayList<>();
-        try (PreparedStatement s = db.prepareStatement("SELECT line, custom_id, state, result, updated_ms FROM items ORDER BY line");
-             ResultSet r = s.executeQuery()) {
-            while (r.next()) {
-                items.add(new Item(r.getInt(1), r.getString(2), r.getString(3).equals("done"), r.getString(4), r.getLong(5)));
+    public List<Item> items() {
+        return read(c -> {
+            List<Item> items = new ArrayList<>();
+            try (PreparedStatement s = c.prepareStatement("SELECT line, custom_id, state, result, updated_ms FROM items ORDER BY line");
+                 ResultSet r = s.executeQuery()) {
+                while (r.next()) {
+                    items.add(new Item(r.getInt(1), r.getString(2), r.getString(3).equals("done"), r.getString(4), r.getLong(5)));
+                }
             }
-        } catch (SQLException e) {
-            throw new JournalException("journal: " + e.getMessage());
-        }
-        return items;
+            return items;
+        });
     }
 
-    /** Cost and energy of the journaled items so far: {@code [usd, wh]}. */
-    public synchronized double[] spent() {
-        try (PreparedStatement s = db.prepareStatement("SELECT COALESCE(SUM(cost_usd), 0), COALESCE(SUM(energy_wh), 0) FROM items");
-             ResultSet r = s.executeQuery()) {
-            r.next();
-            return new double[] {r.getDouble(1), r.getDouble(2)};
-        } catch (SQLException e) {
-            throw new JournalException("journal: " + e.getMessage());
-        }
+    /** Cost and energy of the journaled items so far. */
+    public Spent spent() {
+        return read(c -> {
+            try (PreparedStatement s = c.prepareStatement("SELECT COALESCE(SUM(cost_usd), 0), COALESCE(SUM(energy_wh), 0) FROM items");
+                 ResultSet r = s.executeQuery()) {
+                r.next();
+                return new Spent(r.getDouble(1), r.getDouble(2));
+            }
+        });
     }
 
     private void update(String sql, Object... values) {
-        try (PreparedStatement s = db.prepareStatement(sql)) {
-            for (int i = 0; i < values.length; i++) {
-                s.setObject(i + 1, values[i]);
+        read(c -> {
+            try (PreparedStatement s = c.prepareStatement(sql)) {
+                for (int i = 0; i < values.length; i++) {
+                    s.setObject(i + 1, values[i]);
+                }
+                return s.executeUpdate();
             }
-            s.executeUpdate();
-        } catch (SQLException e) {
+        });
+    }
+
+    private <T> T read(Database.Work<T> work) {
+        try {
+            return db.query(work);
+        } catch (StoreException e) {
             throw new JournalException("journal: " + e.getMessage());
         }
     }
 
     @Override
-    public synchronized void close() {
-        try {
-            db.close();
-        } catch (SQLException ignored) {
-            // closing
-        }
+    public void close() {
+        db.close();
     }
 }

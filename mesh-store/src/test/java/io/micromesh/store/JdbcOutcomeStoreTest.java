@@ -1,8 +1,9 @@
-package io.micromesh.core.outcomes;
+package io.micromesh.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.micromesh.core.outcomes.OutcomeStore;
 import io.micromesh.testkit.FakeClock;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,20 +12,20 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The outcome store on a real SQLite file: migrations, persistence across opens, refusal of a foreign file. */
-class OutcomeStoreTest {
+class JdbcOutcomeStoreTest {
 
     @Test
     void outcomesAndCompletionsPersistAcrossOpens(@TempDir Path dir) {
         Path file = dir.resolve("state/mesh.db");
         OutcomeStore.Completion completion = new OutcomeStore.Completion("chatcmpl-1", "auto", "small", "a prompt");
-        try (OutcomeStore store = OutcomeStore.open(file, new FakeClock())) {
+        try (JdbcOutcomeStore store = JdbcOutcomeStore.open(file, new FakeClock())) {
             store.verdict("small", "p1", false, "refusal: sorry");
             store.verdict("big", "p1", true, "passed");
             store.remember(completion);
             store.feedback(completion, 0.25);
             store.feedback(completion, 0.75);  // replaces the first
         }
-        try (OutcomeStore store = OutcomeStore.open(file, new FakeClock())) {
+        try (JdbcOutcomeStore store = JdbcOutcomeStore.open(file, new FakeClock())) {
             assertThat(store.completion("chatcmpl-1")).contains(completion);
             assertThat(store.completion("chatcmpl-2")).isEmpty();
             assertThat(store.outcomes(List.of("small"))).containsExactly(
@@ -38,7 +39,7 @@ class OutcomeStoreTest {
     @Test
     void aFileThatIsNotADatabaseIsRefusedAndKept(@TempDir Path dir) throws Exception {
         Path file = Files.writeString(dir.resolve("mesh.db"), "this is not an SQLite file, and it is not ours to overwrite");
-        assertThatThrownBy(() -> OutcomeStore.open(file, new FakeClock())).hasMessageContaining(file.toString());
+        assertThatThrownBy(() -> JdbcOutcomeStore.open(file, new FakeClock())).hasMessageContaining(file.toString());
         assertThat(Files.readString(file)).startsWith("this is not an SQLite file");
     }
 }
