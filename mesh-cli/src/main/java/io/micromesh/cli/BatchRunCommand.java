@@ -5,7 +5,6 @@ import io.micromesh.cli.pull.ProgressReporter;
 import io.micromesh.core.config.ConfigException;
 import io.micromesh.core.config.ConfigLoader;
 import io.micromesh.core.config.MeshConfig;
-import io.micromesh.core.config.ServerSettings;
 import io.micromesh.core.spi.TextEncoder;
 import io.micromesh.engines.onnx.EncoderBackend;
 import io.micromesh.jobs.BatchJob;
@@ -16,6 +15,8 @@ import io.micromesh.jobs.ItemSender;
 import io.micromesh.jobs.JobItem;
 import io.micromesh.jobs.task.BatchTask;
 import io.micromesh.jobs.task.Steps;
+import io.micromesh.server.MeshRuntime;
+import io.micromesh.engines.pull.ProgressListener;
 import io.micromesh.store.Journal;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -151,14 +152,18 @@ final class BatchRunCommand implements Callable<Integer> {
         MeshRuntime runtime = null;
         ItemSender sender = null;
         try (journal) {
+            String where;
             if (base == null) {
                 runtime = startPortfolio(err);
-                base = URI.create("http://127.0.0.1:" + runtime.gateway().port() + "/v1");
+                sender = runtime.itemSender("local");
+                where = config.toString();
+            } else {
+                sender = new HttpItemSender(base, apiKey, concurrency, Duration.ofMinutes(10));
+                where = base.toString();
             }
-            sender = new HttpItemSender(base, apiKey, concurrency, Duration.ofMinutes(10));
             BatchTask.Prepared prepared = null;
-            if (task != null && !servesRoute(task, sender, base)) {
-                err.println("mesh batch: " + base + " has no route or model '" + task.route().orElseThrow() + "': running the"
+            if (task != null && !servesRoute(task, sender, where)) {
+                err.println("mesh batch: " + where + " has no route or model '" + task.route().orElseThrow() + "': running the"
                         + " task's micro-model steps only; the fields only a model produces are marked not produced");
                 err.flush();
                 task = task.withoutModel();
@@ -216,8 +221,8 @@ final class BatchRunCommand implements Callable<Integer> {
     }
 
     /**
-     * Starts the portfolio of {@code --config} in this process, its gateway on a loopback port of
-     * its own (no API key, no access log), and waits for its engine workers to load.
+     * Starts the portfolio of {@code --config} in this process (its requests go through its
+     * dispatcher, no HTTP), and waits for its engine workers to load.
      */
     private MeshRuntime startPortfolio(PrintWriter err) throws InterruptedException {
         MeshConfig mesh;
@@ -226,16 +231,20 @@ final class BatchRunCommand implements Callable<Integer> {
         } catch (ConfigException e) {
             throw new UserError(e.getMessage());
         }
-        ServerSettings s = mesh.server();
-        mesh = new MeshConfig(new ServerSettings("127.0.0.1", 0, null,
-                s.maxBodyBytes(), s.drainTimeoutMs(), false, s.stateDir(), s.lanes()), mesh.models(), mesh.routes());
-        MeshRuntime runtime = MeshRuntime.start(mesh, ServeCommand.workerCommand());
-        long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
-        while (!runtime.settled() && System.nanoTime() < deadline) {
+        MeshRuntime runtime;
+        try {
+            runtime = MeshRuntime.open(mesh, new MeshRuntime.Options(ServeCommand.workerCommand(), true,
+                    file -> ProgressListener.none(), line -> {
+                        err.println(line);
+                        err.flush();
+                    }, Clock.systemUTC()));
+        } catch (MeshRuntime.StartException e) {
+            throw new UserError(e.getMessage());
+        }
+        runtime.awaitSettled(Duration.ofMinutes(10), () -> {
             err.println("mesh batch: waiting for the engine workers of " + config + " to load ...");
             err.flush();
-            Thread.sleep(2000);
-        }
+        });
         return runtime;
     }
 
@@ -243,7 +252,7 @@ final class BatchRunCommand implements Callable<Integer> {
      * Whether the server has the task's route; refuses a task whose route (or model) the server does
      * not know, before anything is sent, unless the task may run without its model.
      */
-    private static boolean servesRoute(BatchTask task, ItemSender sender, URI base) {
+    private static boolean servesRoute(BatchTask task, ItemSender sender, String base) {
         if (task.route().isEmpty()) {
             return true;
         }

@@ -12,6 +12,7 @@ import io.micromesh.engines.gguf.GgufException;
 import io.micromesh.engines.gguf.GgufFile;
 import io.micromesh.engines.llamacpp.LlamaBackend;
 import io.micromesh.server.Gateway;
+import io.micromesh.server.MeshRuntime;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -130,22 +131,22 @@ final class EngineCommand implements Callable<Integer> {
         } catch (RuntimeException e) {
             throw new UserError("cannot load " + model + " with llama.cpp: " + e.getMessage());
         }
-        Portfolio portfolio = new Portfolio(List.of(new ServedModel(spec, backend, Tariff.of(spec))));
+        MeshRuntime runtime = MeshRuntime.over(new Portfolio(List.of(new ServedModel(spec, backend, Tariff.of(spec)))),
+                Clock.systemUTC());
         Gateway gateway;
         ServerSettings settings = new ServerSettings(host, port, apiKey, null, null, !noAccessLog, null, null);
         try {
-            gateway = Gateway.start(settings, portfolio, Clock.systemUTC());
-        } catch (RuntimeException e) {
-            portfolio.close();
-            throw new UserError("cannot listen on " + host + ":" + port + ": " + e.getMessage());
+            gateway = runtime.serve(settings);
+        } catch (MeshRuntime.StartException e) {
+            runtime.close();
+            throw new UserError(e.getMessage());
         }
         System.out.println("micromesh engine listening on http://" + host + ":" + gateway.port()
                 + " (model " + spec.id() + ", " + slots + " slots of " + window + " tokens, " + threadCount + " threads)");
         System.out.flush();
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            gateway.drainAndStop();
-            portfolio.close();
+            runtime.drainAndStop();
             stopped.countDown();
         }, "mesh-engine-shutdown"));
         stopped.await();

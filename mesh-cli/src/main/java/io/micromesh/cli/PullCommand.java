@@ -1,9 +1,9 @@
 package io.micromesh.cli;
 
-import io.micromesh.cli.pull.ModelPull;
+import io.micromesh.engines.pull.ModelPull;
 import io.micromesh.cli.pull.ProgressReporter;
-import io.micromesh.cli.pull.PullException;
-import io.micromesh.cli.pull.PullResult;
+import io.micromesh.engines.pull.PullException;
+import io.micromesh.engines.pull.PullResult;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Clock;

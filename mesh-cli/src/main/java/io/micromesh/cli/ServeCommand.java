@@ -1,17 +1,14 @@
 package io.micromesh.cli;
 
-import io.micromesh.cli.pull.ModelPull;
 import io.micromesh.cli.pull.ProgressReporter;
-import io.micromesh.cli.pull.PullException;
 import io.micromesh.core.config.ConfigException;
 import io.micromesh.core.config.ConfigLoader;
 import io.micromesh.core.config.MeshConfig;
-import io.micromesh.core.config.ModelSpec;
 import io.micromesh.server.Gateway;
+import io.micromesh.server.MeshRuntime;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;
@@ -50,9 +47,22 @@ final class ServeCommand implements Callable<Integer> {
                     + mesh.routes().stream().map(r -> r.name() + " (" + r.policy() + ")").toList()));
             return 0;
         }
-        pullMissingModels(mesh);
-        MeshRuntime runtime = MeshRuntime.start(mesh, workerCommand());
-        Gateway gateway = runtime.gateway();
+        PrintWriter err = new PrintWriter(System.err, true);
+        MeshRuntime runtime;
+        Gateway gateway;
+        try {
+            runtime = MeshRuntime.open(mesh, new MeshRuntime.Options(workerCommand(), offline,
+                    file -> ProgressReporter.forConsole(err, file, ProgressReporter.Unit.BYTES, Clock.systemUTC()),
+                    err::println, Clock.systemUTC()));
+        } catch (MeshRuntime.StartException e) {
+            throw new UserError(e.getMessage());
+        }
+        try {
+            gateway = runtime.serve(mesh.server());
+        } catch (MeshRuntime.StartException e) {
+            runtime.close();
+            throw new UserError(e.getMessage());
+        }
         System.out.println("micromesh listening on http://" + mesh.server().host() + ":" + gateway.port());
         System.out.flush();
         CountDownLatch stopped = new CountDownLatch(1);
@@ -64,42 +74,6 @@ final class ServeCommand implements Callable<Integer> {
         }, "mesh-shutdown"));
         stopped.await();
         return 0;
-    }
-
-    /**
-     * Downloads the file of each {@code llamacpp} or {@code whisper-cpp} model that is missing and has a {@code pull}
-     * source, unless {@code --offline}. A failed download is reported with the command that
-     * retries it; the model is then unavailable and the rest of the portfolio serves.
-     */
-    private void pullMissingModels(MeshConfig mesh) {
-        for (ModelSpec model : mesh.models()) {
-            if (model.file() == null || Files.exists(Path.of(model.file())) || model.pull() == null) {
-                continue;
-            }
-            Path file = Path.of(model.file()).toAbsolutePath();
-            String retry = "./mesh pull " + model.pull() + " --dir " + Path.of("").toAbsolutePath().relativize(file.getParent());
-            if (offline) {
-                System.err.println("mesh: model '" + model.id() + "': " + model.file() + " is missing (--offline);"
-                        + " download it with: " + retry);
-                continue;
-            }
-            if (!ModelPull.fileName(model.pull()).equals(file.getFileName().toString())) {
-                System.err.println("mesh: model '" + model.id() + "': 'pull' fetches " + ModelPull.fileName(model.pull())
-                        + " but 'file' is " + file.getFileName() + "; not downloading. Make them name the same file.");
-                continue;
-            }
-            System.err.println("mesh: model '" + model.id() + "': " + model.file() + " is missing; downloading "
-                    + model.pull() + " (once; start with --offline to skip)");
-            try {
-                PrintWriter err = new PrintWriter(System.err, true);
-                ModelPull.withSystemEnvironment().pull(model.pull(), file.getParent(),
-                        ProgressReporter.forConsole(err, file.getFileName().toString(), ProgressReporter.Unit.BYTES,
-                                Clock.systemUTC()));
-            } catch (PullException e) {
-                System.err.println("mesh: model '" + model.id() + "': download failed: " + e.getMessage());
-                System.err.println("mesh: the rest of the portfolio serves; retry with: " + retry);
-            }
-        }
     }
 
     /**

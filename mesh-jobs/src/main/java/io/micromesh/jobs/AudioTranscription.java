@@ -3,7 +3,6 @@ package io.micromesh.jobs;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.micromesh.api.Json;
-import io.micromesh.api.MultipartForm;
 import io.micromesh.core.spi.PcmAudio;
 import io.micromesh.engines.audio.AudioDecoder;
 import io.micromesh.jobs.task.BatchTask;
@@ -16,8 +15,8 @@ import java.util.Comparator;
 import java.util.List;
 
 /**
- * The transcription stage of a task that takes audio: the forms to send to
- * {@code /v1/audio/transcriptions} for a record whose audio field names a file, and the transcript
+ * The transcription stage of a task that takes audio: the audio to transcribe for a record whose
+ * audio field names a file, and the transcript
  * made of the answers. A stereo recording with a speaker named per channel is sent as one mono WAV
  * per channel, and the segments of both are merged by time into labelled turns ({@code Agent: ...}),
  * the layout the text steps read; otherwise the file is sent as it is and its segments become lines.
@@ -46,8 +45,18 @@ final class AudioTranscription {
         return (text == null || text.isNull()) && record.path(settings.from()).isTextual();
     }
 
-    /** A request to send: the form and the speaker whose channel it holds (null for the whole file). */
-    record Upload(MultipartForm form, String speaker) {
+    /** Audio to send: a file name, its bytes, and the speaker whose channel it holds (null for the whole file). */
+    record Upload(String fileName, byte[] audio, String speaker) {
+
+        /** The transcription request of this upload, for item {@code itemId}. */
+        ItemSender.Request request(String itemId, String model) {
+            return new ItemSender.Request.Audio(itemId, model, fileName, audio);
+        }
+    }
+
+    /** The model or route that transcribes. */
+    String model() {
+        return settings.model();
     }
 
     /**
@@ -66,7 +75,7 @@ final class AudioTranscription {
             throw new IllegalArgumentException("audio file " + file + " cannot be read: " + e.getMessage());
         }
         if (settings.channels() == null) {
-            return List.of(new Upload(form(file.getFileName().toString(), bytes), null));
+            return List.of(new Upload(file.getFileName().toString(), bytes, null));
         }
         List<PcmAudio> channels;
         try {
@@ -75,18 +84,13 @@ final class AudioTranscription {
             throw new IllegalArgumentException("audio file " + file + ": " + e.getMessage());
         }
         if (channels.size() < 2) {
-            return List.of(new Upload(form(file.getFileName().toString(), bytes), null));  // mono: one voice track, no labels
+            return List.of(new Upload(file.getFileName().toString(), bytes, null));  // mono: one voice track, no labels
         }
         List<Upload> uploads = new ArrayList<>();
         for (int c = 0; c < 2; c++) {
-            uploads.add(new Upload(form("channel-" + c + ".wav", AudioDecoder.wav(channels.get(c))), settings.channels().get(c)));
+            uploads.add(new Upload("channel-" + c + ".wav", AudioDecoder.wav(channels.get(c)), settings.channels().get(c)));
         }
         return uploads;
-    }
-
-    private MultipartForm form(String name, byte[] audio) {
-        return new MultipartForm().file("file", name, "audio/wav", audio).field("model", settings.model())
-                .field("response_format", "verbose_json").field("timestamp_granularities[]", "segment");
     }
 
     /** A segment of one speaker, for merging channels by time. */

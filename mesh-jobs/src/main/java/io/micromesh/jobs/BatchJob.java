@@ -3,7 +3,6 @@ package io.micromesh.jobs;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.micromesh.api.Json;
-import io.micromesh.core.MeshException;
 import io.micromesh.jobs.task.BatchTask;
 import io.micromesh.store.Journal;
 import java.io.IOException;
@@ -16,8 +15,6 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.ExecutorService;
@@ -83,7 +80,6 @@ public final class BatchJob {
     private final RetryPolicy retries;
     /** The transcription stage of a task that takes audio, else null. */
     private final AudioTranscription audio;
-    private static final String JSON = "application/json";
     private final AtomicLong doneThisRun = new AtomicLong();
     private final AtomicLong tokens = new AtomicLong();
     private final DoubleAdder cost = new DoubleAdder();
@@ -192,7 +188,7 @@ public final class BatchJob {
     /** One item's result: its steps and, when needed, its request, sent until it succeeds or fails for good. */
     private Journal.Completion runItem(JobItem item) {
         if (task == null) {
-            Attempted sent = send(item, item.url(), Json.bytes(item.body()), JSON);
+            Attempted sent = send(item, new ItemSender.Request.Json(item.key(), item.url(), item.body()));
             String result = sent.answer() == null ? Json.string(sent.error())
                     : Json.string(answerLine(item, sent.answer()));
             return new Journal.Completion(item.line(), result, sent.attempts(), sent.cost(), sent.energy());
@@ -226,7 +222,7 @@ public final class BatchJob {
             return new Journal.Completion(item.line(), Json.string(withTranscription(task.output(work, null), heard)), 0,
                     heardCost, heardEnergy);
         }
-        Attempted sent = send(item, "/v1/chat/completions", Json.bytes(work.request()), JSON);
+        Attempted sent = send(item, new ItemSender.Request.Json(item.key(), "/v1/chat/completions", work.request()));
         String result = sent.answer() == null ? Json.string(withTranscription(sent.error(), heard))
                 : Json.string(withTranscription(task.output(work, sent.answer()), heard));
         return new Journal.Completion(item.line(), result, sent.attempts(), sent.cost() + heardCost,
@@ -258,7 +254,7 @@ public final class BatchJob {
         double spentCost = 0;
         double spentEnergy = 0;
         for (AudioTranscription.Upload upload : uploads) {
-            Attempted sent = send(item, "/v1/audio/transcriptions", upload.form().bytes(), upload.form().contentType());
+            Attempted sent = send(item, upload.request(item.key(), audio.model()));
             attempts += sent.attempts();
             if (sent.answer() == null) {
                 return new Hearing.Failed(new Journal.Completion(item.line(), Json.string(sent.error()), attempts, spentCost,
@@ -283,46 +279,27 @@ public final class BatchJob {
     private record Attempted(JsonNode answer, ObjectNode error, int attempts, double cost, double energy) {
     }
 
-    private Attempted send(JobItem item, String path, byte[] bytes, String contentType) {
-        Map<String, String> headers = Map.of("x-mesh-priority", "batch", "x-mesh-item-id", item.key(),
-                "content-type", contentType);
+    /**
+     * Sends a request until it is answered, fails for good, or has had its attempts; between
+     * attempts it waits as the retry policy says (full jitter, never less than a Retry-After).
+     */
+    private Attempted send(JobItem item, ItemSender.Request request) {
         for (int attempt = 1; ; attempt++) {
-            int status;
-            String answer;
-            try {
-                ItemSender.Reply reply = sender.send(path, bytes, headers);
-                status = reply.status();
-                answer = reply.body();
-            } catch (IOException e) {
-                if (Thread.currentThread().isInterrupted()) {
-                    throw new CancellationException("interrupted");  // not journaled: stays pending for a resume
+            switch (sender.send(request)) {
+                case ItemSender.Reply.Answered answered -> {
+                    tokens.addAndGet(answered.tokens());
+                    cost.add(answered.costUsd());
+                    energy.add(answered.energyWh());
+                    return new Attempted(answered.body(), null, attempt, answered.costUsd(), answered.energyWh());
                 }
-                status = -1;
-                answer = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-            }
-            boolean retriable = status == -1 || MeshException.Failure.ofHttpStatus(status).retriable();
-            if (status == 200) {
-                JsonNode parsed = InputLines.parseObject(answer);
-                if (parsed == null) {
-                    return new Attempted(null, errorLine(item, 200, "bad_response", "the answer is not a JSON object"),
-                            attempt, 0, 0);
+                case ItemSender.Reply.Failed failed -> {
+                    if (!failed.retriable() || !retries.retries(attempt)) {
+                        return new Attempted(null, errorLine(item, failed.status(), failed.code(), failed.message()
+                                + (failed.retriable() ? " (after " + attempt + " attempts)" : "")), attempt, 0, 0);
+                    }
+                    sleep(retries.delay(attempt, failed.retryAfter(), ThreadLocalRandom.current()));
                 }
-                JsonNode usage = parsed.path("usage");
-                double c = usage.path("cost_usd").asDouble(0);
-                double e = usage.path("energy_wh").asDouble(0);
-                tokens.addAndGet(usage.path("prompt_tokens").asLong(0) + usage.path("completion_tokens").asLong(0));
-                cost.add(c);
-                energy.add(e);
-                return new Attempted(parsed, null, attempt, c, e);
             }
-            if (!retriable || !retries.retries(attempt)) {
-                JsonNode error = InputLines.parseObject(answer);
-                String message = error != null && error.path("error").path("message").isTextual()
-                        ? error.path("error").path("message").asText() : answer;
-                return new Attempted(null, errorLine(item, status, status == -1 ? "connection_failed" : "http_" + status,
-                        message + (retriable ? " (after " + attempt + " attempts)" : "")), attempt, 0, 0);
-            }
-            sleep(retries.delay(attempt, Optional.empty(), ThreadLocalRandom.current()));
         }
     }
 
@@ -338,6 +315,7 @@ public final class BatchJob {
             Thread.sleep(d);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            throw new CancellationException("interrupted");  // not journaled: stays pending for a resume
         }
     }
 

@@ -5,6 +5,9 @@ import io.helidon.http.HeaderNames;
 import io.helidon.webclient.api.HttpClientRequest;
 import io.helidon.webclient.api.HttpClientResponse;
 import io.helidon.webclient.api.WebClient;
+import io.micromesh.api.Json;
+import io.micromesh.api.MultipartForm;
+import io.micromesh.core.MeshException;
 import io.micromesh.engines.http.WebClients;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -13,14 +16,15 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CancellationException;
 
 /**
- * Sends a job's requests over HTTP with Helidon's blocking WebClient and pooled keep-alive
- * connections, one per request in flight: the client the gateway itself uses upstream, measured
- * 2.2 times the JDK's {@code HttpClient} in requests per CPU second (docs/benchmarks.md), which
- * matters when the job, the gateway and the models share a machine's cores.
+ * Sends a job's requests to an OpenAI-compatible server ({@code --url}) over HTTP with Helidon's
+ * blocking WebClient and pooled keep-alive connections, one per request in flight: the client the
+ * gateway itself uses upstream, measured 2.2 times the JDK's {@code HttpClient} in requests per CPU
+ * second (docs/benchmarks.md). Each request carries {@code x-mesh-priority: batch} and
+ * {@code x-mesh-item-id}; a 429 or 503's {@code Retry-After} is handed to the job's retry policy.
  */
 public final class HttpItemSender implements ItemSender {
 
@@ -42,23 +46,64 @@ public final class HttpItemSender implements ItemSender {
     }
 
     @Override
-    public Reply send(String path, byte[] body, Map<String, String> headers) throws IOException {
-        HttpClientRequest request = http.post().uri(base + path)
-                .header(HeaderNames.CONTENT_TYPE, headers.getOrDefault("content-type", "application/json"))
-                .header(HeaderNames.ACCEPT, "application/json");
-        authorization.ifPresent(value -> request.header(HeaderNames.AUTHORIZATION, value));
-        headers.forEach((name, value) -> {
-            if (!name.equalsIgnoreCase("content-type")) {
-                request.header(HeaderNames.create(name), value);
+    public Reply send(Request request) {
+        String path;
+        String contentType;
+        byte[] body;
+        switch (request) {
+            case Request.Json json -> {
+                path = json.path();
+                contentType = "application/json";
+                body = Json.bytes(json.body());
             }
-        });
-        try (HttpClientResponse response = request.submit(body)) {
-            return new Reply(response.status().code(), new String(response.inputStream().readAllBytes(), StandardCharsets.UTF_8));
-        } catch (UncheckedIOException e) {
-            throw e.getCause();
-        } catch (RuntimeException e) {
+            case Request.Audio audio -> {
+                MultipartForm form = new MultipartForm().file("file", audio.fileName(), "audio/wav", audio.audio())
+                        .field("model", audio.model()).field("response_format", "verbose_json")
+                        .field("timestamp_granularities[]", "segment");
+                path = "/v1/audio/transcriptions";
+                contentType = form.contentType();
+                body = form.bytes();
+            }
+        }
+        HttpClientRequest post = http.post().uri(base + path)
+                .header(HeaderNames.CONTENT_TYPE, contentType)
+                .header(HeaderNames.ACCEPT, "application/json")
+                .header(HeaderNames.create("x-mesh-priority"), "batch")
+                .header(HeaderNames.create("x-mesh-item-id"), request.itemId());
+        authorization.ifPresent(value -> post.header(HeaderNames.AUTHORIZATION, value));
+        int status;
+        String answer;
+        Optional<Duration> retryAfter;
+        try (HttpClientResponse response = post.submit(body)) {
+            status = response.status().code();
+            retryAfter = response.headers().first(HeaderNames.RETRY_AFTER).flatMap(HttpItemSender::seconds);
+            answer = new String(response.inputStream().readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException | RuntimeException e) {
+            if (Thread.currentThread().isInterrupted()) {
+                throw new CancellationException("interrupted");  // not journaled: stays pending for a resume
+            }
             // the client reports refused connections and timeouts unchecked: to the job they are all transport failures
-            throw new IOException(e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage(), e);
+            Throwable cause = e instanceof UncheckedIOException unchecked ? unchecked.getCause() : e;
+            return new Reply.Failed(-1, "connection_failed",
+                    cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage(), true, Optional.empty());
+        }
+        JsonNode parsed = InputLines.parseObject(answer);
+        if (status == 200) {
+            return parsed == null ? new Reply.Failed(200, "bad_response", "the answer is not a JSON object", false,
+                    Optional.empty()) : new Reply.Answered(parsed);
+        }
+        String message = parsed != null && parsed.path("error").path("message").isTextual()
+                ? parsed.path("error").path("message").asText() : answer;
+        return new Reply.Failed(status, "http_" + status, message, MeshException.Failure.ofHttpStatus(status).retriable(),
+                retryAfter);
+    }
+
+    /** A {@code Retry-After} in seconds (the HTTP-date form is not used by the servers micromesh talks to). */
+    private static Optional<Duration> seconds(String value) {
+        try {
+            return Optional.of(Duration.ofSeconds(Math.max(0, Long.parseLong(value.strip()))));
+        } catch (NumberFormatException e) {
+            return Optional.empty();
         }
     }
 

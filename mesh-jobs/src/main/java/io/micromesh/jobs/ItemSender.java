@@ -1,26 +1,97 @@
 package io.micromesh.jobs;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
-import java.util.Map;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
 
-/** Where a job's requests go: an OpenAI-compatible server, micromesh's gateway first of all. */
+/**
+ * Where a job's requests go, each in the {@code batch} lane: the portfolio running in this process
+ * (through its dispatcher, no HTTP), or an OpenAI-compatible server — micromesh's gateway first of
+ * all — over HTTP ({@link HttpItemSender}). One attempt per call: retrying is the job's.
+ */
 public interface ItemSender extends AutoCloseable {
 
-    /** A server's answer: its HTTP status and body. */
-    record Reply(int status, String body) {
+    /** One request of an item. */
+    sealed interface Request {
+
+        /** The item's id, for the record of the request. */
+        String itemId();
+
+        /**
+         * A JSON request.
+         *
+         * @param path the API path: {@code /v1/chat/completions}, {@code /v1/completions} or {@code /v1/embeddings}
+         * @param body the request body
+         */
+        record Json(String itemId, String path, ObjectNode body) implements Request {
+        }
+
+        /**
+         * A transcription, answered in {@code verbose_json} with segment times.
+         *
+         * @param model    the model or route that transcribes
+         * @param fileName the audio's file name, for the form
+         * @param audio    the audio file's bytes
+         */
+        record Audio(String itemId, String model, String fileName, byte[] audio) implements Request {
+        }
+    }
+
+    /** How one attempt ended. */
+    sealed interface Reply {
+
+        /**
+         * Answered.
+         *
+         * @param body the answer, with {@code usage.cost_usd} and {@code usage.energy_wh} when micromesh answered
+         */
+        record Answered(JsonNode body) implements Reply {
+
+            /** Its {@code usage.cost_usd}, 0 when absent. */
+            public double costUsd() {
+                return body.path("usage").path("cost_usd").asDouble(0);
+            }
+
+            /** Its {@code usage.energy_wh}, 0 when absent. */
+            public double energyWh() {
+                return body.path("usage").path("energy_wh").asDouble(0);
+            }
+
+            /** Its prompt and completion tokens. */
+            public long tokens() {
+                JsonNode usage = body.path("usage");
+                return usage.path("prompt_tokens").asLong(0) + usage.path("completion_tokens").asLong(0);
+            }
+        }
+
+        /**
+         * Not answered.
+         *
+         * @param status     the HTTP status a client of the gateway would have got, -1 when the server was not reached
+         * @param code       a short name for the failure, for the error line ({@code http_429}, {@code connection_failed})
+         * @param message    what went wrong
+         * @param retriable  whether another attempt may succeed
+         * @param retryAfter how long the gateway or a backend asked to wait, if it said
+         */
+        record Failed(int status, String code, String message, boolean retriable, Optional<Duration> retryAfter)
+                implements Reply {
+        }
     }
 
     /**
-     * Sends one request and waits for the whole answer (never a stream).
+     * Makes one attempt and waits for the whole answer (never a stream). Failures are replies, not
+     * exceptions.
      *
-     * @param path    the API path, for example {@code /v1/chat/completions}
-     * @param headers extra request headers; {@code content-type} replaces the default {@code application/json}
-     * @throws IOException when the server cannot be reached or the connection breaks: retriable
+     * @throws java.util.concurrent.CancellationException when the calling thread is interrupted: the
+     *                                                    item stays pending for a resumed run
      */
-    Reply send(String path, byte[] body, Map<String, String> headers) throws IOException;
+    Reply send(Request request);
 
-    /** The route and model names the server serves ({@code GET /v1/models}). */
-    java.util.List<String> models() throws IOException;
+    /** The route and model names the portfolio serves ({@code GET /v1/models}). */
+    List<String> models() throws IOException;
 
     @Override
     void close();

@@ -1,6 +1,5 @@
 package io.micromesh.server;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.helidon.http.HeaderNames;
 import io.helidon.webserver.http.ServerRequest;
@@ -8,7 +7,6 @@ import io.helidon.webserver.http.ServerResponse;
 import io.micromesh.api.ApiException;
 import io.micromesh.api.Json;
 import io.micromesh.core.MeshException;
-import io.micromesh.core.accounting.Charge;
 import io.micromesh.core.dispatch.Admission;
 import io.micromesh.core.dispatch.AudioCall;
 import io.micromesh.core.dispatch.Dispatcher;
@@ -69,7 +67,7 @@ final class TranscriptionEndpoint {
     }
 
     /** The upload at an engine's rate; bad audio is a 400 before any engine sees it. */
-    private static PcmAudio decode(byte[] file, float sampleRate) {
+    static PcmAudio decode(byte[] file, float sampleRate) {
         try {
             return AudioDecoder.decode(file, sampleRate, MAX_SECONDS);
         } catch (AudioDecoder.AudioException e) {
@@ -79,16 +77,19 @@ final class TranscriptionEndpoint {
 
     private void answer(Outcome.Transcribed heard, Form form, ServerResponse res) {
         Transcript transcript = heard.transcript();
-        Charge charge = heard.charge();
-        ObjectNode usage = Json.object().put("type", "duration").put("seconds", Math.round(transcript.seconds() * 1000) / 1000.0)
-                .put("cost_usd", charge.costUsd()).put("energy_wh", charge.energyWh())
-                .put("processing_seconds", Math.round(heard.processingSeconds() * 1000) / 1000.0);
+        ObjectNode usage = heard.usageJson();
         Responses.served(res, heard.served());
         switch (form.format()) {
             case "text" -> text(res, "text/plain; charset=utf-8", transcript.text() + "\n");
             case "srt" -> text(res, "application/x-subrip; charset=utf-8", subtitles(transcript, false));
             case "vtt" -> text(res, "text/vtt; charset=utf-8", subtitles(transcript, true));
-            case "verbose_json" -> Responses.json(res, 200, verbose(transcript, form, usage));
+            case "verbose_json" -> {
+                ObjectNode body = transcript.verboseJson(form.language(),
+                        form.granularities().isEmpty() || form.granularities().contains("segment"),
+                        form.granularities().contains("word"));
+                body.set("usage", usage);
+                Responses.json(res, 200, body);
+            }
             default -> {
                 ObjectNode body = Json.object().put("text", transcript.text());
                 body.set("usage", usage);
@@ -144,30 +145,6 @@ final class TranscriptionEndpoint {
         res.status(200);
         res.header(HeaderNames.CONTENT_TYPE, type);
         res.send(body.getBytes(StandardCharsets.UTF_8));
-    }
-
-    private static ObjectNode verbose(Transcript t, Form form, ObjectNode usage) {
-        ObjectNode body = Json.object().put("task", "transcribe")
-                .put("language", form.language() == null ? "english" : form.language())
-                .put("duration", Math.round(t.seconds() * 1000) / 1000.0).put("text", t.text());
-        boolean words = form.granularities().contains("word");
-        boolean segments = form.granularities().isEmpty() || form.granularities().contains("segment");
-        if (segments) {
-            ArrayNode list = body.putArray("segments");
-            for (int i = 0; i < t.segments().size(); i++) {
-                Transcript.Segment s = t.segments().get(i);
-                list.addObject().put("id", i).put("seek", 0).put("start", s.start()).put("end", s.end()).put("text", s.text())
-                        .put("temperature", 0.0).put("avg_logprob", 0.0).put("compression_ratio", 0.0)
-                        .put("no_speech_prob", 0.0).putArray("tokens");
-            }
-        }
-        if (words) {
-            ArrayNode list = body.putArray("words");
-            t.segments().forEach(s -> s.words().forEach(w -> list.addObject().put("word", w.word()).put("start", w.start())
-                    .put("end", w.end())));
-        }
-        body.set("usage", usage);
-        return body;
     }
 
     /** SubRip ({@code 00:00:01,500}) or WebVTT ({@code 00:00:01.500}) cues, one per segment. */

@@ -1,5 +1,6 @@
 package io.micromesh.cli.pull;
 
+import io.micromesh.engines.pull.ProgressListener;
 import java.io.Console;
 import java.io.PrintWriter;
 import java.time.Clock;

@@ -1,6 +1,7 @@
 package io.micromesh.core.dispatch;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.micromesh.api.Json;
 import io.micromesh.core.MeshException;
 import io.micromesh.core.accounting.Charge;
 import io.micromesh.core.accounting.UsageRecord;
@@ -38,6 +39,13 @@ public sealed interface Outcome {
      */
     record Transcribed(Transcript transcript, double processingSeconds, Charge charge, Served served, UsageRecord usage)
             implements Outcome {
+
+        /** The {@code usage} of OpenAI's transcription answers, with micromesh's cost, energy and engine time. */
+        public ObjectNode usageJson() {
+            return Json.object().put("type", "duration").put("seconds", Math.round(transcript.seconds() * 1000) / 1000.0)
+                    .put("cost_usd", charge.costUsd()).put("energy_wh", charge.energyWh())
+                    .put("processing_seconds", Math.round(processingSeconds * 1000) / 1000.0);
+        }
     }
 
     /**

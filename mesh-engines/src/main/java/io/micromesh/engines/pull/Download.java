@@ -1,4 +1,4 @@
-package io.micromesh.cli.pull;
+package io.micromesh.engines.pull;
 
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,4 +1,4 @@
-package io.micromesh.cli.pull;
+package io.micromesh.engines.pull;
 
 /**
  * A model could not be pulled. The message is one line that names the source or file and says what

@@ -1,4 +1,4 @@
-package io.micromesh.cli.pull;
+package io.micromesh.engines.pull;
 
 import io.micromesh.core.MeshException;
 import java.io.IOException;

@@ -1,4 +1,4 @@
-package io.micromesh.cli.pull;
+package io.micromesh.engines.pull;
 
 import java.nio.file.Path;
 

@@ -1,4 +1,4 @@
-package io.micromesh.cli.pull;
+package io.micromesh.engines.pull;
 
 /**
  * Told how far a long piece of work has gone: bytes of a download, items of a batch.

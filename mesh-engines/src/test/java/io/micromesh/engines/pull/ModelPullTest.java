@@ -1,4 +1,4 @@
-package io.micromesh.cli.pull;
+package io.micromesh.engines.pull;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

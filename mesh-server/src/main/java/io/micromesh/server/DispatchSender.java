@@ -1,0 +1,112 @@
+package io.micromesh.server;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.micromesh.api.ApiException;
+import io.micromesh.api.ChatRequest;
+import io.micromesh.api.CompletionRequest;
+import io.micromesh.api.EmbeddingRequest;
+import io.micromesh.api.MeshRequest;
+import io.micromesh.core.MeshException;
+import io.micromesh.core.ServedModel;
+import io.micromesh.core.config.RouteSpec;
+import io.micromesh.core.dispatch.Admission;
+import io.micromesh.core.dispatch.AudioCall;
+import io.micromesh.core.dispatch.Call;
+import io.micromesh.core.dispatch.Dispatcher;
+import io.micromesh.core.dispatch.Lane;
+import io.micromesh.core.dispatch.Outcome;
+import io.micromesh.jobs.ItemSender;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CancellationException;
+
+/**
+ * Runs a job's requests through the {@link Dispatcher} of this process, in the {@code batch} lane:
+ * the same path as a client's request (routes, cascades, fallbacks, admission, accounting), without
+ * HTTP — no loopback connection, no serializing and parsing of each request and answer twice. Bad
+ * requests and failures come back as the status, message and {@code Retry-After} the gateway would
+ * have answered, so that a job's output is the same in process and against a gateway's URL.
+ * Thread-safe.
+ */
+final class DispatchSender implements ItemSender {
+
+    private final Dispatcher dispatcher;
+    private final String keyId;
+
+    /**
+     * @param keyId who runs the job, for the usage records of its requests
+     */
+    DispatchSender(Dispatcher dispatcher, String keyId) {
+        this.dispatcher = dispatcher;
+        this.keyId = keyId;
+    }
+
+    @Override
+    public Reply send(Request request) {
+        if (Thread.currentThread().isInterrupted()) {
+            throw new CancellationException("interrupted");  // not journaled: stays pending for a resume
+        }
+        Admission batch = new Admission(Lane.BATCH, Long.MAX_VALUE, null);
+        String requestId = "item-" + request.itemId();
+        return switch (request) {
+            case Request.Json json -> {
+                MeshRequest parsed;
+                try {
+                    parsed = parse(json.path(), json.body());
+                } catch (ApiException e) {
+                    yield failed(e, Optional.empty());
+                }
+                yield switch (dispatcher.answer(new Call(parsed, batch, requestId, keyId, null, dispatcher.nanoTime()))) {
+                    case Outcome.Answered answered -> new Reply.Answered(answered.body());
+                    case Outcome.Failed failed -> failed(Failures.toApi(failed.failure()), failed.failure().retryAfter());
+                    default -> throw new IllegalStateException("a whole answer ended otherwise");
+                };
+            }
+            case Request.Audio audio -> {
+                AudioCall call = new AudioCall(audio.model(), rate -> TranscriptionEndpoint.decode(audio.audio(), rate), null,
+                        null, batch, requestId, keyId, null, dispatcher.nanoTime());
+                yield switch (dispatcher.transcribe(call)) {
+                    case Outcome.Transcribed heard -> {
+                        ObjectNode body = heard.transcript().verboseJson(null, true, false);
+                        body.set("usage", heard.usageJson());
+                        yield new Reply.Answered(body);
+                    }
+                    case Outcome.Failed failed -> failed(Failures.toApi(failed.failure()), failed.failure().retryAfter());
+                    default -> throw new IllegalStateException("a transcription ended otherwise");
+                };
+            }
+        };
+    }
+
+    private static MeshRequest parse(String path, ObjectNode body) {
+        MeshRequest request = switch (path) {
+            case "/v1/chat/completions" -> ChatRequest.parse(body);
+            case "/v1/completions" -> CompletionRequest.parse(body);
+            case "/v1/embeddings" -> EmbeddingRequest.parse(body);
+            default -> throw ApiException.notFound("Unknown route: POST " + path);
+        };
+        if (request.stream()) {
+            throw ApiException.invalidRequest("stream", "'stream' is not available in a batch: its items are answered whole");
+        }
+        return request;
+    }
+
+    private static Reply.Failed failed(ApiException e, Optional<java.time.Duration> retryAfter) {
+        return new Reply.Failed(e.status(), "http_" + e.status(), e.getMessage(),
+                MeshException.Failure.ofHttpStatus(e.status()).retriable(), retryAfter);
+    }
+
+    @Override
+    public List<String> models() {
+        List<String> names = new ArrayList<>();
+        dispatcher.portfolio().models().stream().map(ServedModel::id).forEach(names::add);
+        dispatcher.router().routes().stream().map(RouteSpec::name).forEach(names::add);
+        return names;
+    }
+
+    @Override
+    public void close() {
+        // the runtime owns the dispatcher
+    }
+}

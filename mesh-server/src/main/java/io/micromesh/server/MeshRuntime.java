@@ -1,0 +1,238 @@
+package io.micromesh.server;
+
+import io.micromesh.core.Portfolio;
+import io.micromesh.core.ServedModel;
+import io.micromesh.core.config.MeshConfig;
+import io.micromesh.core.config.ModelSpec;
+import io.micromesh.core.config.RouteSpec;
+import io.micromesh.core.config.ServerSettings;
+import io.micromesh.core.dispatch.Dispatcher;
+import io.micromesh.core.outcomes.OutcomeStore;
+import io.micromesh.core.routing.Learning;
+import io.micromesh.core.routing.Router;
+import io.micromesh.core.spi.BackendHealth;
+import io.micromesh.core.spi.TextEncoder;
+import io.micromesh.engines.Engines;
+import io.micromesh.engines.pull.ModelPull;
+import io.micromesh.engines.pull.ProgressListener;
+import io.micromesh.engines.pull.PullException;
+import io.micromesh.jobs.ItemSender;
+import io.micromesh.store.JdbcOutcomeStore;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.Consumer;
+import java.util.function.Function;
+
+/**
+ * A configuration's portfolio running in this process, assembled in one place for every command
+ * that needs it ({@code mesh serve}, {@code mesh batch run}, {@code mesh engine}, server-side jobs):
+ * missing model files fetched, the engines opened (engine workers as child processes), the store
+ * opened when a route learns, the router, and the {@link Dispatcher} over them whose usage records
+ * the gateway's metrics count. {@link #serve} puts the HTTP gateway in front of it; batch jobs call
+ * the dispatcher directly. Close it to stop the gateway, the engines and the store.
+ */
+public final class MeshRuntime implements AutoCloseable {
+
+    /**
+     * How a runtime starts.
+     *
+     * @param workerCommand how to run {@code mesh} in a new JVM, for engine workers; empty to run none
+     *                      (the {@code llamacpp} models then answer 503)
+     * @param offline       do not download missing model files
+     * @param downloads     the progress of a download, by file name
+     * @param notices       where messages for the person who started it go (one line each)
+     * @param clock         the time of back-offs, records and the models' {@code created}
+     */
+    public record Options(List<String> workerCommand, boolean offline, Function<String, ProgressListener> downloads,
+                          Consumer<String> notices, Clock clock) {
+
+        /** No engine workers, no downloads, no messages, the system clock: for tests and tools. */
+        public static Options quiet() {
+            return new Options(List.of(), true, name -> ProgressListener.none(), line -> { }, Clock.systemUTC());
+        }
+    }
+
+    /** Why a runtime could not start; the message says what to do. */
+    public static final class StartException extends RuntimeException {
+        StartException(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
+    private final Portfolio portfolio;
+    private final Optional<OutcomeStore> store;
+    private final Dispatcher dispatcher;
+    private final GatewayMetrics metrics;
+    private final ExecutorService background;
+    private final Clock clock;
+    private Gateway gateway;
+
+    private MeshRuntime(Portfolio portfolio, Optional<OutcomeStore> store, Router router, ExecutorService background,
+                        Clock clock) {
+        this.portfolio = portfolio;
+        this.store = store;
+        this.background = background;
+        this.clock = clock;
+        this.metrics = new GatewayMetrics();
+        this.dispatcher = new Dispatcher(portfolio, router, new Learning(router, store), metrics, clock, System::nanoTime);
+    }
+
+    /**
+     * Starts the portfolio of {@code mesh}: fetches missing model files (unless offline), opens the
+     * engines, the outcome store (only when a route learns: other portfolios keep no state) and the router.
+     *
+     * @throws StartException when the routes cannot be prepared (an outcome file, the store)
+     */
+    public static MeshRuntime open(MeshConfig mesh, Options options) {
+        pullMissingModels(mesh, options);
+        ExecutorService background = Executors.newVirtualThreadPerTaskExecutor();
+        Portfolio portfolio = Engines.open(mesh, options.clock(), background, options.workerCommand());
+        Optional<OutcomeStore> store = Optional.empty();
+        try {
+            if (mesh.routes().stream().anyMatch(RouteSpec::learns)) {
+                store = Optional.of(JdbcOutcomeStore.open(Path.of(mesh.server().stateDir(), "mesh.db"), options.clock()));
+            }
+            Router router = store.isPresent() ? Router.over(mesh.routes(), portfolio, store.get())
+                    : Router.over(mesh.routes(), portfolio);
+            return new MeshRuntime(portfolio, store, router, background, options.clock());
+        } catch (RuntimeException e) {
+            store.ifPresent(OutcomeStore::close);
+            portfolio.close();
+            background.shutdownNow();
+            throw new StartException("cannot prepare the routes: " + rootMessage(e), e);
+        }
+    }
+
+    /** A runtime over a portfolio already opened (an engine worker's one model), without routes; it owns the portfolio. */
+    public static MeshRuntime over(Portfolio portfolio, Clock clock) {
+        return new MeshRuntime(portfolio, Optional.empty(), Router.over(List.of(), portfolio),
+                Executors.newVirtualThreadPerTaskExecutor(), clock);
+    }
+
+    /**
+     * Starts the HTTP gateway over this runtime.
+     *
+     * @throws StartException when the port cannot be bound
+     * @throws IllegalStateException when a gateway is already serving
+     */
+    public synchronized Gateway serve(ServerSettings settings) {
+        if (gateway != null) {
+            throw new IllegalStateException("this runtime already serves on port " + gateway.port());
+        }
+        try {
+            gateway = Gateway.start(settings, dispatcher, metrics, clock);
+        } catch (RuntimeException e) {
+            throw new StartException("cannot listen on " + settings.host() + ":" + settings.port() + ": " + rootMessage(e), e);
+        }
+        return gateway;
+    }
+
+    /** The one request path over the portfolio. */
+    public Dispatcher dispatcher() {
+        return dispatcher;
+    }
+
+    /**
+     * Where a batch job's requests go to be run in this process, through the dispatcher.
+     *
+     * @param keyId who runs the job, for the usage records
+     */
+    public ItemSender itemSender(String keyId) {
+        return new DispatchSender(dispatcher, keyId);
+    }
+
+    /** The portfolio's first in-process encoder, if it has one. */
+    public Optional<TextEncoder> encoder() {
+        return portfolio.models().stream().map(ServedModel::backend).filter(TextEncoder.class::isInstance)
+                .map(TextEncoder.class::cast).findFirst();
+    }
+
+    /** Whether every model is past starting (engine workers loaded or given up). */
+    public boolean settled() {
+        return portfolio.models().stream().noneMatch(m -> m.backend().health().state() == BackendHealth.State.STARTING);
+    }
+
+    /**
+     * Waits until every model is past starting or {@code bound} passes, telling {@code waiting} every
+     * couple of seconds while it waits.
+     *
+     * @return whether every model settled in time
+     */
+    public boolean awaitSettled(Duration bound, Runnable waiting) throws InterruptedException {
+        long deadline = System.nanoTime() + bound.toNanos();
+        while (!settled() && System.nanoTime() < deadline) {
+            waiting.run();
+            Thread.sleep(2000);
+        }
+        return settled();
+    }
+
+    /**
+     * Drains the gateway, when one serves (requests in flight finish within the drain timeout), then
+     * stops the engines and closes the store.
+     *
+     * @return true when every request in flight finished in time
+     */
+    public synchronized boolean drainAndStop() {
+        boolean clean = gateway == null || gateway.drainAndStop();
+        store.ifPresent(OutcomeStore::close);
+        portfolio.close();
+        metrics.close();
+        background.shutdownNow();
+        return clean;
+    }
+
+    @Override
+    public void close() {
+        drainAndStop();
+    }
+
+    /**
+     * Downloads the file of each model that is missing and has a {@code pull} source, unless offline.
+     * A failed download is reported with the command that retries it; the model is then unavailable
+     * and the rest of the portfolio serves.
+     */
+    private static void pullMissingModels(MeshConfig mesh, Options options) {
+        Consumer<String> say = options.notices();
+        for (ModelSpec model : mesh.models()) {
+            if (model.file() == null || Files.exists(Path.of(model.file())) || model.pull() == null) {
+                continue;
+            }
+            Path file = Path.of(model.file()).toAbsolutePath();
+            String retry = "./mesh pull " + model.pull() + " --dir " + Path.of("").toAbsolutePath().relativize(file.getParent());
+            if (options.offline()) {
+                say.accept("mesh: model '" + model.id() + "': " + model.file() + " is missing and downloads are off;"
+                        + " download it with: " + retry);
+                continue;
+            }
+            if (!ModelPull.fileName(model.pull()).equals(file.getFileName().toString())) {
+                say.accept("mesh: model '" + model.id() + "': 'pull' fetches " + ModelPull.fileName(model.pull())
+                        + " but 'file' is " + file.getFileName() + "; not downloading. Make them name the same file.");
+                continue;
+            }
+            say.accept("mesh: model '" + model.id() + "': " + model.file() + " is missing; downloading "
+                    + model.pull() + " (once; start with --offline to skip)");
+            try {
+                ModelPull.withSystemEnvironment().pull(model.pull(), file.getParent(),
+                        options.downloads().apply(file.getFileName().toString()));
+            } catch (PullException e) {
+                say.accept("mesh: model '" + model.id() + "': download failed: " + e.getMessage());
+                say.accept("mesh: the rest of the portfolio serves; retry with: " + retry);
+            }
+        }
+    }
+
+    static String rootMessage(Throwable e) {
+        Throwable root = e;
+        while (root.getCause() != null) {
+            root = root.getCause();
+        }
+        return root.getMessage() == null ? root.toString() : root.getMessage();
+    }
+}
