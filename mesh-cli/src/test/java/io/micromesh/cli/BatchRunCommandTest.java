@@ -21,9 +21,11 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code mesh batch run} against a stand-in that logs every item id it is sent: exactly one output
- * line per input line, a poisoned line as an error line, and exactly-once after kill -9 of the
- * runner process at random points, then {@code --resume}.
+ * {@code mesh batch run} on a portfolio whose model is a stand-in for an upstream server that logs
+ * every request: exactly one output line per input line, a poisoned line as an error line, and
+ * exactly-once after kill -9 of the runner process at random points, then {@code --resume}. The job
+ * runs its portfolio in process ({@code --config}, through the dispatcher) unless a test is about
+ * {@code --url}, where the server is a real gateway ({@code mesh serve}).
  */
 @Timeout(300)
 class BatchRunCommandTest {
@@ -32,9 +34,17 @@ class BatchRunCommandTest {
     Path dir;
     private StandInServer backend;
 
+    private Path config;
+
     @BeforeEach
-    void start() {
+    void start() throws Exception {
         backend = StandInServer.start("batch-backend").reply("ok");
+        // the same upstream under two names: plain batch lines ask for m, tasks for batch-backend
+        config = Files.writeString(dir.resolve("portfolio.yaml"), """
+                models:
+                  - { id: m, engine: openai, endpoints: ["%1$s"] }
+                  - { id: batch-backend, engine: openai, endpoints: ["%1$s"] }
+                """.formatted(backend.baseUrl()));
     }
 
     @AfterEach
@@ -56,10 +66,11 @@ class BatchRunCommandTest {
         return Files.writeString(dir.resolve("input.jsonl"), lines.toString());
     }
 
-    /** How many requests the stand-in received per item id. */
+    /** How many requests the upstream received per item (its question, "question N", names it). */
     private Map<String, Integer> sent() {
         Map<String, Integer> counts = new HashMap<>();
-        backend.recorded().forEach(r -> counts.merge(r.headers().getOrDefault("x-mesh-item-id", "?"), 1, Integer::sum));
+        backend.recorded().forEach(r -> counts.merge(
+                "item-" + r.body().path("messages").path(0).path("content").asText("?").replace("question ", ""), 1, Integer::sum));
         return counts;
     }
 
@@ -77,7 +88,7 @@ class BatchRunCommandTest {
     void everyLineGetsOneOutputLineAndAPoisonedLineAnError() throws Exception {
         Path in = input(20, true);
         Path out = dir.resolve("out.jsonl");
-        MeshCli.Run run = mesh("batch", "run", in.toString(), "--out", out.toString(), "--url", backend.baseUrl());
+        MeshCli.Run run = mesh("batch", "run", in.toString(), "--out", out.toString(), "--config", config.toString());
         assertThat(run.exit()).as(run.err()).isZero();
         List<JsonNode> results = lines(out);
         assertThat(results).hasSize(20);
@@ -86,7 +97,6 @@ class BatchRunCommandTest {
                 .isEqualTo("ok");
         assertThat(results.get(3).path("error").path("message").asText()).contains("line 4 is not a JSON object");
         assertThat(sent()).hasSize(19).allSatisfy((id, n) -> assertThat(n).as(id).isEqualTo(1));
-        assertThat(backend.recorded().getFirst().headers().get("x-mesh-priority")).isEqualTo("batch");
         JsonNode report = Json.mapper().readTree(Files.readString(dir.resolve("out.jsonl.report.json")));
         assertThat(report.path("items").asInt()).isEqualTo(20);
         assertThat(report.path("succeeded").asInt()).isEqualTo(19);
@@ -109,7 +119,7 @@ class BatchRunCommandTest {
         List<JsonNode> results = lines(out);
         assertThat(results).hasSize(10);
         JsonNode usage = results.getFirst().path("response").path("body").path("usage");
-        assertThat(usage.path("cost_usd").asDouble()).as("answered through micromesh's gateway").isPositive();
+        assertThat(usage.path("cost_usd").asDouble()).as("answered through micromesh's dispatcher, which charges").isPositive();
         assertThat(backend.recorded().getFirst().headers()).doesNotContainKey("x-mesh-item-id");
         assertThat(mesh("batch", "run", in.toString(), "--out", dir.resolve("x.jsonl").toString(), "--config", config.toString(),
                 "--url", backend.baseUrl()).err()).contains("give one of them");
@@ -133,7 +143,7 @@ class BatchRunCommandTest {
                 {"id": 3, "transcript": "Customer: thanks"}
                 """);
         Path out = dir.resolve("summaries.jsonl");
-        MeshCli.Run run = mesh("batch", "run", in.toString(), "--out", out.toString(), "--url", backend.baseUrl(),
+        MeshCli.Run run = mesh("batch", "run", in.toString(), "--out", out.toString(), "--config", config.toString(),
                 "--task", task.toString());
         assertThat(run.exit()).as(run.err()).isZero();
         List<JsonNode> results = lines(out);
@@ -154,12 +164,12 @@ class BatchRunCommandTest {
         int sent = backend.generationRequests();
         Path unknownRoute = Files.writeString(dir.resolve("bad-route.yaml"), Files.readString(task).replace("route: batch-backend", "route: nope"));
         MeshCli.Run refused = mesh("batch", "run", in.toString(), "--out", dir.resolve("x.jsonl").toString(),
-                "--url", backend.baseUrl(), "--task", unknownRoute.toString());
+                "--config", config.toString(), "--task", unknownRoute.toString());
         assertThat(refused.exit()).isEqualTo(2);
         assertThat(refused.err()).contains("route 'nope' is not a model or route");
         Path unknownField = Files.writeString(dir.resolve("bad-field.yaml"), Files.readString(task).replace("{{transcript}}", "{{transcript}} {{agent_name}}"));
         MeshCli.Run badField = mesh("batch", "run", in.toString(), "--out", dir.resolve("y.jsonl").toString(),
-                "--url", backend.baseUrl(), "--task", unknownField.toString());
+                "--config", config.toString(), "--task", unknownField.toString());
         assertThat(badField.exit()).isEqualTo(2);
         assertThat(badField.err()).contains("uses field 'agent_name', which is not in fields or an earlier step's output [transcript]");
         assertThat(backend.generationRequests()).as("nothing sent by refused tasks").isEqualTo(sent);
@@ -189,7 +199,7 @@ class BatchRunCommandTest {
                 {"id": "b", "message": "the parcel is lost, where is it"}
                 """);
         Path out = dir.resolve("triage.jsonl");
-        MeshCli.Run run = mesh("batch", "run", in.toString(), "--out", out.toString(), "--url", backend.baseUrl(),
+        MeshCli.Run run = mesh("batch", "run", in.toString(), "--out", out.toString(), "--config", config.toString(),
                 "--task", withModel.toString());
         assertThat(run.exit()).as(run.err()).isZero();
         List<JsonNode> results = lines(out);
@@ -208,7 +218,7 @@ class BatchRunCommandTest {
         int sent = backend.generationRequests();
         Path stepsOnly = Files.writeString(dir.resolve("topics.yaml"), steps.replace("name: triage", "name: topics"));
         Path topics = dir.resolve("topics.jsonl");
-        MeshCli.Run alone = mesh("batch", "run", in.toString(), "--out", topics.toString(), "--url", backend.baseUrl(),
+        MeshCli.Run alone = mesh("batch", "run", in.toString(), "--out", topics.toString(), "--config", config.toString(),
                 "--task", stepsOnly.toString());
         assertThat(alone.exit()).as(alone.err()).isZero();
         assertThat(backend.generationRequests()).as("no model asked").isEqualTo(sent);
@@ -219,7 +229,7 @@ class BatchRunCommandTest {
 
         Path unknownStep = Files.writeString(dir.resolve("unknown.yaml"), steps.replace("step: classify", "step: astrology"));
         MeshCli.Run refused = mesh("batch", "run", in.toString(), "--out", dir.resolve("z.jsonl").toString(),
-                "--url", backend.baseUrl(), "--task", unknownStep.toString());
+                "--config", config.toString(), "--task", unknownStep.toString());
         assertThat(refused.exit()).isEqualTo(2);
         assertThat(refused.err()).contains("unknown step 'astrology'");
     }
@@ -229,18 +239,18 @@ class BatchRunCommandTest {
         backend.reply("{\"summary\": \"a parcel is late\"}");
         Path in = Files.writeString(dir.resolve("texts.jsonl"), "{\"id\": \"t1\", \"text\": \"Customer: my parcel is late.\"}\n");
         Path out = dir.resolve("summaries.jsonl");
-        MeshCli.Run auto = mesh("batch", "run", in.toString(), "--out", out.toString(), "--url", backend.baseUrl(),
+        MeshCli.Run auto = mesh("batch", "run", in.toString(), "--out", out.toString(), "--config", config.toString(),
                 "--task", "summarize");
-        assertThat(auto.exit()).as("the built-in's route, auto, is not served by the stand-in").isEqualTo(2);
+        assertThat(auto.exit()).as("the built-in's route, auto, is not in the portfolio").isEqualTo(2);
         assertThat(auto.err()).contains("route 'auto' is not a model or route").contains("batch-backend");
-        MeshCli.Run run = mesh("batch", "run", in.toString(), "--out", out.toString(), "--url", backend.baseUrl(),
+        MeshCli.Run run = mesh("batch", "run", in.toString(), "--out", out.toString(), "--config", config.toString(),
                 "--task", "summarize", "--route", "batch-backend", "--resume");
         assertThat(run.exit()).as(run.err()).isZero();
         assertThat(lines(out).getFirst().path("output").path("summary").asText()).isEqualTo("a parcel is late");
         assertThat(backend.recorded().getLast().body().path("messages").path(1).path("content").asText())
                 .endsWith("Customer: my parcel is late.");
         MeshCli.Run unknown = mesh("batch", "run", in.toString(), "--out", dir.resolve("u.jsonl").toString(),
-                "--url", backend.baseUrl(), "--task", "horoscope");
+                "--config", config.toString(), "--task", "horoscope");
         assertThat(unknown.exit()).isEqualTo(2);
         assertThat(unknown.err()).contains("no built-in task of that name").contains("[call-insights, summarize]");
     }
@@ -249,25 +259,25 @@ class BatchRunCommandTest {
     void aJournalIsNeitherReusedWithoutResumeNorForAnotherInput() throws Exception {
         Path in = input(5, false);
         Path out = dir.resolve("out.jsonl");
-        assertThat(mesh("batch", "run", in.toString(), "--out", out.toString(), "--url", backend.baseUrl()).exit()).isZero();
-        MeshCli.Run again = mesh("batch", "run", in.toString(), "--out", out.toString(), "--url", backend.baseUrl());
+        assertThat(mesh("batch", "run", in.toString(), "--out", out.toString(), "--config", config.toString()).exit()).isZero();
+        MeshCli.Run again = mesh("batch", "run", in.toString(), "--out", out.toString(), "--config", config.toString());
         assertThat(again.exit()).isEqualTo(2);
         assertThat(again.err()).contains("a journal of an earlier run exists").contains("--resume");
         Path other = Files.writeString(dir.resolve("other.jsonl"), Files.readString(in).replace("question 1", "question one"));
         byte[] journal = Files.readAllBytes(Path.of(out + ".journal"));
-        MeshCli.Run foreign = mesh("batch", "run", other.toString(), "--out", out.toString(), "--url", backend.baseUrl(), "--resume");
+        MeshCli.Run foreign = mesh("batch", "run", other.toString(), "--out", out.toString(), "--config", config.toString(), "--resume");
         assertThat(foreign.exit()).isEqualTo(2);
         assertThat(foreign.err()).contains("belongs to another input");
         assertThat(Files.readAllBytes(Path.of(out + ".journal"))).as("left as it is").isEqualTo(journal);
         Path garbage = Files.writeString(dir.resolve("garbage.jsonl.journal"), "not a database");
         MeshCli.Run corrupt = mesh("batch", "run", in.toString(), "--out", dir.resolve("garbage.jsonl").toString(),
-                "--url", backend.baseUrl(), "--resume");
+                "--config", config.toString(), "--resume");
         assertThat(corrupt.exit()).isEqualTo(2);
         assertThat(corrupt.err()).contains("is not a journal");
         assertThat(Files.readString(garbage)).isEqualTo("not a database");
         // resuming a finished job sends nothing again
         int before = backend.generationRequests();
-        assertThat(mesh("batch", "run", in.toString(), "--out", out.toString(), "--url", backend.baseUrl(), "--resume").exit())
+        assertThat(mesh("batch", "run", in.toString(), "--out", out.toString(), "--config", config.toString(), "--resume").exit())
                 .isZero();
         assertThat(backend.generationRequests()).isEqualTo(before);
     }
@@ -315,7 +325,7 @@ class BatchRunCommandTest {
         int kills = 0;
         for (int round = 0; round < 3; round++) {
             List<String> command = MeshProcess.command("batch", "run", in.toString(), "--out", out.toString(),
-                    "--url", backend.baseUrl(), "--concurrency", String.valueOf(concurrency), "--resume");
+                    "--config", config.toString(), "--concurrency", String.valueOf(concurrency), "--resume");
             Process runner = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(dir.resolve("run" + round + ".log").toFile()).start();
             int target = backend.generationRequests() + 20 + random.nextInt(40);
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
@@ -330,7 +340,7 @@ class BatchRunCommandTest {
         }
         assertThat(kills).as("the runner was killed mid-job").isGreaterThan(0);
         Process last = new ProcessBuilder(MeshProcess.command("batch", "run", in.toString(), "--out", out.toString(),
-                "--url", backend.baseUrl(), "--concurrency", String.valueOf(concurrency), "--resume"))
+                "--config", config.toString(), "--concurrency", String.valueOf(concurrency), "--resume"))
                 .redirectErrorStream(true).redirectOutput(dir.resolve("last.log").toFile()).start();
         assertThat(last.waitFor(120, TimeUnit.SECONDS)).isTrue();
         assertThat(last.exitValue()).as(Files.readString(dir.resolve("last.log"))).isZero();

@@ -2,11 +2,14 @@ package io.micromesh.jobs;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
 import io.micromesh.api.Json;
+import io.micromesh.api.JsonBody;
 import io.micromesh.jobs.task.BatchTask;
 import io.micromesh.store.Journal;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -189,8 +192,7 @@ public final class BatchJob {
     private Journal.Completion runItem(JobItem item) {
         if (task == null) {
             Attempted sent = send(item, new ItemSender.Request.Json(item.key(), item.url(), item.body()));
-            String result = sent.answer() == null ? Json.string(sent.error())
-                    : Json.string(answerLine(item, sent.answer()));
+            String result = sent.answer() == null ? Json.string(sent.error()) : answerLine(item, sent.answer());
             return new Journal.Completion(item.line(), result, sent.attempts(), sent.cost(), sent.energy());
         }
         JsonNode record = item.record();
@@ -224,7 +226,7 @@ public final class BatchJob {
         }
         Attempted sent = send(item, new ItemSender.Request.Json(item.key(), "/v1/chat/completions", work.request()));
         String result = sent.answer() == null ? Json.string(withTranscription(sent.error(), heard))
-                : Json.string(withTranscription(task.output(work, sent.answer()), heard));
+                : Json.string(withTranscription(task.output(work, sent.answer().tree()), heard));
         return new Journal.Completion(item.line(), result, sent.attempts(), sent.cost() + heardCost,
                 sent.energy() + heardEnergy);
     }
@@ -262,7 +264,7 @@ public final class BatchJob {
             }
             spentCost += sent.cost();
             spentEnergy += sent.energy();
-            answers.add(sent.answer());
+            answers.add(sent.answer().tree());
         }
         return new Hearing.Heard(audio.heard(uploads, answers));
     }
@@ -276,7 +278,7 @@ public final class BatchJob {
     }
 
     /** A request's end: the answer, or the error line after the last attempt. */
-    private record Attempted(JsonNode answer, ObjectNode error, int attempts, double cost, double energy) {
+    private record Attempted(JsonBody answer, ObjectNode error, int attempts, double cost, double energy) {
     }
 
     /**
@@ -303,11 +305,14 @@ public final class BatchJob {
         }
     }
 
-    private static ObjectNode answerLine(JobItem item, JsonNode answer) {
-        ObjectNode line = Json.object().put("id", "batch_req_" + item.line()).put("custom_id", item.key());
-        line.putObject("response").put("status_code", 200).set("body", answer);
-        line.putNull("error");
-        return line;
+    /**
+     * An answered line in OpenAI's batch output shape, with the answer's bytes put in as they came:
+     * a line per item is on the job's hot path, and the answer need not be parsed to be copied.
+     */
+    private static String answerLine(JobItem item, JsonBody answer) {
+        return "{\"id\":\"batch_req_" + item.line() + "\",\"custom_id\":" + Json.string(TextNode.valueOf(item.key()))
+                + ",\"response\":{\"status_code\":200,\"body\":" + new String(answer.bytes(), StandardCharsets.UTF_8)
+                + "},\"error\":null}";
     }
 
     private static void sleep(Duration d) {

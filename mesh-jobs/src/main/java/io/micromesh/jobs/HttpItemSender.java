@@ -1,11 +1,14 @@
 package io.micromesh.jobs;
 
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.helidon.http.HeaderNames;
-import io.helidon.webclient.api.HttpClientRequest;
 import io.helidon.webclient.api.HttpClientResponse;
-import io.helidon.webclient.api.WebClient;
+import io.helidon.webclient.http1.Http1Client;
+import io.helidon.webclient.http1.Http1ClientRequest;
 import io.micromesh.api.Json;
+import io.micromesh.api.JsonBody;
 import io.micromesh.api.MultipartForm;
 import io.micromesh.core.MeshException;
 import io.micromesh.engines.http.WebClients;
@@ -30,7 +33,7 @@ public final class HttpItemSender implements ItemSender {
 
     private final String base;
     private final Optional<String> authorization;
-    private final WebClient http;
+    private final Http1Client http;
 
     /**
      * @param base        the API's base URL, ending in {@code /v1}
@@ -65,19 +68,19 @@ public final class HttpItemSender implements ItemSender {
                 body = form.bytes();
             }
         }
-        HttpClientRequest post = http.post().uri(base + path)
+        Http1ClientRequest post = http.post().uri(base + path)
                 .header(HeaderNames.CONTENT_TYPE, contentType)
                 .header(HeaderNames.ACCEPT, "application/json")
                 .header(HeaderNames.create("x-mesh-priority"), "batch")
                 .header(HeaderNames.create("x-mesh-item-id"), request.itemId());
         authorization.ifPresent(value -> post.header(HeaderNames.AUTHORIZATION, value));
         int status;
-        String answer;
+        byte[] answer;
         Optional<Duration> retryAfter;
         try (HttpClientResponse response = post.submit(body)) {
             status = response.status().code();
             retryAfter = response.headers().first(HeaderNames.RETRY_AFTER).flatMap(HttpItemSender::seconds);
-            answer = new String(response.inputStream().readAllBytes(), StandardCharsets.UTF_8);
+            answer = response.inputStream().readAllBytes();
         } catch (IOException | RuntimeException e) {
             if (Thread.currentThread().isInterrupted()) {
                 throw new CancellationException("interrupted");  // not journaled: stays pending for a resume
@@ -87,15 +90,50 @@ public final class HttpItemSender implements ItemSender {
             return new Reply.Failed(-1, "connection_failed",
                     cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage(), true, Optional.empty());
         }
-        JsonNode parsed = InputLines.parseObject(answer);
         if (status == 200) {
-            return parsed == null ? new Reply.Failed(200, "bad_response", "the answer is not a JSON object", false,
-                    Optional.empty()) : new Reply.Answered(parsed);
+            return answered(answer);
         }
+        String text = new String(answer, StandardCharsets.UTF_8);
+        JsonNode parsed = InputLines.parseObject(text);
         String message = parsed != null && parsed.path("error").path("message").isTextual()
-                ? parsed.path("error").path("message").asText() : answer;
+                ? parsed.path("error").path("message").asText() : text;
         return new Reply.Failed(status, "http_" + status, message, MeshException.Failure.ofHttpStatus(status).retriable(),
                 retryAfter);
+    }
+
+    /** An answer kept as its bytes, with the figures of its {@code usage} read on the way (no tree built). */
+    private static Reply answered(byte[] answer) {
+        double cost = 0;
+        double energy = 0;
+        long tokens = 0;
+        try (JsonParser p = Json.mapper().createParser(answer)) {
+            if (p.nextToken() != JsonToken.START_OBJECT) {
+                throw new IOException("not an object");
+            }
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                boolean usage = p.currentName().equals("usage");
+                if (p.nextToken() == JsonToken.START_OBJECT && usage) {
+                    while (p.nextToken() == JsonToken.FIELD_NAME) {
+                        String field = p.currentName();
+                        boolean number = p.nextToken().isNumeric();
+                        switch (field) {
+                            case "cost_usd" -> cost = number ? p.getValueAsDouble() : 0;
+                            case "energy_wh" -> energy = number ? p.getValueAsDouble() : 0;
+                            case "prompt_tokens", "completion_tokens" -> tokens += number ? p.getValueAsLong() : 0;
+                            default -> p.skipChildren();
+                        }
+                    }
+                } else {
+                    p.skipChildren();
+                }
+            }
+            if (p.nextToken() != null) {
+                throw new IOException("more than one value");
+            }
+        } catch (IOException e) {
+            return new Reply.Failed(200, "bad_response", "the answer is not a JSON object", false, Optional.empty());
+        }
+        return new Reply.Answered(JsonBody.of(answer), cost, energy, tokens);
     }
 
     /** A {@code Retry-After} in seconds (the HTTP-date form is not used by the servers micromesh talks to). */
@@ -109,7 +147,7 @@ public final class HttpItemSender implements ItemSender {
 
     @Override
     public List<String> models() throws IOException {
-        HttpClientRequest request = http.get().uri(base + "/v1/models");
+        Http1ClientRequest request = http.get().uri(base + "/v1/models");
         authorization.ifPresent(value -> request.header(HeaderNames.AUTHORIZATION, value));
         String body;
         int status;

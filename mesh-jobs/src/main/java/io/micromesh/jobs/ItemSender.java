@@ -1,7 +1,7 @@
 package io.micromesh.jobs;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.micromesh.api.JsonBody;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
@@ -46,25 +46,12 @@ public interface ItemSender extends AutoCloseable {
         /**
          * Answered.
          *
-         * @param body the answer, with {@code usage.cost_usd} and {@code usage.energy_wh} when micromesh answered
+         * @param body     the answer, as it came (bytes from a server, what the dispatcher made in process)
+         * @param costUsd  its {@code usage.cost_usd}, 0 when absent
+         * @param energyWh its {@code usage.energy_wh}, 0 when absent
+         * @param tokens   its prompt and completion tokens
          */
-        record Answered(JsonNode body) implements Reply {
-
-            /** Its {@code usage.cost_usd}, 0 when absent. */
-            public double costUsd() {
-                return body.path("usage").path("cost_usd").asDouble(0);
-            }
-
-            /** Its {@code usage.energy_wh}, 0 when absent. */
-            public double energyWh() {
-                return body.path("usage").path("energy_wh").asDouble(0);
-            }
-
-            /** Its prompt and completion tokens. */
-            public long tokens() {
-                JsonNode usage = body.path("usage");
-                return usage.path("prompt_tokens").asLong(0) + usage.path("completion_tokens").asLong(0);
-            }
+        record Answered(JsonBody body, double costUsd, double energyWh, long tokens) implements Reply {
         }
 
         /**

@@ -5,6 +5,7 @@ import io.micromesh.api.ApiException;
 import io.micromesh.api.ChatRequest;
 import io.micromesh.api.CompletionRequest;
 import io.micromesh.api.EmbeddingRequest;
+import io.micromesh.api.JsonBody;
 import io.micromesh.api.MeshRequest;
 import io.micromesh.core.MeshException;
 import io.micromesh.core.ServedModel;
@@ -58,7 +59,8 @@ final class DispatchSender implements ItemSender {
                     yield failed(e, Optional.empty());
                 }
                 yield switch (dispatcher.answer(new Call(parsed, batch, requestId, keyId, null, dispatcher.nanoTime()))) {
-                    case Outcome.Answered answered -> new Reply.Answered(answered.body());
+                    case Outcome.Answered answered -> new Reply.Answered(answered.body(), answered.usage().costUsd(),
+                            answered.usage().energyWh(), answered.usage().promptTokens() + answered.usage().completionTokens());
                     case Outcome.Failed failed -> failed(Failures.toApi(failed.failure()), failed.failure().retryAfter());
                     default -> throw new IllegalStateException("a whole answer ended otherwise");
                 };
@@ -70,7 +72,7 @@ final class DispatchSender implements ItemSender {
                     case Outcome.Transcribed heard -> {
                         ObjectNode body = heard.transcript().verboseJson(null, true, false);
                         body.set("usage", heard.usageJson());
-                        yield new Reply.Answered(body);
+                        yield new Reply.Answered(JsonBody.of(body), heard.charge().costUsd(), heard.charge().energyWh(), 0);
                     }
                     case Outcome.Failed failed -> failed(Failures.toApi(failed.failure()), failed.failure().retryAfter());
                     default -> throw new IllegalStateException("a transcription ended otherwise");

@@ -55,7 +55,7 @@ final class InferenceEndpoint {
         switch (outcome) {
             case Outcome.Answered answered -> {
                 Responses.served(res, answered.served());
-                Responses.json(res, 200, answered.body());
+                Responses.json(res, 200, answered.body().bytes());
             }
             case Outcome.Failed failed -> throw Responses.failed(res, failed);
             default -> throw new IllegalStateException("a whole answer ended as " + outcome);

@@ -24,9 +24,13 @@ final class Responses {
     }
 
     static void json(ServerResponse res, int status, JsonNode body) {
+        json(res, status, Json.bytes(body));
+    }
+
+    static void json(ServerResponse res, int status, byte[] body) {
         res.status(status);
         res.header(HeaderNames.CONTENT_TYPE, JSON);
-        res.send(Json.bytes(body));
+        res.send(body);
     }
 
     /** Sets the headers that say who served an answer, and why. */

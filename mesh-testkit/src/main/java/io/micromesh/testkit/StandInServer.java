@@ -63,6 +63,7 @@ public final class StandInServer implements AutoCloseable {
     private volatile Duration delay = Duration.ZERO;
     private volatile Duration chunkInterval = Duration.ZERO;
     private volatile int failEvery;
+    private volatile Duration retryAfter;
     private volatile Semaphore capacity;
     private volatile int streamChunks = 6;
     private volatile List<String> replies = List.of("Hello from the stand-in");
@@ -125,6 +126,12 @@ public final class StandInServer implements AutoCloseable {
     }
 
     /** Every {@code n}-th generation request (the n-th, 2n-th ...) is answered 500; 0 for none. */
+    /** Answers {@code TOO_MANY_REQUESTS} with this {@code Retry-After}, in whole seconds; null sends none. */
+    public StandInServer retryAfter(Duration wait) {
+        this.retryAfter = wait;
+        return this;
+    }
+
     public StandInServer failEvery(int n) {
         this.failEvery = n;
         return this;
@@ -319,7 +326,9 @@ public final class StandInServer implements AutoCloseable {
                 return true;
             }
             case TOO_MANY_REQUESTS -> {
-                writeJson(out, 429, error("the stand-in is busy on purpose", "rate_limit_exceeded"));
+                Duration wait = retryAfter;
+                writeJson(out, 429, error("the stand-in is busy on purpose", "rate_limit_exceeded"),
+                        wait == null ? "" : "Retry-After: " + wait.toSeconds() + "\r\n");
                 return true;
             }
             default -> {
@@ -524,8 +533,12 @@ public final class StandInServer implements AutoCloseable {
     }
 
     private static void writeJson(OutputStream out, int status, JsonNode body) throws IOException {
+        writeJson(out, status, body, "");
+    }
+
+    private static void writeJson(OutputStream out, int status, JsonNode body, String extraHeaders) throws IOException {
         byte[] bytes = Json.bytes(body);
-        String head = "HTTP/1.1 " + status + " " + (status == 200 ? "OK" : "Error") + "\r\n"
+        String head = "HTTP/1.1 " + status + " " + (status == 200 ? "OK" : "Error") + "\r\n" + extraHeaders
                 + "Content-Type: application/json\r\nContent-Length: " + bytes.length + "\r\n\r\n";
         out.write(head.getBytes(StandardCharsets.US_ASCII));
         out.write(bytes);

@@ -33,7 +33,7 @@ public final class BatchProgress implements JobProgress {
 
     @Override
     public void update(Snapshot s) {
-        reporter.detail(detail(s, seconds()));
+        reporter.detail(() -> detail(s, seconds()));
         reporter.progress(s.done(), s.total());
     }
 

@@ -2,9 +2,9 @@ package io.micromesh.cli.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.helidon.http.HeaderNames;
-import io.helidon.webclient.api.HttpClientRequest;
 import io.helidon.webclient.api.HttpClientResponse;
-import io.helidon.webclient.api.WebClient;
+import io.helidon.webclient.http1.Http1Client;
+import io.helidon.webclient.http1.Http1ClientRequest;
 import io.micromesh.api.Json;
 import io.micromesh.api.SseReader;
 import io.micromesh.engines.http.WebClients;
@@ -74,7 +74,7 @@ public final class LoadGenerator {
     private final URI base;
     private final Optional<String> authorization;
     private final Map<String, String> headers;
-    private final WebClient http;
+    private final Http1Client http;
 
     /**
      * @param base    the API's base URL, ending in {@code /v1}
@@ -194,7 +194,7 @@ public final class LoadGenerator {
     /** Sends one request and times it; never throws. */
     private Sample send(Workload workload, long index, long scheduled) {
         long sent = System.nanoTime();
-        HttpClientRequest request = http.post().uri(base + workload.path())
+        Http1ClientRequest request = http.post().uri(base + workload.path())
                 .header(HeaderNames.CONTENT_TYPE, workload.contentType());
         authorization.ifPresent(value -> request.header(HeaderNames.AUTHORIZATION, value));
         headers.forEach((name, value) -> request.header(HeaderNames.create(name), value));

@@ -46,6 +46,7 @@ public final class ProgressReporter implements ProgressListener {
     private long start;
     private long lastShownMillis;
     private int lastWidth;
+    private java.util.function.Supplier<String> detailSource;
     private String detail = "";
 
     private ProgressReporter(PrintWriter out, String label, Unit unit, Clock clock, boolean bar, Duration every) {
@@ -112,10 +113,23 @@ public final class ProgressReporter implements ProgressListener {
      */
     public synchronized void detail(String text) {
         this.detail = text == null ? "" : text;
+        this.detailSource = null;
+    }
+
+    /**
+     * Sets where the detail comes from: asked only when the bar or line is redrawn (a few times a
+     * second), not at every update — a batch job updates once per item.
+     */
+    public synchronized void detail(java.util.function.Supplier<String> source) {
+        this.detailSource = source;
     }
 
     private void show(long done, long total, long now, boolean finished) {
         lastShownMillis = now;
+        if (detailSource != null) {
+            String text = detailSource.get();
+            detail = text == null ? "" : text;
+        }
         Duration elapsed = Duration.ofMillis(now - startMillis);
         if (bar) {
             String text = renderBar(unit, label, done, total, start, elapsed, finished) + (detail.isEmpty() ? "" : "  " + detail);

@@ -2,6 +2,7 @@ package io.micromesh.core.dispatch;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.micromesh.api.ChatRequest;
+import io.micromesh.api.JsonBody;
 import io.micromesh.api.MeshRequest;
 import io.micromesh.api.Operation;
 import io.micromesh.core.MeshException;
@@ -121,7 +122,7 @@ public final class Dispatcher {
             if (plan.verifies() && request instanceof ChatRequest chat) {
                 Cascade.Settled settled = cascade.run(chat, plan.decision(), call.admission(), trail);
                 Served served = settle(plan.decision(), settled, trail);
-                return new Outcome.Answered(cascade.finish(chat, plan.decision(), settled, trail.total()), served,
+                return new Outcome.Answered(JsonBody.of(cascade.finish(chat, plan.decision(), settled, trail.total())), served,
                         trail.finish(UsageRecord.OK));
             }
             String completionId = completionId(plan, request);
@@ -134,7 +135,7 @@ public final class Dispatcher {
                     BackendReply reply = model.backend().call(request, call.admission());
                     Charge charge = model.tariff().charge(reply.tokens());
                     trail.answered(model.id(), reply.replica(), reply.tokens(), charge, "");
-                    ObjectNode body = priced(reply, model, completionId, charge);
+                    JsonBody body = PricedAnswer.of(reply.answer(), model.id(), completionId, reply.tokens(), charge);
                     remember(completionId, plan, model);
                     return new Outcome.Answered(body, withMethod(served, charge.method()), trail.finish(UsageRecord.OK));
                 } catch (MeshException e) {
@@ -315,23 +316,6 @@ public final class Dispatcher {
                 trail.total().method());
         trail.settle(served);
         return served;
-    }
-
-    /** The answer with the served model's id, the route's completion id, and its cost and energy in usage. */
-    private static ObjectNode priced(BackendReply reply, ServedModel model, String completionId, Charge charge) {
-        ObjectNode out = reply.body();
-        out.put("model", model.id());
-        if (completionId != null) {
-            out.put("id", completionId);
-        }
-        ObjectNode usage = out.withObject("/usage");
-        if (!usage.has("prompt_tokens")) {
-            usage.put("prompt_tokens", reply.tokens().prompt());
-            usage.put("total_tokens", reply.tokens().total());
-        }
-        usage.put("cost_usd", charge.costUsd());
-        usage.put("energy_wh", charge.energyWh());
-        return out;
     }
 
     /** A cascade's verified answer, replayed to a streaming client. */

@@ -2,6 +2,7 @@ package io.micromesh.core.dispatch;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.micromesh.api.Json;
+import io.micromesh.api.JsonBody;
 import io.micromesh.core.MeshException;
 import io.micromesh.core.accounting.Charge;
 import io.micromesh.core.accounting.UsageRecord;
@@ -18,10 +19,10 @@ public sealed interface Outcome {
      * Answered in one piece.
      *
      * @param body   the OpenAI response body, with the served model's id and {@code usage.cost_usd},
-     *               {@code usage.energy_wh}
+     *               {@code usage.energy_wh}: the upstream's bytes rewritten, or a tree
      * @param served who answered, and why
      */
-    record Answered(ObjectNode body, Served served, UsageRecord usage) implements Outcome {
+    record Answered(JsonBody body, Served served, UsageRecord usage) implements Outcome {
     }
 
     /**

@@ -1,6 +1,10 @@
 package io.micromesh.core.spi;
 
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
+import io.micromesh.api.Json;
+import java.io.IOException;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 /**
@@ -46,6 +50,65 @@ public record Usage(long prompt, long completion, double cpuSeconds, double rapl
                 Math.max(0, usage.path("completion_tokens").asLong(0)),
                 Math.max(0, usage.path(CPU_SECONDS).asDouble(0)),
                 Math.max(0, usage.path(RAPL_JOULES).asDouble(0)));
+    }
+
+    /**
+     * Reads the {@code usage} of an OpenAI answer from its bytes without building a tree, checking on
+     * the way that the bytes are one JSON object; missing or negative numbers count as 0.
+     *
+     * @throws IllegalArgumentException when the bytes are not one well-formed JSON object
+     */
+    public static Usage ofAnswer(byte[] json) {
+        return ofAnswer(json, null);
+    }
+
+    /**
+     * Reads the {@code usage} of an OpenAI answer as {@link #ofAnswer(byte[])} does, checking also that
+     * the answer has the list {@code list} ({@code choices}, {@code data}) at its top.
+     *
+     * @throws IllegalArgumentException when the bytes are not one well-formed JSON object, or lack the list
+     */
+    public static Usage ofAnswer(byte[] json, String list) {
+        boolean listed = list == null;
+        long prompt = 0;
+        long completion = 0;
+        double cpu = 0;
+        double rapl = 0;
+        try (JsonParser p = Json.mapper().createParser(json)) {
+            if (p.nextToken() != JsonToken.START_OBJECT) {
+                throw new IllegalArgumentException("not a JSON object");
+            }
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String name = p.currentName();
+                JsonToken value = p.nextToken();
+                if (name.equals("usage") && value == JsonToken.START_OBJECT) {
+                    while (p.nextToken() == JsonToken.FIELD_NAME) {
+                        String field = p.currentName();
+                        JsonToken number = p.nextToken();
+                        boolean numeric = number == JsonToken.VALUE_NUMBER_INT || number == JsonToken.VALUE_NUMBER_FLOAT;
+                        switch (field) {
+                            case "prompt_tokens" -> prompt = numeric ? Math.max(0, p.getValueAsLong()) : 0;
+                            case "completion_tokens" -> completion = numeric ? Math.max(0, p.getValueAsLong()) : 0;
+                            case CPU_SECONDS -> cpu = numeric ? Math.max(0, p.getValueAsDouble()) : 0;
+                            case RAPL_JOULES -> rapl = numeric ? Math.max(0, p.getValueAsDouble()) : 0;
+                            default -> p.skipChildren();
+                        }
+                    }
+                } else {
+                    listed |= name.equals(list) && value == JsonToken.START_ARRAY;
+                    p.skipChildren();
+                }
+            }
+            if (p.currentToken() != JsonToken.END_OBJECT || p.nextToken() != null) {
+                throw new IllegalArgumentException("not one JSON object");
+            }
+            if (!listed) {
+                throw new IllegalArgumentException("without '" + list + "'");
+            }
+        } catch (IOException e) {
+            throw new IllegalArgumentException("not valid JSON: " + e.getMessage(), e);
+        }
+        return new Usage(prompt, completion, Double.isFinite(cpu) ? cpu : 0, Double.isFinite(rapl) ? rapl : 0);
     }
 
     /** Writes this usage into an OpenAI {@code usage} object, measurements included when there are any. */

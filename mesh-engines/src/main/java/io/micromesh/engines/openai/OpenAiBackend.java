@@ -1,14 +1,16 @@
 package io.micromesh.engines.openai;
 
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.helidon.common.buffers.DataReader;
 import io.helidon.http.HeaderNames;
-import io.helidon.webclient.api.HttpClientRequest;
 import io.helidon.webclient.api.HttpClientResponse;
-import io.helidon.webclient.api.WebClient;
+import io.helidon.webclient.http1.Http1Client;
+import io.helidon.webclient.http1.Http1ClientRequest;
 import io.micromesh.api.Json;
+import io.micromesh.api.JsonBody;
 import io.micromesh.api.MeshRequest;
 import io.micromesh.api.MultipartForm;
 import io.micromesh.api.Operation;
@@ -31,6 +33,7 @@ import io.micromesh.core.spi.Usage;
 import io.micromesh.engines.audio.AudioDecoder;
 import io.micromesh.engines.http.WebClients;
 import java.io.IOException;
+import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.ConnectException;
@@ -42,6 +45,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Executor;
@@ -68,11 +72,11 @@ public final class OpenAiBackend implements Backend, SpeechBackend {
     private static final float TRANSCRIPTION_RATE = 16_000f;
 
     private final ModelSpec spec;
-    private final WebClient http;
+    private final Http1Client http;
     private final ReplicaSet replicas;
     private final Optional<String> authorization;
 
-    private OpenAiBackend(ModelSpec spec, GateSettings gates, WebClient http, Clock clock, Executor probes) {
+    private OpenAiBackend(ModelSpec spec, GateSettings gates, Http1Client http, Clock clock, Executor probes) {
         this.spec = spec;
         this.http = http;
         this.authorization = spec.upstreamApiKey().map(key -> "Bearer " + key);
@@ -100,7 +104,7 @@ public final class OpenAiBackend implements Backend, SpeechBackend {
      * @param probes where health probes of ejected replicas run
      */
     public static OpenAiBackend create(ModelSpec spec, GateSettings gates, Clock clock, Executor probes) {
-        WebClient http = WebClients.pooled(Duration.ofMillis(spec.connectTimeoutMs()), Duration.ofMillis(spec.timeoutMs()),
+        Http1Client http = WebClients.pooled(Duration.ofMillis(spec.connectTimeoutMs()), Duration.ofMillis(spec.timeoutMs()),
                 Math.min(spec.maxInFlight(), 1024));
         return new OpenAiBackend(spec, gates, http, clock, probes);
     }
@@ -112,7 +116,7 @@ public final class OpenAiBackend implements Backend, SpeechBackend {
 
     @Override
     public BackendReply call(MeshRequest request, Admission admission) {
-        byte[] body = Json.bytes(upstreamBody(request, false));
+        byte[] body = upstreamBody(request, false);
         return withRetry(admission, replica -> exchange(replica, request.operation(), body), r -> r.tokens().completion());
     }
 
@@ -124,7 +128,7 @@ public final class OpenAiBackend implements Backend, SpeechBackend {
     @Override
     public Usage stream(MeshRequest request, ChunkSink sink, Admission admission) {
         boolean clientWantsUsage = request.body().path("stream_options").path("include_usage").asBoolean(false);
-        byte[] body = Json.bytes(upstreamBody(request, true));
+        byte[] body = upstreamBody(request, true);
         return withRetry(admission, replica -> relay(replica, request.operation(), body, sink, clientWantsUsage),
                 Usage::completion);
     }
@@ -155,7 +159,7 @@ public final class OpenAiBackend implements Backend, SpeechBackend {
     private Transcript transcript(Replica replica, MultipartForm form, double seconds) {
         byte[] answer;
         int status;
-        HttpClientRequest request = http.post().uri(replica.transcriptionsUri())
+        Http1ClientRequest request = http.post().uri(replica.transcriptionsUri())
                 .header(HeaderNames.CONTENT_TYPE, form.contentType())
                 .header(HeaderNames.ACCEPT, "application/json");
         authorization.ifPresent(value -> request.header(HeaderNames.AUTHORIZATION, value));
@@ -242,15 +246,35 @@ public final class OpenAiBackend implements Backend, SpeechBackend {
         http.closeResource();
     }
 
-    /** The client's body with the upstream's model name; streams always ask for usage, to account for them. */
-    private ObjectNode upstreamBody(MeshRequest request, boolean stream) {
-        ObjectNode body = request.body().deepCopy();
-        body.put("model", spec.servedName());
-        if (stream) {
-            body.put("stream", true);
-            body.putObject("stream_options").put("include_usage", true);
+    /**
+     * The client's body with the upstream's model name; streams always ask for usage, to account for
+     * them. Written field by field from the client's tree, with those fields replaced, rather than
+     * copied and changed: the tree stays the client's, and no copy is made.
+     */
+    private byte[] upstreamBody(MeshRequest request, boolean stream) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(256);
+        try (JsonGenerator g = Json.mapper().getFactory().createGenerator(out)) {
+            g.writeStartObject();
+            for (Map.Entry<String, JsonNode> field : request.body().properties()) {
+                String name = field.getKey();
+                if (name.equals("model") || stream && (name.equals("stream") || name.equals("stream_options"))) {
+                    continue;
+                }
+                g.writeFieldName(name);
+                Json.mapper().writeTree(g, field.getValue());
+            }
+            g.writeStringField("model", spec.servedName());
+            if (stream) {
+                g.writeBooleanField("stream", true);
+                g.writeObjectFieldStart("stream_options");
+                g.writeBooleanField("include_usage", true);
+                g.writeEndObject();
+            }
+            g.writeEndObject();
+        } catch (IOException e) {
+            throw new UncheckedIOException("a JSON tree always serializes", e);
         }
-        return body;
+        return out.toByteArray();
     }
 
     private interface Attempt<T> {
@@ -309,7 +333,7 @@ public final class OpenAiBackend implements Backend, SpeechBackend {
     }
 
     private HttpClientResponse post(Replica replica, Operation operation, byte[] body, boolean stream) {
-        HttpClientRequest request = http.post().uri(replica.uri(operation))
+        Http1ClientRequest request = http.post().uri(replica.uri(operation))
                 .header(HeaderNames.CONTENT_TYPE, "application/json")
                 .header(HeaderNames.ACCEPT, stream ? "text/event-stream" : "application/json");
         authorization.ifPresent(value -> request.header(HeaderNames.AUTHORIZATION, value));
@@ -333,13 +357,17 @@ public final class OpenAiBackend implements Backend, SpeechBackend {
             throw statusFailure(replica, status, new String(answer, 0, Math.min(answer.length, MAX_ERROR_BODY),
                     StandardCharsets.UTF_8));
         }
-        ObjectNode reply = parseObject(replica, answer);
         String list = operation == Operation.EMBEDDINGS ? "data" : "choices";
-        if (!reply.path(list).isArray()) {
+        Usage tokens;
+        try {
+            tokens = Usage.ofAnswer(answer, list);
+        } catch (IllegalArgumentException e) {
             throw MeshException.of(Failure.BAD_RESPONSE, "replica " + replica.base() + " of model '" + spec.id()
-                    + "' answered without '" + list + "'", null);
+                    + "' answered " + (e.getMessage().startsWith("without") ? e.getMessage()
+                    : "something that is not a JSON object (" + e.getMessage() + ")"), null);
         }
-        return new BackendReply(reply, Usage.of(reply.path("usage")), replica.base());
+        // passed on as bytes: the dispatcher rewrites the few fields it changes without building a tree
+        return new BackendReply(JsonBody.of(answer), tokens, replica.base());
     }
 
     private Usage relay(Replica replica, Operation operation, byte[] body, ChunkSink sink,
@@ -449,7 +477,7 @@ public final class OpenAiBackend implements Backend, SpeechBackend {
 
     /** A replica is healthy again when it lists its models. */
     private boolean probe(Replica replica) {
-        HttpClientRequest request = http.get().uri(replica.probeUri()).readTimeout(PROBE_TIMEOUT);
+        Http1ClientRequest request = http.get().uri(replica.probeUri()).readTimeout(PROBE_TIMEOUT);
         authorization.ifPresent(value -> request.header(HeaderNames.AUTHORIZATION, value));
         try (HttpClientResponse response = request.request()) {
             return response.status().code() / 100 == 2;
