@@ -59,8 +59,11 @@ gateway="http://127.0.0.1:$GATEWAY_PORT/v1/chat/completions"
 echo "warming up the gateway for ${WARMUP}s (JIT) ..." >&2
 run "$gateway" "$work/post.lua" "$WARMUP" >/dev/null
 
+cpu() { awk '{print $14+$15}' "/proc/$(cat "$work/mesh.pid")/stat"; }  # user+system, in clock ticks
 read -r d_rps d_p50 d_p99 <<<"$(run "$direct" "$work/post.lua" "$DURATION")"
+cpu_before=$(cpu)
 read -r g_rps g_p50 g_p99 <<<"$(run "$gateway" "$work/post.lua" "$DURATION")"
+cpu_after=$(cpu)
 read -r dr_rps dr_p50 dr_p99 <<<"$(run "$direct" "$work/paced.lua" "$DURATION")"
 read -r gr_rps gr_p50 gr_p99 <<<"$(run "$gateway" "$work/paced.lua" "$DURATION")"
 
@@ -69,6 +72,8 @@ echo "gateway overhead, $(nproc) cores, $(date -u +%F), wrk -t2 -c16 -d${DURATIO
 printf '%-34s %12s %12s %12s\n' "" "direct" "gateway" "ratio/added"
 printf '%-34s %12.0f %12.0f %11.1f%%\n' "saturation: requests/s" "$d_rps" "$g_rps" "$(echo "100*$g_rps/$d_rps" | bc -l)"
 printf '%-34s %12.3f %12.3f %+11.3f\n' "saturation: p50 ms" "$d_p50" "$g_p50" "$(echo "$g_p50-$d_p50" | bc -l)"
+printf '%-34s %12s %12.1f\n' "saturation: gateway CPU us/request" "" \
+  "$(echo "($cpu_after-$cpu_before)*1000000/$(getconf CLK_TCK)/($g_rps*$DURATION)" | bc -l)"
 printf '%-34s %12.0f %12.0f\n' "paced (~1,000/s): requests/s" "$dr_rps" "$gr_rps"
 printf '%-34s %12.3f %12.3f %+11.3f\n' "paced (~1,000/s): p50 ms" "$dr_p50" "$gr_p50" "$(echo "$gr_p50-$dr_p50" | bc -l)"
 printf '%-34s %12.3f %12.3f %+11.3f\n' "paced (~1,000/s): p99 ms" "$dr_p99" "$gr_p99" "$(echo "$gr_p99-$dr_p99" | bc -l)"
