@@ -3,10 +3,11 @@ package io.micromesh.cli;
 import io.micromesh.core.Portfolio;
 import io.micromesh.core.ServedModel;
 import io.micromesh.core.accounting.Tariff;
+import io.micromesh.core.config.Capability;
 import io.micromesh.core.config.ConfigException;
-import io.micromesh.core.config.Engine;
 import io.micromesh.core.config.Hardware;
 import io.micromesh.core.config.ModelSpec;
+import io.micromesh.core.config.Price;
 import io.micromesh.core.config.ServerSettings;
 import io.micromesh.engines.gguf.GgufException;
 import io.micromesh.engines.gguf.GgufFile;
@@ -16,6 +17,7 @@ import io.micromesh.server.MeshRuntime;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -123,7 +125,7 @@ final class EngineCommand implements Callable<Integer> {
                 header.integer(header.string("general.architecture").orElse("llama") + ".context_length")
                         .orElse((long) DEFAULT_CONTEXT));
         int threadCount = threads != null ? threads : Runtime.getRuntime().availableProcessors();
-        ModelSpec spec = spec(window, threadCount);
+        ModelSpec.LlamaCpp spec = spec(window, threadCount);
         LlamaBackend backend;
         try {
             backend = LlamaBackend.load(new LlamaBackend.Options(model, spec.id(), slots, window, threadCount, verbose),
@@ -153,16 +155,16 @@ final class EngineCommand implements Callable<Integer> {
         return 0;
     }
 
-    private ModelSpec spec(int window, int threadCount) {
+    private ModelSpec.LlamaCpp spec(int window, int threadCount) {
         String id = name != null ? name : model.getFileName().toString().replaceFirst("(?i)\\.gguf$", "");
         try {
             if (slots < 1 || slots > 256) {
                 throw new ConfigException("--slots", slots + " is not allowed; 1 to 256");
             }
             Hardware hardware = watts == null ? null
-                    : new Hardware("cpu", cores != null ? cores : threadCount, null, watts);
-            return new ModelSpec(id, Engine.LLAMACPP, null, null, null, model.toString(), null, slots, window,
-                    null, null, hardware, null, null, null, null, null, null, null, null, null, null, null, null, null);
+                    : new Hardware.Cpu(cores != null ? cores : threadCount, watts);
+            return new ModelSpec.LlamaCpp(new ModelSpec.Basics(id, window, Price.FREE, null, hardware,
+                    EnumSet.of(Capability.CHAT, Capability.COMPLETIONS, Capability.JSON)), model.toString(), null, slots, 256);
         } catch (ConfigException e) {
             throw new UserError(e.getMessage());
         }

@@ -65,7 +65,7 @@ public final class Engines {
     }
 
     /** A whisper.cpp model, or, when its file is missing or of another kind, a model that says so while the rest serves. */
-    private static Backend whisper(ModelSpec spec) {
+    private static Backend whisper(ModelSpec.WhisperCpp spec) {
         try {
             return WhisperBackend.open(spec);
         } catch (WhisperModelFile.InvalidModelFile e) {
@@ -76,18 +76,19 @@ public final class Engines {
 
     private static Backend backend(ModelSpec spec, ServerSettings.LaneShares lanes, Clock clock, Executor background,
                                    List<String> mesh) {
-        return switch (spec.engine()) {
-            case OPENAI -> OpenAiBackend.create(spec, new GateSettings(spec.minInFlight(), spec.maxInFlight(),
-                    spec.adaptiveLimit(), spec.queueSize(), lanes.agent(), lanes.batch(), lanes.interactive()), clock, background);
-            case ONNX -> EncoderBackend.load(spec.id(), new EncoderBackend.Batching(spec.maxBatch(),
-                    java.time.Duration.ofMillis(spec.maxWaitMs()), spec.batchMaxTokens()));
-            case LLAMACPP -> mesh.isEmpty()
-                    ? new UnavailableBackend("engine not available: model '" + spec.id()
+        return switch (spec) {
+            case ModelSpec.OpenAi openai -> OpenAiBackend.create(openai, new GateSettings(openai.minInFlight(),
+                    openai.maxInFlight(), openai.adaptiveLimit(), openai.queueSize(), lanes.agent(), lanes.batch(),
+                    lanes.interactive()), clock, background);
+            case ModelSpec.Onnx onnx -> EncoderBackend.load(onnx.id(), new EncoderBackend.Batching(onnx.maxBatch(),
+                    java.time.Duration.ofMillis(onnx.maxWaitMs()), onnx.batchMaxTokens()));
+            case ModelSpec.LlamaCpp llama -> mesh.isEmpty()
+                    ? new UnavailableBackend("engine not available: model '" + llama.id()
                             + "' needs a llama.cpp engine worker, and this process runs none")
-                    : SupervisedWorker.start(spec, new GateSettings(spec.slots(), spec.slots(), false, spec.queueSize(),
+                    : SupervisedWorker.start(llama, new GateSettings(llama.slots(), llama.slots(), false, llama.queueSize(),
                             lanes.agent(), lanes.batch(), lanes.interactive()), mesh, clock, background);
-            case VOSK -> VoskBackend.open(spec, VoskModelFiles.defaultCache());
-            case WHISPER_CPP -> whisper(spec);
+            case ModelSpec.Vosk vosk -> VoskBackend.open(vosk, VoskModelFiles.defaultCache());
+            case ModelSpec.WhisperCpp whisper -> whisper(whisper);
         };
     }
 }

@@ -200,29 +200,31 @@ public final class MeshRuntime implements AutoCloseable {
      */
     private static void pullMissingModels(MeshConfig mesh, Options options) {
         Consumer<String> say = options.notices();
-        for (ModelSpec model : mesh.models()) {
-            if (model.file() == null || Files.exists(Path.of(model.file())) || model.pull() == null) {
+        for (ModelSpec spec : mesh.models()) {
+            if (!(spec instanceof ModelSpec.FromFile model) || model.pullSource().isEmpty()
+                    || Files.exists(Path.of(model.file()))) {
                 continue;
             }
+            String source = model.pullSource().get();
             Path file = Path.of(model.file()).toAbsolutePath();
-            String retry = "./mesh pull " + model.pull() + " --dir " + Path.of("").toAbsolutePath().relativize(file.getParent());
+            String retry = "./mesh pull " + source + " --dir " + Path.of("").toAbsolutePath().relativize(file.getParent());
             if (options.offline()) {
-                say.accept("mesh: model '" + model.id() + "': " + model.file() + " is missing and downloads are off;"
+                say.accept("mesh: model '" + spec.id() + "': " + model.file() + " is missing and downloads are off;"
                         + " download it with: " + retry);
                 continue;
             }
-            if (!ModelPull.fileName(model.pull()).equals(file.getFileName().toString())) {
-                say.accept("mesh: model '" + model.id() + "': 'pull' fetches " + ModelPull.fileName(model.pull())
+            if (!ModelPull.fileName(source).equals(file.getFileName().toString())) {
+                say.accept("mesh: model '" + spec.id() + "': 'pull' fetches " + ModelPull.fileName(source)
                         + " but 'file' is " + file.getFileName() + "; not downloading. Make them name the same file.");
                 continue;
             }
-            say.accept("mesh: model '" + model.id() + "': " + model.file() + " is missing; downloading "
-                    + model.pull() + " (once; start with --offline to skip)");
+            say.accept("mesh: model '" + spec.id() + "': " + model.file() + " is missing; downloading "
+                    + source + " (once; start with --offline to skip)");
             try {
-                ModelPull.withSystemEnvironment().pull(model.pull(), file.getParent(),
+                ModelPull.withSystemEnvironment().pull(source, file.getParent(),
                         options.downloads().apply(file.getFileName().toString()));
             } catch (PullException e) {
-                say.accept("mesh: model '" + model.id() + "': download failed: " + e.getMessage());
+                say.accept("mesh: model '" + spec.id() + "': download failed: " + e.getMessage());
                 say.accept("mesh: the rest of the portfolio serves; retry with: " + retry);
             }
         }

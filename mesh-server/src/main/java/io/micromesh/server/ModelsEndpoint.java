@@ -55,7 +55,7 @@ final class ModelsEndpoint {
     private ObjectNode describe(RouteSpec route) {
         ObjectNode node = entry(route.name());
         ObjectNode mesh = node.putObject("mesh");
-        mesh.put("route", true).put("policy", route.policy());
+        mesh.put("route", true).put("policy", route.policy().key());
         ArrayNode candidates = mesh.putArray("candidates");
         route.candidates().forEach(candidates::add);
         return node;

@@ -37,7 +37,7 @@ final class RouteEndpoint {
             return;
         }
         Decision decision = routed.get();
-        answer.put("route", decision.route()).put("policy", decision.policy()).put("model", decision.model().id())
+        answer.put("route", decision.route()).put("policy", decision.policy().key()).put("model", decision.model().id())
                 .put("reason", decision.reason());
         ArrayNode order = answer.putArray("order");
         decision.order().forEach(m -> order.add(m.id()));

@@ -2,6 +2,7 @@ package io.micromesh.core.accounting;
 
 import io.micromesh.core.config.Engine;
 import io.micromesh.core.config.EnergyProfile;
+import io.micromesh.core.config.Hardware;
 import io.micromesh.core.config.ModelSpec;
 import io.micromesh.core.config.Price;
 import io.micromesh.core.spi.Usage;
@@ -33,10 +34,7 @@ public final class Tariff {
 
     /** The tariff configured for a model. */
     public static Tariff of(ModelSpec model) {
-        double wattsPerCore = model.hardwareShare()
-                .filter(share -> share.kind().equals("cpu") && share.watts() != null)
-                .map(share -> share.watts() / share.cores())
-                .orElse(0.0);
+        double wattsPerCore = model.hardwareShare().flatMap(Hardware::cpu).map(Hardware.Cpu::wattsPerCore).orElse(0.0);
         return new Tariff(model.price(), model.energyProfile().orElse(null), wattsPerCore,
                 model.engine() == Engine.LLAMACPP);
     }

@@ -78,7 +78,7 @@ public record MeshConfig(ServerSettings server, List<ModelSpec> models, List<Rou
                     }
                 }
             }
-            if (route.policy().equals("semantic") || route.policy().equals("cost-quality")) {
+            if (route.policy().embeds()) {
                 String encoder = route.encoder();
                 if (encoder == null) {
                     if (encoders.size() != 1) {

@@ -1,6 +1,7 @@
 package io.micromesh.core.config;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
+import java.util.EnumSet;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -14,8 +15,7 @@ import java.util.regex.Pattern;
  * candidates exist, that the name is not a model's) are made by {@link MeshConfig}.
  *
  * @param name         the name clients use in {@code model}
- * @param policy       {@code fixed}, {@code fallback}, {@code rules}, {@code semantic}, {@code cost-quality}
- *                     or {@code cascade}
+ * @param policy       how a model is chosen
  * @param candidates   the models the route may choose from, from the cheapest up for {@code cost-quality}
  *                     and {@code cascade} (for {@code fixed}: exactly one)
  * @param defaultModel {@code rules}, {@code semantic}: the candidate when nothing else decides
@@ -38,14 +38,12 @@ import java.util.regex.Pattern;
  *                     {@code x-mesh-priority} ({@code interactive}, {@code agent} or {@code batch};
  *                     default interactive)
  */
-public record RouteSpec(String name, String policy, List<String> candidates,
+public record RouteSpec(String name, RoutePolicy policy, List<String> candidates,
                         @JsonProperty("default") String defaultModel, List<RuleSpec> rules, List<IntentSpec> intents,
                         String encoder, Double threshold, Integer topK, Integer windowWords,
                         Double tolerance, List<String> outcomeFiles, Integer neighbours, VerifySpec verify,
                         String priority) {
 
-    /** The policies, as written in the configuration. */
-    public static final List<String> POLICIES = List.of("fixed", "fallback", "rules", "semantic", "cost-quality", "cascade");
     /** How far below the best predicted success the cheapest candidate may be, unless the route says otherwise. */
     public static final double DEFAULT_TOLERANCE = 0.05;
     /** The score a semantic intent needs to decide, unless the route says otherwise. */
@@ -64,9 +62,8 @@ public record RouteSpec(String name, String policy, List<String> candidates,
             throw new ConfigException("name", (name == null ? "is required" : "'" + name + "' is not allowed")
                     + "; a route name is 1-128 letters, digits and . _ : / @ + -, starting with a letter or digit");
         }
-        if (policy == null || !POLICIES.contains(policy)) {
-            throw new ConfigException("policy", (policy == null ? "is required" : "'" + policy + "' is not allowed")
-                    + "; allowed: " + String.join(", ", POLICIES));
+        if (policy == null) {
+            throw new ConfigException("policy", "is required; allowed: " + RoutePolicy.allowed());
         }
         if (candidates == null || candidates.isEmpty()) {
             throw new ConfigException("candidates", "is required: a list of model ids");
@@ -78,22 +75,22 @@ public record RouteSpec(String name, String policy, List<String> candidates,
                 throw new ConfigException("candidates[" + i + "]", "'" + candidates.get(i) + "' is listed twice");
             }
         }
-        refuseUnless(policy, Set.of("rules", "semantic"), "default", defaultModel != null);
-        refuseUnless(policy, Set.of("rules"), "rules", rules != null && !rules.isEmpty());
-        refuseUnless(policy, Set.of("semantic"), "intents", intents != null && !intents.isEmpty());
-        refuseUnless(policy, Set.of("semantic", "cost-quality"), "encoder", encoder != null);
-        refuseUnless(policy, Set.of("semantic"), "threshold", threshold != null);
-        refuseUnless(policy, Set.of("semantic"), "top-k", topK != null);
-        refuseUnless(policy, Set.of("semantic", "cost-quality"), "window-words", windowWords != null);
-        refuseUnless(policy, Set.of("cost-quality"), "tolerance", tolerance != null);
-        refuseUnless(policy, Set.of("cost-quality"), "outcome-files", outcomeFiles != null);
-        refuseUnless(policy, Set.of("cost-quality"), "neighbours", neighbours != null);
-        refuseUnless(policy, Set.of("cascade", "cost-quality"), "verify", verify != null);
-        if (policy.equals("fixed") && candidates.size() != 1) {
+        refuseUnless(policy, EnumSet.of(RoutePolicy.RULES, RoutePolicy.SEMANTIC), "default", defaultModel != null);
+        refuseUnless(policy, EnumSet.of(RoutePolicy.RULES), "rules", rules != null && !rules.isEmpty());
+        refuseUnless(policy, EnumSet.of(RoutePolicy.SEMANTIC), "intents", intents != null && !intents.isEmpty());
+        refuseUnless(policy, EnumSet.of(RoutePolicy.SEMANTIC, RoutePolicy.COST_QUALITY), "encoder", encoder != null);
+        refuseUnless(policy, EnumSet.of(RoutePolicy.SEMANTIC), "threshold", threshold != null);
+        refuseUnless(policy, EnumSet.of(RoutePolicy.SEMANTIC), "top-k", topK != null);
+        refuseUnless(policy, EnumSet.of(RoutePolicy.SEMANTIC, RoutePolicy.COST_QUALITY), "window-words", windowWords != null);
+        refuseUnless(policy, EnumSet.of(RoutePolicy.COST_QUALITY), "tolerance", tolerance != null);
+        refuseUnless(policy, EnumSet.of(RoutePolicy.COST_QUALITY), "outcome-files", outcomeFiles != null);
+        refuseUnless(policy, EnumSet.of(RoutePolicy.COST_QUALITY), "neighbours", neighbours != null);
+        refuseUnless(policy, EnumSet.of(RoutePolicy.CASCADE, RoutePolicy.COST_QUALITY), "verify", verify != null);
+        if (policy == RoutePolicy.FIXED && candidates.size() != 1) {
             throw new ConfigException("candidates", "a fixed route (an alias) has exactly one candidate, got "
                     + candidates.size() + "; use policy fallback for a chain");
         }
-        if (policy.equals("rules") || policy.equals("semantic")) {
+        if (policy == RoutePolicy.RULES || policy == RoutePolicy.SEMANTIC) {
             if (defaultModel == null) {
                 throw new ConfigException("default", "is required for policy " + policy
                         + ": the candidate that serves when nothing else decides");
@@ -102,7 +99,7 @@ public record RouteSpec(String name, String policy, List<String> candidates,
         }
         rules = rules == null ? List.of() : List.copyOf(rules);
         intents = intents == null ? List.of() : List.copyOf(intents);
-        if (policy.equals("rules")) {
+        if (policy == RoutePolicy.RULES) {
             if (rules.isEmpty()) {
                 throw new ConfigException("rules", "is required for policy rules: a list of conditions with a model");
             }
@@ -110,7 +107,7 @@ public record RouteSpec(String name, String policy, List<String> candidates,
                 requireCandidate("rules[" + i + "].model", rules.get(i).model(), candidates);
             }
         }
-        if (policy.equals("semantic")) {
+        if (policy == RoutePolicy.SEMANTIC) {
             if (intents.isEmpty()) {
                 throw new ConfigException("intents", "is required for policy semantic: intents with a model and examples");
             }
@@ -128,7 +125,7 @@ public record RouteSpec(String name, String policy, List<String> candidates,
             topK = Checks.between("top-k", topK, 1, 100, 3);
             windowWords = Checks.between("window-words", windowWords, 8, 1024, DEFAULT_WINDOW_WORDS);
         }
-        if (policy.equals("cost-quality")) {
+        if (policy == RoutePolicy.COST_QUALITY) {
             if (tolerance != null && !(tolerance >= 0 && tolerance <= 1)) {
                 throw new ConfigException("tolerance", tolerance + " is not allowed; it is a difference of"
                         + " probabilities, from 0 (always the best candidate) to 1 (always the cheapest)");
@@ -143,7 +140,7 @@ public record RouteSpec(String name, String policy, List<String> candidates,
                     + io.micromesh.core.dispatch.Lane.allowed());
         }
         priority = priority == null ? "interactive" : priority;
-        if (policy.equals("cascade") && verify == null) {
+        if (policy == RoutePolicy.CASCADE && verify == null) {
             verify = VerifySpec.defaults();
         }
     }
@@ -155,7 +152,7 @@ public record RouteSpec(String name, String policy, List<String> candidates,
 
     /** Whether the route learns from outcomes: it verifies answers or predicts from outcomes. */
     public boolean learns() {
-        return verify != null || policy.equals("cost-quality");
+        return verify != null || policy == RoutePolicy.COST_QUALITY;
     }
 
     /** The same route with its encoder resolved. */
@@ -171,10 +168,10 @@ public record RouteSpec(String name, String policy, List<String> candidates,
         }
     }
 
-    private static void refuseUnless(String policy, Set<String> owners, String key, boolean set) {
+    private static void refuseUnless(RoutePolicy policy, Set<RoutePolicy> owners, String key, boolean set) {
         if (set && !owners.contains(policy)) {
             throw new ConfigException(key, "is not used by policy " + policy + "; it applies to policy "
-                    + String.join(" and ", owners.stream().sorted().toList()) + " only");
+                    + String.join(" and ", owners.stream().map(RoutePolicy::key).sorted().toList()) + " only");
         }
     }
 

@@ -12,6 +12,7 @@ import io.micromesh.core.accounting.Charge;
 import io.micromesh.core.accounting.EnergyMethod;
 import io.micromesh.core.accounting.UsageRecord;
 import io.micromesh.core.config.Capability;
+import io.micromesh.core.config.RoutePolicy;
 import io.micromesh.core.config.RouteSpec;
 import io.micromesh.core.routing.Decision;
 import io.micromesh.core.routing.Fit;
@@ -28,9 +29,11 @@ import io.micromesh.core.spi.Transcript;
 import io.micromesh.core.spi.Usage;
 import io.micromesh.core.spi.UsageSink;
 import java.time.Clock;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.LongSupplier;
+import java.util.stream.Collectors;
 
 /**
  * The one path every model call takes, from the HTTP edge and from batch jobs alike: given a
@@ -43,9 +46,6 @@ import java.util.function.LongSupplier;
  * the outcome says so. Knows nothing of HTTP. Thread-safe; blocking: call it from virtual threads.
  */
 public final class Dispatcher {
-
-    /** Policies that choose without a request's text, so that they can route audio. */
-    private static final List<String> AUDIO_POLICIES = List.of("fixed", "fallback", "rules");
 
     private final Portfolio portfolio;
     private final Router router;
@@ -212,10 +212,11 @@ public final class Dispatcher {
                 order = List.of(named.get());
             } else {
                 RouteSpec route = router.route(call.model()).orElseThrow(() -> MeshException.modelNotFound(call.model()));
-                if (!AUDIO_POLICIES.contains(route.policy())) {
+                if (!route.policy().choosesWithoutText()) {
                     throw MeshException.invalid("model", "route '" + route.name() + "' (policy " + route.policy()
                             + ") chooses by the text of a request; a route for audio uses policy "
-                            + String.join(", ", AUDIO_POLICIES));
+                            + Arrays.stream(RoutePolicy.values()).filter(RoutePolicy::choosesWithoutText).map(RoutePolicy::key)
+                                    .collect(Collectors.joining(", ")));
                 }
                 decision = router.decide(route.name(), RequestFacts.audio(call.task())).orElseThrow();
                 trail.routed(decision);

@@ -56,7 +56,7 @@ final class Trail {
 
     void routed(Decision decision) {
         route = decision.route();
-        policy = decision.policy();
+        policy = decision.policy().key();
     }
 
     /** An attempt starts on {@code next}. */

@@ -1,6 +1,7 @@
 package io.micromesh.core.routing;
 
 import io.micromesh.core.ServedModel;
+import io.micromesh.core.config.RoutePolicy;
 import io.micromesh.core.config.VerifySpec;
 import java.util.List;
 
@@ -17,7 +18,7 @@ import java.util.List;
  * @param verify     how answers are checked before the client sees them, or null when they are not
  * @param learningText for routes that learn, the request's text that outcomes are stored under; else null
  */
-public record Decision(String route, String policy, List<ServedModel> order, String reason, List<Candidate> candidates,
+public record Decision(String route, RoutePolicy policy, List<ServedModel> order, String reason, List<Candidate> candidates,
                        VerifySpec verify, String learningText) {
 
     /**

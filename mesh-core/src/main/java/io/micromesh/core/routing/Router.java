@@ -3,6 +3,7 @@ package io.micromesh.core.routing;
 import io.micromesh.core.MeshException;
 import io.micromesh.core.Portfolio;
 import io.micromesh.core.ServedModel;
+import io.micromesh.core.config.RoutePolicy;
 import io.micromesh.core.config.RouteSpec;
 import io.micromesh.core.config.RouteSpec.IntentSpec;
 import io.micromesh.core.config.RouteSpec.RuleSpec;
@@ -62,10 +63,10 @@ public final class Router {
         this.portfolio = portfolio;
         for (RouteSpec spec : specs) {
             routes.put(spec.name(), spec);
-            if (spec.policy().equals("semantic") || spec.policy().equals("cost-quality")) {
+            if (spec.policy().embeds()) {
                 TextEncoder encoder = encoders.apply(spec.encoder()).orElseThrow(() -> new IllegalStateException(
                         "route " + spec.name() + ": model " + spec.encoder() + " is not an in-process encoder"));
-                if (spec.policy().equals("semantic")) {
+                if (spec.policy() == RoutePolicy.SEMANTIC) {
                     semantic.put(spec.name(), new SemanticIndex(spec, encoder));
                 } else {
                     costQuality.put(spec.name(), new CostQualityRoute(spec, encoder, stored.apply(spec.candidates())));
@@ -140,14 +141,13 @@ public final class Router {
         }
         Map<String, Double> scores = new LinkedHashMap<>();
         Choice choice = switch (route.policy()) {
-            case "fixed" -> new Choice(admissible.getFirst().id(), "alias");
-            case "fallback" -> new Choice(admissible.getFirst().id(), excluded.isEmpty() ? "first of the chain"
+            case FIXED -> new Choice(admissible.getFirst().id(), "alias");
+            case FALLBACK -> new Choice(admissible.getFirst().id(), excluded.isEmpty() ? "first of the chain"
                     : "first admissible of the chain");
-            case "rules" -> rules(route, facts, admissible);
-            case "semantic" -> semantic.get(route.name()).choose(facts.lastUserText(), scores);
-            case "cost-quality" -> costQuality.get(route.name()).choose(facts, admissible, scores);
-            case "cascade" -> new Choice(admissible.getFirst().id(), "cascade from the cheapest admissible");
-            default -> throw new IllegalStateException("unknown policy " + route.policy());
+            case RULES -> rules(route, facts, admissible);
+            case SEMANTIC -> semantic.get(route.name()).choose(facts.lastUserText(), scores);
+            case COST_QUALITY -> costQuality.get(route.name()).choose(facts, admissible, scores);
+            case CASCADE -> new Choice(admissible.getFirst().id(), "cascade from the cheapest admissible");
         };
         ServedModel chosen = admissible.stream().filter(m -> m.id().equals(choice.model())).findFirst().orElse(null);
         String reason = choice.reason();
@@ -159,9 +159,9 @@ public final class Router {
         }
         List<ServedModel> order = new ArrayList<>();
         order.add(chosen);
-        if (route.policy().equals("fallback")) {
+        if (route.policy() == RoutePolicy.FALLBACK) {
             admissible.stream().filter(m -> !order.contains(m)).forEach(order::add);
-        } else if (route.policy().equals("cost-quality") || route.policy().equals("cascade")) {
+        } else if (route.policy().escalates()) {
             // escalation: the candidates listed after the chosen one, from the cheaper up
             admissible.stream().skip(admissible.indexOf(chosen) + 1).forEach(order::add);
         }

@@ -40,12 +40,12 @@ class ConfigLoaderTest {
         MeshConfig config = ConfigLoader.withEnvironment(Map.of("UPSTREAM_KEY", "sk-test")).parse(ISSUE_2_EXAMPLE);
         assertThat(config.server().host()).isEqualTo("127.0.0.1");
         assertThat(config.server().port()).isEqualTo(8080);
-        ModelSpec remote = config.models().get(0);
+        ModelSpec.OpenAi remote = (ModelSpec.OpenAi) config.models().get(0);
         assertThat(remote.engine()).isEqualTo(Engine.OPENAI);
         assertThat(remote.endpoints()).containsExactly("http://127.0.0.1:9000/v1", "http://127.0.0.1:9001/v1");
         assertThat(remote.servedName()).isEqualTo("some-upstream-name");
         assertThat(remote.upstreamApiKey()).hasValue("sk-test");
-        ModelSpec tiny = config.models().get(1);
+        ModelSpec.LlamaCpp tiny = (ModelSpec.LlamaCpp) config.models().get(1);
         assertThat(tiny.engine()).isEqualTo(Engine.LLAMACPP);
         assertThat(tiny.file()).isEqualTo("models/tiny.gguf");
         assertThat(tiny.slots()).isEqualTo(2);
@@ -55,7 +55,7 @@ class ConfigLoaderTest {
     @Test
     void anUnsetVariableIsEmptyAndAnEmptyApiKeyMeansNone() {
         MeshConfig config = parse(ISSUE_2_EXAMPLE);
-        assertThat(config.models().get(0).upstreamApiKey()).isEmpty();
+        assertThat(((ModelSpec.OpenAi) config.models().get(0)).upstreamApiKey()).isEmpty();
     }
 
     @Test

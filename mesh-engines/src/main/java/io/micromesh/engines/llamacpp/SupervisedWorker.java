@@ -2,6 +2,7 @@ package io.micromesh.engines.llamacpp;
 
 import io.micromesh.api.MeshRequest;
 import io.micromesh.core.config.Engine;
+import io.micromesh.core.config.Hardware;
 import io.micromesh.core.config.ModelSpec;
 import io.micromesh.core.dispatch.Admission;
 import io.micromesh.core.dispatch.GateSettings;
@@ -61,7 +62,7 @@ public final class SupervisedWorker implements Backend {
     private static final int USER_ERROR_EXIT = 2;
     private static final int STDERR_LINES_KEPT = 20;
 
-    private final ModelSpec spec;
+    private final ModelSpec.LlamaCpp spec;
     private final List<String> command;
     private final Clock clock;
     private final Executor background;
@@ -75,7 +76,7 @@ public final class SupervisedWorker implements Backend {
     private volatile int restarts;
     private final ReplicaGate gate;
 
-    private SupervisedWorker(ModelSpec spec, GateSettings gates, List<String> command, Clock clock, Executor background) {
+    private SupervisedWorker(ModelSpec.LlamaCpp spec, GateSettings gates, List<String> command, Clock clock, Executor background) {
         this.spec = spec;
         this.gate = new ReplicaGate(spec.id() + "@worker", gates, System::nanoTime);
         this.command = command;
@@ -92,7 +93,7 @@ public final class SupervisedWorker implements Backend {
      * @param gates      how the worker admits requests: its slots in flight, the others waiting in lanes
      * @param background where the client's background work (probes) runs
      */
-    public static SupervisedWorker start(ModelSpec spec, GateSettings gates, List<String> mesh, Clock clock,
+    public static SupervisedWorker start(ModelSpec.LlamaCpp spec, GateSettings gates, List<String> mesh, Clock clock,
                                          Executor background) {
         if (spec.engine() != Engine.LLAMACPP) {
             throw new IllegalArgumentException("not a llamacpp model: " + spec.id());
@@ -109,7 +110,7 @@ public final class SupervisedWorker implements Backend {
                 "--slots", String.valueOf(spec.slots()),
                 "--ctx", String.valueOf(spec.contextWindow().orElse(4096)),
                 "--no-access-log", "--exit-with-stdin"));
-        spec.hardwareShare().filter(share -> share.kind().equals("cpu"))
+        spec.hardwareShare().flatMap(Hardware::cpu)
                 .ifPresent(share -> line.addAll(List.of("--threads", String.valueOf(share.cores()))));
         return line;
     }
@@ -309,9 +310,8 @@ public final class SupervisedWorker implements Backend {
     }
 
     /** The worker seen as an OpenAI-compatible server. */
-    private ModelSpec clientSpec(String url) {
-        return new ModelSpec(spec.id(), Engine.OPENAI, List.of(url + "/v1"), spec.id(), null, null, null, null,
-                spec.context(), null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+    private ModelSpec.OpenAi clientSpec(String url) {
+        return ModelSpec.OpenAi.at(spec.id(), url + "/v1", spec.contextWindow().orElse(null));
     }
 
     private void pumpErrors(Process child) {

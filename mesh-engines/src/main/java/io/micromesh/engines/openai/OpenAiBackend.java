@@ -71,12 +71,12 @@ public final class OpenAiBackend implements Backend, SpeechBackend {
     private static final Duration PROBE_TIMEOUT = Duration.ofSeconds(5);
     private static final float TRANSCRIPTION_RATE = 16_000f;
 
-    private final ModelSpec spec;
+    private final ModelSpec.OpenAi spec;
     private final Http1Client http;
     private final ReplicaSet replicas;
     private final Optional<String> authorization;
 
-    private OpenAiBackend(ModelSpec spec, GateSettings gates, Http1Client http, Clock clock, Executor probes) {
+    private OpenAiBackend(ModelSpec.OpenAi spec, GateSettings gates, Http1Client http, Clock clock, Executor probes) {
         this.spec = spec;
         this.http = http;
         this.authorization = spec.upstreamApiKey().map(key -> "Bearer " + key);
@@ -93,7 +93,7 @@ public final class OpenAiBackend implements Backend, SpeechBackend {
      * @param clock  the time source for ejection back-offs
      * @param probes where health probes of ejected replicas run
      */
-    public static OpenAiBackend create(ModelSpec spec, Clock clock, Executor probes) {
+    public static OpenAiBackend create(ModelSpec.OpenAi spec, Clock clock, Executor probes) {
         return create(spec, GateSettings.fixed(spec.maxInFlight()), clock, probes);
     }
 
@@ -103,7 +103,7 @@ public final class OpenAiBackend implements Backend, SpeechBackend {
      * @param clock  the time source for ejection back-offs
      * @param probes where health probes of ejected replicas run
      */
-    public static OpenAiBackend create(ModelSpec spec, GateSettings gates, Clock clock, Executor probes) {
+    public static OpenAiBackend create(ModelSpec.OpenAi spec, GateSettings gates, Clock clock, Executor probes) {
         Http1Client http = WebClients.pooled(Duration.ofMillis(spec.connectTimeoutMs()), Duration.ofMillis(spec.timeoutMs()),
                 Math.min(spec.maxInFlight(), 1024));
         return new OpenAiBackend(spec, gates, http, clock, probes);

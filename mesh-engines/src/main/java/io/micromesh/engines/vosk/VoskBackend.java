@@ -1,6 +1,7 @@
 package io.micromesh.engines.vosk;
 
 import io.micromesh.api.MeshRequest;
+import io.micromesh.core.config.Hardware;
 import io.micromesh.core.config.ModelSpec;
 import io.micromesh.core.spi.Backend;
 import io.micromesh.core.MeshException;
@@ -36,7 +37,7 @@ public final class VoskBackend implements Backend, SpeechBackend {
 
     /** Loads the bundled English model (unpacked into {@code cache} on first use). */
     public static VoskBackend open(ModelSpec spec, Path cache) {
-        int threads = spec.hardwareShare().filter(h -> h.cores() != null).map(h -> (int) h.cores())
+        int threads = spec.hardwareShare().flatMap(Hardware::cpu).map(Hardware.Cpu::cores)
                 .orElse(Runtime.getRuntime().availableProcessors());
         return new VoskBackend(spec.id(), VoskTranscriber.load(VoskModelFiles.english(cache)), threads);
     }

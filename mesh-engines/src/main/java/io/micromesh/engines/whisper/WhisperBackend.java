@@ -6,6 +6,7 @@ import io.github.givimad.whisperjni.WhisperJNI;
 import io.github.givimad.whisperjni.WhisperSamplingStrategy;
 import io.github.givimad.whisperjni.WhisperState;
 import io.micromesh.api.MeshRequest;
+import io.micromesh.core.config.Hardware;
 import io.micromesh.core.config.ModelSpec;
 import io.micromesh.core.spi.Backend;
 import io.micromesh.core.MeshException;
@@ -71,10 +72,10 @@ public final class WhisperBackend implements Backend, SpeechBackend {
      * @throws WhisperModelFile.InvalidModelFile when the file is missing or not a whisper.cpp model
      *                                          (nothing native has run then)
      */
-    public static WhisperBackend open(ModelSpec spec) throws WhisperModelFile.InvalidModelFile {
+    public static WhisperBackend open(ModelSpec.WhisperCpp spec) throws WhisperModelFile.InvalidModelFile {
         Path file = Path.of(spec.file());
         WhisperModelFile header = WhisperModelFile.check(file);
-        int cores = spec.hardwareShare().filter(h -> h.cores() != null).map(h -> (int) Math.floor(h.cores()))
+        int cores = spec.hardwareShare().flatMap(Hardware::cpu).map(Hardware.Cpu::cores)
                 .orElse(Runtime.getRuntime().availableProcessors());
         int slots = spec.slots();
         int threads = Math.max(1, cores / slots);

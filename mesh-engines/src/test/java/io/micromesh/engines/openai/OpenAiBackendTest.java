@@ -54,7 +54,7 @@ class OpenAiBackendTest {
         for (StandInServer s : servers) {
             endpoints.append(endpoints.isEmpty() ? "" : ", ").append('"').append(s.baseUrl()).append('"');
         }
-        ModelSpec spec = ConfigLoader.withEnvironment(Map.of()).parse("""
+        ModelSpec.OpenAi spec = (ModelSpec.OpenAi) ConfigLoader.withEnvironment(Map.of()).parse("""
                 models:
                   - id: remote
                     engine: openai

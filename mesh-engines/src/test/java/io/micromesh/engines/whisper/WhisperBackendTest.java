@@ -4,8 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.micromesh.core.config.Engine;
+import io.micromesh.core.config.Capability;
 import io.micromesh.core.config.ModelSpec;
+import io.micromesh.core.config.Price;
 import io.micromesh.core.MeshException;
 import io.micromesh.core.spi.PcmAudio;
 import io.micromesh.core.spi.Transcript;
@@ -18,6 +19,7 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.EnumSet;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -34,9 +36,9 @@ class WhisperBackendTest {
     @TempDir
     Path dir;
 
-    private static ModelSpec spec(Path file) {
-        return new ModelSpec("asr", Engine.WHISPER_CPP, null, null, null, file.toString(), null, null, null, null, null, null,
-                null, null, null, null, null, null, null, null, null, null, null, null, null);
+    private static ModelSpec.WhisperCpp spec(Path file) {
+        return new ModelSpec.WhisperCpp(new ModelSpec.Basics("asr", null, Price.FREE, null, null,
+                EnumSet.of(Capability.TRANSCRIPTION)), file.toString(), null, 1);
     }
 
     /** Two seconds of a 440 Hz tone at 16 kHz. */
