@@ -46,7 +46,9 @@ class BatchEngineTaskTest {
                     priority: { type: integer, enum: [1, 2, 3] }
                   required: [urgent, priority]
                   additionalProperties: false
-                max-tokens: 64
+                # room for the grammar's worst case: a byte-level random model may put up to 22 characters of
+                # whitespace at each of the ten places JSON allows it, one token each (64 cut an answer once)
+                max-tokens: 320
                 """);
         StringBuilder records = new StringBuilder();
         for (int i = 0; i < 6; i++) {

@@ -126,27 +126,14 @@ public final class Dispatcher {
                         trail.finish(UsageRecord.OK));
             }
             String completionId = completionId(plan, request);
-            List<ServedModel> order = plan.order();
-            for (int i = 0; i < order.size(); i++) {
-                ServedModel model = order.get(i);
-                Served served = served(model, plan.decision(), i);
-                trail.trying(served);
-                try {
-                    BackendReply reply = model.backend().call(request, call.admission());
-                    Charge charge = model.tariff().charge(reply.tokens());
-                    trail.answered(model.id(), reply.replica(), reply.tokens(), charge, "");
-                    JsonBody body = PricedAnswer.of(reply.answer(), model.id(), completionId, reply.tokens(), charge);
-                    remember(completionId, plan, model);
-                    return new Outcome.Answered(body, withMethod(served, charge.method()), trail.finish(UsageRecord.OK));
-                } catch (MeshException e) {
-                    trail.failed(model.id(), e);
-                    if (i == order.size() - 1 || !e.retriable()) {
-                        return trail.failedWith(e);
-                    }
-                    // a fallback chain: the next model takes the request
-                }
-            }
-            throw new IllegalStateException("no model to try");
+            return inOrder(plan.order(), plan.decision(), trail, (model, served) -> {
+                BackendReply reply = model.backend().call(request, call.admission());
+                Charge charge = model.tariff().charge(reply.tokens());
+                trail.answered(model.id(), reply.replica(), reply.tokens(), charge, "");
+                JsonBody body = PricedAnswer.of(reply.answer(), model.id(), completionId, reply.tokens(), charge);
+                remember(completionId, plan, model);
+                return new Outcome.Answered(body, withMethod(served, charge.method()), trail.finish(UsageRecord.OK));
+            });
         } catch (MeshException e) {
             return trail.failedWith(e);
         }
@@ -165,11 +152,7 @@ public final class Dispatcher {
                 return replayed(chat, plan.decision(), call, client, trail);
             }
             String completionId = completionId(plan, request);
-            List<ServedModel> order = plan.order();
-            for (int i = 0; i < order.size(); i++) {
-                ServedModel model = order.get(i);
-                Served served = served(model, plan.decision(), i);
-                trail.trying(served);
+            return inOrder(plan.order(), plan.decision(), trail, (model, served) -> {
                 client.attempt(served);
                 Priced sink = new Priced(client, model, completionId, trail);
                 try {
@@ -179,15 +162,15 @@ public final class Dispatcher {
                     remember(completionId, plan, model);
                     return new Outcome.Streamed(withMethod(served, charge.method()), trail.finish(UsageRecord.OK));
                 } catch (MeshException e) {
-                    trail.failed(model.id(), e);
-                    if (sink.forwarded || i == order.size() - 1 || !e.retriable()) {
-                        return trail.failedWith(e);
+                    if (!sink.forwarded) {
+                        throw e;  // nothing reached the client: the next model may still take the request
                     }
+                    trail.failed(model.id(), e);
+                    return trail.failedWith(e);
                 } catch (ClientGoneException e) {
                     return new Outcome.Streamed(served, trail.finish(UsageRecord.CLIENT_GONE));
                 }
-            }
-            throw new IllegalStateException("no model to try");
+            });
         } catch (MeshException e) {
             return trail.failedWith(e);
         }
@@ -222,38 +205,53 @@ public final class Dispatcher {
                 trail.routed(decision);
                 order = decision.order();
             }
-            PcmAudio audio = null;
-            for (int i = 0; i < order.size(); i++) {
-                ServedModel model = order.get(i);
-                Served served = served(model, decision, i);
-                trail.trying(served);
-                try {
-                    if (!(model.backend() instanceof SpeechBackend speech)) {
-                        throw MeshException.of(MeshException.Failure.UNAVAILABLE, model.backend().health().detail(), null);
-                    }
-                    if (audio == null || audio.sampleRate() != speech.sampleRate()) {
-                        audio = call.audio().at(speech.sampleRate());
-                    }
-                    long started = nanos.getAsLong();
-                    Transcript transcript = speech.transcribe(audio, call.language(), call.prompt());
-                    double busySeconds = (nanos.getAsLong() - started) / 1e9;
-                    Charge charge = model.tariff().audio(transcript.seconds(), busySeconds, speech.coresPerTranscription());
-                    trail.audio(transcript.seconds());
-                    trail.answered(model.id(), "", Usage.NONE, charge, "");
-                    return new Outcome.Transcribed(transcript, busySeconds, charge, withMethod(served, charge.method()),
-                            trail.finish(UsageRecord.OK));
-                } catch (MeshException e) {
-                    trail.failed(model.id(), e);
-                    if (i == order.size() - 1 || !e.retriable()) {
-                        return trail.failedWith(e);
-                    }
-                    // a fallback chain: the next model takes the audio
+            PcmAudio[] decoded = new PcmAudio[1];
+            return inOrder(order, decision, trail, (model, served) -> {
+                if (!(model.backend() instanceof SpeechBackend speech)) {
+                    throw MeshException.of(MeshException.Failure.UNAVAILABLE, model.backend().health().detail(), null);
                 }
-            }
-            throw new IllegalStateException("no model to try");
+                if (decoded[0] == null || decoded[0].sampleRate() != speech.sampleRate()) {
+                    decoded[0] = call.audio().at(speech.sampleRate());
+                }
+                long started = nanos.getAsLong();
+                Transcript transcript = speech.transcribe(decoded[0], call.language(), call.prompt());
+                double busySeconds = (nanos.getAsLong() - started) / 1e9;
+                Charge charge = model.tariff().audio(transcript.seconds(), busySeconds, speech.coresPerTranscription());
+                trail.audio(transcript.seconds());
+                trail.answered(model.id(), "", Usage.NONE, charge, "");
+                return new Outcome.Transcribed(transcript, busySeconds, charge, withMethod(served, charge.method()),
+                        trail.finish(UsageRecord.OK));
+            });
         } catch (MeshException e) {
             return trail.failedWith(e);
         }
+    }
+
+    /** One try of one model; a failure it throws lets the next model try, when it is retriable. */
+    @FunctionalInterface
+    private interface Attempt {
+        Outcome run(ServedModel model, Served served);
+    }
+
+    /**
+     * The fallback loop, in one place: the models in order, each tried once; a retriable failure
+     * hands the request to the next, any other failure (or the last model's) is the outcome.
+     */
+    private static Outcome inOrder(List<ServedModel> order, Decision decision, Trail trail, Attempt attempt) {
+        for (int i = 0; i < order.size(); i++) {
+            ServedModel model = order.get(i);
+            Served served = served(model, decision, i);
+            trail.trying(served);
+            try {
+                return attempt.run(model, served);
+            } catch (MeshException e) {
+                trail.failed(model.id(), e);
+                if (i == order.size() - 1 || !e.retriable()) {
+                    return trail.failedWith(e);
+                }
+            }
+        }
+        throw new IllegalStateException("no model to try");
     }
 
     /** What serves a call: a model named directly (checked to fit), or the decision of its route. */

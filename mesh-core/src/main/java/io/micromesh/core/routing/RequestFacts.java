@@ -51,16 +51,7 @@ public record RequestFacts(long promptTokens, long maxTokens, String maxTokensPa
         String user = body.path("user").isTextual() ? body.get("user").asText() : null;
         return switch (request) {
             case ChatRequest chat -> {
-                boolean json = !chat.responseFormat().equals("text");
-                if (json) {
-                    needs.add(Capability.JSON);
-                }
-                if (chat.hasTools()) {
-                    needs.add(Capability.TOOLS);
-                }
-                if (chat.hasImages()) {
-                    needs.add(Capability.VISION);
-                }
+                boolean json = needs(chat, needs);
                 long chars = 0;
                 String lastUser = "";
                 for (JsonNode message : body.path("messages")) {
@@ -98,16 +89,7 @@ public record RequestFacts(long promptTokens, long maxTokens, String maxTokensPa
         ObjectNode body = request.body();
         return switch (request) {
             case ChatRequest chat -> {
-                boolean json = !chat.responseFormat().equals("text");
-                if (json) {
-                    needs.add(Capability.JSON);
-                }
-                if (chat.hasTools()) {
-                    needs.add(Capability.TOOLS);
-                }
-                if (chat.hasImages()) {
-                    needs.add(Capability.VISION);
-                }
+                boolean json = needs(chat, needs);
                 boolean logprobs = body.path("logprobs").asBoolean(false) || body.path("top_logprobs").asInt(0) > 0;
                 yield new RequestFacts(0, chat.maxTokens().orElse(0),
                         body.has("max_completion_tokens") ? "max_completion_tokens" : "max_tokens", needs, chat.choices(),
@@ -140,6 +122,21 @@ public record RequestFacts(long promptTokens, long maxTokens, String maxTokensPa
             case TRANSCRIPTION -> "/v1/audio/transcriptions";
             default -> "that operation";
         };
+    }
+
+    /** Adds what a chat needs beyond chat itself; returns whether it asks for JSON. */
+    private static boolean needs(ChatRequest chat, Set<Capability> needs) {
+        boolean json = !chat.responseFormat().equals("text");
+        if (json) {
+            needs.add(Capability.JSON);
+        }
+        if (chat.hasTools()) {
+            needs.add(Capability.TOOLS);
+        }
+        if (chat.hasImages()) {
+            needs.add(Capability.VISION);
+        }
+        return json;
     }
 
     private static String text(JsonNode content) {
