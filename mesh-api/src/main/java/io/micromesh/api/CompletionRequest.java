@@ -2,6 +2,7 @@ package io.micromesh.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.List;
 import java.util.OptionalLong;
 
 /**
@@ -61,6 +62,14 @@ public record CompletionRequest(String model, boolean stream, boolean includeUsa
             throw ApiException.invalidRequest("prompt", "invalid_type",
                     "'prompt' must be a string, an array of strings or an array of token ids, got "
                             + Fields.describe(prompt) + ".");
+        }
+        for (JsonNode item : prompt) {
+            for (JsonNode id : item.isArray() ? item : List.of(item)) {
+                if (id.isIntegralNumber() && !(id.canConvertToInt() && id.asInt() >= 0)) {
+                    throw ApiException.invalidRequest("prompt", "'prompt' holds token id " + Fields.clip(id.toString())
+                            + "; token ids are whole numbers from 0 to " + Integer.MAX_VALUE + ".");
+                }
+            }
         }
     }
 

@@ -77,6 +77,8 @@ public final class LlamaBackend implements Backend {
     }
 
     private final Options options;
+    /** The model's vocabulary size: token ids from clients must be below it. */
+    private final int vocabulary;
     private final LlamaModel model;
     private final ExecutorService slotThreads;
     private final EnergyLedger ledger;
@@ -84,8 +86,9 @@ public final class LlamaBackend implements Backend {
     private final AtomicInteger busy = new AtomicInteger();
     private final AtomicLong cancelled = new AtomicLong();
 
-    private LlamaBackend(Options options, LlamaModel model, EnergyLedger ledger, Clock clock) {
+    private LlamaBackend(Options options, int vocabulary, LlamaModel model, EnergyLedger ledger, Clock clock) {
         this.options = options;
+        this.vocabulary = vocabulary;
         this.model = model;
         this.ledger = ledger;
         this.clock = clock;
@@ -101,7 +104,9 @@ public final class LlamaBackend implements Backend {
      * @throws io.micromesh.engines.gguf.GgufException when the file is not a usable GGUF model
      */
     public static LlamaBackend load(Options options, EnergyLedger ledger, Clock clock) {
-        GgufFile.read(options.file());
+        GgufFile header = GgufFile.read(options.file());
+        int vocabulary = header.metadata().get("tokenizer.ggml.tokens") instanceof java.util.List<?> tokens
+                ? tokens.size() : Integer.MAX_VALUE;
         ModelParameters parameters = new ModelParameters()
                 .setModel(options.file().toString())
                 // llama.cpp divides its context among the slots: give each the whole window
@@ -113,7 +118,7 @@ public final class LlamaBackend implements Backend {
         if (!options.nativeLog()) {
             parameters.disableLog();
         }
-        return new LlamaBackend(options, new LlamaModel(parameters), ledger, clock);
+        return new LlamaBackend(options, vocabulary, new LlamaModel(parameters), ledger, clock);
     }
 
     /** A ledger over this process's CPU time, and the machine's RAPL counters when readable. */
@@ -252,7 +257,7 @@ public final class LlamaBackend implements Backend {
             StringBuilder text = new StringBuilder();
             EnergyLedger.Share share;
             try {
-                prompt = LlamaPrompt.text(model, request);
+                prompt = LlamaPrompt.text(model, request, vocabulary);
                 promptTokens = model.encode(prompt).length;
                 account.tokens(promptTokens);
                 int room = options.context() - promptTokens - 1;  // llama.cpp may add a beginning-of-sequence token
@@ -262,7 +267,7 @@ public final class LlamaBackend implements Backend {
                                     + options.modelId() + "' is " + options.context() + " tokens.");
                 }
                 maxNew = (int) Math.min(room, maxTokens(request));
-                LlamaIterator tokens = model.generate(LlamaPrompt.parameters(request, prompt, maxNew)).iterator();
+                LlamaIterator tokens = model.generate(LlamaPrompt.parameters(request, prompt, maxNew, vocabulary)).iterator();
                 while (tokens.hasNext()) {
                     if (cancelled.get()) {
                         tokens.cancel();

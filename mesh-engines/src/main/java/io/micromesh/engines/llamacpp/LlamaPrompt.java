@@ -29,11 +29,15 @@ final class LlamaPrompt {
     private LlamaPrompt() {
     }
 
-    /** The prompt text of a request. */
-    static String text(LlamaModel model, MeshRequest request) {
+    /**
+     * The prompt text of a request.
+     *
+     * @param vocabulary the model's vocabulary size: token ids must be below it (llama.cpp aborts on others)
+     */
+    static String text(LlamaModel model, MeshRequest request, int vocabulary) {
         return switch (request) {
             case ChatRequest chat -> chat(model, chat.body());
-            case CompletionRequest completion -> completionPrompt(model, completion.body());
+            case CompletionRequest completion -> completionPrompt(model, completion.body(), vocabulary);
             default -> throw MeshException.unsupported("model", "a llama.cpp model serves chat and text completions,"
                     + " not /v1" + request.operation().path() + ".");
         };
@@ -42,9 +46,10 @@ final class LlamaPrompt {
     /**
      * The sampling parameters of a request, for a prompt already rendered.
      *
-     * @param maxNew the number of tokens to generate at most
+     * @param maxNew     the number of tokens to generate at most
+     * @param vocabulary the model's vocabulary size: {@code logit_bias} ids must be below it
      */
-    static InferenceParameters parameters(MeshRequest request, String prompt, int maxNew) {
+    static InferenceParameters parameters(MeshRequest request, String prompt, int maxNew, int vocabulary) {
         ObjectNode body = request.body();
         InferenceParameters params = new InferenceParameters(prompt)
                 .setNPredict(maxNew)
@@ -68,7 +73,7 @@ final class LlamaPrompt {
             params.setStopStrings(stops.toArray(String[]::new));
         }
         if (body.get("logit_bias") instanceof ObjectNode bias && !bias.isEmpty()) {
-            params.setTokenIdBias(logitBias(bias));
+            params.setTokenIdBias(logitBias(bias, vocabulary));
         }
         if (request instanceof ChatRequest chat && !chat.responseFormat().equals("text")) {
             params.setGrammar(grammar(body.path("response_format")));
@@ -123,7 +128,7 @@ final class LlamaPrompt {
         return text.toString();
     }
 
-    private static String completionPrompt(LlamaModel model, ObjectNode body) {
+    private static String completionPrompt(LlamaModel model, ObjectNode body, int vocabulary) {
         JsonNode prompt = body.get("prompt");
         if (prompt.isTextual()) {
             return prompt.asText();
@@ -138,7 +143,7 @@ final class LlamaPrompt {
         }
         int[] ids = new int[single.size()];
         for (int i = 0; i < ids.length; i++) {
-            ids[i] = single.get(i).asInt();
+            ids[i] = token(single.get(i), vocabulary, "prompt");
         }
         return model.decode(ids);
     }
@@ -155,22 +160,39 @@ final class LlamaPrompt {
         return stops;
     }
 
-    private static Map<Integer, Float> logitBias(ObjectNode bias) {
+    /** A token id of the request, checked against the vocabulary before native code decodes it. */
+    private static int token(JsonNode id, int vocabulary, String param) {
+        if (!id.isIntegralNumber() || id.asLong() < 0 || id.asLong() >= vocabulary) {
+            throw MeshException.invalid(param, "'" + param + "' holds token id " + clipped(id.toString()) + "; this model's token"
+                    + " ids are from 0 to " + (vocabulary - 1) + ".");
+        }
+        return id.asInt();
+    }
+
+    private static String clipped(String text) {
+        return text.length() <= 40 ? text : text.substring(0, 37) + "...";
+    }
+
+    private static Map<Integer, Float> logitBias(ObjectNode bias, int vocabulary) {
         Map<Integer, Float> byToken = new HashMap<>();
         for (Map.Entry<String, JsonNode> entry : bias.properties()) {
-            int token;
+            long token;
             try {
-                token = Integer.parseInt(entry.getKey());
+                token = Long.parseLong(entry.getKey());
             } catch (NumberFormatException e) {
                 throw MeshException.invalid("logit_bias", "'logit_bias' keys are token ids, got '"
-                        + entry.getKey() + "'.");
+                        + clipped(entry.getKey()) + "'.");
+            }
+            if (token < 0 || token >= vocabulary) {
+                throw MeshException.invalid("logit_bias", "'logit_bias' names token " + token + "; this model's token ids"
+                        + " are from 0 to " + (vocabulary - 1) + ".");
             }
             double value = entry.getValue().asDouble(Double.NaN);
             if (!entry.getValue().isNumber() || value < -100 || value > 100) {
                 throw MeshException.invalid("logit_bias", "'logit_bias' values are numbers from -100 to 100, got "
-                        + entry.getValue() + " for token " + token + ".");
+                        + clipped(entry.getValue().toString()) + " for token " + token + ".");
             }
-            byToken.put(token, (float) value);
+            byToken.put((int) token, (float) value);
         }
         return byToken;
     }
@@ -178,8 +200,12 @@ final class LlamaPrompt {
     /** The grammar that constrains the output to the requested JSON. */
     private static String grammar(JsonNode format) {
         JsonNode schema = format.path("json_schema").path("schema");
-        String source = format.path("type").asText().equals("json_schema") && schema.isObject()
-                ? schema.toString() : ANY_OBJECT_SCHEMA;
+        boolean given = format.path("type").asText().equals("json_schema") && schema.isObject();
+        if (given) {
+            // in Java first: what llama.cpp's converter cannot take aborts the whole worker process
+            GrammarSchema.check(schema, "response_format.json_schema.schema");
+        }
+        String source = given ? schema.toString() : ANY_OBJECT_SCHEMA;
         try {
             return LlamaModel.jsonSchemaToGrammar(source);
         } catch (RuntimeException e) {

@@ -126,6 +126,47 @@ class LlamaBackendTest {
         }
     }
 
+    /** Issue 16: a schema or a token id llama.cpp cannot take aborted the worker; now each is refused in Java. */
+    @Test
+    void inputsThatWouldCrashLlamaCppAreRefusedAndTheModelServesOn() {
+        for (String schema : List.of("{\"type\":\"banana\"}", "{\"$ref\":\"#/nowhere\"}",
+                "{\"$ref\":\"https://example.com/s.json\"}", "{\"type\":\"integer\",\"minimum\":\"3\"}",
+                "{\"type\":\"string\",\"pattern\":\"[a-z]+\"}", "{\"type\":\"string\",\"pattern\":\"^a]$\"}")) {
+            assertThatThrownBy(() -> backend.call(chat(",\"response_format\":{\"type\":\"json_schema\",\"json_schema\":"
+                    + "{\"name\":\"x\",\"schema\":" + schema + "}}")))
+                    .as(schema)
+                    .isInstanceOfSatisfying(MeshException.class, e -> assertThat(e.failure())
+                            .isEqualTo(MeshException.Failure.INVALID_REQUEST));
+        }
+        int vocabulary = GgufWriter.vocabulary().size();
+        assertThatThrownBy(() -> CompletionRequest.parse(Json.parseObject("{\"model\":\"tiny\",\"prompt\":[-1]}"
+                .getBytes(StandardCharsets.UTF_8)))).hasMessageContaining("token ids are whole numbers from 0");
+        for (String prompt : List.of("[99999999]", "[[1, " + vocabulary + "]]")) {
+            assertThatThrownBy(() -> backend.call(CompletionRequest.parse(Json.parseObject(("{\"model\":\"tiny\",\"prompt\":"
+                    + prompt + ",\"max_tokens\":2}").getBytes(StandardCharsets.UTF_8)))))
+                    .as(prompt)
+                    .isInstanceOfSatisfying(MeshException.class, e -> {
+                        assertThat(e.param()).hasValue("prompt");
+                        assertThat(e.getMessage()).contains("token ids are from 0 to " + (vocabulary - 1));
+                    });
+        }
+        assertThatThrownBy(() -> backend.call(chat(",\"logit_bias\":{\"99999999\":5}")))
+                .isInstanceOfSatisfying(MeshException.class, e -> assertThat(e.param()).hasValue("logit_bias"));
+        assertThat(text(backend.call(chat(",\"max_tokens\":4" + bias(false))))).isNotEmpty();
+    }
+
+    @Test
+    void aPatternTheGuardAcceptsBecomesAGrammarTheModelFollows() throws Exception {
+        String format = ",\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"code\",\"schema\":"
+                + "{\"type\":\"object\",\"properties\":{\"code\":{\"type\":\"string\",\"pattern\":\"^[A-Z]{2}-[0-9]{3}$\"},"
+                + "\"answer\":{\"type\":\"string\",\"pattern\":\"^(yes|no)\\\\?$\"}},\"required\":[\"code\",\"answer\"],"
+                + "\"additionalProperties\":false}}}";
+        BackendReply reply = backend.call(chat(",\"max_tokens\":300,\"seed\":3" + format + bias(true)));
+        JsonNode json = Json.mapper().readTree(text(reply));
+        assertThat(json.path("code").asText()).matches("[A-Z]{2}-[0-9]{3}");
+        assertThat(json.path("answer").asText()).isIn("yes?", "no?");
+    }
+
     @Test
     void aJsonAnswerCutByTheLimitIsLengthEvenWhenMultiByteCharactersMergeTokens() {
         // the string must be longer than the limit allows; its characters are 't' (one token) and 'é' (two byte
