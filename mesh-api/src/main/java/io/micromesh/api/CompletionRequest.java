@@ -66,7 +66,7 @@ public record CompletionRequest(String model, boolean stream, boolean includeUsa
         for (JsonNode item : prompt) {
             for (JsonNode id : item.isArray() ? item : List.of(item)) {
                 if (id.isIntegralNumber() && !(id.canConvertToInt() && id.asInt() >= 0)) {
-                    throw ApiException.invalidRequest("prompt", "'prompt' holds token id " + Fields.clip(id.toString())
+                    throw ApiException.invalidRequest("prompt", "'prompt' holds token id " + Quote.clip(id.toString())
                             + "; token ids are whole numbers from 0 to " + Integer.MAX_VALUE + ".");
                 }
             }

@@ -148,15 +148,6 @@ final class Fields {
         return node.isContainerNode() || text.length() > 40 ? type : type + " (" + text + ")";
     }
 
-    /**
-     * A client's value quoted in an error message, cut to {@value #QUOTED} characters: a client may
-     * send megabytes, and the message is for reading.
-     */
-    public static String clip(String text) {
-        return text.length() <= QUOTED ? text : text.substring(0, QUOTED - 3) + "... (" + text.length() + " characters)";
-    }
-
-    private static final int QUOTED = 64;
 
     private static String sorted(Set<String> allowed) {
         return allowed.stream().sorted().toList().toString();

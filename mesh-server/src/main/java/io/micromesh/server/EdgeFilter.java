@@ -1,6 +1,8 @@
 package io.micromesh.server;
 
 import io.helidon.http.HeaderNames;
+import io.helidon.http.Method;
+import io.helidon.webserver.CloseConnectionException;
 import io.helidon.webserver.http.Filter;
 import io.helidon.webserver.http.FilterChain;
 import io.helidon.webserver.http.RoutingRequest;
@@ -47,7 +49,7 @@ final class EdgeFilter implements Filter {
         boolean api = req.path().path().startsWith("/v1/");
         if (!drain.enter()) {
             res.header(HeaderNames.CONNECTION, "close");
-            Responses.error(res, new ApiException(503, new ApiError("The gateway is shutting down; retry on another instance.",
+            error(req, res, new ApiException(503, new ApiError("The gateway is shutting down; retry on another instance.",
                     "server_error", null, "draining"), Map.of("Retry-After", "1")));
             finish(req, res, exchange, start);
             return;
@@ -61,16 +63,42 @@ final class EdgeFilter implements Filter {
             }
             chain.proceed();
         } catch (ApiException e) {
-            Responses.error(res, e);
+            error(req, res, e);
         } catch (MeshException e) {
-            Responses.error(res, Failures.toApi(e));
+            error(req, res, Failures.toApi(e));
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.ERROR, "request " + exchange.id() + " failed with a bug", e);
-            Responses.error(res, new ApiException(500, new ApiError("Internal error (a bug in micromesh, request "
-                    + exchange.id() + "): " + e, "server_error", null, "internal_error")));
+            error(req, res, new ApiException(500, new ApiError("Internal error (a bug in micromesh, request " + exchange.id()
+                    + "); the log has the details.", "server_error", null, "internal_error")));
         } finally {
             drain.exit();
             finish(req, res, exchange, start);
+        }
+        closeIfBodyUnread(req);
+    }
+
+    private static void error(RoutingRequest req, RoutingResponse res, ApiException e) {
+        Responses.error(req, res, e);
+    }
+
+    private static boolean bodyUnread(RoutingRequest req) {
+        return req.content().hasEntity() && !req.content().consumed();
+    }
+
+    /**
+     * Closes the connection after an answer the client asked to be the last ({@code Connection:
+     * close}), and after one given without reading the whole request body (an
+     * unknown path, a body over the limit, a refused key, a bad form). The server would otherwise
+     * read the rest of the body as further requests — a request hidden in a body would pass any
+     * front proxy's filters — or drain gigabytes it already refused.
+     */
+    private static void closeIfBodyUnread(RoutingRequest req) {
+        if (bodyUnread(req)) {
+            throw new CloseConnectionException("the request body was not read; closing the connection after the answer");
+        }
+        // the server does not close by itself after honouring a client's Connection: close
+        if (req.headers().containsToken(io.helidon.http.HeaderValues.CONNECTION_CLOSE)) {
+            throw new CloseConnectionException("the client asked to close the connection");
         }
     }
 

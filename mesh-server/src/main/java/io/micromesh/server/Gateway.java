@@ -5,6 +5,7 @@ import io.helidon.webserver.http.HttpRouting;
 import io.micromesh.api.ApiException;
 import io.micromesh.core.MeshException;
 import io.micromesh.api.Operation;
+import io.micromesh.api.Quote;
 import io.micromesh.core.Portfolio;
 import io.micromesh.core.outcomes.OutcomeStore;
 import io.micromesh.core.dispatch.Dispatcher;
@@ -105,12 +106,13 @@ public final class Gateway implements AutoCloseable {
                 .get("/health/live", health::live)
                 .get("/health/ready", health::ready)
                 .get("/metrics", health::metrics)
-                .any((req, res) -> {
-                    throw ApiException.notFound("Unknown route: " + req.prologue().method().text() + " "
-                            + req.path().path() + ". See GET /v1/models and the API reference in README.md.");
-                })
-                .error(ApiException.class, (req, res, e) -> Responses.error(res, e))
-                .error(MeshException.class, (req, res, e) -> Responses.error(res, Failures.toApi(e)));
+                .head("/v1/models", models::list)
+                .head("/v1/models/{id}", models::get)
+                .head("/health/live", health::live)
+                .head("/health/ready", health::ready)
+                .any(Gateway::unknownRoute)
+                .error(ApiException.class, Responses::error)
+                .error(MeshException.class, (req, res, e) -> Responses.error(req, res, Failures.toApi(e)));
 
         WebServer server = WebServer.builder()
                 .host(settings.host())
@@ -118,12 +120,33 @@ public final class Gateway implements AutoCloseable {
                 .shutdownHook(false)
                 // answers are small and latency-bound: send them at once, never wait to coalesce
                 .connectionOptions(options -> options.tcpNoDelay(true))
+                .directHandlers(ProtocolErrors.all())
                 .routing(routing)
                 .build()
                 .start();
         LOG.log(System.Logger.Level.INFO, "micromesh gateway listening on http://" + settings.host() + ":" + server.port()
                 + " with models " + portfolio.models().stream().map(ServedModel::id).toList());
         return new Gateway(server, drain, Duration.ofMillis(settings.drainTimeoutMs()), metrics);
+    }
+
+    /** The paths the gateway serves, with the methods each takes, for 405 answers. */
+    private static final java.util.Map<String, String> PATHS = java.util.Map.of(
+            "/v1/chat/completions", "POST", "/v1/completions", "POST", "/v1/embeddings", "POST",
+            "/v1/audio/transcriptions", "POST", "/v1/route", "POST", "/v1/feedback", "POST",
+            "/v1/models", "GET, HEAD", "/health/live", "GET, HEAD", "/health/ready", "GET, HEAD", "/metrics", "GET");
+
+    /** 405 for a known path asked with another method, else 404; the path is quoted clipped. */
+    private static void unknownRoute(io.helidon.webserver.http.ServerRequest req, io.helidon.webserver.http.ServerResponse res) {
+        String path = req.path().path();
+        String allowed = PATHS.get(path);
+        if (allowed != null) {
+            throw new ApiException(405, new io.micromesh.api.ApiError("POST".equals(allowed) || allowed.contains(",")
+                    ? path + " takes " + allowed + ", not " + Quote.clip(req.prologue().method().text()) + "."
+                    : path + " takes " + allowed + ".", "invalid_request_error", null, "method_not_allowed"),
+                    java.util.Map.of("Allow", allowed));
+        }
+        throw ApiException.notFound("Unknown route: " + Quote.clip(req.prologue().method().text()) + " "
+                + Quote.clip(path) + ". See GET /v1/models and the API reference in README.md.");
     }
 
     /** The port the gateway listens on (the chosen one when configured as 0). */

@@ -28,7 +28,7 @@ final class HealthEndpoints {
     }
 
     void live(ServerRequest req, ServerResponse res) {
-        Responses.json(res, 200, Json.object().put("status", "live"));
+        Responses.reply(req, res, 200, Json.object().put("status", "live"));
     }
 
     void ready(ServerRequest req, ServerResponse res) {
@@ -45,7 +45,7 @@ final class HealthEndpoints {
         boolean ready = !drain.draining() && !starting && serving;
         body.put("status", drain.draining() ? "draining" : ready ? "ready" : "not_ready");
         body.set("models", models);
-        Responses.json(res, ready ? 200 : 503, body);
+        Responses.reply(req, res, ready ? 200 : 503, body);
     }
 
     void metrics(ServerRequest req, ServerResponse res) {

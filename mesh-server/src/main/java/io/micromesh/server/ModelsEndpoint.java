@@ -36,19 +36,19 @@ final class ModelsEndpoint {
         ArrayNode data = body.putArray("data");
         portfolio.models().forEach(model -> data.add(describe(model)));
         router.routes().forEach(route -> data.add(describe(route)));
-        Responses.json(res, 200, body);
+        Responses.reply(req, res, 200, body);
     }
 
     void get(ServerRequest req, ServerResponse res) {
         String id = req.path().pathParameters().get("id");
         Optional<ServedModel> model = portfolio.model(id);
         if (model.isPresent()) {
-            Responses.json(res, 200, describe(model.get()));
+            Responses.reply(req, res, 200, describe(model.get()));
             return;
         }
         RouteSpec route = router.routes().stream().filter(r -> r.name().equals(id)).findFirst()
                 .orElseThrow(() -> ApiException.modelNotFound(id));
-        Responses.json(res, 200, describe(route));
+        Responses.reply(req, res, 200, describe(route));
     }
 
     /** A route, listed like a model so that clients can pick it, with {@code mesh.route} describing it. */

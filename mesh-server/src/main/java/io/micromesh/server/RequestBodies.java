@@ -4,7 +4,6 @@ import io.helidon.webserver.http.ServerRequest;
 import io.micromesh.api.ApiException;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 
 /** Reads request bodies up to the configured limit; a larger one is answered 413 without reading it all. */
 final class RequestBodies {
@@ -24,14 +23,22 @@ final class RequestBodies {
         if (!req.content().hasEntity()) {
             return new byte[0];
         }
-        try (InputStream in = req.content().inputStream()) {
+        // not closed on failure: closing reads on to the end of a body the connection will not reuse
+        InputStream in = req.content().inputStream();
+        try {
             byte[] body = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, limit + 1));
             if (body.length > limit) {
                 throw ApiException.tooLarge(limit);
             }
+            in.close();
             return body;
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read the request body", e);
+        } catch (ApiException e) {
+            throw e;
+        } catch (IOException | RuntimeException e) {
+            // the server's reader fails on a broken chunked encoding (a size that is not hex, a negative
+            // one) or a body that ends early: the client's framing, answered as such
+            throw ApiException.invalidRequest(null, "The request body cannot be read: its chunked encoding is invalid or it"
+                    + " ended before its announced length.");
         }
     }
 }

@@ -3,6 +3,8 @@ package io.micromesh.server;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.helidon.http.HeaderName;
 import io.helidon.http.HeaderNames;
+import io.helidon.http.Method;
+import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import io.micromesh.api.ApiException;
 import io.micromesh.api.Json;
@@ -48,10 +50,43 @@ final class Responses {
     }
 
     static void error(ServerResponse res, ApiException e) {
+        error(res, e, false);
+    }
+
+    /**
+     * The error answer to a request: to a HEAD request its status and headers only, and with
+     * {@code Connection: close} when the request's body was not read (the connection closes after it).
+     */
+    static void error(ServerRequest req, ServerResponse res, ApiException e) {
+        if (req.content().hasEntity() && !req.content().consumed()) {
+            res.header(HeaderNames.CONNECTION, "close");
+        }
+        error(res, e, req.prologue().method() == Method.HEAD);
+    }
+
+    /** An error answer; to a HEAD request, its status and headers only. */
+    static void error(ServerResponse res, ApiException e, boolean head) {
         if (res.isSent()) {
             return;
         }
         e.headers().forEach(res::header);
+        if (head) {
+            res.status(e.status());
+            res.header(HeaderNames.CONTENT_TYPE, JSON);
+            res.send();
+            return;
+        }
         json(res, e.status(), e.error().toJson());
+    }
+
+    /** A JSON answer; to a HEAD request, its status and headers only. */
+    static void reply(ServerRequest req, ServerResponse res, int status, JsonNode body) {
+        if (req.prologue().method() == Method.HEAD) {
+            res.status(status);
+            res.header(HeaderNames.CONTENT_TYPE, JSON);
+            res.send();
+            return;
+        }
+        json(res, status, body);
     }
 }

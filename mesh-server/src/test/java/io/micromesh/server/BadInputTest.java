@@ -88,10 +88,14 @@ class BadInputTest {
     }
 
     @Test
-    void anUnknownRouteIsA404InOpenAiShape() {
-        HttpResponse<String> response = mesh.get("/v1/chat/completions");
-        assertThat(response.statusCode()).isEqualTo(404);
-        assertOpenAiError(response, null);
+    void anUnknownRouteIsA404AndAKnownOneAskedWithAnotherMethodA405InOpenAiShape() {
+        HttpResponse<String> unknown = mesh.get("/v1/nothing-here");
+        assertThat(unknown.statusCode()).isEqualTo(404);
+        assertOpenAiError(unknown, null);
+        HttpResponse<String> wrongMethod = mesh.get("/v1/chat/completions");
+        assertThat(wrongMethod.statusCode()).isEqualTo(405);
+        assertThat(wrongMethod.headers().firstValue("Allow")).hasValue("POST");
+        assertOpenAiError(wrongMethod, null);
     }
 
     @Test

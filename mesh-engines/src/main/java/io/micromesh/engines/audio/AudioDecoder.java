@@ -14,9 +14,18 @@ import javax.sound.sampled.UnsupportedAudioFileException;
  * Turns an uploaded audio file into what speech engines take: 16-bit signed little-endian PCM, mono,
  * at a given sample rate, with the JDK's own audio classes (Java Sound reads WAV, AIFF and AU; its
  * float converter mixes channels down and resamples). Other formats are refused with the list of
- * those that are read, never passed to native code.
+ * those that are read, never passed to native code. The work is bounded by what the file really
+ * holds, before any decoding: a header may claim any length and any rate (a 3 KB file claiming an
+ * hour at 1 Hz once cost minutes of CPU and gigabytes of memory), but the samples it can hold are at
+ * most its bytes over its frame size, and rates outside {@value #MIN_RATE} to {@value #MAX_RATE} Hz
+ * are refused.
  */
 public final class AudioDecoder {
+
+    /** The lowest sample rate read: below it, resampling multiplies a small file into a large one. */
+    public static final int MIN_RATE = 4_000;
+    /** The highest sample rate read. */
+    public static final int MAX_RATE = 384_000;
 
     /** The formats Java Sound reads without plug-ins. */
     public static final String SUPPORTED = "WAV (PCM, any rate, mono or stereo), AIFF, AU";
@@ -52,10 +61,7 @@ public final class AudioDecoder {
         }
         AudioFormat in = source.getFormat();
         long frames = source.getFrameLength();
-        if (frames > 0 && in.getFrameRate() > 0 && frames / in.getFrameRate() > maxSeconds) {
-            throw new AudioException(String.format(java.util.Locale.ROOT, "the audio lasts %.0f s; at most %.0f s are accepted",
-                    frames / in.getFrameRate(), maxSeconds));
-        }
+        bounded(in, frames, file.length, maxSeconds);
         AudioFormat pcm = new AudioFormat(AudioFormat.Encoding.PCM_SIGNED, in.getSampleRate(), 16, in.getChannels(),
                 in.getChannels() * 2, in.getSampleRate(), false);
         AudioFormat target = new AudioFormat(sampleRate, 16, 1, true, false);
@@ -63,6 +69,9 @@ public final class AudioDecoder {
             ByteArrayOutputStream out = new ByteArrayOutputStream();
             converted.transferTo(out);
             byte[] samples = out.toByteArray();
+            if (samples.length == 0) {
+                throw new AudioException("the audio file holds no sound (no samples)");
+            }
             long expected = frames > 0 ? Math.round(frames * (double) sampleRate / in.getFrameRate()) * 2 : -1;
             if (expected > 0 && samples.length < expected * 0.98) {
                 throw new AudioException("the audio file is cut short: it announces " + frames + " frames and holds fewer");
@@ -94,6 +103,7 @@ public final class AudioDecoder {
         if (in.getChannels() <= 1) {
             return java.util.List.of(decode(file, sampleRate, maxSeconds));
         }
+        bounded(in, -1, file.length, maxSeconds);
         // the whole file at its own rate, interleaved, then each channel resampled alone
         PcmAudio interleaved = decodeInterleaved(file, in, maxSeconds);
         int channels = in.getChannels();
@@ -109,6 +119,31 @@ public final class AudioDecoder {
             out.add(decode(wav(new PcmAudio(mono, in.getSampleRate())), sampleRate, maxSeconds));
         }
         return java.util.List.copyOf(out);
+    }
+
+    /**
+     * Refuses, before decoding, a rate outside the supported range and audio longer than accepted:
+     * as long as the header says, or as long as the file's bytes could hold, whichever is less.
+     */
+    private static void bounded(AudioFormat in, long declaredFrames, long fileBytes, double maxSeconds) {
+        float rate = in.getSampleRate();
+        if (!(rate >= MIN_RATE && rate <= MAX_RATE)) {
+            throw new AudioException(String.format(java.util.Locale.ROOT, "the audio's sample rate of %s Hz is not supported;"
+                    + " %,d to %,d Hz are", rate == AudioSystem.NOT_SPECIFIED ? "(unspecified)" : String.valueOf(rate), MIN_RATE,
+                    MAX_RATE));
+        }
+        if (in.getChannels() < 1 || in.getChannels() > 8) {
+            throw new AudioException("the audio has " + in.getChannels() + " channels; 1 to 8 are supported");
+        }
+        long frameBytes = Math.max(1, in.getFrameSize());
+        long frames = fileBytes / frameBytes;
+        if (declaredFrames > 0) {
+            frames = Math.min(frames, declaredFrames);
+        }
+        if (frames / (double) rate > maxSeconds) {
+            throw new AudioException(String.format(java.util.Locale.ROOT, "the audio lasts %.0f s; at most %.0f s are accepted",
+                    frames / (double) rate, maxSeconds));
+        }
     }
 
     /** 16-bit interleaved PCM of all channels at the file's own rate (its samples hold every channel). */

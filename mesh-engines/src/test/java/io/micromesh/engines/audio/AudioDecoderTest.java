@@ -48,4 +48,32 @@ class AudioDecoderTest {
         assertThatThrownBy(() -> AudioDecoder.decode(wav(8_000, 1, 5), 16_000, 3))
                 .hasMessageContaining("lasts 5 s; at most 3 s");
     }
+
+    /** A 16-bit mono PCM WAV whose header claims {@code rate} Hz and {@code declaredBytes} of data, holding {@code actual} bytes. */
+    private static byte[] header(int rate, int declaredBytes, int actual) {
+        ByteBuffer b = ByteBuffer.allocate(44 + actual).order(ByteOrder.LITTLE_ENDIAN);
+        b.put("RIFF".getBytes()).putInt(36 + declaredBytes).put("WAVE".getBytes());
+        b.put("fmt ".getBytes()).putInt(16).putShort((short) 1).putShort((short) 1).putInt(rate).putInt(rate * 2)
+                .putShort((short) 2).putShort((short) 16);
+        b.put("data".getBytes()).putInt(declaredBytes);
+        for (int i = 0; i < actual / 2; i++) {
+            b.putShort((short) (i % 2 == 0 ? 3000 : -3000));
+        }
+        return b.array();
+    }
+
+    /** Issue 16: a few kilobytes claiming a rate of 0 or 1 Hz, or an hour, grew the gateway by gigabytes. */
+    @Test
+    void aHeaderCannotMakeASmallFileCostMoreThanItHolds() {
+        assertThatThrownBy(() -> AudioDecoder.decode(header(0, 3_000, 3_000), 16_000, 7_200))
+                .hasMessageContaining("sample rate").hasMessageContaining("4,000 to 384,000 Hz");
+        assertThatThrownBy(() -> AudioDecoder.decode(header(1, 2_400, 2_400), 16_000, 7_200))
+                .hasMessageContaining("sample rate of 1.0 Hz is not supported");
+        assertThatThrownBy(() -> AudioDecoder.channels(header(2, 2_400, 2_400), 16_000, 7_200))
+                .hasMessageContaining("sample rate");
+        // claims an hour at 8 kHz, holds 3 KB: refused as cut short after decoding only what it holds
+        assertThatThrownBy(() -> AudioDecoder.decode(header(8_000, 8_000 * 2 * 3600, 3_000), 16_000, 7_200))
+                .hasMessageContaining("cut short");
+        assertThatThrownBy(() -> AudioDecoder.decode(header(16_000, 0, 0), 16_000, 60)).hasMessageContaining("no sound");
+    }
 }
