@@ -1,14 +1,16 @@
 package io.micromesh.core;
 
+import io.micromesh.api.Quote;
 import java.time.Duration;
 import java.util.Optional;
 
 /**
  * Why micromesh could not serve a request, below the HTTP edge: the one error family of the core,
  * the router and the engines. It carries a {@link Failure} (what happened, and whether another
- * replica, model or attempt may succeed), a detail for people, and where it helps the request
- * parameter at fault, a machine-readable code, the upstream's answer or a hint of when to try
- * again. Only the edge (mesh-server) turns it into an HTTP status and an OpenAI error body.
+ * replica, model or attempt may succeed), a message for the client (what it can act on, never an
+ * internal address or an upstream's own words), a {@link #detail()} for the operator's log (which
+ * replica, what it sent), and where it helps the request parameter at fault, a machine-readable
+ * code, the upstream's answer or a hint of when to try again. Only the edge (mesh-server) turns it into an HTTP status and an OpenAI error body.
  * Stackless: most are answers (a full queue under load, a bad parameter), not bugs.
  */
 public final class MeshException extends RuntimeException {
@@ -35,8 +37,8 @@ public final class MeshException extends RuntimeException {
         BROKEN_BEFORE_FIRST_CHUNK(true),
         /** The stream broke after chunks had reached the client: it cannot be retried transparently. */
         BROKEN_STREAM(false),
-        /** The upstream answered something that is not a valid OpenAI response. */
-        BAD_RESPONSE(false),
+        /** The upstream answered something that is not a valid OpenAI response: another replica or model may not. */
+        BAD_RESPONSE(true),
         /** The upstream refused the request as invalid (4xx other than 429): the caller's mistake. */
         REJECTED(false),
         /** The upstream refused our credentials (401/403): a configuration mistake. */
@@ -84,10 +86,17 @@ public final class MeshException extends RuntimeException {
     private final int upstreamStatus;
     private final String upstreamBody;
     private final Duration retryAfter;
+    private final String detail;
 
     private MeshException(Failure failure, String message, String param, String code, int upstreamStatus,
                           String upstreamBody, Duration retryAfter, Throwable cause) {
+        this(failure, message, param, code, upstreamStatus, upstreamBody, retryAfter, cause, null);
+    }
+
+    private MeshException(Failure failure, String message, String param, String code, int upstreamStatus,
+                          String upstreamBody, Duration retryAfter, Throwable cause, String detail) {
         super(message, cause, false, false);
+        this.detail = detail;
         this.failure = failure;
         this.param = param;
         this.code = code;
@@ -133,13 +142,25 @@ public final class MeshException extends RuntimeException {
 
     /** The request names no model or route of the portfolio. */
     public static MeshException modelNotFound(String name) {
-        return new MeshException(Failure.MODEL_NOT_FOUND, "The model '" + name + "' does not exist in this portfolio;"
+        return new MeshException(Failure.MODEL_NOT_FOUND, "The model '" + Quote.clip(name) + "' does not exist in this portfolio;"
                 + " GET /v1/models lists those that do.", "model", null, 0, null, null, null);
     }
 
     /** The same failure naming the request parameter at fault. */
     public MeshException withParam(String name) {
-        return new MeshException(failure, getMessage(), name, code, upstreamStatus, upstreamBody, retryAfter, getCause());
+        return new MeshException(failure, getMessage(), name, code, upstreamStatus, upstreamBody, retryAfter, getCause(),
+                detail);
+    }
+
+    /** The same failure with what only the operator should read: the replica, the upstream's words. */
+    public MeshException withDetail(String operatorDetail) {
+        return new MeshException(failure, getMessage(), param, code, upstreamStatus, upstreamBody, retryAfter, getCause(),
+                operatorDetail);
+    }
+
+    /** What the operator's log gets beyond the message (the replica, what the upstream sent), when known. */
+    public Optional<String> detail() {
+        return Optional.ofNullable(detail);
     }
 
     /** What happened. */

@@ -36,7 +36,7 @@ final class Failures {
             case TIMEOUT -> error(504, "upstream_timeout", e.getMessage(), null);
             case OVERLOADED -> new ApiException(429, new ApiError(e.getMessage() + " (after one retry on another replica)",
                     "rate_limit_error", null, "upstream_overloaded"), Map.of("Retry-After", "1"));
-            case UPSTREAM_ERROR -> error(502, "upstream_error", e.getMessage() + upstreamMessage(e), null);
+            case UPSTREAM_ERROR -> error(502, "upstream_error", e.getMessage(), null);
             case BROKEN_BEFORE_FIRST_CHUNK, BROKEN_STREAM -> error(502, "upstream_broken_stream", e.getMessage(), null);
             case BAD_RESPONSE -> error(502, "upstream_bad_response", e.getMessage(), null);
             case UNAUTHORIZED -> error(502, "upstream_unauthorized", e.getMessage()
@@ -54,20 +54,25 @@ final class Failures {
                 : new ApiException(status, error, Map.of("Retry-After", String.valueOf(Math.max(1, retryAfter.toSeconds()))));
     }
 
-    /** The upstream's 4xx, with its own message when it sent an OpenAI-shaped error. */
+    /**
+     * The upstream's 4xx: the client's request was refused. An OpenAI-shaped error keeps its code,
+     * parameter and (clipped) message, which name what to fix; any other body is the upstream's own
+     * words (a traceback, a path) and goes to the log only.
+     */
     private static ApiException rejected(MeshException e) {
-        JsonNode upstream = parse(e.upstreamBody().orElse(""));
-        JsonNode err = upstream.path("error");
-        String message = err.path("message").isTextual() ? err.path("message").asText() : e.getMessage();
-        String param = err.path("param").isTextual() ? err.path("param").asText() : null;
-        String code = err.path("code").isTextual() ? err.path("code").asText() : "upstream_rejected";
+        JsonNode err = parse(e.upstreamBody().orElse("")).path("error");
+        boolean openAiShaped = err.path("message").isTextual();
+        String message = openAiShaped ? "upstream: " + clip(err.path("message").asText(), 500)
+                : e.getMessage() + ": the model's server refused the request as invalid";
+        String param = openAiShaped && err.path("param").isTextual() ? clip(err.path("param").asText(), 100) : null;
+        String code = openAiShaped && err.path("code").isTextual() && err.path("code").asText().matches("[a-z0-9_]{1,64}")
+                ? err.path("code").asText() : "upstream_rejected";
         int status = e.upstreamStatus() >= 400 && e.upstreamStatus() < 500 ? e.upstreamStatus() : 400;
-        return new ApiException(status, new ApiError("upstream: " + message, "invalid_request_error", param, code));
+        return new ApiException(status, new ApiError(message, "invalid_request_error", param, code));
     }
 
-    private static String upstreamMessage(MeshException e) {
-        JsonNode message = parse(e.upstreamBody().orElse("")).path("error").path("message");
-        return message.isTextual() ? ": " + message.asText() : "";
+    private static String clip(String text, int limit) {
+        return text.length() <= limit ? text : text.substring(0, limit - 3) + "...";
     }
 
     private static JsonNode parse(String body) {

@@ -108,7 +108,7 @@ class DispatchTest {
         assertThat(full.statusCode()).isEqualTo(429);
         assertThat(full.headers().firstValue("Retry-After")).isPresent();
         assertThat(TestGateway.json(full).path("error").path("code").asText()).isEqualTo("queue_full");
-        assertThat(TestGateway.json(full).path("error").path("message").asText()).contains("queue of replica m@");
+        assertThat(TestGateway.json(full).path("error").path("message").asText()).contains("queue of model 'm' is full").doesNotContain("127.0.0.1");
         assertThat(holding.get().statusCode()).isEqualTo(200);
         assertThat(waiting.get().statusCode()).isEqualTo(200);
 

@@ -106,13 +106,27 @@ class GatewayResilienceTest {
         assertThat(TestGateway.json(response).path("error").path("code").asText()).isEqualTo("upstream_timeout");
     }
 
+    /** The client learns which model failed and how; the upstream's own words and address go to the log only. */
     @Test
     void upstreamsThatFailGiveBadGateway() {
         a.mode(Mode.ERROR_500);
-        b.mode(Mode.ERROR_500);
+        b.mode(Mode.TRACEBACK_500);
         HttpResponse<String> response = mesh.post("/v1/chat/completions", TestGateway.chat("remote", false));
         assertThat(response.statusCode()).isEqualTo(502);
-        assertThat(TestGateway.json(response).path("error").path("message").asText()).contains("failed on purpose");
+        assertThat(TestGateway.json(response).path("error").path("code").asText()).isEqualTo("upstream_error");
+        assertThat(TestGateway.json(response).path("error").path("message").asText())
+                .startsWith("model 'remote' answered HTTP 500")
+                .doesNotContain("failed on purpose", "Traceback", "127.0.0.1");
+    }
+
+    @Test
+    void anUpstreamAnsweringGarbageGivesBadGatewayWithoutQuotingIt() {
+        a.mode(Mode.GARBAGE);
+        b.mode(Mode.GARBAGE);
+        HttpResponse<String> response = mesh.post("/v1/chat/completions", TestGateway.chat("remote", false));
+        assertThat(response.statusCode()).isEqualTo(502);
+        assertThat(TestGateway.json(response).path("error").path("code").asText()).isEqualTo("upstream_bad_response");
+        assertThat(response.body()).doesNotContain("Traceback", "/srv", "127.0.0.1");
     }
 
     @Test

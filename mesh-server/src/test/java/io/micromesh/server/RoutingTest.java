@@ -32,6 +32,7 @@ class RoutingTest {
     private static StandInServer big;
     private static StandInServer refusing;
     private static StandInServer slow;
+    private static StandInServer garbled;
     private static TestGateway mesh;
     private static OpenAIClient client;
 
@@ -42,6 +43,7 @@ class RoutingTest {
         refusing = StandInServer.start("refusing");
         refusing.refuseConnections();
         slow = StandInServer.start("slow").reply("slow answers").delay(java.time.Duration.ofMillis(300));
+        garbled = StandInServer.start("garbled").mode(StandInServer.Mode.GARBAGE);
         mesh = new TestGateway("""
                 models:
                   - id: small
@@ -59,6 +61,9 @@ class RoutingTest {
                   - id: slow
                     engine: openai
                     endpoints: ["%s"]
+                  - id: garbled
+                    engine: openai
+                    endpoints: ["%s"]
                   - id: offline
                     engine: llamacpp
                     file: absent.gguf
@@ -71,6 +76,9 @@ class RoutingTest {
                   - name: chain
                     policy: fallback
                     candidates: [refusing, slow, big]
+                  - name: sloppy
+                    policy: fallback
+                    candidates: [garbled, small]
                   - name: triage
                     policy: rules
                     candidates: [small, big]
@@ -98,7 +106,7 @@ class RoutingTest {
                         model: big
                         examples: ["where is my package", "my order has not arrived yet",
                                    "the delivery is late", "can you track my shipment"]
-                """.formatted(small.baseUrl(), big.baseUrl(), refusing.baseUrl(), slow.baseUrl()));
+                """.formatted(small.baseUrl(), big.baseUrl(), refusing.baseUrl(), slow.baseUrl(), garbled.baseUrl()));
         client = OpenAIOkHttpClient.builder().baseUrl(mesh.url() + "/v1").apiKey("unused").maxRetries(0).build();
     }
 
@@ -106,7 +114,7 @@ class RoutingTest {
     static void stop() {
         client.close();
         mesh.close();
-        for (StandInServer server : List.of(small, big, refusing, slow)) {
+        for (StandInServer server : List.of(small, big, refusing, slow, garbled)) {
             server.close();
         }
     }
@@ -136,6 +144,14 @@ class RoutingTest {
         HttpResponseFor<ChatCompletion> response = ask(chat("chain", "hi").build());
         assertThat(response.parse().choices().getFirst().message().content()).hasValue("slow answers");
         assertThat(routeHeader(response)).contains("policy=fallback").contains("fell back to slow after refusing failed");
+    }
+
+    /** Issue 16: an answer that is not JSON is a failure of that model, and the next one answers. */
+    @Test
+    void aFallbackChainMovesOnWhenAModelAnswersGarbage() {
+        HttpResponseFor<ChatCompletion> response = ask(chat("sloppy", "hi").build());
+        assertThat(response.parse().choices().getFirst().message().content()).hasValue("small answers");
+        assertThat(routeHeader(response)).contains("fell back to small after garbled failed");
     }
 
     @Test

@@ -52,8 +52,20 @@ public final class StandInServer implements AutoCloseable {
         /** Sends a stream's headers, then closes the connection before any chunk. */
         CUT_BEFORE_FIRST_CHUNK,
         /** Accepts the request and never answers (until closed). */
-        HANG
+        HANG,
+        /** Answers correctly, but one byte every {@link StandInServer#chunkInterval(Duration)} (50 ms if unset), from the status line on. */
+        TRICKLE,
+        /** Answers 200 with a body that is not JSON: a Python traceback naming a file on the server. */
+        GARBAGE,
+        /** Answers 500 with a plain-text Python traceback naming a file on the server, as a crashed app server does. */
+        TRACEBACK_500,
+        /** Reads the request and closes the connection without a word. */
+        RESET
     }
+
+    /** What {@link Mode#GARBAGE} and {@link Mode#TRACEBACK_500} send; a client must never see it. */
+    public static final String TRACEBACK = "Traceback (most recent call last):\n  File \"/srv/secret-app/server.py\", line 42,"
+            + " in handle\nKeyError: 'messages'\n";
 
     private final String name;
     private final int port;
@@ -64,6 +76,7 @@ public final class StandInServer implements AutoCloseable {
     private volatile Duration chunkInterval = Duration.ZERO;
     private volatile int failEvery;
     private volatile Duration retryAfter;
+    private volatile boolean closeDelimited;
     private volatile Semaphore capacity;
     private volatile int streamChunks = 6;
     private volatile List<String> replies = List.of("Hello from the stand-in");
@@ -125,13 +138,22 @@ public final class StandInServer implements AutoCloseable {
         return this;
     }
 
-    /** Every {@code n}-th generation request (the n-th, 2n-th ...) is answered 500; 0 for none. */
+    /**
+     * Sends streams as HTTP/1.1 allows a server without chunked encoding: no length, the events as
+     * they come, and the end of the body marked by closing the connection after {@code [DONE]}.
+     */
+    public StandInServer closeDelimitedStreams(boolean enabled) {
+        this.closeDelimited = enabled;
+        return this;
+    }
+
     /** Answers {@code TOO_MANY_REQUESTS} with this {@code Retry-After}, in whole seconds; null sends none. */
     public StandInServer retryAfter(Duration wait) {
         this.retryAfter = wait;
         return this;
     }
 
+    /** Every {@code n}-th generation request (the n-th, 2n-th ...) is answered 500; 0 for none. */
     public StandInServer failEvery(int n) {
         this.failEvery = n;
         return this;
@@ -321,6 +343,23 @@ public final class StandInServer implements AutoCloseable {
                 sleep(Duration.ofHours(1));
                 return false;
             }
+            case RESET -> {
+                return false;
+            }
+            case GARBAGE, TRACEBACK_500 -> {
+                byte[] text = TRACEBACK.getBytes(StandardCharsets.UTF_8);
+                int status = now == Mode.GARBAGE ? 200 : 500;
+                out.write(("HTTP/1.1 " + status + (status == 200 ? " OK" : " Internal Server Error") + "\r\nContent-Type: "
+                        + (status == 200 ? "application/json" : "text/plain") + "\r\nContent-Length: " + text.length
+                        + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                out.write(text);
+                out.flush();
+                return true;
+            }
+            case TRICKLE -> {
+                Duration interval = chunkInterval.isZero() ? Duration.ofMillis(50) : chunkInterval;
+                return answer(request, body, Mode.NORMAL, new TricklingOutputStream(out, interval));
+            }
             case ERROR_500 -> {
                 writeJson(out, 500, error("the stand-in failed on purpose", "server_error"));
                 return true;
@@ -335,6 +374,10 @@ public final class StandInServer implements AutoCloseable {
                 // answered below
             }
         }
+        return answer(request, body, now, out);
+    }
+
+    private boolean answer(Request request, JsonNode body, Mode now, OutputStream out) throws IOException {
         boolean stream = body.path("stream").asBoolean(false);
         switch (request.path) {
             case "/v1/chat/completions", "/v1/completions" -> {
@@ -445,8 +488,9 @@ public final class StandInServer implements AutoCloseable {
     }
 
     private boolean streamAnswer(OutputStream out, JsonNode request, boolean chat, Mode now) throws IOException {
-        out.write(("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n")
-                .getBytes(StandardCharsets.US_ASCII));
+        boolean raw = closeDelimited;
+        out.write(("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+                + (raw ? "Connection: close\r\n" : "Transfer-Encoding: chunked\r\n") + "\r\n").getBytes(StandardCharsets.US_ASCII));
         out.flush();
         if (now == Mode.CUT_BEFORE_FIRST_CHUNK) {
             return false;
@@ -475,7 +519,7 @@ public final class StandInServer implements AutoCloseable {
                 if (i == pieces.size() - 1) {
                     choice.put("finish_reason", "stop");
                 }
-                writeEvent(out, Json.string(chunk));
+                writeEvent(out, Json.string(chunk), raw);
                 sleep(chunkInterval);
             }
             if (request.path("stream_options").path("include_usage").asBoolean(false)) {
@@ -483,9 +527,12 @@ public final class StandInServer implements AutoCloseable {
                         chat ? "chat.completion.chunk" : "text_completion").put("model", request.path("model").asText());
                 last.putArray("choices");
                 usage(last.putObject("usage"), request, reply);
-                writeEvent(out, Json.string(last));
+                writeEvent(out, Json.string(last), raw);
             }
-            writeEvent(out, "[DONE]");
+            writeEvent(out, "[DONE]", raw);
+            if (raw) {
+                return false;  // the body ends when the connection closes
+            }
             out.write("0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
             out.flush();
             return true;
@@ -504,8 +551,13 @@ public final class StandInServer implements AutoCloseable {
         return out;
     }
 
-    private static void writeEvent(OutputStream out, String data) throws IOException {
+    private static void writeEvent(OutputStream out, String data, boolean raw) throws IOException {
         byte[] event = ("data: " + data + "\n\n").getBytes(StandardCharsets.UTF_8);
+        if (raw) {
+            out.write(event);
+            out.flush();
+            return;
+        }
         out.write((Integer.toHexString(event.length) + "\r\n").getBytes(StandardCharsets.US_ASCII));
         out.write(event);
         out.write("\r\n".getBytes(StandardCharsets.US_ASCII));
@@ -587,6 +639,30 @@ public final class StandInServer implements AutoCloseable {
                 line.write(b);
             }
             return line.size() == 0 ? null : line.toString(StandardCharsets.US_ASCII);
+        }
+    }
+
+    /** Writes one byte at a time, flushed, with a pause before each: a peer on a very slow line. */
+    private static final class TricklingOutputStream extends java.io.FilterOutputStream {
+        private final Duration interval;
+
+        TricklingOutputStream(OutputStream out, Duration interval) {
+            super(out);
+            this.interval = interval;
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            sleep(interval);
+            out.write(b);
+            out.flush();
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            for (int i = 0; i < len; i++) {
+                write(b[off + i]);
+            }
         }
     }
 }

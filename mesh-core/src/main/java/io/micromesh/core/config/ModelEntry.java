@@ -43,7 +43,8 @@ import java.util.regex.Pattern;
  * @param affinity           {@code openai}: requests of one session, user or long system prompt go to
  *                           the same endpoint when it has room (default true)
  * @param connectTimeoutMs   {@code openai}: TCP connect timeout
- * @param timeoutMs          {@code openai}: time to the response headers (504 after it)
+ * @param timeoutMs          {@code openai}: longest silence of the upstream (504 after it)
+ * @param deadlineMs         {@code openai}: longest whole call to the upstream, however it trickles (504 after it)
  * @param ejectAfterFailures {@code openai}: consecutive failures that eject a replica
  * @param ejectForMs         {@code openai}: first back-off of an ejected replica (doubles per failed probe)
  */
@@ -53,7 +54,7 @@ record ModelEntry(String id, Engine engine, List<String> endpoints, String serve
                         Integer maxInFlight, Integer connectTimeoutMs, Integer timeoutMs,
                         Integer ejectAfterFailures, Integer ejectForMs, Integer minInFlight, Boolean adaptiveLimit,
                         Integer queueSize, Integer maxBatch, Integer maxWaitMs, Integer batchMaxTokens,
-                        Boolean affinity) {
+                        Boolean affinity, Integer deadlineMs) {
 
     private static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,127}");
 
@@ -70,7 +71,8 @@ record ModelEntry(String id, Engine engine, List<String> endpoints, String serve
                 Map.entry("max-in-flight", maxInFlight != null), Map.entry("connect-timeout-ms", connectTimeoutMs != null),
                 Map.entry("timeout-ms", timeoutMs != null), Map.entry("eject-after-failures", ejectAfterFailures != null),
                 Map.entry("eject-for-ms", ejectForMs != null), Map.entry("min-in-flight", minInFlight != null),
-                Map.entry("adaptive-limit", adaptiveLimit != null), Map.entry("affinity", affinity != null));
+                Map.entry("adaptive-limit", adaptiveLimit != null), Map.entry("affinity", affinity != null),
+                Map.entry("deadline-ms", deadlineMs != null));
         refuseKeysNotFor(engine, EnumSet.of(Engine.ONNX), Map.entry("max-batch", maxBatch != null),
                 Map.entry("max-wait-ms", maxWaitMs != null), Map.entry("batch-max-tokens", batchMaxTokens != null));
         if (queueSize != null && (engine == Engine.ONNX || engine == Engine.VOSK || engine == Engine.WHISPER_CPP)) {
@@ -100,6 +102,7 @@ record ModelEntry(String id, Engine engine, List<String> endpoints, String serve
         maxInFlight = Checks.between("max-in-flight", maxInFlight, 1, 100_000, 256);
         connectTimeoutMs = Checks.between("connect-timeout-ms", connectTimeoutMs, 1, 600_000, 2_000);
         timeoutMs = Checks.between("timeout-ms", timeoutMs, 1, 3_600_000, 300_000);
+        deadlineMs = Checks.between("deadline-ms", deadlineMs, 1, 86_400_000, 600_000);
         ejectAfterFailures = Checks.between("eject-after-failures", ejectAfterFailures, 1, 1_000, 3);
         ejectForMs = Checks.between("eject-for-ms", ejectForMs, 1, 3_600_000, 5_000);
         minInFlight = Checks.between("min-in-flight", minInFlight, 1, 100_000, 1);
@@ -119,7 +122,7 @@ record ModelEntry(String id, Engine engine, List<String> endpoints, String serve
         ModelSpec.Basics basics = new ModelSpec.Basics(id, context, price, energy, hardware, capabilities);
         return switch (engine) {
             case OPENAI -> new ModelSpec.OpenAi(basics, endpoints, servedName, apiKey, maxInFlight, minInFlight, adaptiveLimit,
-                    queueSize, affinity, connectTimeoutMs, timeoutMs, ejectAfterFailures, ejectForMs);
+                    queueSize, affinity, connectTimeoutMs, timeoutMs, deadlineMs, ejectAfterFailures, ejectForMs);
             case LLAMACPP -> new ModelSpec.LlamaCpp(basics, file, pull, slots, queueSize);
             case ONNX -> new ModelSpec.Onnx(basics, maxBatch, maxWaitMs, batchMaxTokens);
             case VOSK -> new ModelSpec.Vosk(basics);

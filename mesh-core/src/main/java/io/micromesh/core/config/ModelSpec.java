@@ -56,12 +56,13 @@ public sealed interface ModelSpec permits ModelSpec.OpenAi, ModelSpec.LlamaCpp, 
      * @param affinity           requests of one session, user or long system prompt go to the same endpoint
      * @param connectTimeoutMs   TCP connect timeout
      * @param timeoutMs          longest silence of the upstream
+     * @param deadlineMs         longest whole call to the upstream, from connecting to the last byte
      * @param ejectAfterFailures consecutive failures that eject a replica
      * @param ejectForMs         first back-off of an ejected replica
      */
     record OpenAi(Basics basics, List<String> endpoints, String servedName, String apiKey, int maxInFlight,
                   int minInFlight, boolean adaptiveLimit, int queueSize, boolean affinity, int connectTimeoutMs,
-                  int timeoutMs, int ejectAfterFailures, int ejectForMs) implements ModelSpec {
+                  int timeoutMs, int deadlineMs, int ejectAfterFailures, int ejectForMs) implements ModelSpec {
         public OpenAi {
             endpoints = List.copyOf(endpoints);
         }
@@ -84,7 +85,7 @@ public sealed interface ModelSpec permits ModelSpec.OpenAi, ModelSpec.LlamaCpp, 
          */
         public static OpenAi at(String id, String endpoint, Integer context) {
             return (OpenAi) new ModelEntry(id, Engine.OPENAI, List.of(endpoint), null, null, null, null, null, context,
-                    null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null).toSpec();
+                    null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null).toSpec();
         }
     }
 

@@ -159,7 +159,8 @@ public final class ReplicaGate implements GateGauges {
     private int queued;
 
     /**
-     * @param name     what errors and metrics call the replica ({@code model@url})
+     * @param name     what metrics and the operator's log call the replica ({@code model@url}); a
+     *                 client's error names only the model, the part before the last {@code @}
      * @param nanos    the time source ({@code System::nanoTime}; a fake one in tests)
      */
     public ReplicaGate(String name, GateSettings settings, LongSupplier nanos) {
@@ -181,6 +182,11 @@ public final class ReplicaGate implements GateGauges {
     @Override
     public String name() {
         return name;
+    }
+
+    private String model() {
+        int at = name.lastIndexOf('@');
+        return at < 0 ? name : name.substring(0, at);
     }
 
     /** The in-flight limit now. */
@@ -271,9 +277,9 @@ public final class ReplicaGate implements GateGauges {
             }
             if (queued >= settings.queueSize()) {
                 laneStats.refused.incrementAndGet();
-                throw MeshException.of(Failure.QUEUE_FULL, "the queue of replica " + name + " is full ("
-                        + settings.queueSize() + " requests waiting for " + limit() + " places); retry shortly",
-                        null, Duration.ofSeconds(1));
+                throw MeshException.of(Failure.QUEUE_FULL, "the queue of model '" + model() + "' is full ("
+                        + settings.queueSize() + " requests waiting for " + limit() + " places at a replica); retry shortly",
+                        null, Duration.ofSeconds(1)).withDetail("replica " + name);
             }
             if (admission.hasDeadline() && admission.deadlineNanos() - arrived <= 0) {
                 laneStats.expired.incrementAndGet();

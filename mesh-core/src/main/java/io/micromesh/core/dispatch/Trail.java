@@ -17,9 +17,13 @@ import java.util.function.LongSupplier;
 
 /**
  * What one request did, gathered while the dispatcher serves it, and its {@link UsageRecord} once it
- * is over (handed to the usage sink exactly once). Used by the request's thread only.
+ * is over (handed to the usage sink exactly once). A failed attempt that carries detail for the
+ * operator (which replica, what it sent; see {@link MeshException#detail()}) is logged here with the
+ * request's id, since that detail never reaches the client. Used by the request's thread only.
  */
 final class Trail {
+
+    private static final System.Logger LOG = System.getLogger("io.micromesh.dispatch");
 
     private final UsageSink sink;
     private final LongSupplier nanos;
@@ -89,6 +93,8 @@ final class Trail {
 
     /** A call for the answer failed. */
     void failed(String model, MeshException failure) {
+        failure.detail().ifPresent(detail -> LOG.log(System.Logger.Level.WARNING, "request " + requestId + ": "
+                + failure.getMessage() + " [" + key(failure) + "; " + detail + "]"));
         add(new Attempt(model, replica, UsageRecord.Kind.ANSWER, Usage.NONE, new Charge(0, 0, EnergyMethod.NONE),
                 key(failure), ""));
     }

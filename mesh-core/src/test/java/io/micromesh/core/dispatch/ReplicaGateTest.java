@@ -110,7 +110,7 @@ class ReplicaGateTest {
         assertThatThrownBy(() -> gate.acquire(new Admission(Lane.AGENT, Long.MAX_VALUE, null)))
                 .isInstanceOfSatisfying(MeshException.class, e -> {
                     assertThat(e.failure()).isEqualTo(MeshException.Failure.QUEUE_FULL);
-                    assertThat(e.getMessage()).contains("queue of replica m@r is full");
+                    assertThat(e.getMessage()).contains("queue of model 'm' is full");
                 });
         assertThat(gate.stats(Lane.AGENT).refused()).isEqualTo(1);
         assertThat(drain(held, 2)).containsExactly("w1", "w2");

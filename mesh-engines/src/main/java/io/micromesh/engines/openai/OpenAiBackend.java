@@ -1,7 +1,6 @@
 package io.micromesh.engines.openai;
 
 import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.helidon.common.buffers.DataReader;
@@ -10,6 +9,7 @@ import io.helidon.webclient.api.HttpClientResponse;
 import io.helidon.webclient.http1.Http1Client;
 import io.helidon.webclient.http1.Http1ClientRequest;
 import io.micromesh.api.Json;
+import io.micromesh.api.Quote;
 import io.micromesh.api.JsonBody;
 import io.micromesh.api.MeshRequest;
 import io.micromesh.api.MultipartForm;
@@ -31,10 +31,11 @@ import io.micromesh.core.spi.SpeechBackend;
 import io.micromesh.core.spi.Transcript;
 import io.micromesh.core.spi.Usage;
 import io.micromesh.engines.audio.AudioDecoder;
+import io.micromesh.engines.http.CallDeadline;
+import io.micromesh.engines.http.UpstreamBody;
 import io.micromesh.engines.http.WebClients;
 import java.io.IOException;
 import java.io.ByteArrayOutputStream;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.ConnectException;
 import java.net.SocketTimeoutException;
@@ -49,6 +50,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Executor;
+import java.util.function.Supplier;
 
 /**
  * A model served by one or more OpenAI-compatible servers (vLLM, Ollama, llama-server, TGI, a
@@ -68,6 +70,8 @@ import java.util.concurrent.Executor;
 public final class OpenAiBackend implements Backend, SpeechBackend {
 
     private static final int MAX_ERROR_BODY = 64 * 1024;
+    /** The longest answer taken from an upstream, a stream's included: far above any real one, far below the heap. */
+    private static final long MAX_ANSWER_BYTES = 64L * 1024 * 1024;
     private static final Duration PROBE_TIMEOUT = Duration.ofSeconds(5);
     private static final float TRANSCRIPTION_RATE = 16_000f;
 
@@ -157,32 +161,14 @@ public final class OpenAiBackend implements Backend, SpeechBackend {
     }
 
     private Transcript transcript(Replica replica, MultipartForm form, double seconds) {
-        byte[] answer;
-        int status;
         Http1ClientRequest request = http.post().uri(replica.transcriptionsUri())
                 .header(HeaderNames.CONTENT_TYPE, form.contentType())
                 .header(HeaderNames.ACCEPT, "application/json");
         authorization.ifPresent(value -> request.header(HeaderNames.AUTHORIZATION, value));
-        HttpClientResponse sent;
-        try {
-            sent = request.submit(form.bytes());
-        } catch (RuntimeException e) {
-            throw transportFailure(replica, e, false);
-        }
-        try (HttpClientResponse response = sent) {
-            status = response.status().code();
-            answer = response.inputStream().readAllBytes();
-        } catch (IOException | RuntimeException e) {
-            throw transportFailure(replica, e, true);
-        }
-        if (status / 100 != 2) {
-            throw statusFailure(replica, status, new String(answer, 0, Math.min(answer.length, MAX_ERROR_BODY),
-                    StandardCharsets.UTF_8));
-        }
+        byte[] answer = answer(replica, () -> request.submit(form.bytes()));
         ObjectNode reply = parseObject(replica, answer);
         if (!reply.path("text").isTextual()) {
-            throw MeshException.of(Failure.BAD_RESPONSE, "replica " + replica.base() + " of model '" + spec.id()
-                    + "' answered a transcription without 'text'", null);
+            throw failure(Failure.BAD_RESPONSE, "answered a transcription without 'text'", replica, null, null);
         }
         return transcriptOf(reply, seconds);
     }
@@ -332,39 +318,53 @@ public final class OpenAiBackend implements Backend, SpeechBackend {
         };
     }
 
-    private HttpClientResponse post(Replica replica, Operation operation, byte[] body, boolean stream) {
+    private Http1ClientRequest request(Replica replica, Operation operation, boolean stream) {
         Http1ClientRequest request = http.post().uri(replica.uri(operation))
                 .header(HeaderNames.CONTENT_TYPE, "application/json")
                 .header(HeaderNames.ACCEPT, stream ? "text/event-stream" : "application/json");
         authorization.ifPresent(value -> request.header(HeaderNames.AUTHORIZATION, value));
+        return request;
+    }
+
+    /**
+     * Sends a request and waits for its answer's headers within the call's deadline; the deadline
+     * then watches the body's reads.
+     */
+    private HttpClientResponse send(Replica replica, Supplier<HttpClientResponse> sending, CallDeadline deadline) {
         try {
-            return request.submit(body);
+            return sending.get();
         } catch (RuntimeException e) {
-            throw transportFailure(replica, e, false);
+            throw transportFailure(replica, e, false, deadline);
+        } finally {
+            deadline.disarm();
+        }
+    }
+
+    /** Sends a request and reads its whole answer within the call's deadline; an error status is a failure. */
+    private byte[] answer(Replica replica, Supplier<HttpClientResponse> sending) {
+        try (CallDeadline deadline = CallDeadline.after(Duration.ofMillis(spec.deadlineMs()));
+             HttpClientResponse response = send(replica, sending, deadline)) {
+            int status = response.status().code();
+            if (status / 100 != 2) {
+                throw statusFailure(replica, status, readError(UpstreamBody.of(response, deadline, MAX_ERROR_BODY)));
+            }
+            try (UpstreamBody body = UpstreamBody.of(response, deadline, MAX_ANSWER_BYTES)) {
+                return body.readAllBytes();
+            } catch (IOException | RuntimeException e) {
+                throw e instanceof MeshException known ? known : transportFailure(replica, e, true, deadline);
+            }
         }
     }
 
     private BackendReply exchange(Replica replica, Operation operation, byte[] body) {
-        byte[] answer;
-        int status;
-        try (HttpClientResponse response = post(replica, operation, body, false)) {
-            status = response.status().code();
-            answer = response.inputStream().readAllBytes();
-        } catch (IOException | RuntimeException e) {
-            throw e instanceof MeshException known ? known : transportFailure(replica, e, true);
-        }
-        if (status / 100 != 2) {
-            throw statusFailure(replica, status, new String(answer, 0, Math.min(answer.length, MAX_ERROR_BODY),
-                    StandardCharsets.UTF_8));
-        }
+        byte[] answer = answer(replica, () -> request(replica, operation, false).submit(body));
         String list = operation == Operation.EMBEDDINGS ? "data" : "choices";
         Usage tokens;
         try {
             tokens = Usage.ofAnswer(answer, list);
         } catch (IllegalArgumentException e) {
-            throw MeshException.of(Failure.BAD_RESPONSE, "replica " + replica.base() + " of model '" + spec.id()
-                    + "' answered " + (e.getMessage().startsWith("without") ? e.getMessage()
-                    : "something that is not a JSON object (" + e.getMessage() + ")"), null);
+            throw failure(Failure.BAD_RESPONSE, e.getMessage().startsWith("without") ? "answered " + e.getMessage()
+                    : "answered something that is not a JSON object", replica, e.getMessage(), null);
         }
         // passed on as bytes: the dispatcher rewrites the few fields it changes without building a tree
         return new BackendReply(JsonBody.of(answer), tokens, replica.base());
@@ -373,68 +373,112 @@ public final class OpenAiBackend implements Backend, SpeechBackend {
     private Usage relay(Replica replica, Operation operation, byte[] body, ChunkSink sink,
                               boolean clientWantsUsage) {
         boolean forwarded = false;
+        boolean done = false;
         Usage tokens = Usage.NONE;
         // closing the response before its end closes the connection: that is how the upstream
         // learns that the client went away (a ClientGoneException from the sink passes through)
-        try (HttpClientResponse response = post(replica, operation, body, true);
-             SseReader events = new SseReader(response.inputStream())) {
+        try (CallDeadline deadline = CallDeadline.after(Duration.ofMillis(spec.deadlineMs()));
+             HttpClientResponse response = send(replica, () -> request(replica, operation, true).submit(body), deadline)) {
             if (response.status().code() / 100 != 2) {
-                throw statusFailure(replica, response.status().code(), readError(response.inputStream()));
+                throw statusFailure(replica, response.status().code(),
+                        readError(UpstreamBody.of(response, deadline, MAX_ERROR_BODY)));
             }
-            sink.servedBy(replica.base());
-            Optional<String> data;
-            while ((data = events.next()).isPresent()) {
-                if (data.get().equals("[DONE]")) {
-                    return tokens;
-                }
-                ObjectNode chunk = parseObject(replica, data.get().getBytes(StandardCharsets.UTF_8));
-                if (chunk.has("error")) {
-                    throw broken(replica, forwarded, "sent an error mid-stream: " + chunk.get("error"));
-                }
-                JsonNode usage = chunk.path("usage");
-                if (usage.isObject()) {
-                    tokens = Usage.of(usage);
-                    if (!clientWantsUsage && chunk.path("choices").isEmpty()) {
-                        continue;  // we asked for it for accounting; the client did not
+            try (SseReader events = new SseReader(UpstreamBody.of(response, deadline, MAX_ANSWER_BYTES))) {
+                sink.servedBy(replica.base());
+                Optional<String> data;
+                while ((data = events.next()).isPresent()) {
+                    if (data.get().equals("[DONE]")) {
+                        done = true;
+                        return tokens;
                     }
+                    ObjectNode chunk = parseChunk(replica, forwarded, data.get());
+                    if (chunk.has("error")) {
+                        throw broken(replica, forwarded, "sent an error mid-stream", String.valueOf(chunk.get("error")));
+                    }
+                    JsonNode usage = chunk.path("usage");
+                    if (usage.isObject()) {
+                        tokens = Usage.of(usage);
+                        if (!clientWantsUsage && chunk.path("choices").isEmpty()) {
+                            continue;  // we asked for it for accounting; the client did not
+                        }
+                    }
+                    if (!clientWantsUsage) {
+                        chunk.remove("usage");
+                    }
+                    sink.send(chunk);
+                    forwarded = true;
                 }
-                if (!clientWantsUsage) {
-                    chunk.remove("usage");
+                throw broken(replica, forwarded, "closed the stream before [DONE]", null);
+            } catch (IOException | UncheckedIOException | DataReader.InsufficientDataAvailableException e) {
+                if (done) {
+                    return tokens;  // the answer was whole; what failed was closing the connection after it
                 }
-                sink.send(chunk);
-                forwarded = true;
+                MeshException failure = transportFailure(replica, e, true, deadline);
+                if (failure.failure() != Failure.TIMEOUT) {
+                    throw broken(replica, forwarded, "broke the stream", rootMessage(e));
+                }
+                // once chunks went out a timeout is a broken stream: a retry would send the client a second answer
+                throw forwarded ? broken(replica, true, "stopped mid-stream: it " + failure.getMessage()
+                        .substring(("model '" + spec.id() + "' ").length()), null) : failure;
             }
-            throw broken(replica, forwarded, "closed the stream before [DONE]");
-        } catch (IOException | UncheckedIOException | DataReader.InsufficientDataAvailableException e) {
-            MeshException failure = transportFailure(replica, e, true);
-            throw failure.failure() == Failure.TIMEOUT ? failure : broken(replica, forwarded, "broke the stream: " + rootMessage(e));
         }
     }
 
-    private MeshException broken(Replica replica, boolean forwarded, String what) {
-        return MeshException.of(forwarded ? Failure.BROKEN_STREAM : Failure.BROKEN_BEFORE_FIRST_CHUNK,
-                "replica " + replica.base() + " of model '" + spec.id() + "' " + what, null);
+    /** A chunk of a stream; one that is not JSON breaks the stream (and cannot be retried once chunks went out). */
+    private ObjectNode parseChunk(Replica replica, boolean forwarded, String data) {
+        try {
+            return parseObject(replica, data.getBytes(StandardCharsets.UTF_8));
+        } catch (MeshException e) {
+            throw forwarded ? broken(replica, true, "sent a chunk that is not a JSON object", e.detail().orElse(null)) : e;
+        }
     }
 
-    /** Classifies an I/O failure: no connection (refused), no answer in time (timeout), or a broken one. */
-    private MeshException transportFailure(Replica replica, Throwable e, boolean connected) {
-        String where = "replica " + replica.base() + " of model '" + spec.id() + "'";
+    private MeshException broken(Replica replica, boolean forwarded, String what, String detail) {
+        return failure(forwarded ? Failure.BROKEN_STREAM : Failure.BROKEN_BEFORE_FIRST_CHUNK, what, replica, detail, null);
+    }
+
+    /**
+     * A failure of this model: the client reads that the model failed and how, the operator's log
+     * also which replica and what it sent ({@link MeshException#detail()}); an internal address or an
+     * upstream's own words (a traceback, a path) never reach the client.
+     */
+    private MeshException failure(Failure kind, String what, Replica replica, String detail, Throwable cause) {
+        return MeshException.of(kind, "model '" + spec.id() + "' " + what, cause)
+                .withDetail("replica " + replica.base() + (detail == null ? "" : ": " + detail));
+    }
+
+    /**
+     * Classifies an I/O failure: no connection (refused), no answer in time (timeout: silence or the
+     * call's deadline), or a broken one.
+     */
+    private MeshException transportFailure(Replica replica, Throwable e, boolean connected, CallDeadline deadline) {
+        if (deadline.passed()) {
+            return failure(Failure.TIMEOUT, "did not finish answering within " + spec.deadlineMs() + " ms (deadline-ms)",
+                    replica, rootMessage(e), e);
+        }
         for (Throwable cause = e; cause != null; cause = cause.getCause()) {
             if (cause instanceof ConnectException) {
-                return MeshException.of(Failure.REFUSED, where + " refused the connection", e);
+                return failure(Failure.REFUSED, "is unreachable: a replica refused the connection", replica, rootMessage(e), e);
             }
             if (cause instanceof SocketTimeoutException timeout) {
                 boolean connecting = !connected && String.valueOf(timeout.getMessage()).toLowerCase(Locale.ROOT).contains("connect");
                 return connecting
-                        ? MeshException.of(Failure.REFUSED, where + " did not accept a connection within "
-                                + spec.connectTimeoutMs() + " ms (connect-timeout-ms)", e)
-                        : MeshException.of(Failure.TIMEOUT, where + " was silent for " + spec.timeoutMs()
-                                + " ms (timeout-ms)", e);
+                        ? failure(Failure.REFUSED, "is unreachable: a replica did not accept a connection within "
+                                + spec.connectTimeoutMs() + " ms (connect-timeout-ms)", replica, null, e)
+                        : failure(Failure.TIMEOUT, "was silent for " + spec.timeoutMs() + " ms (timeout-ms)", replica, null, e);
             }
+        }
+        if (e instanceof UpstreamBody.TooLarge) {
+            return failure(Failure.BAD_RESPONSE, "answered more than the gateway accepts", replica, e.getMessage(), e);
+        }
+        if (e instanceof IllegalStateException || e instanceof IllegalArgumentException) {
+            // how Helidon's client reports a status line or a header it cannot parse
+            return failure(Failure.BAD_RESPONSE, "answered something that is not HTTP", replica, rootMessage(e), e);
         }
         if (e instanceof IOException || e instanceof UncheckedIOException
                 || e instanceof DataReader.InsufficientDataAvailableException) {
-            return MeshException.of(Failure.REFUSED, where + " failed before answering: " + rootMessage(e), e);
+            return failure(Failure.REFUSED, connected
+                    ? "broke the connection while answering" : "failed before answering", replica, rootMessage(e), e);
         }
         throw e instanceof RuntimeException runtime ? runtime : new IllegalStateException(e);
     }
@@ -448,8 +492,8 @@ public final class OpenAiBackend implements Backend, SpeechBackend {
     }
 
     private MeshException statusFailure(Replica replica, int status, String body) {
-        String where = "replica " + replica.base() + " of model '" + spec.id() + "' answered HTTP " + status;
-        return MeshException.upstream(Failure.ofHttpStatus(status), where, status, body);
+        return MeshException.upstream(Failure.ofHttpStatus(status), "model '" + spec.id() + "' answered HTTP " + status,
+                status, body).withDetail("replica " + replica.base() + " answered HTTP " + status + ": " + Quote.clip(body));
     }
 
     private ObjectNode parseObject(Replica replica, byte[] bytes) {
@@ -458,19 +502,18 @@ public final class OpenAiBackend implements Backend, SpeechBackend {
             if (node != null && node.isObject()) {
                 return (ObjectNode) node;
             }
-        } catch (JsonProcessingException e) {
-            // reported below
         } catch (IOException e) {
-            throw MeshException.of(Failure.BAD_RESPONSE, "cannot read the answer of " + replica.base(), e);
+            throw failure(Failure.BAD_RESPONSE, "answered something that is not a JSON object", replica,
+                    Quote.clip(new String(bytes, StandardCharsets.UTF_8)), e);
         }
-        throw MeshException.of(Failure.BAD_RESPONSE, "replica " + replica.base() + " of model '" + spec.id()
-                + "' answered something that is not a JSON object", null);
+        throw failure(Failure.BAD_RESPONSE, "answered something that is not a JSON object", replica,
+                Quote.clip(new String(bytes, StandardCharsets.UTF_8)), null);
     }
 
-    private static String readError(InputStream body) {
-        try {
+    private static String readError(UpstreamBody body) {
+        try (body) {
             return new String(body.readNBytes(MAX_ERROR_BODY), StandardCharsets.UTF_8);
-        } catch (IOException | UncheckedIOException e) {
+        } catch (IOException | UncheckedIOException | DataReader.InsufficientDataAvailableException e) {
             return "";
         }
     }

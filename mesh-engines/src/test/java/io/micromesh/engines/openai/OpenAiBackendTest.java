@@ -232,6 +232,80 @@ class OpenAiBackendTest {
                 .isInstanceOfSatisfying(MeshException.class, e -> assertThat(e.failure()).isEqualTo(Failure.TIMEOUT));
     }
 
+    /** Issue 16: timeout-ms bounds silence; a server trickling its answer a byte at a time is never silent. */
+    @Test
+    void anAnswerTrickledSlowerThanTheDeadlineAllowsIsATimeout() {
+        backend("timeout-ms: 5000\n    deadline-ms: 200", a);
+        a.mode(Mode.TRICKLE).chunkInterval(Duration.ofMillis(5));  // some 500 bytes: 2.5 s in all
+        assertThatThrownBy(() -> backend.call(chat(false))).isInstanceOfSatisfying(MeshException.class, e -> {
+            assertThat(e.failure()).isEqualTo(Failure.TIMEOUT);
+            assertThat(e.getMessage()).contains("deadline-ms");
+        });
+        assertThatThrownBy(() -> backend.stream(chat(true), chunk -> { }))
+                .isInstanceOfSatisfying(MeshException.class, e -> assertThat(e.failure()).isEqualTo(Failure.TIMEOUT));
+    }
+
+    /**
+     * Headers trickled slowly: the client is still reading them when the deadline passes, and only
+     * an interrupt of its (virtual) thread ends the wait; the thread leaves the call uninterrupted.
+     */
+    @Test
+    void headersTrickledPastTheDeadlineEndTheCallOnAVirtualThread() throws Exception {
+        backend("timeout-ms: 5000\n    deadline-ms: 300", a);
+        a.mode(Mode.TRICKLE).chunkInterval(Duration.ofMillis(100));  // the status line alone takes 1.7 s
+        Object[] outcome = new Object[2];
+        Thread caller = Thread.ofVirtual().start(() -> {
+            try {
+                outcome[0] = backend.call(chat(false));
+            } catch (RuntimeException e) {
+                outcome[0] = e;
+            }
+            outcome[1] = Thread.currentThread().isInterrupted();
+        });
+        caller.join(Duration.ofSeconds(20));
+        assertThat(outcome[0]).isInstanceOfSatisfying(MeshException.class,
+                e -> assertThat(e.failure()).isEqualTo(Failure.TIMEOUT));
+        assertThat(outcome[1]).as("interrupt cleared").isEqualTo(false);
+        assertThat(a.connections()).as("once, and once more on the same lone replica at most").isBetween(1, 2);
+    }
+
+    /** Issue 16: an answer that is not JSON is another replica's to give, and its words stay in the log. */
+    @Test
+    void garbageFromOneReplicaIsRetriedOnTheOtherAndNeverQuoted() {
+        backend("", a, b);
+        a.mode(Mode.GARBAGE);
+        b.mode(Mode.GARBAGE);
+        assertThatThrownBy(() -> backend.call(chat(false))).isInstanceOfSatisfying(MeshException.class, e -> {
+            assertThat(e.failure()).isEqualTo(Failure.BAD_RESPONSE);
+            assertThat(e.getMessage()).contains("model 'remote'").doesNotContain("127.0.0.1", "Traceback", "/srv");
+            assertThat(e.detail()).hasValueSatisfying(d -> assertThat(d).contains("127.0.0.1", "Traceback"));
+        });
+        assertThat(a.generationRequests() + b.generationRequests()).as("one retry").isEqualTo(2);
+        b.mode(Mode.NORMAL);
+        assertThat(backend.call(chat(false)).body().has("choices")).isTrue();
+    }
+
+    @Test
+    void anUpstreamTracebackIsLoggedNotRelayed() {
+        backend("", a);
+        a.mode(Mode.TRACEBACK_500);
+        assertThatThrownBy(() -> backend.call(chat(false))).isInstanceOfSatisfying(MeshException.class, e -> {
+            assertThat(e.failure()).isEqualTo(Failure.UPSTREAM_ERROR);
+            assertThat(e.getMessage()).isEqualTo("model 'remote' answered HTTP 500");
+            assertThat(e.detail()).hasValueSatisfying(d -> assertThat(d).contains("Traceback"));
+        });
+    }
+
+    /** A server that says nothing and hangs up is a refusal another replica may not repeat. */
+    @Test
+    void aServerThatHangsUpWithoutAWordIsRetriedOnTheOther() {
+        backend("", a, b);
+        a.mode(Mode.RESET);
+        for (int i = 0; i < 2; i++) {
+            assertThat(backend.call(chat(false)).body().has("choices")).isTrue();
+        }
+    }
+
     @Test
     void aRejectedRequestIsNotRetried() {
         backend("", a, b);
@@ -272,6 +346,20 @@ class OpenAiBackendTest {
         assertThat(chunks).isNotEmpty();
     }
 
+    /** Issue 16: a server may end a stream's body by closing the connection; the stream is whole, not broken. */
+    @Test
+    void aStreamEndedByClosingTheConnectionIsComplete() {
+        backend("eject-after-failures: 1", a);
+        a.closeDelimitedStreams(true);
+        for (int i = 0; i < 3; i++) {
+            List<ObjectNode> chunks = new ArrayList<>();
+            Usage usage = backend.stream(chat(true), chunks::add);
+            assertThat(chunks).isNotEmpty();
+            assertThat(usage.completion()).isPositive();
+        }
+        assertThat(backend.health().state()).as("not ejected").isEqualTo(BackendHealth.State.READY);
+    }
+
     @Test
     void aStreamCutHalfwayIsReportedAndNotRetried() {
         backend("", a, b);
@@ -283,6 +371,21 @@ class OpenAiBackendTest {
         assertThatThrownBy(() -> backend.stream(chat(true), chunks::add))
                 .isInstanceOfSatisfying(MeshException.class, e -> assertThat(e.failure()).isEqualTo(Failure.BROKEN_STREAM));
         assertThat(chunks).hasSize(3);
+        assertThat(a.generationRequests() + b.generationRequests()).isEqualTo(1);
+    }
+
+    /** Once chunks reached the client, silence is a broken stream: retrying would send it a second answer. */
+    @Test
+    void aStreamFallingSilentHalfwayIsBrokenNotRetried() {
+        backend("timeout-ms: 150", a, b);
+        a.chunkInterval(Duration.ofMillis(1_000));
+        b.chunkInterval(Duration.ofMillis(1_000));
+        List<ObjectNode> chunks = new ArrayList<>();
+        assertThatThrownBy(() -> backend.stream(chat(true), chunks::add)).isInstanceOfSatisfying(MeshException.class, e -> {
+            assertThat(e.failure()).isEqualTo(Failure.BROKEN_STREAM);
+            assertThat(e.getMessage()).contains("stopped mid-stream", "timeout-ms");
+        });
+        assertThat(chunks).hasSize(1);
         assertThat(a.generationRequests() + b.generationRequests()).isEqualTo(1);
     }
 
