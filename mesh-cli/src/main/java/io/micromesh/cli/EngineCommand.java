@@ -136,7 +136,8 @@ final class EngineCommand implements Callable<Integer> {
         MeshRuntime runtime = MeshRuntime.over(new Portfolio(List.of(new ServedModel(spec, backend, Tariff.of(spec)))),
                 Clock.systemUTC());
         Gateway gateway;
-        ServerSettings settings = new ServerSettings(host, port, apiKey, null, null, !noAccessLog, null, null);
+        ServerSettings settings = new ServerSettings(host, port, apiKey, null, null, !noAccessLog, null, null,
+                null, null, null);
         try {
             gateway = runtime.serve(settings);
         } catch (MeshRuntime.StartException e) {

@@ -42,6 +42,17 @@ final class EdgeFilter implements Filter {
 
     @Override
     public void filter(FilterChain chain, RoutingRequest req, RoutingResponse res) {
+        // the connection's time limits on the client pause while the gateway answers
+        Optional<ConnectionWatch> watch = ConnectionWatch.current();
+        watch.ifPresent(ConnectionWatch::requestRouted);
+        try {
+            answer(chain, req, res);
+        } finally {
+            watch.ifPresent(ConnectionWatch::requestDone);
+        }
+    }
+
+    private void answer(FilterChain chain, RoutingRequest req, RoutingResponse res) {
         long start = System.nanoTime();
         Exchange exchange = new Exchange(requestId(req), start);
         req.context().register(exchange);

@@ -54,7 +54,8 @@ final class FormParts {
         });
         List<Part> parts = new ArrayList<>();
         long total = 0;
-        try (InputStream body = req.content().inputStream()) {
+        try (ConnectionWatch.BodyReading reading = ConnectionWatch.readingBody();
+             InputStream body = req.content().inputStream()) {
             FileItemInputIterator items = new Parser().getItemIterator(new Body(type, body));
             while (items.hasNext()) {
                 FileItemInput item = items.next();

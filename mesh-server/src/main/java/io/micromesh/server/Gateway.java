@@ -32,9 +32,11 @@ public final class Gateway implements AutoCloseable {
     private final Drain drain;
     private final Duration drainTimeout;
     private final GatewayMetrics metrics;
+    private final EdgeConnections edge;
 
-    private Gateway(WebServer server, Drain drain, Duration drainTimeout, GatewayMetrics metrics) {
+    private Gateway(WebServer server, Drain drain, Duration drainTimeout, GatewayMetrics metrics, EdgeConnections edge) {
         this.server = server;
+        this.edge = edge;
         this.drain = drain;
         this.drainTimeout = drainTimeout;
         this.metrics = metrics;
@@ -114,6 +116,7 @@ public final class Gateway implements AutoCloseable {
                 .error(ApiException.class, Responses::error)
                 .error(MeshException.class, (req, res, e) -> Responses.error(req, res, Failures.toApi(e)));
 
+        EdgeConnections edge = new EdgeConnections(EdgeTimeouts.of(settings));
         WebServer server = WebServer.builder()
                 .host(settings.host())
                 .port(settings.port())
@@ -121,12 +124,16 @@ public final class Gateway implements AutoCloseable {
                 // answers are small and latency-bound: send them at once, never wait to coalesce
                 .connectionOptions(options -> options.tcpNoDelay(true))
                 .directHandlers(ProtocolErrors.all())
+                // every connection goes through the edge's own selector (time limits, HTTP/1.0, non-HTTP)
+                .protocolsDiscoverServices(false)
+                .protocols(java.util.List.of())
+                .addConnectionSelector(edge)
                 .routing(routing)
                 .build()
                 .start();
         LOG.log(System.Logger.Level.INFO, "micromesh gateway listening on http://" + settings.host() + ":" + server.port()
                 + " with models " + portfolio.models().stream().map(ServedModel::id).toList());
-        return new Gateway(server, drain, Duration.ofMillis(settings.drainTimeoutMs()), metrics);
+        return new Gateway(server, drain, Duration.ofMillis(settings.drainTimeoutMs()), metrics, edge);
     }
 
     /** The paths the gateway serves, with the methods each takes, for 405 answers. */
@@ -168,6 +175,7 @@ public final class Gateway implements AutoCloseable {
     public boolean drainAndStop() {
         boolean clean = drain.drain(drainTimeout);
         server.stop();
+        edge.close();
         metrics.close();
         return clean;
     }
@@ -176,6 +184,7 @@ public final class Gateway implements AutoCloseable {
     @Override
     public void close() {
         server.stop();
+        edge.close();
         metrics.close();
     }
 }

@@ -25,7 +25,7 @@ final class RequestBodies {
         }
         // not closed on failure: closing reads on to the end of a body the connection will not reuse
         InputStream in = req.content().inputStream();
-        try {
+        try (ConnectionWatch.BodyReading reading = ConnectionWatch.readingBody()) {
             byte[] body = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, limit + 1));
             if (body.length > limit) {
                 throw ApiException.tooLarge(limit);

@@ -130,7 +130,7 @@ class HttpAbuseTest {
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = ';', value = {
             "not a request line; GARBAGE\\r\\n\\r\\n; 400; invalid_request",
-            "HTTP/1.0; GET /v1/models HTTP/1.0\\r\\nHost: x\\r\\n\\r\\n; 505; http_version_not_supported",
+            "HTTP/0.9; GET /v1/models HTTP/0.9\\r\\nHost: x\\r\\n\\r\\n; 400; invalid_request",
             "HTTP/2 without upgrade; GET /v1/models HTTP/2.0\\r\\nHost: x\\r\\n\\r\\n; 400; invalid_request",
             "a chunk size that is not hex; POST /v1/embeddings HTTP/1.1\\r\\nHost: x\\r\\nContent-Type: application/json\\r\\nTransfer-Encoding: chunked\\r\\n\\r\\nzz\\r\\nabc\\r\\n0\\r\\n\\r\\n; 400; invalid_value",
             "a negative chunk size; POST /v1/embeddings HTTP/1.1\\r\\nHost: x\\r\\nContent-Type: application/json\\r\\nTransfer-Encoding: chunked\\r\\n\\r\\n-5\\r\\nabc\\r\\n0\\r\\n\\r\\n; 400; invalid_value",

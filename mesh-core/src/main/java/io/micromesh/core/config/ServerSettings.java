@@ -12,9 +12,14 @@ package io.micromesh.core.config;
  * @param stateDir       where the gateway keeps what it learns (the outcome store {@code mesh.db}),
  *                       relative to the working folder unless absolute; default {@code state}
  * @param lanes          the shares of places reserved for the lower priority lanes while they wait
+ * @param idleTimeoutMs  how long a client's connection may sit idle between requests
+ * @param headerTimeoutMs how long the head of a request (request line and headers) may take to arrive
+ *                       once its first byte has
+ * @param bodyTimeoutMs  how long a request's body may take to arrive
  */
 public record ServerSettings(String host, Integer port, String apiKey, Long maxBodyBytes, Integer drainTimeoutMs,
-                             Boolean accessLog, String stateDir, LaneShares lanes) {
+                             Boolean accessLog, String stateDir, LaneShares lanes, Integer idleTimeoutMs,
+                             Integer headerTimeoutMs, Integer bodyTimeoutMs) {
 
     /**
      * The shares of each replica's places that a lower lane gets while it waits, even when higher
@@ -65,15 +70,19 @@ public record ServerSettings(String host, Integer port, String apiKey, Long maxB
         accessLog = accessLog == null || accessLog;
         stateDir = stateDir == null || stateDir.isBlank() ? "state" : stateDir;
         lanes = lanes == null ? new LaneShares(null, null, null) : lanes;
+        idleTimeoutMs = Checks.between("idle-timeout-ms", idleTimeoutMs, 1_000, 3_600_000, 60_000);
+        headerTimeoutMs = Checks.between("header-timeout-ms", headerTimeoutMs, 1_000, 600_000, 10_000);
+        bodyTimeoutMs = Checks.between("body-timeout-ms", bodyTimeoutMs, 1_000, 3_600_000, 120_000);
     }
 
     /** All defaults: loopback, port 8080, no API key. */
     public static ServerSettings defaults() {
-        return new ServerSettings(null, null, null, null, null, null, null, null);
+        return new ServerSettings(null, null, null, null, null, null, null, null, null, null, null);
     }
 
     /** The same settings on another port. */
     public ServerSettings withPort(int newPort) {
-        return new ServerSettings(host, newPort, apiKey, maxBodyBytes, drainTimeoutMs, accessLog, stateDir, lanes);
+        return new ServerSettings(host, newPort, apiKey, maxBodyBytes, drainTimeoutMs, accessLog, stateDir, lanes,
+                idleTimeoutMs, headerTimeoutMs, bodyTimeoutMs);
     }
 }
