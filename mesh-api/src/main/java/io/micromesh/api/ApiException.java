@@ -60,7 +60,7 @@ public final class ApiException extends RuntimeException {
     /** 404: no such model or route. */
     public static ApiException modelNotFound(String model) {
         return new ApiException(404, new ApiError(
-                "The model '" + model + "' does not exist in this portfolio; GET /v1/models lists those that do.",
+                "The model '" + Quote.clip(model) + "' does not exist in this portfolio; GET /v1/models lists those that do.",
                 "invalid_request_error", "model", "model_not_found"));
     }
 

@@ -1,6 +1,6 @@
 package io.micromesh.api;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.OptionalLong;
 import java.util.Set;
@@ -25,8 +25,9 @@ public record ChatRequest(String model, boolean stream, boolean includeUsage, Op
     /** Upper bound on any token count a client may ask for: larger is a mistake, not a wish. */
     public static final long MAX_TOKENS_LIMIT = 1_000_000;
 
-    private static final Set<String> ROLES = Set.of("system", "developer", "user", "assistant", "tool", "function");
     private static final Set<String> FORMATS = Set.of("text", "json_object", "json_schema");
+    private static final Set<String> EFFORTS = Set.of("none", "minimal", "low", "medium", "high");
+    private static final Set<String> MODALITIES = Set.of("text", "audio");
 
     @Override
     public Operation operation() {
@@ -40,83 +41,55 @@ public record ChatRequest(String model, boolean stream, boolean includeUsage, Op
      */
     public static ChatRequest parse(ObjectNode body) {
         String model = Fields.requiredString(body, "model");
-        boolean hasImages = messages(body);
+        boolean hasImages = ChatMessages.validate(body);
         boolean stream = Fields.optionalBoolean(body, "stream", false);
-        ObjectNode streamOptions = Fields.optionalObject(body, "stream_options");
-        boolean includeUsage = streamOptions != null && Fields.optionalBoolean(streamOptions, "include_usage", false);
+        boolean includeUsage = GenerationParams.streamOptions(body, stream);
         OptionalLong maxTokens = GenerationParams.validate(body);
         OptionalLong maxCompletion = Fields.optionalInteger(body, "max_completion_tokens", 1, MAX_TOKENS_LIMIT);
         int n = (int) Fields.optionalInteger(body, "n", 1, 128).orElse(1);
         String format = responseFormat(body);
-        boolean hasTools = tools(body);
-        Fields.optionalInteger(body, "top_logprobs", 0, 20);
-        Fields.optionalBoolean(body, "logprobs", false);
-        Fields.optionalBoolean(body, "parallel_tool_calls", true);
+        boolean hasTools = ChatTools.validate(body);
+        boolean logprobs = Fields.optionalBoolean(body, "logprobs", false);
+        if (Fields.optionalInteger(body, "top_logprobs", 0, 20).isPresent() && !logprobs) {
+            throw ApiException.invalidRequest("top_logprobs", "'top_logprobs' needs 'logprobs' set to true.");
+        }
         Fields.optionalString(body, "user");
-        Fields.optionalObject(body, "metadata");
+        Fields.optionalEnum(body, "reasoning_effort", EFFORTS);
+        Fields.optionalEnum(body, "verbosity", Set.of("low", "medium", "high"));
+        Fields.optionalBoolean(body, "store", false);
+        Fields.optionalString(body, "service_tier");
+        Fields.optionalObject(body, "prediction");
+        Fields.optionalObject(body, "audio");
+        ArrayNode modalities = Fields.optionalArray(body, "modalities", null, true);
+        if (modalities != null) {
+            for (int i = 0; i < modalities.size(); i++) {
+                if (!modalities.get(i).isTextual() || !MODALITIES.contains(modalities.get(i).asText())) {
+                    throw ApiException.invalidRequest("modalities[" + i + "]", "'modalities[" + i + "]' must be one of "
+                            + MODALITIES.stream().sorted().toList() + ", got " + Fields.describe(modalities.get(i)) + ".");
+                }
+            }
+        }
+        metadata(body);
         return new ChatRequest(model, stream, includeUsage, maxCompletion.isPresent() ? maxCompletion : maxTokens,
                 n, hasTools, hasImages, format, body);
     }
 
-    /** Validates {@code messages}; answers whether any carries an image. */
-    private static boolean messages(ObjectNode body) {
-        JsonNode messages = Fields.present(body, "messages");
-        if (messages == null) {
-            throw ApiException.invalidRequest("messages", "missing_required_parameter",
-                    "Missing required parameter: 'messages'.");
+    /** {@code metadata}: at most 16 string values under keys of at most 64 characters, values of at most 512. */
+    private static void metadata(ObjectNode body) {
+        ObjectNode metadata = Fields.optionalObject(body, "metadata");
+        if (metadata == null) {
+            return;
         }
-        if (!messages.isArray() || messages.isEmpty()) {
-            throw ApiException.invalidRequest("messages", "invalid_type",
-                    "'messages' must be a non-empty array of message objects, got " + Fields.describe(messages) + ".");
+        if (metadata.size() > 16) {
+            throw ApiException.invalidRequest("metadata", "'metadata' holds " + metadata.size() + " keys; at most 16.");
         }
-        boolean images = false;
-        for (int i = 0; i < messages.size(); i++) {
-            String param = "messages[" + i + "]";
-            JsonNode message = messages.get(i);
-            if (!message.isObject()) {
-                throw ApiException.invalidRequest(param, "invalid_type",
-                        "'" + param + "' must be an object, got " + Fields.describe(message) + ".");
+        for (var entry : metadata.properties()) {
+            String param = "metadata." + Quote.clip(entry.getKey());
+            if (entry.getKey().length() > 64 || !entry.getValue().isTextual() || entry.getValue().asText().length() > 512) {
+                throw ApiException.invalidRequest(param, "'" + param + "' must be a string of at most 512 characters under"
+                        + " a key of at most 64, got " + Fields.describe(entry.getValue()) + ".");
             }
-            JsonNode role = message.get("role");
-            if (role == null || !role.isTextual() || !ROLES.contains(role.asText())) {
-                throw ApiException.invalidRequest(param + ".role",
-                        "'" + param + ".role' must be one of " + ROLES.stream().sorted().toList()
-                                + ", got " + (role == null ? "nothing" : Fields.describe(role)) + ".");
-            }
-            images |= content(message, param, role.asText());
         }
-        return images;
-    }
-
-    private static boolean content(JsonNode message, String param, String role) {
-        JsonNode content = message.get("content");
-        boolean mayBeEmpty = role.equals("assistant") || role.equals("function");
-        if (content == null || content.isNull()) {
-            if (mayBeEmpty) {
-                return false;
-            }
-            throw ApiException.invalidRequest(param + ".content", "missing_required_parameter",
-                    "'" + param + ".content' is required for role '" + role + "'.");
-        }
-        if (content.isTextual()) {
-            return false;
-        }
-        if (!content.isArray()) {
-            throw ApiException.invalidRequest(param + ".content", "invalid_type",
-                    "'" + param + ".content' must be a string or an array of content parts, got "
-                            + Fields.describe(content) + ".");
-        }
-        boolean images = false;
-        for (int j = 0; j < content.size(); j++) {
-            JsonNode part = content.get(j);
-            JsonNode type = part.get("type");
-            if (!part.isObject() || type == null || !type.isTextual()) {
-                throw ApiException.invalidRequest(param + ".content[" + j + "]", "invalid_type",
-                        "'" + param + ".content[" + j + "]' must be an object with a string 'type'.");
-            }
-            images |= type.asText().equals("image_url");
-        }
-        return images;
     }
 
     private static String responseFormat(ObjectNode body) {
@@ -124,11 +97,9 @@ public record ChatRequest(String model, boolean stream, boolean includeUsage, Op
         if (format == null) {
             return "text";
         }
-        String type = Fields.optionalEnum(format, "type", FORMATS).orElseThrow(() -> ApiException.invalidRequest(
-                "response_format.type", "missing_required_parameter",
-                "'response_format.type' is required: one of " + FORMATS.stream().sorted().toList() + "."));
+        String type = Fields.requiredEnum(format, "type", FORMATS, "response_format");
         if (type.equals("json_schema")) {
-            ObjectNode schema = Fields.optionalObject(format, "json_schema");
+            ObjectNode schema = Fields.optionalObject(format, "json_schema", "response_format");
             if (schema == null) {
                 throw ApiException.invalidRequest("response_format.json_schema", "missing_required_parameter",
                         "'response_format.json_schema' is required when type is 'json_schema'.");
@@ -143,31 +114,9 @@ public record ChatRequest(String model, boolean stream, boolean includeUsage, Op
                 throw ApiException.invalidRequest("response_format.json_schema.schema", "invalid_type",
                         "'response_format.json_schema.schema' must be a JSON Schema object.");
             }
+            Fields.optionalBoolean(schema, "strict", false, "response_format.json_schema");
+            Fields.optionalString(schema, "description", "response_format.json_schema");
         }
         return type;
-    }
-
-    private static boolean tools(ObjectNode body) {
-        JsonNode tools = Fields.present(body, "tools");
-        if (tools == null) {
-            return false;
-        }
-        if (!tools.isArray()) {
-            throw ApiException.invalidRequest("tools", "invalid_type",
-                    "'tools' must be an array of tool objects, got " + Fields.describe(tools) + ".");
-        }
-        for (int i = 0; i < tools.size(); i++) {
-            JsonNode function = tools.get(i).path("function");
-            if (!tools.get(i).isObject() || !function.path("name").isTextual()) {
-                throw ApiException.invalidRequest("tools[" + i + "]",
-                        "'tools[" + i + "]' must be an object with 'type' and 'function.name'.");
-            }
-        }
-        JsonNode choice = Fields.present(body, "tool_choice");
-        if (choice != null && !choice.isTextual() && !choice.isObject()) {
-            throw ApiException.invalidRequest("tool_choice", "invalid_type",
-                    "'tool_choice' must be 'none', 'auto', 'required' or an object.");
-        }
-        return !tools.isEmpty();
     }
 }

@@ -32,13 +32,20 @@ public record CompletionRequest(String model, boolean stream, boolean includeUsa
         String model = Fields.requiredString(body, "model");
         prompt(body);
         boolean stream = Fields.optionalBoolean(body, "stream", false);
-        ObjectNode streamOptions = Fields.optionalObject(body, "stream_options");
-        boolean includeUsage = streamOptions != null && Fields.optionalBoolean(streamOptions, "include_usage", false);
+        boolean includeUsage = GenerationParams.streamOptions(body, stream);
         OptionalLong maxTokens = GenerationParams.validate(body);
         int n = (int) Fields.optionalInteger(body, "n", 1, 128).orElse(1);
+        OptionalLong bestOf = Fields.optionalInteger(body, "best_of", 1, 20);
+        if (bestOf.isPresent() && bestOf.getAsLong() < n) {
+            throw ApiException.invalidRequest("best_of", "'best_of' (" + bestOf.getAsLong() + ") must be at least 'n' (" + n + ").");
+        }
+        if (bestOf.isPresent() && bestOf.getAsLong() > 1 && stream) {
+            throw ApiException.invalidRequest("best_of", "'best_of' above 1 cannot be streamed.");
+        }
         Fields.optionalBoolean(body, "echo", false);
         Fields.optionalString(body, "suffix");
         Fields.optionalInteger(body, "logprobs", 0, 5);
+        Fields.optionalString(body, "user");
         return new CompletionRequest(model, stream, includeUsage, maxTokens, n, body);
     }
 

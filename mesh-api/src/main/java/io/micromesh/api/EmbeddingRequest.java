@@ -60,6 +60,7 @@ public record EmbeddingRequest(String model, List<String> texts, boolean tokenId
                 if (item.isTextual()) {
                     texts.add(nonEmpty(item, "input[" + i + "]"));
                 } else if (item.isIntegralNumber() || item.isArray()) {
+                    tokenIds(item, "input[" + i + "]");
                     tokenIds = true;
                 } else {
                     throw ApiException.invalidRequest("input[" + i + "]", "invalid_type",
@@ -81,6 +82,16 @@ public record EmbeddingRequest(String model, List<String> texts, boolean tokenId
         Fields.optionalString(body, "user");
         return new EmbeddingRequest(model, texts, tokenIds, format.map("base64"::equals).orElse(false),
                 dimensions, body);
+    }
+
+    /** A token id, or a non-empty array of them: whole numbers from 0 to 2^31-1. */
+    private static void tokenIds(JsonNode item, String param) {
+        if (item.isArray() && item.isEmpty()) {
+            throw ApiException.invalidRequest(param, "invalid_type", "'" + param + "' must be a non-empty array of token ids.");
+        }
+        for (JsonNode id : item.isArray() ? item : List.of(item)) {
+            Fields.integer(id, param, 0, Integer.MAX_VALUE);
+        }
     }
 
     private static String nonEmpty(JsonNode node, String param) {

@@ -17,8 +17,24 @@ final class GenerationParams {
         Fields.optionalNumber(body, "presence_penalty", -2, 2);
         Fields.optionalNumber(body, "frequency_penalty", -2, 2);
         Fields.optionalInteger(body, "seed", Long.MIN_VALUE, Long.MAX_VALUE);
-        Fields.optionalObject(body, "logit_bias");
+        Fields.logitBias(body);
         Fields.stop(body);
         return maxTokens;
+    }
+
+    /**
+     * Validates {@code stream_options}, which OpenAI takes only with {@code stream: true}.
+     *
+     * @return {@code stream_options.include_usage}
+     */
+    static boolean streamOptions(ObjectNode body, boolean stream) {
+        ObjectNode options = Fields.optionalObject(body, "stream_options");
+        if (options == null) {
+            return false;
+        }
+        if (!stream) {
+            throw ApiException.invalidRequest("stream_options", "'stream_options' is only allowed when 'stream' is true.");
+        }
+        return Fields.optionalBoolean(options, "include_usage", false, "stream_options");
     }
 }

@@ -45,14 +45,20 @@ public final class Json {
         if (body.length == 0) {
             throw ApiException.invalidRequest(null, "The request body is empty; send a JSON object.");
         }
+        // JSON between systems is UTF-8 (RFC 8259); Jackson would also decode UTF-16 and UTF-32, which
+        // a model server behind the gateway may not
+        if (body.length >= 2 && (body[0] == 0 || body[1] == 0 || (body[0] & 0xff) == 0xfe || (body[0] & 0xff) == 0xff)) {
+            throw ApiException.invalidRequest(null, "The request body is not UTF-8 (it looks like UTF-16 or UTF-32); send"
+                    + " JSON encoded in UTF-8.");
+        }
         JsonNode node;
         try (JsonParser parser = MAPPER.createParser(body)) {
-            node = MAPPER.readTree(parser);
+            node = MAPPER.reader().without(DeserializationFeature.FAIL_ON_TRAILING_TOKENS).readTree(parser);
             if (parser.nextToken() != null) {
                 throw ApiException.invalidRequest(null, "The request body holds more than one JSON value.");
             }
         } catch (JsonProcessingException e) {
-            throw ApiException.invalidRequest(null, "The request body is not valid JSON: " + e.getOriginalMessage());
+            throw ApiException.invalidRequest(null, "The request body is not valid JSON: " + problem(e));
         } catch (IOException e) {
             throw ApiException.invalidRequest(null, "The request body could not be read: " + e.getMessage());
         }
@@ -60,6 +66,18 @@ public final class Json {
             throw ApiException.invalidRequest(null, "The request body must be a JSON object.");
         }
         return (ObjectNode) node;
+    }
+
+    /**
+     * Jackson's account of a syntax error, without the library's own names (a class it binds to, a
+     * setting that limits it), with where it is.
+     */
+    private static String problem(JsonProcessingException e) {
+        String message = String.valueOf(e.getOriginalMessage()).lines().findFirst().orElse("");
+        message = message.replaceAll("\\s*\\([^()]*`[^`]*`[^()]*\\)", "").replaceAll("`[^`]*`", "").strip();
+        var at = e.getLocation();
+        return Quote.clip(message.replaceAll("[.:,]\\s*$", ""), 200)
+                + (at == null || at.getLineNr() < 1 ? "" : " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")") + ".";
     }
 
     /** Serializes a node to UTF-8 bytes. */

@@ -11,6 +11,11 @@ public final class Quote {
 
     /** The text, or its first characters and its length when it is longer than {@value #LIMIT}. */
     public static String clip(String text) {
-        return text.length() <= LIMIT ? text : text.substring(0, LIMIT - 3) + "... (" + text.length() + " characters)";
+        return clip(text, LIMIT);
+    }
+
+    /** The text, or its first characters and its length when it is longer than {@code limit}. */
+    public static String clip(String text, int limit) {
+        return text.length() <= limit ? text : text.substring(0, limit - 3) + "... (" + text.length() + " characters)";
     }
 }

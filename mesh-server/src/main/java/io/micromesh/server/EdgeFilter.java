@@ -57,7 +57,16 @@ final class EdgeFilter implements Filter {
         Exchange exchange = new Exchange(requestId(req), start);
         req.context().register(exchange);
         res.header(Responses.REQUEST_ID, exchange.id());
-        boolean api = req.path().path().startsWith("/v1/");
+        String path = req.path().path();
+        if (path == null || !path.startsWith("/")) {
+            // an authority (CONNECT host:port) or an asterisk (OPTIONS *): this gateway is no proxy
+            res.header(HeaderNames.CONNECTION, "close");
+            error(req, res, ApiException.invalidRequest(null, "The request target must be a path such as /v1/models;"
+                    + " this gateway is not a proxy."));
+            finish(req, res, exchange, start);
+            return;
+        }
+        boolean api = path.startsWith("/v1/");
         if (!drain.enter()) {
             res.header(HeaderNames.CONNECTION, "close");
             error(req, res, new ApiException(503, new ApiError("The gateway is shutting down; retry on another instance.",

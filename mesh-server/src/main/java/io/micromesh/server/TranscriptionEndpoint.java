@@ -5,6 +5,7 @@ import io.helidon.http.HeaderNames;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import io.micromesh.api.ApiException;
+import io.micromesh.api.Quote;
 import io.micromesh.api.Json;
 import io.micromesh.core.MeshException;
 import io.micromesh.core.dispatch.Admission;
@@ -113,10 +114,21 @@ final class TranscriptionEndpoint {
                 case "prompt" -> prompt = part.text();
                 case "response_format" -> format = part.text();
                 case "timestamp_granularities[]", "timestamp_granularities" -> granularities.add(part.text());
+                case "temperature" -> temperature(part.text());
+                case "stream" -> {
+                    if (!part.text().strip().equals("false")) {
+                        throw ApiException.invalidRequest("stream", "stream is not supported for transcriptions here;"
+                                + " send false or leave it out");
+                    }
+                }
                 default -> {
-                    // other OpenAI fields (temperature, chunking_strategy, include[]) are accepted and unused
+                    // other OpenAI fields (chunking_strategy, include[]) are accepted and unused
                 }
             }
+        }
+        if (language != null && !language.isBlank() && !language.strip().matches("[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})?")) {
+            throw ApiException.invalidRequest("language", "language '" + Quote.clip(language) + "' is not an ISO 639-1"
+                    + " code such as en or fr");
         }
         if (file == null) {
             throw ApiException.invalidRequest("file", "file is required: the audio to transcribe");
@@ -125,16 +137,30 @@ final class TranscriptionEndpoint {
             throw ApiException.invalidRequest("model", "model is required: a model with the capability transcription");
         }
         if (!FORMATS.contains(format)) {
-            throw ApiException.invalidRequest("response_format", "response_format '" + format + "' is not one of "
+            throw ApiException.invalidRequest("response_format", "response_format '" + Quote.clip(format) + "' is not one of "
                     + List.of("json", "text", "verbose_json", "srt", "vtt"));
         }
         for (String g : granularities) {
             if (!g.equals("word") && !g.equals("segment")) {
-                throw ApiException.invalidRequest("timestamp_granularities", "timestamp_granularities '" + g
+                throw ApiException.invalidRequest("timestamp_granularities", "timestamp_granularities '" + Quote.clip(g)
                         + "' is not word or segment");
             }
         }
         return new Form(file, model.strip(), blankToNull(language), blankToNull(prompt), format, granularities);
+    }
+
+    /** OpenAI's sampling temperature for transcription: a number from 0 to 1 (unused by the engines here). */
+    private static void temperature(String text) {
+        double value;
+        try {
+            value = Double.parseDouble(text.strip());
+        } catch (NumberFormatException e) {
+            value = Double.NaN;
+        }
+        if (!(value >= 0 && value <= 1)) {
+            throw ApiException.invalidRequest("temperature", "temperature must be a number from 0 to 1, got '"
+                    + Quote.clip(text) + "'");
+        }
     }
 
     private static String blankToNull(String s) {
