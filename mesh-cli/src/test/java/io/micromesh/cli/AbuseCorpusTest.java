@@ -190,6 +190,16 @@ class AbuseCorpusTest {
 
     @Test
     @Order(2)
+    void theModelListNamesNoInternalAddress() throws Exception {
+        HttpResponse<String> models = HTTP.send(HttpRequest.newBuilder(URI.create(url() + "/v1/models"))
+                .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(models.statusCode()).isEqualTo(200);
+        assertThat(models.body()).contains("engine worker pid");
+        assertThat(LEAK.matcher(models.body()).find()).as(models.body()).isFalse();
+    }
+
+    @Test
+    @Order(3)
     void theWorkerNeverDiedOfTheCorpus() {
         assertThat(worker().pid()).as("the same worker process").isEqualTo(workerPid);
         assertThat(worker().restarts()).isZero();

@@ -1,6 +1,8 @@
 package io.micromesh.server;
 
 import io.helidon.common.socket.HelidonSocket;
+import java.io.UncheckedIOException;
+import java.nio.channels.ClosedChannelException;
 import java.util.Optional;
 import java.util.function.LongSupplier;
 
@@ -17,7 +19,14 @@ import java.util.function.LongSupplier;
  */
 final class ConnectionWatch {
 
-    private enum Phase { IDLE, HEAD, BODY, BUSY }
+    private enum Phase { IDLE, HEAD, BODY, BUSY, LINGER }
+
+    /**
+     * How long a closing connection reads what the client still sends (nginx's lingering close,
+     * whose {@code lingering_timeout} is 5 s); fixed, as only a client that ignores
+     * {@code Connection: close} ever waits it out.
+     */
+    static final long LINGER_MS = 2_000;
 
     private static final ThreadLocal<ConnectionWatch> CURRENT = new ThreadLocal<>();
 
@@ -27,6 +36,7 @@ final class ConnectionWatch {
     private Phase phase = Phase.IDLE;  // guarded by this
     private long since;                // guarded by this
     private boolean closed;            // guarded by this
+    private boolean bodyUnread;        // guarded by this
 
     ConnectionWatch(HelidonSocket socket, EdgeTimeouts limits, LongSupplier nanos) {
         this.socket = socket;
@@ -101,9 +111,64 @@ final class ConnectionWatch {
     }
 
     /**
+     * The current request is answered without its body having been read (a 413 from its
+     * Content-Length): the client may still be sending it when the connection closes.
+     */
+    static void answeredWithBodyUnread() {
+        ConnectionWatch watch = CURRENT.get();
+        if (watch != null) {
+            synchronized (watch) {
+                watch.bodyUnread = true;
+            }
+        }
+    }
+
+    /**
+     * The connection is about to close: when an answer left a body unread, it reads what the client
+     * still sends for at most {@link #LINGER_MS}.
+     *
+     * @return true when the connection should linger: a body was left unread and the socket is open
+     */
+    synchronized boolean startLingering() {
+        if (closed || !bodyUnread) {
+            return false;
+        }
+        phase = Phase.LINGER;
+        since = nanos.getAsLong();
+        return true;
+    }
+
+    /** Closes the connection now if it is lingering (the server stops: nothing more is worth reading). */
+    void closeIfLingering() {
+        synchronized (this) {
+            if (closed || phase != Phase.LINGER) {
+                return;
+            }
+            closed = true;
+        }
+        closeSocket();
+    }
+
+    /**
+     * Closes the socket; the connection's blocked read fails, and its thread ends the connection.
+     * Helidon's close shuts output, then input, then the channel: the client can answer the first
+     * step by closing, its thread then closes the channel, and the later steps find it closed —
+     * the connection is closed either way.
+     */
+    private void closeSocket() {
+        try {
+            socket.close();
+        } catch (UncheckedIOException e) {
+            if (!(e.getCause() instanceof ClosedChannelException)) {
+                throw e;
+            }
+        }
+    }
+
+    /**
      * Closes the connection when its phase has lasted longer than allowed.
      *
-     * @return what ran late ({@code idle}, {@code head}, {@code body}), or empty when nothing did
+     * @return what ran late ({@code idle}, {@code head}, {@code body}, {@code closing}), or empty when nothing did
      */
     Optional<String> closeIfLate() {
         String late;
@@ -117,13 +182,14 @@ final class ConnectionWatch {
                 case HEAD -> elapsedMs > limits.headerMs() ? "head" : null;
                 case BODY -> elapsedMs > limits.bodyMs() ? "body" : null;
                 case BUSY -> null;
+                case LINGER -> elapsedMs > LINGER_MS ? "closing" : null;
             };
             if (late == null) {
                 return Optional.empty();
             }
             closed = true;
         }
-        socket.close();  // the connection's blocked read fails, and its thread ends the connection
+        closeSocket();
         return Optional.of(late);
     }
 }

@@ -65,8 +65,13 @@ final class EdgeConnections implements ServerConnectionSelector, AutoCloseable {
 
     private void sweep() {
         for (ConnectionWatch watch : watches) {
-            watch.closeIfLate().ifPresent(late -> LOG.log(System.Logger.Level.DEBUG,
-                    "closed a client connection: its " + late + " ran past its time limit"));
+            try {
+                watch.closeIfLate().ifPresent(late -> LOG.log(System.Logger.Level.DEBUG,
+                        "closed a client connection: its " + late + " ran past its time limit"));
+            } catch (RuntimeException e) {
+                // one connection's failure must not end the sweep: a scheduled task that throws is never run again
+                LOG.log(System.Logger.Level.WARNING, "could not close a late client connection", e);
+            }
         }
     }
 
@@ -123,10 +128,38 @@ final class EdgeConnections implements ServerConnectionSelector, AutoCloseable {
                     return;
                 }
                 http = http1.connection(new WatchedContext(ctx, DataReader.create(new ClientBytes(source, watch))));
-                http.handle(limit);
+                try {
+                    http.handle(limit);
+                } finally {
+                    linger(source);
+                }
             } finally {
                 watch.unbindFromCurrentThread();
                 watches.remove(watch);
+            }
+        }
+
+        /**
+         * Reads and drops what the client still sends before the connection closes, for a bounded
+         * time ({@link ConnectionWatch#LINGER_MS}). An answer given before the request's body was
+         * read (a 413 from its Content-Length) is followed by a close; closing with the client's
+         * bytes unread resets the connection, and a client still writing its body (the JDK's
+         * HttpClient) then fails on a broken pipe without reading the answer. A client that has read
+         * the answer closes its side (the answer says {@code Connection: close}), which ends this at
+         * once. Only such a connection lingers: Helidon cannot half-close a socket, so one that
+         * lingered after every close would keep a client reading to the end waiting.
+         */
+        private void linger(DataReader source) {
+            if (!watch.startLingering()) {
+                return;  // every body was read, or the watchdog or a shutdown closed the socket already
+            }
+            try {
+                while (true) {
+                    source.ensureAvailable();
+                    source.skip(source.available());
+                }
+            } catch (RuntimeException closed) {
+                // the client closed its side, or the watchdog ended the lingering: either way done
             }
         }
 
@@ -138,6 +171,7 @@ final class EdgeConnections implements ServerConnectionSelector, AutoCloseable {
 
         @Override
         public void close(boolean interrupt) {
+            watch.closeIfLingering();
             ServerConnection now = http;
             if (now != null) {
                 now.close(interrupt);

@@ -10,6 +10,7 @@ import io.helidon.webserver.http.RoutingResponse;
 import io.micromesh.api.ApiError;
 import io.micromesh.api.ApiException;
 import io.micromesh.core.MeshException;
+import io.micromesh.core.spi.ClientGoneException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.Map;
@@ -86,6 +87,10 @@ final class EdgeFilter implements Filter {
             error(req, res, e);
         } catch (MeshException e) {
             error(req, res, Failures.toApi(e));
+        } catch (ClientGoneException e) {
+            // nobody to answer: the access log says 499, and the connection ends below
+            exchange.markClientGone();
+            throw new CloseConnectionException("the client went away", e);
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.ERROR, "request " + exchange.id() + " failed with a bug", e);
             error(req, res, new ApiException(500, new ApiError("Internal error (a bug in micromesh, request " + exchange.id()

@@ -60,6 +60,7 @@ final class Responses {
     static void error(ServerRequest req, ServerResponse res, ApiException e) {
         if (req.content().hasEntity() && !req.content().consumed()) {
             res.header(HeaderNames.CONNECTION, "close");
+            ConnectionWatch.answeredWithBodyUnread();
         }
         error(res, e, req.prologue().method() == Method.HEAD);
     }

@@ -54,7 +54,11 @@ final class SseStream implements ClientStream {
 
     /** Ends a stream that went well. */
     void finish() {
-        write(DONE);
+        try {
+            write(DONE);
+        } catch (ClientGoneException gone) {
+            // the client left just before the end: the answer is over either way
+        }
         close();
     }
 

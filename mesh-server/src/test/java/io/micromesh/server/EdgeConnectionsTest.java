@@ -8,7 +8,12 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -27,7 +32,7 @@ class EdgeConnectionsTest {
     void start() {
         upstream = StandInServer.start("remote").reply("hello over one-oh");
         mesh = new TestGateway("""
-                server: { idle-timeout-ms: 1000, header-timeout-ms: 1000, body-timeout-ms: 1000 }
+                server: { idle-timeout-ms: 1000, header-timeout-ms: 1000, body-timeout-ms: 1000, max-body-bytes: 65536 }
                 models:
                   - { id: remote, engine: openai, endpoints: ["%s"] }
                 """.formatted(upstream.baseUrl()));
@@ -115,6 +120,23 @@ class EdgeConnectionsTest {
             String json = answer.substring(answer.indexOf("\r\n\r\n") + 4);
             assertThat(Json.parseObject(json.getBytes(StandardCharsets.UTF_8)).path("choices").get(0).path("message")
                     .path("content").asText()).isEqualTo("hello over one-oh");
+        }
+    }
+
+    @Test
+    void aBodyOverTheLimitIsAnswered413ToAClientStillSendingIt() throws Exception {
+        // the gateway answers from the Content-Length alone and closes; closing with the client's bytes
+        // unread resets the connection, and the JDK's client, still writing the body, then failed on a
+        // broken pipe ("header parser received no bytes") without reading the answer
+        HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        byte[] body = new byte[300_000];
+        Arrays.fill(body, (byte) 'x');
+        for (int attempt = 0; attempt < 50; attempt++) {
+            HttpResponse<String> tooLarge = client.send(HttpRequest.newBuilder(URI.create(mesh.url() + "/v1/chat/completions"))
+                    .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(tooLarge.statusCode()).as("attempt " + attempt).isEqualTo(413);
+            assertThat(tooLarge.body()).contains("request_too_large");
         }
     }
 

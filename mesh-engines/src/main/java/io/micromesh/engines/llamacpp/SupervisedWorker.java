@@ -304,9 +304,9 @@ public final class SupervisedWorker implements Backend {
 
     private void admit(String url, Process child) {
         delegate = OpenAiBackend.create(clientSpec(url), clock, background);
-        health = BackendHealth.ready("engine worker pid " + child.pid() + " at " + url
-                + (restarts == 0 ? "" : ", restarts: " + restarts));
-        LOG.info("model '" + spec.id() + "' ready: " + health.detail());
+        // the worker's address is for the log only: /v1/models shows this detail to every client
+        health = BackendHealth.ready("engine worker pid " + child.pid() + (restarts == 0 ? "" : ", restarts: " + restarts));
+        LOG.info("model '" + spec.id() + "' ready: " + health.detail() + ", at " + url);
     }
 
     /** The worker seen as an OpenAI-compatible server. */
