@@ -63,7 +63,8 @@ final class ServeCommand implements Callable<Integer> {
             runtime.close();
             throw new UserError(e.getMessage());
         }
-        System.out.println("micromesh listening on http://" + mesh.server().host() + ":" + gateway.port());
+        System.out.println("micromesh listening on " + mesh.server().scheme() + "://" + mesh.server().host() + ":"
+                + gateway.port());
         System.out.flush();
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -48,7 +48,15 @@ public final class MeshException extends RuntimeException {
         /** The replica's queue is full: another replica, or another model of a route, may have room. */
         QUEUE_FULL(true),
         /** The request's deadline passed while it waited for a place. */
-        DEADLINE_EXCEEDED(false);
+        DEADLINE_EXCEEDED(false),
+        /** The caller's key may not use the model or route it named. */
+        FORBIDDEN(false),
+        /** Serving the request could take its key or workflow past a budget. */
+        BUDGET_EXCEEDED(false),
+        /** The caller's key is at a rate or concurrency limit; retry after the time given. */
+        RATE_LIMITED(false),
+        /** The store that keeps the caller's budgets and limits cannot be reached: they fail closed. */
+        STORE_UNAVAILABLE(false);
 
         private final boolean retriable;
 

@@ -13,6 +13,7 @@ import io.micromesh.core.config.RouteSpec;
 import io.micromesh.core.dispatch.Admission;
 import io.micromesh.core.dispatch.AudioCall;
 import io.micromesh.core.dispatch.Call;
+import io.micromesh.core.dispatch.Caller;
 import io.micromesh.core.dispatch.Dispatcher;
 import io.micromesh.core.dispatch.Lane;
 import io.micromesh.core.dispatch.Outcome;
@@ -33,14 +34,14 @@ import java.util.concurrent.CancellationException;
 final class DispatchSender implements ItemSender {
 
     private final Dispatcher dispatcher;
-    private final String keyId;
+    private final Caller caller;
 
     /**
      * @param keyId who runs the job, for the usage records of its requests
      */
     DispatchSender(Dispatcher dispatcher, String keyId) {
         this.dispatcher = dispatcher;
-        this.keyId = keyId;
+        this.caller = Caller.key(keyId);
     }
 
     @Override
@@ -58,7 +59,7 @@ final class DispatchSender implements ItemSender {
                 } catch (ApiException e) {
                     yield failed(e, Optional.empty());
                 }
-                yield switch (dispatcher.answer(new Call(parsed, batch, requestId, keyId, null, dispatcher.nanoTime()))) {
+                yield switch (dispatcher.answer(new Call(parsed, batch, requestId, caller, null, dispatcher.nanoTime()))) {
                     case Outcome.Answered answered -> new Reply.Answered(answered.body(), answered.usage().costUsd(),
                             answered.usage().energyWh(), answered.usage().promptTokens() + answered.usage().completionTokens());
                     case Outcome.Failed failed -> failed(Failures.toApi(failed.failure()), failed.failure().retryAfter());
@@ -67,7 +68,7 @@ final class DispatchSender implements ItemSender {
             }
             case Request.Audio audio -> {
                 AudioCall call = new AudioCall(audio.model(), rate -> TranscriptionEndpoint.decode(audio.audio(), rate), null,
-                        null, batch, requestId, keyId, null, dispatcher.nanoTime());
+                        null, batch, requestId, caller, null, dispatcher.nanoTime());
                 yield switch (dispatcher.transcribe(call)) {
                     case Outcome.Transcribed heard -> {
                         ObjectNode body = heard.transcript().verboseJson(null, true, false);

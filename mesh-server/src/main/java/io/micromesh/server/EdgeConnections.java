@@ -87,7 +87,8 @@ final class EdgeConnections implements ServerConnectionSelector, AutoCloseable {
 
     @Override
     public Set<String> supportedApplicationProtocols() {
-        return Set.of();
+        // with TLS, the protocol a client may negotiate (ALPN): a client that offers h2 and http/1.1 gets http/1.1
+        return Set.of("http/1.1");
     }
 
     @Override

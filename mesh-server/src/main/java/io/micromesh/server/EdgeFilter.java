@@ -29,13 +29,13 @@ final class EdgeFilter implements Filter {
     private static final System.Logger LOG = System.getLogger(EdgeFilter.class.getName());
     private static final Pattern CALLER_ID = Pattern.compile("[A-Za-z0-9._:/+=-]{1,128}");
 
-    private final byte[] apiKey;
+    private final Authenticator auth;
     private final boolean accessLog;
     private final Drain drain;
     private final GatewayMetrics metrics;
 
-    EdgeFilter(Optional<String> apiKey, boolean accessLog, Drain drain, GatewayMetrics metrics) {
-        this.apiKey = apiKey.map(k -> ("Bearer " + k).getBytes(StandardCharsets.UTF_8)).orElse(null);
+    EdgeFilter(Authenticator auth, boolean accessLog, Drain drain, GatewayMetrics metrics) {
+        this.auth = auth;
         this.accessLog = accessLog;
         this.drain = drain;
         this.metrics = metrics;
@@ -76,11 +76,11 @@ final class EdgeFilter implements Filter {
             return;
         }
         try {
-            if (api && apiKey != null) {
-                if (!authorized(req)) {
-                    throw ApiException.unauthorized("Missing or wrong API key: send 'Authorization: Bearer KEY' with the key of server.api-key.");
-                }
-                exchange.keyId(Exchange.MASTER);
+            if (api) {
+                exchange.caller(auth.caller(req));
+            } else if (path.startsWith("/admin/")) {
+                auth.admin(req);
+                exchange.caller(Authenticator.Principal.MASTER);
             }
             chain.proceed();
         } catch (ApiException e) {
@@ -91,6 +91,8 @@ final class EdgeFilter implements Filter {
             // nobody to answer: the access log says 499, and the connection ends below
             exchange.markClientGone();
             throw new CloseConnectionException("the client went away", e);
+        } catch (CloseConnectionException e) {
+            throw e;  // a handler ends the connection (its client is gone): not a failure
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.ERROR, "request " + exchange.id() + " failed with a bug", e);
             error(req, res, new ApiException(500, new ApiError("Internal error (a bug in micromesh, request " + exchange.id()
@@ -148,12 +150,6 @@ final class EdgeFilter implements Filter {
         long hundredths = Math.round(nanos / 10_000.0);
         long fraction = hundredths % 100;
         return hundredths / 100 + (fraction < 10 ? ".0" : ".") + fraction;
-    }
-
-    private boolean authorized(RoutingRequest req) {
-        return req.headers().first(HeaderNames.AUTHORIZATION)
-                .map(value -> MessageDigest.isEqual(value.getBytes(StandardCharsets.UTF_8), apiKey))
-                .orElse(false);
     }
 
     private static String requestId(RoutingRequest req) {

@@ -1,5 +1,6 @@
 package io.micromesh.server;
 
+import io.micromesh.core.accounting.Grant;
 import io.micromesh.core.accounting.UsageRecord;
 import io.micromesh.core.dispatch.Outcome;
 import io.micromesh.core.spi.Usage;
@@ -13,13 +14,14 @@ final class Exchange {
     /** The model label of an inference request whose model is not known (bad body, unknown model). */
     static final String NO_MODEL = "unknown";
     /** Who asks when the gateway has no API key. */
-    static final String ANONYMOUS = "anonymous";
+    static final String ANONYMOUS = io.micromesh.core.dispatch.Caller.ANONYMOUS;
     /** Who asks with the gateway's own API key ({@code server.api-key}). */
     static final String MASTER = "master";
 
     private final String id;
     private final long startNanos;
     private String keyId = ANONYMOUS;
+    private Grant grant = Grant.UNLIMITED;
     private String model = NO_MODEL;
     private Usage tokens = Usage.NONE;
     private boolean clientGone;
@@ -42,13 +44,25 @@ final class Exchange {
         return model;
     }
 
+    /** Whether {@code keyId} may see everyone's usage: the master key, and everyone on a gateway without keys. */
+    static boolean seesAll(String keyId) {
+        return keyId.equals(MASTER) || keyId.equals(ANONYMOUS);
+    }
+
     /** Who asks: the id of the caller's API key, {@value #ANONYMOUS} when the gateway has none. */
     String keyId() {
         return keyId;
     }
 
-    void keyId(String id) {
-        this.keyId = id;
+    /** What the caller's key may use. */
+    Grant grant() {
+        return grant;
+    }
+
+    /** The caller the edge authenticated. */
+    void caller(Authenticator.Principal principal) {
+        this.keyId = principal.keyId();
+        this.grant = principal.grant();
     }
 
     /** Takes the served model and the answer's tokens from a dispatched request's outcome. */

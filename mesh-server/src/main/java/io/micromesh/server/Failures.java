@@ -45,6 +45,13 @@ final class Failures {
             case QUEUE_FULL -> new ApiException(429, new ApiError(e.getMessage(), "rate_limit_error", null, "queue_full"),
                     Map.of("Retry-After", String.valueOf(Math.max(1, e.retryAfter().orElse(Duration.ofSeconds(1)).toSeconds()))));
             case DEADLINE_EXCEEDED -> error(504, "deadline_exceeded", e.getMessage(), null);
+            case FORBIDDEN -> new ApiException(403, new ApiError(e.getMessage(), "permission_error", "model",
+                    "model_not_allowed"));
+            case BUDGET_EXCEEDED -> new ApiException(429, new ApiError(e.getMessage(), "insufficient_quota", null,
+                    "budget_exceeded"));
+            case RATE_LIMITED -> new ApiException(429, new ApiError(e.getMessage(), "rate_limit_error", null, "rate_limited"),
+                    Map.of("Retry-After", String.valueOf(Math.max(1, e.retryAfter().orElse(Duration.ofSeconds(1)).toSeconds()))));
+            case STORE_UNAVAILABLE -> error(503, "store_unavailable", e.getMessage(), Duration.ofSeconds(5));
         };
     }
 

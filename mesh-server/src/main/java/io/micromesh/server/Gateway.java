@@ -13,6 +13,9 @@ import io.micromesh.core.routing.Learning;
 import io.micromesh.core.routing.Router;
 import io.micromesh.core.ServedModel;
 import io.micromesh.core.config.ServerSettings;
+import io.helidon.common.configurable.Resource;
+import io.helidon.common.pki.Keys;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;
 import java.time.Duration;
@@ -72,15 +75,18 @@ public final class Gateway implements AutoCloseable {
                                 Optional<OutcomeStore> store, Clock clock) {
         GatewayMetrics metrics = new GatewayMetrics();
         Dispatcher dispatcher = new Dispatcher(portfolio, router, new Learning(router, store), metrics, clock, System::nanoTime);
-        return start(settings, dispatcher, metrics, clock);
+        return start(settings, dispatcher, metrics, Optional.empty(), clock);
     }
 
     /**
-     * Starts a gateway over {@code dispatcher}, whose usage records {@code metrics} counts.
+     * Starts a gateway over {@code dispatcher}, whose usage records {@code metrics} counts and the
+     * ledger of {@code accounts}, when there are accounts, keeps ({@code GET /v1/usage} reads it; the
+     * admin API issues their keys).
      *
      * @throws RuntimeException when the port cannot be bound
      */
-    static Gateway start(ServerSettings settings, Dispatcher dispatcher, GatewayMetrics metrics, Clock clock) {
+    static Gateway start(ServerSettings settings, Dispatcher dispatcher, GatewayMetrics metrics, Optional<Accounts> accounts,
+                         Clock clock) {
         Portfolio portfolio = dispatcher.portfolio();
         portfolio.models().forEach(model -> {
             metrics.declare(model.id());
@@ -94,9 +100,13 @@ public final class Gateway implements AutoCloseable {
         ModelsEndpoint models = new ModelsEndpoint(portfolio, dispatcher.router(), clock.instant().getEpochSecond());
         HealthEndpoints health = new HealthEndpoints(portfolio, drain, metrics);
         TranscriptionEndpoint transcriptions = new TranscriptionEndpoint(dispatcher, settings.maxBodyBytes());
+        Optional<UsageEndpoint> usage = accounts.map(a -> new UsageEndpoint(a.ledger(), clock));
+        Optional<AdminEndpoint> admin = accounts.map(a -> new AdminEndpoint(a.keys(), a.budgets(), a.ledger(), dispatcher,
+                bodies, clock));
+        Authenticator auth = new Authenticator(settings, accounts.map(Accounts::keys));
 
         HttpRouting.Builder routing = HttpRouting.builder()
-                .addFilter(new EdgeFilter(Optional.ofNullable(settings.apiKey()), settings.accessLog(), drain, metrics))
+                .addFilter(new EdgeFilter(auth, settings.accessLog(), drain, metrics))
                 .post("/v1/chat/completions", (req, res) -> inference.handle(Operation.CHAT_COMPLETIONS, req, res))
                 .post("/v1/completions", (req, res) -> inference.handle(Operation.COMPLETIONS, req, res))
                 .post("/v1/embeddings", (req, res) -> inference.handle(Operation.EMBEDDINGS, req, res))
@@ -104,6 +114,11 @@ public final class Gateway implements AutoCloseable {
                 .post("/v1/route", route::handle)
                 .post("/v1/feedback", feedback::handle)
                 .get("/v1/models", models::list)
+                .get("/v1/usage", (req, res) -> usage.orElseThrow(Gateway::noLedger).handle(req, res))
+                .post("/admin/keys", (req, res) -> admin.orElseThrow().create(req, res))
+                .get("/admin/keys", (req, res) -> admin.orElseThrow().list(req, res))
+                .get("/admin/keys/{id}", (req, res) -> admin.orElseThrow().get(req, res))
+                .delete("/admin/keys/{id}", (req, res) -> admin.orElseThrow().revoke(req, res))
                 .get("/v1/models/{id}", models::get)
                 .get("/health/live", health::live)
                 .get("/health/ready", health::ready)
@@ -117,7 +132,13 @@ public final class Gateway implements AutoCloseable {
                 .error(MeshException.class, (req, res, e) -> Responses.error(req, res, Failures.toApi(e)));
 
         EdgeConnections edge = new EdgeConnections(EdgeTimeouts.of(settings));
-        WebServer server = WebServer.builder()
+        io.helidon.webserver.WebServerConfig.Builder builder = WebServer.builder();
+        if (settings.tls() != null) {
+            Keys keys = Keys.builder().pem(pem -> pem.key(Resource.create(Path.of(settings.tls().key())))
+                    .certChain(Resource.create(Path.of(settings.tls().cert())))).build();
+            builder.tls(tls -> tls.privateKey(keys).privateKeyCertChain(keys));
+        }
+        WebServer server = builder
                 .host(settings.host())
                 .port(settings.port())
                 .shutdownHook(false)
@@ -131,16 +152,25 @@ public final class Gateway implements AutoCloseable {
                 .routing(routing)
                 .build()
                 .start();
-        LOG.log(System.Logger.Level.INFO, "micromesh gateway listening on http://" + settings.host() + ":" + server.port()
+        LOG.log(System.Logger.Level.INFO, "micromesh gateway listening on " + settings.scheme() + "://" + settings.host() + ":"
+                + server.port()
                 + " with models " + portfolio.models().stream().map(ServedModel::id).toList());
         return new Gateway(server, drain, Duration.ofMillis(settings.drainTimeoutMs()), metrics, edge);
     }
 
     /** The paths the gateway serves, with the methods each takes, for 405 answers. */
-    private static final java.util.Map<String, String> PATHS = java.util.Map.of(
-            "/v1/chat/completions", "POST", "/v1/completions", "POST", "/v1/embeddings", "POST",
-            "/v1/audio/transcriptions", "POST", "/v1/route", "POST", "/v1/feedback", "POST",
-            "/v1/models", "GET, HEAD", "/health/live", "GET, HEAD", "/health/ready", "GET, HEAD", "/metrics", "GET");
+    private static final java.util.Map<String, String> PATHS = java.util.Map.ofEntries(
+            java.util.Map.entry("/v1/chat/completions", "POST"), java.util.Map.entry("/v1/completions", "POST"),
+            java.util.Map.entry("/v1/embeddings", "POST"), java.util.Map.entry("/v1/audio/transcriptions", "POST"),
+            java.util.Map.entry("/v1/route", "POST"), java.util.Map.entry("/v1/feedback", "POST"),
+            java.util.Map.entry("/v1/models", "GET, HEAD"), java.util.Map.entry("/v1/usage", "GET"),
+            java.util.Map.entry("/health/live", "GET, HEAD"), java.util.Map.entry("/health/ready", "GET, HEAD"),
+            java.util.Map.entry("/metrics", "GET"), java.util.Map.entry("/admin/keys", "GET, POST"));
+
+    /** The answer of {@code /v1/usage} on a gateway embedded without a store. */
+    private static ApiException noLedger() {
+        return ApiException.notFound("This gateway keeps no usage ledger (it runs without a store); mesh serve keeps one.");
+    }
 
     /** 405 for a known path asked with another method, else 404; the path is quoted clipped. */
     private static void unknownRoute(io.helidon.webserver.http.ServerRequest req, io.helidon.webserver.http.ServerResponse res) {

@@ -1,6 +1,7 @@
 package io.micromesh.server;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.helidon.webserver.CloseConnectionException;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import io.micromesh.api.ChatRequest;
@@ -41,7 +42,7 @@ final class InferenceEndpoint {
             case EMBEDDINGS -> EmbeddingRequest.parse(body);
         };
         Call call = new Call(request, Admissions.of(req, request, dispatcher.defaultLane(request.model()), exchange.startNanos()),
-                exchange.id(), exchange.keyId(), req.headers().first(Responses.MESH_TASK).orElse(null), exchange.startNanos());
+                exchange.id(), Callers.of(req, exchange), req.headers().first(Responses.MESH_TASK).orElse(null), exchange.startNanos());
         if (request.stream()) {
             streamed(call, res, exchange);
         } else {
@@ -69,7 +70,10 @@ final class InferenceEndpoint {
         switch (outcome) {
             case Outcome.Streamed streamed -> {
                 if (streamed.usage().status().equals(UsageRecord.CLIENT_GONE)) {
+                    // the connection is dead: closing it here keeps the server from flushing the stream's
+                    // end into it after the handler (a failure its error handling logs as a WARNING)
                     exchange.markClientGone();
+                    throw new CloseConnectionException("the client left mid-stream");
                 } else {
                     stream.finish();
                 }

@@ -17,7 +17,13 @@ import io.micromesh.engines.pull.ModelPull;
 import io.micromesh.engines.pull.ProgressListener;
 import io.micromesh.engines.pull.PullException;
 import io.micromesh.jobs.ItemSender;
+import io.micromesh.core.spi.UsageSink;
+import io.micromesh.store.Database;
 import io.micromesh.store.JdbcOutcomeStore;
+import io.micromesh.store.Ledger;
+import io.micromesh.store.Budgets;
+import io.micromesh.store.KeyStore;
+import io.micromesh.core.accounting.Spending;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -33,9 +39,11 @@ import java.util.function.Function;
  * A configuration's portfolio running in this process, assembled in one place for every command
  * that needs it ({@code mesh serve}, {@code mesh batch run}, {@code mesh engine}, server-side jobs):
  * missing model files fetched, the engines opened (engine workers as child processes), the store
- * opened when a route learns, the router, and the {@link Dispatcher} over them whose usage records
- * the gateway's metrics count. {@link #serve} puts the HTTP gateway in front of it; batch jobs call
- * the dispatcher directly. Close it to stop the gateway, the engines and the store.
+ * ({@code store:}, SQLite in the state folder by default) with what routes learn and the usage
+ * ledger, the router, and the {@link Dispatcher} over them whose usage records the gateway's metrics
+ * count and the ledger keeps. {@link #serve} puts the HTTP gateway in front of it; batch jobs call
+ * the dispatcher directly. Close it to stop the gateway, write the ledger's last records, and stop
+ * the engines and the store.
  */
 public final class MeshRuntime implements AutoCloseable {
 
@@ -67,42 +75,71 @@ public final class MeshRuntime implements AutoCloseable {
 
     private final Portfolio portfolio;
     private final Optional<OutcomeStore> store;
+    private final Optional<Database> database;
+    private final Optional<Accounts> accounts;
     private final Dispatcher dispatcher;
     private final GatewayMetrics metrics;
     private final ExecutorService background;
     private final Clock clock;
     private Gateway gateway;
 
-    private MeshRuntime(Portfolio portfolio, Optional<OutcomeStore> store, Router router, ExecutorService background,
-                        Clock clock) {
+    private MeshRuntime(Portfolio portfolio, Optional<Database> database, Optional<OutcomeStore> store,
+                        Optional<Accounts> accounts, Router router, ExecutorService background, Clock clock) {
         this.portfolio = portfolio;
+        this.database = database;
         this.store = store;
+        this.accounts = accounts;
         this.background = background;
         this.clock = clock;
         this.metrics = new GatewayMetrics();
-        this.dispatcher = new Dispatcher(portfolio, router, new Learning(router, store), metrics, clock, System::nanoTime);
+        UsageSink usage = accounts.<UsageSink>map(a -> UsageSink.all(List.of(metrics, a.ledger()))).orElse(metrics);
+        Spending spending = accounts.<Spending>map(Accounts::budgets).orElse(Spending.NONE);
+        this.dispatcher = new Dispatcher(portfolio, router, new Learning(router, store), usage, spending, clock,
+                System::nanoTime);
     }
 
     /**
      * Starts the portfolio of {@code mesh}: fetches missing model files (unless offline), opens the
-     * engines, the outcome store (only when a route learns: other portfolios keep no state) and the router.
+     * engines, the store (the outcomes of routes that learn, and the usage ledger) and the router.
      *
-     * @throws StartException when the routes cannot be prepared (an outcome file, the store)
+     * @throws StartException when the store cannot be opened or the routes cannot be prepared
      */
     public static MeshRuntime open(MeshConfig mesh, Options options) {
+        Database database;
+        try {
+            database = Database.open(mesh.store(), Path.of(mesh.server().stateDir()));
+        } catch (RuntimeException e) {
+            throw new StartException("cannot open the store: " + rootMessage(e), e);
+        }
+        try {
+            database.migrate("gateway");
+        } catch (RuntimeException e) {
+            database.close();
+            throw new StartException("cannot open the store " + database.where() + ": " + rootMessage(e), e);
+        }
         pullMissingModels(mesh, options);
         ExecutorService background = Executors.newVirtualThreadPerTaskExecutor();
         Portfolio portfolio = Engines.open(mesh, options.clock(), background, options.workerCommand());
-        Optional<OutcomeStore> store = Optional.empty();
+        Ledger ledger = null;
+        Budgets budgets = null;
         try {
-            if (mesh.routes().stream().anyMatch(RouteSpec::learns)) {
-                store = Optional.of(JdbcOutcomeStore.open(Path.of(mesh.server().stateDir(), "mesh.db"), options.clock()));
-            }
+            Optional<OutcomeStore> store = mesh.routes().stream().anyMatch(RouteSpec::learns)
+                    ? Optional.of(JdbcOutcomeStore.in(database, options.clock())) : Optional.empty();
             Router router = store.isPresent() ? Router.over(mesh.routes(), portfolio, store.get())
                     : Router.over(mesh.routes(), portfolio);
-            return new MeshRuntime(portfolio, store, router, background, options.clock());
+            ledger = new Ledger(database, options.clock(), Duration.ofDays(mesh.store().retentionDays()));
+            budgets = new Budgets(database, options.clock(), longestCall(mesh).plusMinutes(1));
+            Accounts accounts = new Accounts(ledger, new KeyStore(database, options.clock()), budgets);
+            return new MeshRuntime(portfolio, Optional.of(database), store, Optional.of(accounts), router, background,
+                    options.clock());
         } catch (RuntimeException e) {
-            store.ifPresent(OutcomeStore::close);
+            if (ledger != null) {
+                ledger.close();
+            }
+            if (budgets != null) {
+                budgets.close();
+            }
+            database.close();
             portfolio.close();
             background.shutdownNow();
             throw new StartException("cannot prepare the routes: " + rootMessage(e), e);
@@ -111,8 +148,8 @@ public final class MeshRuntime implements AutoCloseable {
 
     /** A runtime over a portfolio already opened (an engine worker's one model), without routes; it owns the portfolio. */
     public static MeshRuntime over(Portfolio portfolio, Clock clock) {
-        return new MeshRuntime(portfolio, Optional.empty(), Router.over(List.of(), portfolio),
-                Executors.newVirtualThreadPerTaskExecutor(), clock);
+        return new MeshRuntime(portfolio, Optional.empty(), Optional.empty(), Optional.empty(),
+                Router.over(List.of(), portfolio), Executors.newVirtualThreadPerTaskExecutor(), clock);
     }
 
     /**
@@ -126,7 +163,7 @@ public final class MeshRuntime implements AutoCloseable {
             throw new IllegalStateException("this runtime already serves on port " + gateway.port());
         }
         try {
-            gateway = Gateway.start(settings, dispatcher, metrics, clock);
+            gateway = Gateway.start(settings, dispatcher, metrics, accounts, clock);
         } catch (RuntimeException e) {
             throw new StartException("cannot listen on " + settings.host() + ":" + settings.port() + ": " + rootMessage(e), e);
         }
@@ -173,15 +210,32 @@ public final class MeshRuntime implements AutoCloseable {
         return settled();
     }
 
+    /** The usage ledger, when this runtime keeps one (not an engine worker's). */
+    public Optional<Ledger> ledger() {
+        return accounts.map(Accounts::ledger);
+    }
+
+    /** The longest a call to any model of {@code mesh} may take (its {@code deadline-ms}): how long a budget's reservation lasts. */
+    private static Duration longestCall(MeshConfig mesh) {
+        return Duration.ofMillis(mesh.models().stream()
+                .mapToLong(m -> m instanceof ModelSpec.OpenAi remote ? remote.deadlineMs() : Duration.ofMinutes(10).toMillis())
+                .max().orElse(Duration.ofMinutes(10).toMillis()));
+    }
+
     /**
-     * Drains the gateway, when one serves (requests in flight finish within the drain timeout), then
-     * stops the engines and closes the store.
+     * Drains the gateway, when one serves (requests in flight finish within the drain timeout), writes
+     * the ledger's last records, then stops the engines and closes the store.
      *
      * @return true when every request in flight finished in time
      */
     public synchronized boolean drainAndStop() {
         boolean clean = gateway == null || gateway.drainAndStop();
+        accounts.ifPresent(a -> {
+            a.ledger().close();
+            a.budgets().close();
+        });
         store.ifPresent(OutcomeStore::close);
+        database.ifPresent(Database::close);
         portfolio.close();
         metrics.close();
         background.shutdownNow();

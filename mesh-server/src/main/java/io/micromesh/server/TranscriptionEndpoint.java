@@ -57,7 +57,7 @@ final class TranscriptionEndpoint {
         Form form = read(req);
         Admission admission = new Admission(dispatcher.defaultLane(form.model()), Long.MAX_VALUE, null);
         Outcome outcome = dispatcher.transcribe(new AudioCall(form.model(), rate -> decode(form.file(), rate), form.language(),
-                form.prompt(), admission, exchange.id(), exchange.keyId(),
+                form.prompt(), admission, exchange.id(), Callers.of(req, exchange),
                 req.headers().first(Responses.MESH_TASK).orElse(null), exchange.startNanos()));
         exchange.settle(outcome);
         switch (outcome) {

@@ -79,6 +79,8 @@ public final class StandInServer implements AutoCloseable {
     private volatile boolean closeDelimited;
     private volatile Semaphore capacity;
     private volatile int streamChunks = 6;
+    private volatile boolean reportsUsage = true;
+    private volatile long cachedTokens;
     private volatile List<String> replies = List.of("Hello from the stand-in");
     private final AtomicInteger answered = new AtomicInteger();
     private final AtomicInteger connections = new AtomicInteger();
@@ -165,6 +167,18 @@ public final class StandInServer implements AutoCloseable {
      */
     public StandInServer capacity(int requests) {
         this.capacity = new Semaphore(requests, true);
+        return this;
+    }
+
+    /** Whether answers carry {@code usage} (a server that ignores {@code stream_options} reports none). */
+    public StandInServer reportsUsage(boolean reports) {
+        this.reportsUsage = reports;
+        return this;
+    }
+
+    /** Reports this many of each prompt's tokens as served from a prompt cache ({@code prompt_tokens_details}). */
+    public StandInServer cachedTokens(long tokens) {
+        this.cachedTokens = tokens;
         return this;
     }
 
@@ -472,7 +486,9 @@ public final class StandInServer implements AutoCloseable {
             choice.put("text", reply);
         }
         choice.put("finish_reason", "stop");
-        usage(body.putObject("usage"), request, reply);
+        if (reportsUsage) {
+            usage(body.putObject("usage"), request, reply);
+        }
         return body;
     }
 
@@ -480,6 +496,9 @@ public final class StandInServer implements AutoCloseable {
         long prompt = words(request.path("messages").toString() + request.path("prompt").toString());
         long completion = words(reply);
         usage.put("prompt_tokens", prompt).put("completion_tokens", completion).put("total_tokens", prompt + completion);
+        if (cachedTokens > 0) {
+            usage.putObject("prompt_tokens_details").put("cached_tokens", Math.min(cachedTokens, prompt));
+        }
     }
 
     private static long words(String text) {
@@ -522,7 +541,7 @@ public final class StandInServer implements AutoCloseable {
                 writeEvent(out, Json.string(chunk), raw);
                 sleep(chunkInterval);
             }
-            if (request.path("stream_options").path("include_usage").asBoolean(false)) {
+            if (reportsUsage && request.path("stream_options").path("include_usage").asBoolean(false)) {
                 ObjectNode last = Json.object().put("id", "chunk-usage").put("object",
                         chat ? "chat.completion.chunk" : "text_completion").put("model", request.path("model").asText());
                 last.putArray("choices");

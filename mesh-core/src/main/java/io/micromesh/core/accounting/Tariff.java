@@ -41,7 +41,8 @@ public final class Tariff {
 
     /** The charge for a request that used these tokens. */
     public Charge charge(Usage used) {
-        double cost = (used.prompt() * price.inputPerMtok() + used.completion() * price.outputPerMtok())
+        double cost = ((used.prompt() - used.cachedPrompt()) * price.inputPerMtok()
+                + used.cachedPrompt() * price.cachedInputPerMtok() + used.completion() * price.outputPerMtok())
                 / TOKENS_PER_MTOK;
         if (used.raplMeasured()) {
             return new Charge(cost, used.raplJoules() / JOULES_PER_WATT_HOUR, EnergyMethod.RAPL);

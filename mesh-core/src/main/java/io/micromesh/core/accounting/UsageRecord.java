@@ -15,6 +15,7 @@ import java.util.List;
  * @param requestId        the request's id ({@code x-request-id}, or a batch item's)
  * @param at               when the request arrived
  * @param keyId            who asked: the id of the caller's API key, {@code anonymous} without one
+ * @param workflowId       the agent workflow ({@code x-mesh-workflow}) it belongs to, empty when none
  * @param route            the route asked for, or empty when the request named a model
  * @param policy           the route's policy, {@code direct} when the request named a model
  * @param model            the model that answered (or the last one tried), empty when none was
@@ -23,6 +24,8 @@ import java.util.List;
  * @param task             the {@code x-mesh-task} label, empty when none
  * @param promptTokens     prompt tokens of the answer
  * @param completionTokens completion tokens of the answer
+ * @param cachedTokens     of the prompt tokens, those the upstream served from its prompt cache
+ * @param tokensEstimated  whether the answer's tokens are micromesh's estimate (the upstream reported none)
  * @param audioSeconds     seconds of audio transcribed, 0 for text
  * @param latencyNanos     from arrival to the end of the answer
  * @param ttftNanos        from arrival to the first streamed chunk, -1 when nothing was streamed
@@ -32,8 +35,9 @@ import java.util.List;
  * @param energyMethod     how the answer's energy was obtained
  * @param attempts         every model call the request made, in order
  */
-public record UsageRecord(String requestId, Instant at, String keyId, String route, String policy, String model,
-                          String replica, Lane lane, String task, long promptTokens, long completionTokens,
+public record UsageRecord(String requestId, Instant at, String keyId, String workflowId, String route, String policy, String model,
+                          String replica, Lane lane, String task, long promptTokens, long completionTokens, long cachedTokens,
+                          boolean tokensEstimated,
                           double audioSeconds, long latencyNanos, long ttftNanos, String status, double costUsd,
                           double energyWh, EnergyMethod energyMethod, List<Attempt> attempts) {
 

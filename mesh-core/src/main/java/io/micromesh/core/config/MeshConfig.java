@@ -12,11 +12,14 @@ import java.util.Optional;
  * @param server the {@code server:} section (defaults when absent)
  * @param models the portfolio, at least one model, ids unique
  * @param routes virtual model names and how they choose a model (none when absent)
+ * @param store  the database the gateway keeps its ledger, keys and what routes learn in (SQLite in the
+ *               state folder when absent)
  */
-public record MeshConfig(ServerSettings server, List<ModelSpec> models, List<RouteSpec> routes) {
+public record MeshConfig(ServerSettings server, List<ModelSpec> models, List<RouteSpec> routes, StoreSettings store) {
 
     public MeshConfig {
         server = server == null ? ServerSettings.defaults() : server;
+        store = store == null ? StoreSettings.defaults() : store;
         if (models == null || models.isEmpty()) {
             throw new ConfigException("models", "is required: a list of at least one model");
         }
@@ -34,7 +37,12 @@ public record MeshConfig(ServerSettings server, List<ModelSpec> models, List<Rou
 
     /** Without routes. */
     public MeshConfig(ServerSettings server, List<ModelSpec> models) {
-        this(server, models, null);
+        this(server, models, null, null);
+    }
+
+    /** With the default store. */
+    public MeshConfig(ServerSettings server, List<ModelSpec> models, List<RouteSpec> routes) {
+        this(server, models, routes, null);
     }
 
     /** Checks routes against the portfolio and resolves their default encoder. */
@@ -110,6 +118,6 @@ public record MeshConfig(ServerSettings server, List<ModelSpec> models, List<Rou
 
     /** The same configuration with {@code server.port} replaced, as {@code --port} does. */
     public MeshConfig withPort(int port) {
-        return new MeshConfig(server.withPort(port), models, routes);
+        return new MeshConfig(server.withPort(port), models, routes, store);
     }
 }

@@ -6,6 +6,8 @@ package io.micromesh.core.config;
  * @param host           interface to bind; loopback unless said otherwise
  * @param port           TCP port; 0 picks a free one
  * @param apiKey         when set, every {@code /v1} request must carry it as a bearer token
+ * @param masterKey      when set, the admin API ({@code /admin/keys}) is on behind it, and every {@code /v1}
+ *                       request needs it or a key the admin API issued
  * @param maxBodyBytes   largest request body accepted (413 above it)
  * @param drainTimeoutMs on SIGTERM, how long requests in flight may take to finish
  * @param accessLog      log one line per request (id, model, status, latency, tokens)
@@ -16,10 +18,33 @@ package io.micromesh.core.config;
  * @param headerTimeoutMs how long the head of a request (request line and headers) may take to arrive
  *                       once its first byte has
  * @param bodyTimeoutMs  how long a request's body may take to arrive
+ * @param tls            when set, the gateway serves HTTPS with this certificate and key
  */
 public record ServerSettings(String host, Integer port, String apiKey, Long maxBodyBytes, Integer drainTimeoutMs,
                              Boolean accessLog, String stateDir, LaneShares lanes, Integer idleTimeoutMs,
-                             Integer headerTimeoutMs, Integer bodyTimeoutMs) {
+                             Integer headerTimeoutMs, Integer bodyTimeoutMs, String masterKey, Tls tls) {
+
+    /**
+     * The gateway's TLS certificate and key, PEM files (relative to the working folder unless absolute).
+     *
+     * @param cert the certificate chain, the server's first
+     * @param key  its private key (PKCS#8 or PKCS#1, not encrypted)
+     */
+    public record Tls(String cert, String key) {
+        public Tls {
+            cert = Checks.blankToNull(cert);
+            key = Checks.blankToNull(key);
+            if (cert == null || key == null) {
+                throw new ConfigException("tls", "needs both 'cert' and 'key': the PEM files of the certificate chain and its"
+                        + " private key");
+            }
+            for (String[] file : new String[][] {{"tls.cert", cert}, {"tls.key", key}}) {
+                if (!java.nio.file.Files.isReadable(java.nio.file.Path.of(file[1]))) {
+                    throw new ConfigException(file[0], "'" + file[1] + "' is not a readable file");
+                }
+            }
+        }
+    }
 
     /**
      * The shares of each replica's places that a lower lane gets while it waits, even when higher
@@ -61,6 +86,14 @@ public record ServerSettings(String host, Integer port, String apiKey, Long maxB
         host = host == null || host.isBlank() ? DEFAULT_HOST : host;
         port = Checks.between("port", port, 0, 65_535, DEFAULT_PORT);
         apiKey = Checks.blankToNull(apiKey);
+        masterKey = Checks.blankToNull(masterKey);
+        if (apiKey != null && masterKey != null) {
+            throw new ConfigException("master-key", "is set together with api-key; with a master key, issue keys with"
+                    + " POST /admin/keys and remove api-key");
+        }
+        if (masterKey != null && masterKey.length() < 16) {
+            throw new ConfigException("master-key", "is " + masterKey.length() + " characters; a master key needs at least 16");
+        }
         long body = maxBodyBytes == null ? DEFAULT_MAX_BODY_BYTES : maxBodyBytes;
         if (body < 1024) {
             throw new ConfigException("max-body-bytes", body + " is not allowed; it must be at least 1024");
@@ -77,12 +110,25 @@ public record ServerSettings(String host, Integer port, String apiKey, Long maxB
 
     /** All defaults: loopback, port 8080, no API key. */
     public static ServerSettings defaults() {
-        return new ServerSettings(null, null, null, null, null, null, null, null, null, null, null);
+        return new ServerSettings(null, null, null, null, null, null, null, null, null, null, null, null, null);
     }
 
     /** The same settings on another port. */
     public ServerSettings withPort(int newPort) {
         return new ServerSettings(host, newPort, apiKey, maxBodyBytes, drainTimeoutMs, accessLog, stateDir, lanes,
-                idleTimeoutMs, headerTimeoutMs, bodyTimeoutMs);
+                idleTimeoutMs, headerTimeoutMs, bodyTimeoutMs, masterKey, tls);
+    }
+
+    /** {@code https} with TLS, else {@code http}. */
+    public String scheme() {
+        return tls == null ? "http" : "https";
+    }
+
+    /** Without the keys: settings are logged and shown in messages. */
+    @Override
+    public String toString() {
+        return "ServerSettings[host=" + host + ", port=" + port + ", apiKey=" + (apiKey == null ? "none" : "***")
+                + ", masterKey=" + (masterKey == null ? "none" : "***") + ", maxBodyBytes=" + maxBodyBytes + ", stateDir="
+                + stateDir + "]";
     }
 }

@@ -11,12 +11,12 @@ import io.micromesh.core.spi.PcmAudio;
  * @param prompt       text that may guide the engine, or null
  * @param admission    its lane, deadline and affinity
  * @param requestId    its id, for the usage record
- * @param keyId        who asked
+ * @param caller       whom it is served for (key and workflow)
  * @param task         the caller's task label, or null
  * @param arrivedNanos when it arrived, on the dispatcher's nanosecond ticker
  */
 public record AudioCall(String model, Audio audio, String language, String prompt, Admission admission,
-                        String requestId, String keyId, String task, long arrivedNanos) {
+                        String requestId, Caller caller, String task, long arrivedNanos) {
 
     /** An upload that can be decoded into mono PCM at a given rate. */
     @FunctionalInterface

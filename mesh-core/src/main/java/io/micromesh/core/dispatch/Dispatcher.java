@@ -10,6 +10,7 @@ import io.micromesh.core.Portfolio;
 import io.micromesh.core.ServedModel;
 import io.micromesh.core.accounting.Charge;
 import io.micromesh.core.accounting.EnergyMethod;
+import io.micromesh.core.accounting.Spending;
 import io.micromesh.core.accounting.UsageRecord;
 import io.micromesh.core.config.Capability;
 import io.micromesh.core.config.RoutePolicy;
@@ -51,6 +52,7 @@ public final class Dispatcher {
     private final Router router;
     private final Learning learning;
     private final UsageSink usage;
+    private final Spending spending;
     private final Clock clock;
     private final LongSupplier nanos;
     private final Cascade cascade;
@@ -63,10 +65,24 @@ public final class Dispatcher {
      */
     public Dispatcher(Portfolio portfolio, Router router, Learning learning, UsageSink usage, Clock clock,
                       LongSupplier nanos) {
+        this(portfolio, router, learning, usage, Spending.NONE, clock, nanos);
+    }
+
+    /**
+     * @param learning where verdicts and remembered completions go
+     * @param usage    where every request's usage record goes
+     * @param spending where each request's largest cost is reserved against its caller's budgets and
+     *                 limits before it is dispatched, and settled after
+     * @param clock    the time of usage records
+     * @param nanos    the ticker that calls' arrival times are read on (latency, time to first token)
+     */
+    public Dispatcher(Portfolio portfolio, Router router, Learning learning, UsageSink usage, Spending spending,
+                      Clock clock, LongSupplier nanos) {
         this.portfolio = portfolio;
         this.router = router;
         this.learning = learning;
         this.usage = usage;
+        this.spending = spending;
         this.clock = clock;
         this.nanos = nanos;
         this.cascade = new Cascade(new AnswerVerifier(portfolio), learning);
@@ -117,8 +133,10 @@ public final class Dispatcher {
     public Outcome answer(Call call) {
         MeshRequest request = call.request();
         Trail trail = trail(call);
+        Spending.Hold hold = Spending.Hold.NONE;
         try {
             Plan plan = plan(call, trail);
+            hold = reserve(call.caller(), plan, request);
             if (plan.verifies() && request instanceof ChatRequest chat) {
                 Cascade.Settled settled = cascade.run(chat, plan.decision(), call.admission(), trail);
                 Served served = settle(plan.decision(), settled, trail);
@@ -136,6 +154,8 @@ public final class Dispatcher {
             });
         } catch (MeshException e) {
             return trail.failedWith(e);
+        } finally {
+            settle(hold, trail);
         }
     }
 
@@ -146,8 +166,10 @@ public final class Dispatcher {
     public Outcome stream(Call call, ClientStream client) {
         MeshRequest request = call.request();
         Trail trail = trail(call);
+        Spending.Hold hold = Spending.Hold.NONE;
         try {
             Plan plan = plan(call, trail);
+            hold = reserve(call.caller(), plan, request);
             if (plan.verifies() && request instanceof ChatRequest chat) {
                 return replayed(chat, plan.decision(), call, client, trail);
             }
@@ -173,6 +195,8 @@ public final class Dispatcher {
             });
         } catch (MeshException e) {
             return trail.failedWith(e);
+        } finally {
+            settle(hold, trail);
         }
     }
 
@@ -181,9 +205,11 @@ public final class Dispatcher {
      * such models whose policy needs no text to choose ({@code fixed}, {@code fallback}, {@code rules}).
      */
     public Outcome transcribe(AudioCall call) {
-        Trail trail = new Trail(usage, nanos, clock.instant(), call.requestId(), call.keyId(), call.task(),
+        Trail trail = new Trail(usage, nanos, clock.instant(), call.requestId(), call.caller(), call.task(),
                 call.admission().lane(), call.arrivedNanos());
+        Spending.Hold hold = Spending.Hold.NONE;
         try {
+            allow(call.caller(), call.model());
             Decision decision = null;
             List<ServedModel> order;
             Optional<ServedModel> named = portfolio.model(call.model());
@@ -205,6 +231,10 @@ public final class Dispatcher {
                 trail.routed(decision);
                 order = decision.order();
             }
+            // an upload's length, and so its cost, is known only once decoded: what is reserved is
+            // nothing, so a budget must not be spent already, and rate limits count the request
+            hold = call.caller().limited() ? spending.reserve(call.caller(), new Spending.Estimate(0, 0, 0))
+                    : Spending.Hold.NONE;
             PcmAudio[] decoded = new PcmAudio[1];
             return inOrder(order, decision, trail, (model, served) -> {
                 if (!(model.backend() instanceof SpeechBackend speech)) {
@@ -224,7 +254,32 @@ public final class Dispatcher {
             });
         } catch (MeshException e) {
             return trail.failedWith(e);
+        } finally {
+            settle(hold, trail);
         }
+    }
+
+    /** Refuses a model or route the caller's key may not name. */
+    private static void allow(Caller caller, String model) {
+        if (!caller.grant().allows(model)) {
+            throw MeshException.of(MeshException.Failure.FORBIDDEN, "This API key may not use '" + model + "'; it may use "
+                    + caller.grant().models().stream().sorted().toList() + ".", null);
+        }
+    }
+
+    /**
+     * Reserves the request's largest possible cost, energy and tokens against its caller's budgets and
+     * limits (nothing to reserve for a caller without any).
+     */
+    private Spending.Hold reserve(Caller caller, Plan plan, MeshRequest request) {
+        return caller.limited() ? spending.reserve(caller, WorstCase.of(request, plan.order(), plan.verifies()
+                ? plan.decision().verify() : null, portfolio)) : Spending.Hold.NONE;
+    }
+
+    /** Settles a reservation to what the request's calls used, every attempt included. */
+    private static void settle(Spending.Hold hold, Trail trail) {
+        Charge total = trail.total();
+        hold.settle(total.costUsd(), total.energyWh(), trail.tokensUsed());
     }
 
     /** One try of one model; a failure it throws lets the next model try, when it is retriable. */
@@ -268,6 +323,7 @@ public final class Dispatcher {
 
     private Plan plan(Call call, Trail trail) {
         MeshRequest request = call.request();
+        allow(call.caller(), request.model());
         Optional<ServedModel> named = portfolio.model(request.model());
         if (named.isPresent()) {
             trail.trying(served(named.get(), null, 0));
@@ -285,7 +341,7 @@ public final class Dispatcher {
     }
 
     private Trail trail(Call call) {
-        return new Trail(usage, nanos, clock.instant(), call.requestId(), call.keyId(), call.task(),
+        return new Trail(usage, nanos, clock.instant(), call.requestId(), call.caller(), call.task(),
                 call.admission().lane(), call.arrivedNanos());
     }
 

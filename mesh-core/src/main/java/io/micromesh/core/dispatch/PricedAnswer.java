@@ -48,7 +48,13 @@ final class PricedAnswer {
         ObjectNode usage = out.withObject("/usage");
         if (!usage.has("prompt_tokens")) {
             usage.put("prompt_tokens", tokens.prompt());
+            if (!usage.has("completion_tokens") && tokens.estimated()) {
+                usage.put("completion_tokens", tokens.completion());
+            }
             usage.put("total_tokens", tokens.total());
+        }
+        if (tokens.estimated()) {
+            usage.put("estimated", true);
         }
         usage.put("cost_usd", charge.costUsd());
         usage.put("energy_wh", charge.energyWh());
@@ -120,7 +126,13 @@ final class PricedAnswer {
         }
         if (!counted) {
             g.writeNumberField("prompt_tokens", tokens.prompt());
+            if (tokens.estimated()) {
+                g.writeNumberField("completion_tokens", tokens.completion());
+            }
             g.writeNumberField("total_tokens", tokens.total());
+        }
+        if (tokens.estimated()) {
+            g.writeBooleanField("estimated", true);  // micromesh's estimate: the upstream reported no usage
         }
         g.writeNumberField("cost_usd", charge.costUsd());
         g.writeNumberField("energy_wh", charge.energyWh());

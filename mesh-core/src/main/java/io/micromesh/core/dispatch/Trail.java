@@ -29,7 +29,7 @@ final class Trail {
     private final LongSupplier nanos;
     private final String requestId;
     private final Instant at;
-    private final String keyId;
+    private final Caller caller;
     private final String task;
     private final Lane lane;
     private final long arrivedNanos;
@@ -46,13 +46,13 @@ final class Trail {
     private long firstChunkNanos = -1;
     private UsageRecord finished;
 
-    Trail(UsageSink sink, LongSupplier nanos, Instant at, String requestId, String keyId, String task, Lane lane,
+    Trail(UsageSink sink, LongSupplier nanos, Instant at, String requestId, Caller caller, String task, Lane lane,
           long arrivedNanos) {
         this.sink = sink;
         this.nanos = nanos;
         this.at = at;
         this.requestId = requestId;
-        this.keyId = keyId;
+        this.caller = caller;
         this.task = task == null ? "" : task;
         this.lane = lane;
         this.arrivedNanos = arrivedNanos;
@@ -79,7 +79,12 @@ final class Trail {
         return new Charge(costUsd, energyWh, energyMethod);
     }
 
-    Optional<Served> served() {
+    /** Prompt and completion tokens of every call so far. */
+    long tokensUsed() {
+        return attempts.stream().mapToLong(attempt -> attempt.tokens().total()).sum();
+    }
+
+        Optional<Served> served() {
         return Optional.ofNullable(served);
     }
 
@@ -122,8 +127,8 @@ final class Trail {
     /** The record of the request, handed to the sink the first time; the same record after. */
     UsageRecord finish(String status) {
         if (finished == null) {
-            finished = new UsageRecord(requestId, at, keyId, route, policy, served == null ? "" : served.model(), replica,
-                    lane, task, answerTokens.prompt(), answerTokens.completion(), audioSeconds,
+            finished = new UsageRecord(requestId, at, caller.keyId(), caller.workflowId(), route, policy, served == null ? "" : served.model(), replica,
+                    lane, task, answerTokens.prompt(), answerTokens.completion(), answerTokens.cachedPrompt(), answerTokens.estimated(), audioSeconds,
                     nanos.getAsLong() - arrivedNanos, firstChunkNanos < 0 ? -1 : firstChunkNanos - arrivedNanos, status,
                     costUsd, energyWh, energyMethod, attempts);
             sink.record(finished);

@@ -16,8 +16,12 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  *                   0 when the backend measures none (remote servers, the encoder)
  * @param raplJoules energy read from the worker machine's RAPL counters and attributed to the
  *                   request; 0 when the counters are not readable there
+ * @param cachedPrompt the prompt tokens the upstream served from its prompt cache
+ *                   ({@code prompt_tokens_details.cached_tokens}; part of {@code prompt}), 0 when none
+ * @param estimated  whether the counts are micromesh's estimate, the upstream having reported none
  */
-public record Usage(long prompt, long completion, double cpuSeconds, double raplJoules) {
+public record Usage(long prompt, long completion, double cpuSeconds, double raplJoules, long cachedPrompt,
+                    boolean estimated) {
 
     public static final Usage NONE = new Usage(0, 0);
 
@@ -30,6 +34,7 @@ public record Usage(long prompt, long completion, double cpuSeconds, double rapl
         if (prompt < 0 || completion < 0) {
             throw new IllegalArgumentException("token counts are not negative: " + prompt + ", " + completion);
         }
+        cachedPrompt = Math.min(Math.max(0, cachedPrompt), prompt);
         if (!(cpuSeconds >= 0) || !(raplJoules >= 0)) {
             throw new IllegalArgumentException("measurements are not negative: " + cpuSeconds + " s, "
                     + raplJoules + " J");
@@ -38,7 +43,25 @@ public record Usage(long prompt, long completion, double cpuSeconds, double rapl
 
     /** Token counts alone, nothing measured. */
     public Usage(long prompt, long completion) {
-        this(prompt, completion, 0, 0);
+        this(prompt, completion, 0, 0, 0);
+    }
+
+    /** Token counts and measurements, no prompt cache. */
+    public Usage(long prompt, long completion, double cpuSeconds, double raplJoules) {
+        this(prompt, completion, cpuSeconds, raplJoules, 0, false);
+    }
+
+    /** Counts and measurements the upstream reported. */
+    public Usage(long prompt, long completion, double cpuSeconds, double raplJoules, long cachedPrompt) {
+        this(prompt, completion, cpuSeconds, raplJoules, cachedPrompt, false);
+    }
+
+    /**
+     * micromesh's estimate of an answer whose upstream reported no usage: four bytes of the request
+     * body per prompt token, and the completion tokens counted (one per streamed chunk) or estimated.
+     */
+    public static Usage estimate(long requestBytes, long completion) {
+        return new Usage(requestBytes / 4 + 1, completion, 0, 0, 0, true);
     }
 
     /**
@@ -49,12 +72,14 @@ public record Usage(long prompt, long completion, double cpuSeconds, double rapl
         return new Usage(Math.max(0, usage.path("prompt_tokens").asLong(0)),
                 Math.max(0, usage.path("completion_tokens").asLong(0)),
                 Math.max(0, usage.path(CPU_SECONDS).asDouble(0)),
-                Math.max(0, usage.path(RAPL_JOULES).asDouble(0)));
+                Math.max(0, usage.path(RAPL_JOULES).asDouble(0)),
+                Math.max(0, usage.path("prompt_tokens_details").path("cached_tokens").asLong(0)));
     }
 
     /**
      * Reads the {@code usage} of an OpenAI answer from its bytes without building a tree, checking on
-     * the way that the bytes are one JSON object; missing or negative numbers count as 0.
+     * the way that the bytes are one JSON object; missing or negative numbers count as 0. An answer
+     * without a {@code usage} object gives zero counts marked {@link #estimated}: the caller estimates.
      *
      * @throws IllegalArgumentException when the bytes are not one well-formed JSON object
      */
@@ -74,6 +99,8 @@ public record Usage(long prompt, long completion, double cpuSeconds, double rapl
         long completion = 0;
         double cpu = 0;
         double rapl = 0;
+        long cached = 0;
+        boolean reported = false;
         try (JsonParser p = Json.mapper().createParser(json)) {
             if (p.nextToken() != JsonToken.START_OBJECT) {
                 throw new IllegalArgumentException("not a JSON object");
@@ -82,6 +109,7 @@ public record Usage(long prompt, long completion, double cpuSeconds, double rapl
                 String name = p.currentName();
                 JsonToken value = p.nextToken();
                 if (name.equals("usage") && value == JsonToken.START_OBJECT) {
+                    reported = true;
                     while (p.nextToken() == JsonToken.FIELD_NAME) {
                         String field = p.currentName();
                         JsonToken number = p.nextToken();
@@ -91,6 +119,7 @@ public record Usage(long prompt, long completion, double cpuSeconds, double rapl
                             case "completion_tokens" -> completion = numeric ? Math.max(0, p.getValueAsLong()) : 0;
                             case CPU_SECONDS -> cpu = numeric ? Math.max(0, p.getValueAsDouble()) : 0;
                             case RAPL_JOULES -> rapl = numeric ? Math.max(0, p.getValueAsDouble()) : 0;
+                            case "prompt_tokens_details" -> cached = number == JsonToken.START_OBJECT ? cachedTokens(p) : 0;
                             default -> p.skipChildren();
                         }
                     }
@@ -108,7 +137,23 @@ public record Usage(long prompt, long completion, double cpuSeconds, double rapl
         } catch (IOException e) {
             throw new IllegalArgumentException("not valid JSON: " + e.getMessage(), e);
         }
-        return new Usage(prompt, completion, Double.isFinite(cpu) ? cpu : 0, Double.isFinite(rapl) ? rapl : 0);
+        return new Usage(prompt, completion, Double.isFinite(cpu) ? cpu : 0, Double.isFinite(rapl) ? rapl : 0, cached,
+                !reported);
+    }
+
+    /** {@code cached_tokens} of the {@code prompt_tokens_details} object the parser is at the start of. */
+    private static long cachedTokens(JsonParser p) throws IOException {
+        long cached = 0;
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+            String field = p.currentName();
+            JsonToken value = p.nextToken();
+            if (field.equals("cached_tokens") && value == JsonToken.VALUE_NUMBER_INT) {
+                cached = Math.max(0, p.getValueAsLong());
+            } else {
+                p.skipChildren();
+            }
+        }
+        return cached;
     }
 
     /** Writes this usage into an OpenAI {@code usage} object, measurements included when there are any. */
@@ -116,6 +161,12 @@ public record Usage(long prompt, long completion, double cpuSeconds, double rapl
         usage.put("prompt_tokens", prompt);
         usage.put("completion_tokens", completion);
         usage.put("total_tokens", total());
+        if (cachedPrompt > 0) {
+            usage.putObject("prompt_tokens_details").put("cached_tokens", cachedPrompt);
+        }
+        if (estimated) {
+            usage.put("estimated", true);
+        }
         if (cpuMeasured()) {
             usage.put(CPU_SECONDS, cpuSeconds);
         }
@@ -128,7 +179,7 @@ public record Usage(long prompt, long completion, double cpuSeconds, double rapl
     /** The usage of two calls together (a cascade's attempts and checks). */
     public Usage plus(Usage other) {
         return new Usage(prompt + other.prompt, completion + other.completion, cpuSeconds + other.cpuSeconds,
-                raplJoules + other.raplJoules);
+                raplJoules + other.raplJoules, cachedPrompt + other.cachedPrompt, estimated || other.estimated);
     }
 
     /** Prompt plus completion. */

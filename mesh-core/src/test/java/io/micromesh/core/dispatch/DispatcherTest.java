@@ -50,7 +50,7 @@ class DispatcherTest {
     }
 
     private Call call(ChatRequest request) {
-        return new Call(request, Admission.DEFAULT, "req-1", "key-1", "billing", ticker.get());
+        return new Call(request, Admission.DEFAULT, "req-1", Caller.key("key-1"), "billing", ticker.get());
     }
 
     @Test

@@ -314,7 +314,7 @@ public final class OpenAiBackend implements Backend, SpeechBackend {
         return switch (failure) {
             case REFUSED, TIMEOUT, UPSTREAM_ERROR, BROKEN_BEFORE_FIRST_CHUNK, BROKEN_STREAM, BAD_RESPONSE -> true;
             case OVERLOADED, REJECTED, UNAUTHORIZED, UNAVAILABLE, QUEUE_FULL, DEADLINE_EXCEEDED, INVALID_REQUEST, UNSUPPORTED,
-                 MODEL_NOT_FOUND, NO_ADMISSIBLE_MODEL -> false;
+                 MODEL_NOT_FOUND, NO_ADMISSIBLE_MODEL, FORBIDDEN, BUDGET_EXCEEDED, RATE_LIMITED, STORE_UNAVAILABLE -> false;
         };
     }
 
@@ -366,6 +366,10 @@ public final class OpenAiBackend implements Backend, SpeechBackend {
             throw failure(Failure.BAD_RESPONSE, e.getMessage().startsWith("without") ? "answered " + e.getMessage()
                     : "answered something that is not a JSON object", replica, e.getMessage(), null);
         }
+        if (tokens.estimated()) {
+            // the server reported no usage: estimated from the bytes, four per token, and marked so
+            tokens = Usage.estimate(body.length, operation == Operation.EMBEDDINGS ? 0 : answer.length / 4);
+        }
         // passed on as bytes: the dispatcher rewrites the few fields it changes without building a tree
         return new BackendReply(JsonBody.of(answer), tokens, replica.base());
     }
@@ -374,7 +378,8 @@ public final class OpenAiBackend implements Backend, SpeechBackend {
                               boolean clientWantsUsage) {
         boolean forwarded = false;
         boolean done = false;
-        Usage tokens = Usage.NONE;
+        Usage tokens = null;
+        long contentChunks = 0;
         // closing the response before its end closes the connection: that is how the upstream
         // learns that the client went away (a ClientGoneException from the sink passes through)
         try (CallDeadline deadline = CallDeadline.after(Duration.ofMillis(spec.deadlineMs()));
@@ -389,11 +394,14 @@ public final class OpenAiBackend implements Backend, SpeechBackend {
                 while ((data = events.next()).isPresent()) {
                     if (data.get().equals("[DONE]")) {
                         done = true;
-                        return tokens;
+                        return tokens != null ? tokens : Usage.estimate(body.length, contentChunks);
                     }
                     ObjectNode chunk = parseChunk(replica, forwarded, data.get());
                     if (chunk.has("error")) {
                         throw broken(replica, forwarded, "sent an error mid-stream", String.valueOf(chunk.get("error")));
+                    }
+                    if (!chunk.path("choices").isEmpty()) {
+                        contentChunks++;
                     }
                     JsonNode usage = chunk.path("usage");
                     if (usage.isObject()) {
@@ -411,7 +419,8 @@ public final class OpenAiBackend implements Backend, SpeechBackend {
                 throw broken(replica, forwarded, "closed the stream before [DONE]", null);
             } catch (IOException | UncheckedIOException | DataReader.InsufficientDataAvailableException e) {
                 if (done) {
-                    return tokens;  // the answer was whole; what failed was closing the connection after it
+                    // the answer was whole; what failed was closing the connection after it
+                    return tokens != null ? tokens : Usage.estimate(body.length, contentChunks);
                 }
                 MeshException failure = transportFailure(replica, e, true, deadline);
                 if (failure.failure() != Failure.TIMEOUT) {

@@ -1,0 +1,12 @@
+package io.micromesh.server;
+
+import io.micromesh.store.Budgets;
+import io.micromesh.store.KeyStore;
+import io.micromesh.store.Ledger;
+
+/**
+ * What the gateway keeps about its callers in its store: the usage ledger, the API keys and their
+ * budgets and limits.
+ */
+record Accounts(Ledger ledger, KeyStore keys, Budgets budgets) {
+}

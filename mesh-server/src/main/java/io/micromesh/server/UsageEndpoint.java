@@ -1,0 +1,88 @@
+package io.micromesh.server;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+import io.micromesh.api.ApiError;
+import io.micromesh.api.ApiException;
+import io.micromesh.api.Json;
+import io.micromesh.api.Quote;
+import io.micromesh.store.Ledger;
+import io.micromesh.store.StoreException;
+import io.micromesh.store.UsageTotal;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeParseException;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Collectors;
+
+/**
+ * {@code GET /v1/usage?group_by=model|route|key|workflow&from=ISO-8601&to=ISO-8601}: the ledger's
+ * totals of requests, tokens, cost and energy by group over {@code [from, to)} (default: today, UTC,
+ * so far). A key sees its own usage; the master key (and everyone on a gateway without keys) sees
+ * all. The caller's own requests just before are counted: the ledger's pending records are written
+ * first (waiting at most a second).
+ */
+final class UsageEndpoint {
+
+    private static final Duration FLUSH_WAIT = Duration.ofSeconds(1);
+
+    private final Ledger ledger;
+    private final Clock clock;
+
+    UsageEndpoint(Ledger ledger, Clock clock) {
+        this.ledger = ledger;
+        this.clock = clock;
+    }
+
+    void handle(ServerRequest req, ServerResponse res) throws InterruptedException {
+        var query = req.query();
+        String groupKey = query.first("group_by").orElse("model");
+        UsageTotal.GroupBy group = UsageTotal.GroupBy.of(groupKey).orElseThrow(() -> ApiException.invalidRequest("group_by",
+                "group_by must be one of " + Arrays.stream(UsageTotal.GroupBy.values()).map(UsageTotal.GroupBy::key)
+                        .collect(Collectors.joining(", ")) + "; got '" + Quote.clip(groupKey) + "'."));
+        Instant now = clock.instant();
+        Instant from = query.first("from").map(v -> instant("from", v))
+                .orElse(LocalDate.ofInstant(now, ZoneOffset.UTC).atStartOfDay(ZoneOffset.UTC).toInstant());
+        Instant to = query.first("to").map(v -> instant("to", v)).orElse(now.plusMillis(1));
+        if (!to.isAfter(from)) {
+            throw ApiException.invalidRequest("to", "to (" + to + ") must be after from (" + from + ").");
+        }
+        Exchange exchange = req.context().get(Exchange.class).orElseThrow();
+        Optional<String> onlyKey = Exchange.seesAll(exchange.keyId()) ? Optional.empty() : Optional.of(exchange.keyId());
+        ledger.awaitWritten(FLUSH_WAIT);
+        List<UsageTotal> totals;
+        try {
+            totals = ledger.totals(group, from, to, onlyKey);
+        } catch (StoreException e) {
+            throw new ApiException(503, new ApiError("The usage store cannot be read now; retry later.", "server_error",
+                    null, "store_unavailable"), Map.of("Retry-After", "5"));
+        }
+        ObjectNode body = Json.object().put("object", "list");
+        ArrayNode data = body.putArray("data");
+        for (UsageTotal total : totals) {
+            data.addObject().put("group", total.group()).put("requests", total.requests())
+                    .put("prompt_tokens", total.promptTokens()).put("completion_tokens", total.completionTokens())
+                    .put("cost_usd", total.costUsd()).put("energy_wh", total.energyWh());
+        }
+        body.put("group_by", group.key()).put("from", from.toString()).put("to", to.toString());
+        Responses.reply(req, res, 200, body);
+    }
+
+    /** An ISO-8601 instant ({@code 2026-12-04T09:00:00Z}) or date ({@code 2026-12-04}, its start in UTC). */
+    private static Instant instant(String param, String value) {
+        try {
+            return value.length() == 10 ? LocalDate.parse(value).atStartOfDay(ZoneOffset.UTC).toInstant() : Instant.parse(value);
+        } catch (DateTimeParseException e) {
+            throw ApiException.invalidRequest(param, param + " must be an ISO-8601 instant such as 2026-12-04T09:00:00Z or a"
+                    + " date such as 2026-12-04; got '" + Quote.clip(value) + "'.");
+        }
+    }
+}

@@ -1,0 +1,310 @@
+package io.micromesh.store;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.micromesh.api.Json;
+import io.micromesh.core.accounting.UsageRecord;
+import io.micromesh.core.spi.UsageSink;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Types;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The usage ledger: every {@link UsageRecord} the dispatcher hands over, stored in the gateway's
+ * database ({@code usage_records}, schema {@code gateway}). Requests never wait for the database: a
+ * record goes into a bounded queue, and one writer thread stores what has gathered in one
+ * transaction at a time (up to {@value #BATCH} rows). Closing it drains the queue first, so a clean
+ * shutdown (SIGTERM) loses nothing. When the database fails, the writer keeps the batch and tries
+ * again; only if the queue then fills ({@value #CAPACITY} records waiting) are records dropped,
+ * each counted in {@link #dropped()} and the first of a run logged. Records older than the
+ * retention are deleted once an hour. Thread-safe.
+ */
+public final class Ledger implements UsageSink, AutoCloseable {
+
+    private static final System.Logger LOG = System.getLogger(Ledger.class.getName());
+    static final int CAPACITY = 100_000;
+    static final int BATCH = 500;
+    private static final Duration RETRY = Duration.ofSeconds(1);
+    private static final Duration PRUNE_EVERY = Duration.ofHours(1);
+    private static final Duration CLOSE_WAIT = Duration.ofSeconds(30);
+
+    private static final String INSERT = "INSERT INTO usage_records (request_id, at_ms, key_id, workflow_id, route, policy,"
+            + " model, replica, lane, task, prompt_tokens, completion_tokens, cached_tokens, tokens_estimated, audio_seconds,"
+            + " latency_ms, ttft_ms, status, cost_usd, energy_wh, energy_method, attempts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+            + " ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+
+    private final Database db;
+    private final Clock clock;
+    private final Duration retention;
+    private final BlockingQueue<UsageRecord> pending = new ArrayBlockingQueue<>(CAPACITY);
+    private final AtomicLong offered = new AtomicLong();
+    private final AtomicLong written = new AtomicLong();
+    private final AtomicLong dropped = new AtomicLong();
+    private final Object progress = new Object();
+    private final Thread writer;
+    private volatile boolean closing;
+    private boolean failing;          // the writer's own: whether the last write failed
+    private Instant nextPrune;        // the writer's own
+
+    /**
+     * Starts a ledger writing into {@code db}, which must be migrated to schema {@code gateway} and
+     * stays its caller's to close (after this).
+     *
+     * @param retention how long records are kept
+     */
+    public Ledger(Database db, Clock clock, Duration retention) {
+        this.db = db;
+        this.clock = clock;
+        this.retention = retention;
+        this.nextPrune = clock.instant();
+        this.writer = Thread.ofPlatform().name("mesh-ledger-writer").daemon().start(this::writeUntilClosed);
+    }
+
+    @Override
+    public void record(UsageRecord usage) {
+        if (closing || !pending.offer(usage)) {
+            if (dropped.getAndIncrement() == 0 || closing) {
+                LOG.log(System.Logger.Level.ERROR, "usage ledger: a record was dropped (request " + usage.requestId() + "): "
+                        + (closing ? "the ledger is closed" : CAPACITY + " records wait for the store " + db.where()));
+            }
+            return;
+        }
+        offered.incrementAndGet();
+    }
+
+    /** Records dropped because the queue was full or the ledger closed. */
+    public long dropped() {
+        return dropped.get();
+    }
+
+    /** Records waiting to be written. */
+    public int waiting() {
+        return pending.size();
+    }
+
+    /**
+     * Waits until every record handed over before this call is in the database, or {@code bound} passes.
+     *
+     * @return whether they all are
+     */
+    public boolean awaitWritten(Duration bound) throws InterruptedException {
+        long target = offered.get();
+        long deadline = System.nanoTime() + bound.toNanos();
+        synchronized (progress) {
+            while (written.get() < target) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                TimeUnit.NANOSECONDS.timedWait(progress, left);
+            }
+        }
+        return true;
+    }
+
+    /**
+     * The totals of the records that arrived in {@code [from, to)}, by {@code group}, largest cost first.
+     *
+     * @param keyId only this key's records, or empty for everyone's
+     * @throws StoreException when the database fails
+     */
+    public List<UsageTotal> totals(UsageTotal.GroupBy group, Instant from, Instant to, Optional<String> keyId) {
+        String column = group.column();
+        String sql = "SELECT " + column + ", COUNT(*), SUM(prompt_tokens), SUM(completion_tokens), SUM(cost_usd),"
+                + " SUM(energy_wh) FROM usage_records WHERE at_ms >= ? AND at_ms < ?"
+                + (keyId.isPresent() ? " AND key_id = ?" : "")
+                + " GROUP BY " + column + " ORDER BY SUM(cost_usd) DESC, " + column;
+        return db.query(c -> {
+            try (PreparedStatement st = c.prepareStatement(sql)) {
+                st.setLong(1, from.toEpochMilli());
+                st.setLong(2, to.toEpochMilli());
+                if (keyId.isPresent()) {
+                    st.setString(3, keyId.get());
+                }
+                List<UsageTotal> totals = new ArrayList<>();
+                try (ResultSet rs = st.executeQuery()) {
+                    while (rs.next()) {
+                        totals.add(new UsageTotal(rs.getString(1), rs.getLong(2), rs.getLong(3), rs.getLong(4), rs.getDouble(5),
+                                rs.getDouble(6)));
+                    }
+                }
+                return totals;
+            }
+        });
+    }
+
+    /** Stops taking records, writes those waiting (for up to 30 s), and stops the writer. */
+    @Override
+    public void close() {
+        closing = true;
+        writer.interrupt();
+        try {
+            writer.join(CLOSE_WAIT.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (!pending.isEmpty()) {
+            LOG.log(System.Logger.Level.ERROR, "usage ledger: " + pending.size() + " records could not be written to "
+                    + db.where() + " before shutdown");
+        }
+    }
+
+    /** The writer: batches until closed and the queue is empty; a failed batch is kept and tried again. */
+    private void writeUntilClosed() {
+        List<UsageRecord> batch = new ArrayList<>(BATCH);
+        while (true) {
+            if (batch.isEmpty()) {
+                UsageRecord first = next();
+                if (first == null) {
+                    if (closing) {
+                        return;
+                    }
+                    pruneWhenDue();
+                    continue;
+                }
+                batch.add(first);
+                pending.drainTo(batch, BATCH - 1);
+            }
+            if (write(batch)) {
+                batch.clear();
+            } else {
+                pause(RETRY);
+            }
+        }
+    }
+
+    /** The next record: waits up to a second for one, or none at all once closing. */
+    private UsageRecord next() {
+        if (closing) {
+            return pending.poll();
+        }
+        try {
+            return pending.poll(1, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            return null;  // close() wakes the writer to drain the queue
+        }
+    }
+
+    private static void pause(Duration pause) {
+        try {
+            Thread.sleep(pause.toMillis());
+        } catch (InterruptedException e) {
+            // close() woke the writer: it goes on draining
+        }
+    }
+
+    private boolean write(List<UsageRecord> batch) {
+        try {
+            db.inTransaction(c -> {
+                try (PreparedStatement st = c.prepareStatement(INSERT)) {
+                    for (UsageRecord r : batch) {
+                        bind(st, r);
+                        st.addBatch();
+                    }
+                    st.executeBatch();
+                }
+                return null;
+            });
+        } catch (StoreException e) {
+            if (!failing) {
+                LOG.log(System.Logger.Level.ERROR, "usage ledger: cannot write to " + db.where() + " (" + e.getMessage()
+                        + "); keeping " + batch.size() + " records and retrying every " + RETRY.toSeconds() + " s");
+            }
+            failing = true;
+            return false;
+        }
+        if (failing) {
+            LOG.log(System.Logger.Level.INFO, "usage ledger: writing to " + db.where() + " again");
+            failing = false;
+        }
+        written.addAndGet(batch.size());
+        synchronized (progress) {
+            progress.notifyAll();
+        }
+        return true;
+    }
+
+    private static void bind(PreparedStatement st, UsageRecord r) throws SQLException {
+        st.setString(1, r.requestId());
+        st.setLong(2, r.at().toEpochMilli());
+        st.setString(3, r.keyId());
+        st.setString(4, r.workflowId());
+        st.setString(5, r.route());
+        st.setString(6, r.policy());
+        st.setString(7, r.model());
+        st.setString(8, r.replica());
+        st.setString(9, r.lane().key());
+        st.setString(10, r.task());
+        st.setLong(11, r.promptTokens());
+        st.setLong(12, r.completionTokens());
+        st.setLong(13, r.cachedTokens());
+        st.setBoolean(14, r.tokensEstimated());
+        st.setDouble(15, r.audioSeconds());
+        st.setDouble(16, r.latencyNanos() / 1e6);
+        if (r.ttftNanos() < 0) {
+            st.setNull(17, Types.DOUBLE);
+        } else {
+            st.setDouble(17, r.ttftNanos() / 1e6);
+        }
+        st.setString(18, r.status());
+        st.setDouble(19, r.costUsd());
+        st.setDouble(20, r.energyWh());
+        st.setString(21, r.energyMethod().key());
+        st.setString(22, attempts(r));
+    }
+
+    private static String attempts(UsageRecord r) {
+        ArrayNode list = Json.mapper().createArrayNode();
+        for (UsageRecord.Attempt a : r.attempts()) {
+            ObjectNode attempt = list.addObject();
+            attempt.put("model", a.model());
+            if (!a.replica().isEmpty()) {
+                attempt.put("replica", a.replica());
+            }
+            attempt.put("kind", a.kind().name().toLowerCase(Locale.ROOT));
+            attempt.put("prompt_tokens", a.tokens().prompt());
+            attempt.put("completion_tokens", a.tokens().completion());
+            attempt.put("cost_usd", a.charge().costUsd());
+            attempt.put("energy_wh", a.charge().energyWh());
+            attempt.put("result", a.result());
+            if (!a.verdict().isEmpty()) {
+                attempt.put("verdict", a.verdict());
+            }
+        }
+        return list.toString();
+    }
+
+    private void pruneWhenDue() {
+        Instant now = clock.instant();
+        if (now.isBefore(nextPrune)) {
+            return;
+        }
+        nextPrune = now.plus(PRUNE_EVERY);
+        try {
+            int deleted = db.query(c -> {
+                try (PreparedStatement st = c.prepareStatement("DELETE FROM usage_records WHERE at_ms < ?")) {
+                    st.setLong(1, now.minus(retention).toEpochMilli());
+                    return st.executeUpdate();
+                }
+            });
+            if (deleted > 0) {
+                LOG.log(System.Logger.Level.INFO, "usage ledger: deleted " + deleted + " records older than "
+                        + retention.toDays() + " days");
+            }
+        } catch (StoreException e) {
+            LOG.log(System.Logger.Level.WARNING, "usage ledger: cannot delete old records: " + e.getMessage());
+        }
+    }
+}
