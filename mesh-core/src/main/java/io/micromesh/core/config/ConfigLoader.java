@@ -90,6 +90,19 @@ public final class ConfigLoader {
      * @throws ConfigException naming the key at fault
      */
     public MeshConfig parse(String text) {
+        return parse(text, MeshConfig.class, "the file is empty; it needs at least a 'models:' list",
+                "the top level must be a mapping of keys (server, models)");
+    }
+
+    /**
+     * Parses YAML text into {@code type} as the configuration is read (kebab-case keys, unknown keys
+     * refused, {@code ${NAME}} references), for the other files micromesh reads (workloads, catalogs).
+     *
+     * @param empty    the message for an empty file
+     * @param notAMapping the message for a file whose top level is not a mapping
+     * @throws ConfigException naming the key at fault
+     */
+    public <T> T parse(String text, Class<T> type, String empty, String notAMapping) {
         JsonNode tree;
         try {
             tree = yaml.readTree(text);
@@ -104,14 +117,14 @@ public final class ConfigLoader {
                     + ": " + problem + (text.contains("${") ? " (quote values that hold ${...} inside { } or [ ])" : ""));
         }
         if (tree == null || tree.isMissingNode() || tree.isNull()) {
-            throw new ConfigException("", "the file is empty; it needs at least a 'models:' list");
+            throw new ConfigException("", empty);
         }
         if (!tree.isObject()) {
-            throw new ConfigException("", "the top level must be a mapping of keys (server, models)");
+            throw new ConfigException("", notAMapping);
         }
         substitute(tree, "");
         try {
-            return yaml.treeToValue(tree, MeshConfig.class);
+            return yaml.treeToValue(tree, type);
         } catch (JsonMappingException e) {
             throw explain(e);
         } catch (JsonProcessingException e) {
