@@ -8,6 +8,10 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.util.List;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -21,20 +25,38 @@ class ServeProcessTest {
 
     @Test
     void sigtermLetsTheRequestInFlightFinishThenExitsCleanly(@TempDir Path dir) throws Exception {
-        try (StandInServer upstream = StandInServer.start("slow").delay(Duration.ofMillis(1500))) {
+        try (StandInServer upstream = StandInServer.start("slow").delay(Duration.ofMillis(1500));
+             StandInServer quick = StandInServer.start("quick")) {
             Path config = dir.resolve("mesh.yaml");
             Files.writeString(config, """
+                    server: { state-dir: "%s" }
                     models:
                       - id: remote
                         engine: openai
                         endpoints: ["%s"]
-                    """.formatted(upstream.baseUrl()));
+                      - id: quick
+                        engine: openai
+                        endpoints: ["%s"]
+                    """.formatted(dir.resolve("state"), upstream.baseUrl(), quick.baseUrl()));
             Process mesh = new ProcessBuilder(MeshProcess.command("serve", "--config", config.toString(), "--port", "0"))
                     .redirectError(dir.resolve("stderr.txt").toFile())
                     .start();
             try {
                 String url = MeshProcess.awaitListening(mesh);
                 HttpClient http = HttpClient.newHttpClient();
+                // 300 answered requests whose usage records are still queued for the ledger when SIGTERM comes
+                for (int wave = 0; wave < 6; wave++) {  // 50 at a time: within the replica's queue
+                    List<CompletableFuture<HttpResponse<String>>> answered = new java.util.ArrayList<>();
+                    for (int i = 0; i < 50; i++) {
+                        answered.add(http.sendAsync(HttpRequest.newBuilder(URI.create(url + "/v1/chat/completions"))
+                                .POST(HttpRequest.BodyPublishers.ofString(
+                                        "{\"model\":\"quick\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}"))
+                                .build(), HttpResponse.BodyHandlers.ofString()));
+                    }
+                    for (CompletableFuture<HttpResponse<String>> answer : answered) {
+                        assertThat(answer.get(30, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+                    }
+                }
                 HttpRequest chat = HttpRequest.newBuilder(URI.create(url + "/v1/chat/completions"))
                         .timeout(Duration.ofSeconds(20))
                         .POST(HttpRequest.BodyPublishers.ofString(
@@ -51,6 +73,15 @@ class ServeProcessTest {
                 assertThat(mesh.exitValue()).isEqualTo(143);
                 assertThat(Files.readString(dir.resolve("stderr.txt"))).contains("draining (1 requests in flight)")
                         .contains("mesh: stopped");
+                // the ledger wrote every record before the process exited: none lost on a clean shutdown
+                try (Connection db = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("state/mesh.db"));
+                     ResultSet rows = db.createStatement().executeQuery(
+                             "SELECT model, COUNT(*) FROM usage_records GROUP BY model ORDER BY model")) {
+                    assertThat(rows.next()).isTrue();
+                    assertThat(rows.getString(1) + "=" + rows.getLong(2)).isEqualTo("quick=300");
+                    assertThat(rows.next()).isTrue();
+                    assertThat(rows.getString(1) + "=" + rows.getLong(2)).isEqualTo("remote=1");
+                }
             } finally {
                 mesh.destroyForcibly();
             }
