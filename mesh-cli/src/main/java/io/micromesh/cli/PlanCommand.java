@@ -1,5 +1,6 @@
 package io.micromesh.cli;
 
+import io.micromesh.cli.plan.FromLedger;
 import io.micromesh.cli.plan.PlanReport;
 import io.micromesh.core.config.ConfigException;
 import io.micromesh.core.config.ConfigLoader;
@@ -35,8 +36,20 @@ final class PlanCommand implements Callable<Integer> {
     /** The catalog shipped in the jar: cited public figures and figures measured here. */
     static final String SHIPPED_CATALOG = "/plan/catalog.yaml";
 
-    @Option(names = "--workload", paramLabel = "W.yaml", required = true, description = "The workload: streams and settings.")
+    @Option(names = "--workload", paramLabel = "W.yaml", description = "The workload: streams and settings.")
     Path workload;
+
+    @Option(names = "--from-ledger", description = "Plan the traffic the ledger recorded (the store of --config) instead of"
+            + " a workload file, and put the plan beside what was measured.")
+    boolean fromLedger;
+
+    @Option(names = "--since", paramLabel = "WHEN", description = "With --from-ledger: the window's start, an instant or a"
+            + " date (default: 7 days ago); it ends now.")
+    String since;
+
+    @Option(names = "--config", paramLabel = "FILE", defaultValue = "config/mesh.yaml",
+            description = "With --from-ledger: the configuration whose store holds the ledger (default: ${DEFAULT-VALUE}).")
+    Path config;
 
     @Option(names = "--catalog", paramLabel = "C.yaml", description = "Deployments to add to the shipped catalog.")
     Path catalog;
@@ -53,24 +66,51 @@ final class PlanCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
-        Workload work = read(workload, Workload.class, "a workload needs 'streams:'");
+        if (fromLedger == (workload != null)) {
+            throw new UserError("give --workload FILE, or --from-ledger to plan what the ledger recorded (not both)");
+        }
         Catalog deployments = shipped();
         if (catalog != null) {
             deployments = deployments.with(read(catalog, Catalog.class, "a catalog needs 'deployments:'"));
         }
         Plan plan;
-        try {
-            plan = Planner.plan(work, deployments);
-        } catch (ConfigException e) {
-            throw new UserError(workload + ": " + e.getMessage());
+        FromLedger.Result measured = null;
+        if (fromLedger) {
+            measured = LedgerTraffic.plan(config, since, deployments);
+            plan = measured.plan();
+        } else {
+            Workload work = read(workload, Workload.class, "a workload needs 'streams:'");
+            try {
+                plan = Planner.plan(work, deployments);
+            } catch (ConfigException e) {
+                throw new UserError(workload + ": " + e.getMessage());
+            }
         }
         if (html != null) {
             Files.writeString(html, PlanReport.html(plan, deployments), StandardCharsets.UTF_8);
         }
         if (json) {
-            out.println(plan.toJson().toString());
+            var tree = plan.toJson();
+            if (measured != null) {
+                var checks = tree.putArray("measured");
+                for (FromLedger.Check c : measured.checks()) {
+                    checks.addObject().put("stream", c.stream()).put("model", c.model()).put("deployment", c.deployment())
+                            .put("requests_per_day", c.requestsPerDay()).put("planned_seconds", c.plannedSeconds())
+                            .put("measured_seconds", c.measuredSeconds()).put("planned_kwh_per_day", c.plannedKwhPerDay())
+                            .put("measured_kwh_per_day", c.measuredKwhPerDay());
+                }
+                var unmatched = tree.putArray("unmatched_models");
+                measured.unmatched().forEach(unmatched::add);
+            }
+            out.println(tree.toString());
         } else {
             out.print(PlanReport.table(plan));
+            if (measured != null) {
+                out.print(FromLedger.table(measured.checks()));
+                if (!measured.unmatched().isEmpty()) {
+                    out.println("not planned (no deployment of the catalog serves them): " + measured.unmatched());
+                }
+            }
             if (html != null) {
                 out.println("report: " + html);
             }

@@ -15,6 +15,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
@@ -143,6 +144,66 @@ public final class Ledger implements UsageSink, AutoCloseable {
                 return totals;
             }
         });
+    }
+
+    /**
+     * The traffic of {@code [from, to)} as streams for the planner: one row per stream (a route, or a
+     * model asked for by name) and model that served it, with its requests, tokens, energy and time,
+     * and the stream's busiest hour. Only answered requests count.
+     *
+     * @throws StoreException when the database fails
+     */
+    public List<Traffic> traffic(Instant from, Instant to) {
+        String stream = "CASE WHEN route <> '' THEN route ELSE model END";
+        Map<String, Long> busiest = db.query(c -> {
+            try (PreparedStatement st = c.prepareStatement("SELECT s, MAX(n) FROM (SELECT " + stream + " AS s, at_ms / 3600000"
+                    + " AS h, COUNT(*) AS n FROM usage_records WHERE at_ms >= ? AND at_ms < ? AND status = 'ok'"
+                    + " GROUP BY " + stream + ", at_ms / 3600000) hours GROUP BY s")) {
+                st.setLong(1, from.toEpochMilli());
+                st.setLong(2, to.toEpochMilli());
+                Map<String, Long> max = new java.util.HashMap<>();
+                try (ResultSet rs = st.executeQuery()) {
+                    while (rs.next()) {
+                        max.put(rs.getString(1), rs.getLong(2));
+                    }
+                }
+                return max;
+            }
+        });
+        return db.query(c -> {
+            try (PreparedStatement st = c.prepareStatement("SELECT " + stream + ", model, COUNT(*), SUM(prompt_tokens),"
+                    + " SUM(completion_tokens), SUM(energy_wh), SUM(latency_ms), SUM(audio_seconds) FROM usage_records"
+                    + " WHERE at_ms >= ? AND at_ms < ? AND status = 'ok' AND model <> '' GROUP BY " + stream + ", model"
+                    + " ORDER BY 1, 3 DESC")) {
+                st.setLong(1, from.toEpochMilli());
+                st.setLong(2, to.toEpochMilli());
+                List<Traffic> rows = new ArrayList<>();
+                try (ResultSet rs = st.executeQuery()) {
+                    while (rs.next()) {
+                        rows.add(new Traffic(rs.getString(1), rs.getString(2), rs.getLong(3), rs.getLong(4), rs.getLong(5),
+                                rs.getDouble(6), rs.getDouble(7), rs.getDouble(8), busiest.getOrDefault(rs.getString(1), 0L)));
+                    }
+                }
+                return rows;
+            }
+        });
+    }
+
+    /**
+     * What one model served of one stream.
+     *
+     * @param stream              the route, or the model asked for by name
+     * @param model               the model that answered
+     * @param requests            answered requests
+     * @param promptTokens        their prompt tokens
+     * @param completionTokens    their completion tokens
+     * @param energyWh            their energy
+     * @param latencyMs           their latencies added up
+     * @param audioSeconds        seconds of audio transcribed
+     * @param streamBusiestHour   the stream's requests in its busiest clock hour
+     */
+    public record Traffic(String stream, String model, long requests, long promptTokens, long completionTokens,
+                          double energyWh, double latencyMs, double audioSeconds, long streamBusiestHour) {
     }
 
     /** Stops taking records, writes those waiting (for up to 30 s), and stops the writer. */
