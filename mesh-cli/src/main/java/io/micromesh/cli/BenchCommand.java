@@ -130,6 +130,10 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--seed", paramLabel = "N", defaultValue = "1", description = "Seed of prompts and arrivals (default: ${DEFAULT-VALUE}).")
     long seed;
 
+    @Option(names = "--catalog-entry", paramLabel = "NAME", description = "Also print a deployment NAME for mesh plan's"
+            + " catalog from what was measured (tokens or audio seconds a second, watts from the answers' energy).")
+    String catalogEntry;
+
     @Option(names = "--json", paramLabel = "FILE", description = "Also write the whole result as JSON to FILE.")
     Path jsonFile;
 
@@ -242,6 +246,11 @@ final class BenchCommand implements Callable<Integer> {
             }
         }
         warnings.forEach(w -> out.println("note: " + w));
+        if (catalogEntry != null) {
+            out.println("catalog entry for mesh plan (paste under deployments:):");
+            out.print(io.micromesh.cli.bench.CatalogEntry.yaml(catalogEntry, model, points,
+                    "mesh " + String.join(" ", spec.commandLine().getParseResult().originalArgs())));
+        }
         ObjectNode result = result(operation, points, comparePoints, warnings);
         write(result, points, comparePoints, warnings);
         out.println(Json.string(result));

@@ -53,6 +53,30 @@ class BenchCommandTest {
     }
 
     @Test
+    void aCatalogEntryFromTheMeasurementIsOneMeshPlanReads() throws Exception {
+        try (StandInServer server = StandInServer.start("fixed").delay(Duration.ofMillis(20))) {
+            MeshCli.Run run = mesh("bench", "--url", server.baseUrl(), "--endpoint", "chat", "--model", "m",
+                    "--concurrency", "4", "--requests", "40", "--catalog-entry", "m-here");
+            assertThat(run.exit()).as(run.err()).isZero();
+            JsonNode result = run.result();  // still the last line
+            String out = run.out();
+            String entry = out.substring(out.indexOf("(paste under deployments:):") + "(paste under deployments:):".length(),
+                    out.lastIndexOf("\n{")).strip();
+            io.micromesh.core.plan.Catalog catalog = io.micromesh.core.config.ConfigLoader.withEnvironment(Map.of())
+                    .parse("deployments:\n  " + entry + "\n", io.micromesh.core.plan.Catalog.class, "e", "n");
+            io.micromesh.core.plan.Catalog.Deployment measured = catalog.deployment("m-here").orElseThrow();
+            double total = result.path("input_tokens_per_s").asDouble() + result.path("output_tokens_per_s").asDouble();
+            assertThat(measured.throughput().outputTokensPerS()).isCloseTo(total, org.assertj.core.data.Offset.offset(0.02));
+            assertThat(measured.throughput().source()).startsWith("measured: mesh bench --url");
+            // a unit of it is busy for 1 / (requests a second) per request of the measured shape
+            double perRequest = result.path("input_tokens_per_s").asDouble() / result.path("requests_per_s").asDouble()
+                    / measured.throughput().inputTokensPerS() + result.path("output_tokens_per_s").asDouble()
+                    / result.path("requests_per_s").asDouble() / measured.throughput().outputTokensPerS();
+            assertThat(perRequest).isCloseTo(1 / result.path("requests_per_s").asDouble(), org.assertj.core.data.Offset.offset(1e-4));
+        }
+    }
+
+    @Test
     void streamingFiguresAreTheFirstTokenDelayAndTheTokenInterval() throws Exception {
         try (StandInServer server = StandInServer.start("paced").delay(Duration.ofMillis(50))
                 .chunkInterval(Duration.ofMillis(10)).streamChunks(8).reply("one two three four five six seven eight")) {
