@@ -19,12 +19,12 @@ public final class PlanReport {
     /** The plan as a table, with the totals and how they were counted. */
     public static String table(Plan plan) {
         StringBuilder out = new StringBuilder();
-        String format = "%-16s %-24s %6s %8s %10s %12s %11s %11s%n";
+        String format = "%-18s %-30s %6s %8s %11s %12s %11s %11s%n";
         out.append(String.format(Locale.ROOT, format, "STREAM", "DEPLOYMENT", "SHARE", "UNITS", "UTILISATION", "USD/DAY",
                 "KWH/DAY", "CO2 KG/DAY"));
         List<Plan.Row> counted = plan.counted();
         for (Plan.Row r : plan.rows()) {
-            out.append(String.format(Locale.ROOT, format, clip(r.stream(), 16), clip(r.deployment(), 24)
+            out.append(String.format(Locale.ROOT, format, clip(r.stream(), 18), clip(r.deployment(), 30)
                             + (counted.contains(r) ? "" : " *"), percent(r.share()), r.units(), percent(r.utilisation()),
                     money(r.usdPerDay()), number(r.kwhPerDay()), number(r.co2KgPerDay())));
         }
