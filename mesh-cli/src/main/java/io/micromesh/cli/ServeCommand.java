@@ -47,6 +47,11 @@ final class ServeCommand implements Callable<Integer> {
                     + mesh.routes().stream().map(r -> r.name() + " (" + r.policy() + ")").toList()));
             return 0;
         }
+        if (mesh.server().logFormat().equals("json")) {
+            for (java.util.logging.Handler handler : java.util.logging.Logger.getLogger("").getHandlers()) {
+                handler.setFormatter(new JsonLineFormatter());
+            }
+        }
         PrintWriter err = new PrintWriter(System.err, true);
         MeshRuntime runtime;
         Gateway gateway;

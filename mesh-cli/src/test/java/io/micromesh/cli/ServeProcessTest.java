@@ -29,7 +29,7 @@ class ServeProcessTest {
              StandInServer quick = StandInServer.start("quick")) {
             Path config = dir.resolve("mesh.yaml");
             Files.writeString(config, """
-                    server: { state-dir: "%s" }
+                    server: { state-dir: "%s", log-format: json }
                     models:
                       - id: remote
                         engine: openai
@@ -73,6 +73,21 @@ class ServeProcessTest {
                 assertThat(mesh.exitValue()).isEqualTo(143);
                 assertThat(Files.readString(dir.resolve("stderr.txt"))).contains("draining (1 requests in flight)")
                         .contains("mesh: stopped");
+                // server.log-format: json: every log line is one JSON object; the access log's have fields
+                List<String> logLines = Files.readAllLines(dir.resolve("stderr.txt")).stream()
+                        .filter(line -> line.matches("^\\d{4}-\\d\\d-\\d\\dT.*") || line.startsWith("{")).toList();
+                assertThat(logLines).isNotEmpty().allSatisfy(line -> assertThat(line).startsWith("{"));
+                List<com.fasterxml.jackson.databind.JsonNode> records = logLines.stream()
+                        .map(line -> (com.fasterxml.jackson.databind.JsonNode) io.micromesh.api.Json.parseObject(
+                                line.getBytes(java.nio.charset.StandardCharsets.UTF_8))).toList();
+                assertThat(records).allSatisfy(r -> assertThat(r.path("time").isTextual() && r.path("level").isTextual()
+                        && r.path("logger").isTextual() && r.path("message").isTextual()).as(r.toString()).isTrue());
+                assertThat(records).anySatisfy(r -> {
+                    assertThat(r.path("logger").asText()).isEqualTo("io.micromesh.access");
+                    assertThat(r.path("method").asText()).isEqualTo("POST");
+                    assertThat(r.path("status").asInt()).isEqualTo(200);
+                    assertThat(r.path("request_id").asText()).isNotBlank();
+                });
                 // the ledger wrote every record before the process exited: none lost on a clean shutdown
                 try (Connection db = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("state/mesh.db"));
                      ResultSet rows = db.createStatement().executeQuery(

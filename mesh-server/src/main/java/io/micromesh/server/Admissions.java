@@ -20,6 +20,9 @@ final class Admissions {
     static final String PRIORITY = "x-mesh-priority";
     static final String DEADLINE = "x-mesh-deadline-ms";
     static final String SESSION = "x-mesh-session";
+    static final String TRACEPARENT = "traceparent";
+    private static final java.util.regex.Pattern TRACEPARENT_FORMAT =
+            java.util.regex.Pattern.compile("[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}");
     static final int LONG_PREFIX_CHARS = 2000;
     private static final long MAX_DEADLINE_MS = 24L * 3600 * 1000;
 
@@ -38,7 +41,21 @@ final class Admissions {
                 .orElse(defaultLane);
         long deadline = req.headers().first(io.helidon.http.HeaderNames.create(DEADLINE))
                 .map(value -> arrivedNanos + deadlineMillis(value) * 1_000_000L).orElse(Long.MAX_VALUE);
-        return new Admission(lane, deadline, affinity(req, request.body()));
+        return new Admission(lane, deadline, affinity(req, request.body()), correlation(req));
+    }
+
+    /**
+     * The request's id (the edge's {@code x-request-id}) and the caller's W3C {@code traceparent}
+     * when it is well formed, to pass on upstream; a malformed one is dropped, as the W3C
+     * recommendation says, rather than refused.
+     */
+    static Admission.Correlation correlation(ServerRequest req) {
+        String id = req.context().get(Exchange.class).map(Exchange::id).orElse(null);
+        String traceparent = req.headers().first(io.helidon.http.HeaderNames.create(TRACEPARENT)).map(String::strip)
+                .filter(value -> TRACEPARENT_FORMAT.matcher(value).matches() && !value.startsWith("ff")
+                        && !value.substring(3, 35).equals("0".repeat(32)) && !value.substring(36, 52).equals("0".repeat(16)))
+                .orElse(null);
+        return new Admission.Correlation(id, traceparent);
     }
 
     private static long deadlineMillis(String value) {

@@ -49,8 +49,8 @@ final class DispatchSender implements ItemSender {
         if (Thread.currentThread().isInterrupted()) {
             throw new CancellationException("interrupted");  // not journaled: stays pending for a resume
         }
-        Admission batch = new Admission(Lane.BATCH, Long.MAX_VALUE, null);
         String requestId = "item-" + request.itemId();
+        Admission batch = new Admission(Lane.BATCH, Long.MAX_VALUE, null, new Admission.Correlation(requestId, null));
         return switch (request) {
             case Request.Json json -> {
                 MeshRequest parsed;

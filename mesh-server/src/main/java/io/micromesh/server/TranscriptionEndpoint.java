@@ -55,7 +55,8 @@ final class TranscriptionEndpoint {
         Exchange exchange = req.context().get(Exchange.class).orElseThrow();
         exchange.markInference();
         Form form = read(req);
-        Admission admission = new Admission(dispatcher.defaultLane(form.model()), Long.MAX_VALUE, null);
+        Admission admission = new Admission(dispatcher.defaultLane(form.model()), Long.MAX_VALUE, null,
+                Admissions.correlation(req));
         Outcome outcome = dispatcher.transcribe(new AudioCall(form.model(), rate -> decode(form.file(), rate), form.language(),
                 form.prompt(), admission, exchange.id(), Callers.of(req, exchange),
                 req.headers().first(Responses.MESH_TASK).orElse(null), exchange.startNanos()));

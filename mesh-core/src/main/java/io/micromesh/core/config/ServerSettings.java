@@ -19,10 +19,11 @@ package io.micromesh.core.config;
  *                       once its first byte has
  * @param bodyTimeoutMs  how long a request's body may take to arrive
  * @param tls            when set, the gateway serves HTTPS with this certificate and key
+ * @param logFormat      {@code text} (one line per record) or {@code json} (one JSON object per line)
  */
 public record ServerSettings(String host, Integer port, String apiKey, Long maxBodyBytes, Integer drainTimeoutMs,
                              Boolean accessLog, String stateDir, LaneShares lanes, Integer idleTimeoutMs,
-                             Integer headerTimeoutMs, Integer bodyTimeoutMs, String masterKey, Tls tls) {
+                             Integer headerTimeoutMs, Integer bodyTimeoutMs, String masterKey, Tls tls, String logFormat) {
 
     /**
      * The gateway's TLS certificate and key, PEM files (relative to the working folder unless absolute).
@@ -87,6 +88,10 @@ public record ServerSettings(String host, Integer port, String apiKey, Long maxB
         port = Checks.between("port", port, 0, 65_535, DEFAULT_PORT);
         apiKey = Checks.blankToNull(apiKey);
         masterKey = Checks.blankToNull(masterKey);
+        logFormat = logFormat == null ? "text" : logFormat;
+        if (!logFormat.equals("text") && !logFormat.equals("json")) {
+            throw new ConfigException("log-format", "'" + logFormat + "' is not allowed; text or json");
+        }
         if (apiKey != null && masterKey != null) {
             throw new ConfigException("master-key", "is set together with api-key; with a master key, issue keys with"
                     + " POST /admin/keys and remove api-key");
@@ -110,13 +115,13 @@ public record ServerSettings(String host, Integer port, String apiKey, Long maxB
 
     /** All defaults: loopback, port 8080, no API key. */
     public static ServerSettings defaults() {
-        return new ServerSettings(null, null, null, null, null, null, null, null, null, null, null, null, null);
+        return new ServerSettings(null, null, null, null, null, null, null, null, null, null, null, null, null, null);
     }
 
     /** The same settings on another port. */
     public ServerSettings withPort(int newPort) {
         return new ServerSettings(host, newPort, apiKey, maxBodyBytes, drainTimeoutMs, accessLog, stateDir, lanes,
-                idleTimeoutMs, headerTimeoutMs, bodyTimeoutMs, masterKey, tls);
+                idleTimeoutMs, headerTimeoutMs, bodyTimeoutMs, masterKey, tls, logFormat);
     }
 
     /** {@code https} with TLS, else {@code http}. */

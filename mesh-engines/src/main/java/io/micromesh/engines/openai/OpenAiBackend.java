@@ -70,6 +70,8 @@ import java.util.function.Supplier;
 public final class OpenAiBackend implements Backend, SpeechBackend {
 
     private static final int MAX_ERROR_BODY = 64 * 1024;
+    private static final io.helidon.http.HeaderName REQUEST_ID = HeaderNames.create("x-request-id");
+    private static final io.helidon.http.HeaderName TRACEPARENT = HeaderNames.create("traceparent");
     /** The longest answer taken from an upstream, a stream's included: far above any real one, far below the heap. */
     private static final long MAX_ANSWER_BYTES = 64L * 1024 * 1024;
     private static final Duration PROBE_TIMEOUT = Duration.ofSeconds(5);
@@ -121,7 +123,8 @@ public final class OpenAiBackend implements Backend, SpeechBackend {
     @Override
     public BackendReply call(MeshRequest request, Admission admission) {
         byte[] body = upstreamBody(request, false);
-        return withRetry(admission, replica -> exchange(replica, request.operation(), body), r -> r.tokens().completion());
+        return withRetry(admission, replica -> exchange(replica, request.operation(), body, admission.correlation()),
+                r -> r.tokens().completion());
     }
 
     @Override
@@ -133,7 +136,8 @@ public final class OpenAiBackend implements Backend, SpeechBackend {
     public Usage stream(MeshRequest request, ChunkSink sink, Admission admission) {
         boolean clientWantsUsage = request.body().path("stream_options").path("include_usage").asBoolean(false);
         byte[] body = upstreamBody(request, true);
-        return withRetry(admission, replica -> relay(replica, request.operation(), body, sink, clientWantsUsage),
+        return withRetry(admission, replica -> relay(replica, request.operation(), body, sink, clientWantsUsage,
+                        admission.correlation()),
                 Usage::completion);
     }
 
@@ -318,11 +322,19 @@ public final class OpenAiBackend implements Backend, SpeechBackend {
         };
     }
 
-    private Http1ClientRequest request(Replica replica, Operation operation, boolean stream) {
+    private Http1ClientRequest request(Replica replica, Operation operation, boolean stream,
+                                       Admission.Correlation correlation) {
         Http1ClientRequest request = http.post().uri(replica.uri(operation))
                 .header(HeaderNames.CONTENT_TYPE, "application/json")
                 .header(HeaderNames.ACCEPT, stream ? "text/event-stream" : "application/json");
         authorization.ifPresent(value -> request.header(HeaderNames.AUTHORIZATION, value));
+        // the upstream's logs (and an engine worker's) carry the client's request id and trace
+        if (correlation.requestId() != null) {
+            request.header(REQUEST_ID, correlation.requestId());
+        }
+        if (correlation.traceparent() != null) {
+            request.header(TRACEPARENT, correlation.traceparent());
+        }
         return request;
     }
 
@@ -356,8 +368,8 @@ public final class OpenAiBackend implements Backend, SpeechBackend {
         }
     }
 
-    private BackendReply exchange(Replica replica, Operation operation, byte[] body) {
-        byte[] answer = answer(replica, () -> request(replica, operation, false).submit(body));
+    private BackendReply exchange(Replica replica, Operation operation, byte[] body, Admission.Correlation correlation) {
+        byte[] answer = answer(replica, () -> request(replica, operation, false, correlation).submit(body));
         String list = operation == Operation.EMBEDDINGS ? "data" : "choices";
         Usage tokens;
         try {
@@ -375,7 +387,7 @@ public final class OpenAiBackend implements Backend, SpeechBackend {
     }
 
     private Usage relay(Replica replica, Operation operation, byte[] body, ChunkSink sink,
-                              boolean clientWantsUsage) {
+                              boolean clientWantsUsage, Admission.Correlation correlation) {
         boolean forwarded = false;
         boolean done = false;
         Usage tokens = null;
@@ -383,7 +395,7 @@ public final class OpenAiBackend implements Backend, SpeechBackend {
         // closing the response before its end closes the connection: that is how the upstream
         // learns that the client went away (a ClientGoneException from the sink passes through)
         try (CallDeadline deadline = CallDeadline.after(Duration.ofMillis(spec.deadlineMs()));
-             HttpClientResponse response = send(replica, () -> request(replica, operation, true).submit(body), deadline)) {
+             HttpClientResponse response = send(replica, () -> request(replica, operation, true, correlation).submit(body), deadline)) {
             if (response.status().code() / 100 != 2) {
                 throw statusFailure(replica, response.status().code(),
                         readError(UpstreamBody.of(response, deadline, MAX_ERROR_BODY)));
