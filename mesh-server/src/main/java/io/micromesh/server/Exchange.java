@@ -24,6 +24,7 @@ final class Exchange {
     private Grant grant = Grant.UNLIMITED;
     private String model = NO_MODEL;
     private Usage tokens = Usage.NONE;
+    private UsageRecord usage;
     private boolean clientGone;
     private boolean inference;
 
@@ -67,11 +68,16 @@ final class Exchange {
 
     /** Takes the served model and the answer's tokens from a dispatched request's outcome. */
     void settle(Outcome outcome) {
-        UsageRecord usage = outcome.usage();
+        usage = outcome.usage();
         if (!usage.model().isEmpty()) {
             model = usage.model();
         }
         tokens = new Usage(usage.promptTokens(), usage.completionTokens());
+    }
+
+    /** The usage record of the dispatched request, or null before (or without) one. */
+    UsageRecord usage() {
+        return usage;
     }
 
     void model(String servedBy) {

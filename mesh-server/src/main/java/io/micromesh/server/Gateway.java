@@ -36,6 +36,7 @@ public final class Gateway implements AutoCloseable {
     private final Duration drainTimeout;
     private final GatewayMetrics metrics;
     private final EdgeConnections edge;
+    private Telemetry owned;  // closed with the gateway when it made it (else its runtime's)
 
     private Gateway(WebServer server, Drain drain, Duration drainTimeout, GatewayMetrics metrics, EdgeConnections edge) {
         this.server = server;
@@ -74,8 +75,12 @@ public final class Gateway implements AutoCloseable {
     public static Gateway start(ServerSettings settings, Portfolio portfolio, Router router,
                                 Optional<OutcomeStore> store, Clock clock) {
         GatewayMetrics metrics = new GatewayMetrics();
-        Dispatcher dispatcher = new Dispatcher(portfolio, router, new Learning(router, store), metrics, clock, System::nanoTime);
-        return start(settings, dispatcher, metrics, Optional.empty(), clock);
+        Telemetry telemetry = Telemetry.of(settings);
+        Dispatcher dispatcher = new Dispatcher(portfolio, router, new Learning(router, store), metrics,
+                io.micromesh.core.accounting.Spending.NONE, telemetry.api(), clock, System::nanoTime);
+        Gateway gateway = start(settings, dispatcher, metrics, Optional.empty(), telemetry, clock);
+        gateway.owned = telemetry;
+        return gateway;
     }
 
     /**
@@ -86,7 +91,7 @@ public final class Gateway implements AutoCloseable {
      * @throws RuntimeException when the port cannot be bound
      */
     static Gateway start(ServerSettings settings, Dispatcher dispatcher, GatewayMetrics metrics, Optional<Accounts> accounts,
-                         Clock clock) {
+                         Telemetry telemetry, Clock clock) {
         Portfolio portfolio = dispatcher.portfolio();
         portfolio.models().forEach(model -> {
             metrics.declare(model.id());
@@ -94,7 +99,7 @@ public final class Gateway implements AutoCloseable {
         });
         Drain drain = new Drain();
         RequestBodies bodies = new RequestBodies(settings.maxBodyBytes());
-        InferenceEndpoint inference = new InferenceEndpoint(dispatcher, bodies);
+        InferenceEndpoint inference = new InferenceEndpoint(dispatcher, bodies, new RequestSpans(telemetry.api()));
         FeedbackEndpoint feedback = new FeedbackEndpoint(dispatcher.learning(), bodies);
         RouteEndpoint route = new RouteEndpoint(dispatcher, bodies);
         ModelsEndpoint models = new ModelsEndpoint(portfolio, dispatcher.router(), clock.instant().getEpochSecond());
@@ -207,7 +212,14 @@ public final class Gateway implements AutoCloseable {
         server.stop();
         edge.close();
         metrics.close();
+        closeTelemetry();
         return clean;
+    }
+
+    private void closeTelemetry() {
+        if (owned != null) {
+            owned.close();
+        }
     }
 
     /** Stops the server at once. */
@@ -216,5 +228,6 @@ public final class Gateway implements AutoCloseable {
         server.stop();
         edge.close();
         metrics.close();
+        closeTelemetry();
     }
 }

@@ -26,10 +26,12 @@ final class InferenceEndpoint {
 
     private final Dispatcher dispatcher;
     private final RequestBodies bodies;
+    private final RequestSpans spans;
 
-    InferenceEndpoint(Dispatcher dispatcher, RequestBodies bodies) {
+    InferenceEndpoint(Dispatcher dispatcher, RequestBodies bodies, RequestSpans spans) {
         this.dispatcher = dispatcher;
         this.bodies = bodies;
+        this.spans = spans;
     }
 
     void handle(Operation operation, ServerRequest req, ServerResponse res) {
@@ -43,10 +45,15 @@ final class InferenceEndpoint {
         };
         Call call = new Call(request, Admissions.of(req, request, dispatcher.defaultLane(request.model()), exchange.startNanos()),
                 exchange.id(), Callers.of(req, exchange), req.headers().first(Responses.MESH_TASK).orElse(null), exchange.startNanos());
-        if (request.stream()) {
-            streamed(call, res, exchange);
-        } else {
-            whole(call, res, exchange);
+        io.opentelemetry.api.trace.Span span = spans.start(req, RequestSpans.operation(operation), request.model());
+        try (io.opentelemetry.context.Scope ignored = span.makeCurrent()) {
+            if (request.stream()) {
+                streamed(call, res, exchange);
+            } else {
+                whole(call, res, exchange);
+            }
+        } finally {
+            RequestSpans.finish(span, exchange.usage());
         }
     }
 

@@ -77,6 +77,7 @@ public final class MeshRuntime implements AutoCloseable {
     private final Optional<OutcomeStore> store;
     private final Optional<Database> database;
     private final Optional<Accounts> accounts;
+    private final Telemetry telemetry;
     private final Dispatcher dispatcher;
     private final GatewayMetrics metrics;
     private final ExecutorService background;
@@ -84,7 +85,9 @@ public final class MeshRuntime implements AutoCloseable {
     private Gateway gateway;
 
     private MeshRuntime(Portfolio portfolio, Optional<Database> database, Optional<OutcomeStore> store,
-                        Optional<Accounts> accounts, Router router, ExecutorService background, Clock clock) {
+                        Optional<Accounts> accounts, Telemetry telemetry, Router router, ExecutorService background,
+                        Clock clock) {
+        this.telemetry = telemetry;
         this.portfolio = portfolio;
         this.database = database;
         this.store = store;
@@ -94,8 +97,8 @@ public final class MeshRuntime implements AutoCloseable {
         this.metrics = new GatewayMetrics();
         UsageSink usage = accounts.<UsageSink>map(a -> UsageSink.all(List.of(metrics, a.ledger()))).orElse(metrics);
         Spending spending = accounts.<Spending>map(Accounts::budgets).orElse(Spending.NONE);
-        this.dispatcher = new Dispatcher(portfolio, router, new Learning(router, store), usage, spending, clock,
-                System::nanoTime);
+        this.dispatcher = new Dispatcher(portfolio, router, new Learning(router, store), usage, spending, telemetry.api(),
+                clock, System::nanoTime);
     }
 
     /**
@@ -130,8 +133,8 @@ public final class MeshRuntime implements AutoCloseable {
             ledger = new Ledger(database, options.clock(), Duration.ofDays(mesh.store().retentionDays()));
             budgets = new Budgets(database, options.clock(), longestCall(mesh).plusMinutes(1));
             Accounts accounts = new Accounts(ledger, new KeyStore(database, options.clock()), budgets);
-            return new MeshRuntime(portfolio, Optional.of(database), store, Optional.of(accounts), router, background,
-                    options.clock());
+            return new MeshRuntime(portfolio, Optional.of(database), store, Optional.of(accounts),
+                    Telemetry.of(mesh.server()), router, background, options.clock());
         } catch (RuntimeException e) {
             if (ledger != null) {
                 ledger.close();
@@ -149,7 +152,8 @@ public final class MeshRuntime implements AutoCloseable {
     /** A runtime over a portfolio already opened (an engine worker's one model), without routes; it owns the portfolio. */
     public static MeshRuntime over(Portfolio portfolio, Clock clock) {
         return new MeshRuntime(portfolio, Optional.empty(), Optional.empty(), Optional.empty(),
-                Router.over(List.of(), portfolio), Executors.newVirtualThreadPerTaskExecutor(), clock);
+                Telemetry.of(ServerSettings.defaults()), Router.over(List.of(), portfolio),
+                Executors.newVirtualThreadPerTaskExecutor(), clock);
     }
 
     /**
@@ -163,7 +167,7 @@ public final class MeshRuntime implements AutoCloseable {
             throw new IllegalStateException("this runtime already serves on port " + gateway.port());
         }
         try {
-            gateway = Gateway.start(settings, dispatcher, metrics, accounts, clock);
+            gateway = Gateway.start(settings, dispatcher, metrics, accounts, telemetry, clock);
         } catch (RuntimeException e) {
             throw new StartException("cannot listen on " + settings.host() + ":" + settings.port() + ": " + rootMessage(e), e);
         }
@@ -234,6 +238,7 @@ public final class MeshRuntime implements AutoCloseable {
             a.ledger().close();
             a.budgets().close();
         });
+        telemetry.close();
         store.ifPresent(OutcomeStore::close);
         database.ifPresent(Database::close);
         portfolio.close();

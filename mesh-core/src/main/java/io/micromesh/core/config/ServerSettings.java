@@ -20,10 +20,33 @@ package io.micromesh.core.config;
  * @param bodyTimeoutMs  how long a request's body may take to arrive
  * @param tls            when set, the gateway serves HTTPS with this certificate and key
  * @param logFormat      {@code text} (one line per record) or {@code json} (one JSON object per line)
+ * @param tracing        when set, OpenTelemetry spans of every request are exported over OTLP
  */
 public record ServerSettings(String host, Integer port, String apiKey, Long maxBodyBytes, Integer drainTimeoutMs,
                              Boolean accessLog, String stateDir, LaneShares lanes, Integer idleTimeoutMs,
-                             Integer headerTimeoutMs, Integer bodyTimeoutMs, String masterKey, Tls tls, String logFormat) {
+                             Integer headerTimeoutMs, Integer bodyTimeoutMs, String masterKey, Tls tls, String logFormat, Tracing tracing) {
+
+    /**
+     * OpenTelemetry tracing: spans exported over OTLP/HTTP (protobuf).
+     *
+     * @param otlpEndpoint the collector's base URL, e.g. {@code http://127.0.0.1:4318} ({@code /v1/traces} is added)
+     * @param sampleRatio  the share of new traces kept (a request that arrives with a trace follows its caller's choice)
+     * @param serviceName  the {@code service.name} of the spans (default micromesh)
+     */
+    public record Tracing(String otlpEndpoint, Double sampleRatio, String serviceName) {
+        public Tracing {
+            otlpEndpoint = Checks.blankToNull(otlpEndpoint);
+            if (otlpEndpoint == null || !otlpEndpoint.matches("https?://.+")) {
+                throw new ConfigException("tracing.otlp-endpoint", "is required: the collector's http:// or https:// base URL,"
+                        + " e.g. http://127.0.0.1:4318");
+            }
+            sampleRatio = sampleRatio == null ? 1.0 : sampleRatio;
+            if (!(sampleRatio >= 0 && sampleRatio <= 1)) {
+                throw new ConfigException("tracing.sample-ratio", sampleRatio + " is not allowed; from 0 to 1");
+            }
+            serviceName = serviceName == null || serviceName.isBlank() ? "micromesh" : serviceName;
+        }
+    }
 
     /**
      * The gateway's TLS certificate and key, PEM files (relative to the working folder unless absolute).
@@ -115,13 +138,13 @@ public record ServerSettings(String host, Integer port, String apiKey, Long maxB
 
     /** All defaults: loopback, port 8080, no API key. */
     public static ServerSettings defaults() {
-        return new ServerSettings(null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+        return new ServerSettings(null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
     }
 
     /** The same settings on another port. */
     public ServerSettings withPort(int newPort) {
         return new ServerSettings(host, newPort, apiKey, maxBodyBytes, drainTimeoutMs, accessLog, stateDir, lanes,
-                idleTimeoutMs, headerTimeoutMs, bodyTimeoutMs, masterKey, tls, logFormat);
+                idleTimeoutMs, headerTimeoutMs, bodyTimeoutMs, masterKey, tls, logFormat, tracing);
     }
 
     /** {@code https} with TLS, else {@code http}. */

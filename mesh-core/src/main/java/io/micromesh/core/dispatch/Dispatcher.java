@@ -11,6 +11,12 @@ import io.micromesh.core.ServedModel;
 import io.micromesh.core.accounting.Charge;
 import io.micromesh.core.accounting.EnergyMethod;
 import io.micromesh.core.accounting.Spending;
+import io.opentelemetry.api.OpenTelemetry;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.api.trace.Tracer;
+import io.opentelemetry.context.Scope;
 import io.micromesh.core.accounting.UsageRecord;
 import io.micromesh.core.config.Capability;
 import io.micromesh.core.config.RoutePolicy;
@@ -53,6 +59,7 @@ public final class Dispatcher {
     private final Learning learning;
     private final UsageSink usage;
     private final Spending spending;
+    private final Tracer tracer;
     private final Clock clock;
     private final LongSupplier nanos;
     private final Cascade cascade;
@@ -65,7 +72,7 @@ public final class Dispatcher {
      */
     public Dispatcher(Portfolio portfolio, Router router, Learning learning, UsageSink usage, Clock clock,
                       LongSupplier nanos) {
-        this(portfolio, router, learning, usage, Spending.NONE, clock, nanos);
+        this(portfolio, router, learning, usage, Spending.NONE, OpenTelemetry.noop(), clock, nanos);
     }
 
     /**
@@ -78,6 +85,16 @@ public final class Dispatcher {
      */
     public Dispatcher(Portfolio portfolio, Router router, Learning learning, UsageSink usage, Spending spending,
                       Clock clock, LongSupplier nanos) {
+        this(portfolio, router, learning, usage, spending, OpenTelemetry.noop(), clock, nanos);
+    }
+
+    /**
+     * @param telemetry where the spans of routing and of each model call go (children of the
+     *                  request's current span); {@code OpenTelemetry.noop()} for none
+     */
+    public Dispatcher(Portfolio portfolio, Router router, Learning learning, UsageSink usage, Spending spending,
+                      OpenTelemetry telemetry, Clock clock, LongSupplier nanos) {
+        this.tracer = telemetry.getTracer("io.micromesh.dispatch");
         this.portfolio = portfolio;
         this.router = router;
         this.learning = learning;
@@ -144,8 +161,8 @@ public final class Dispatcher {
                         trail.finish(UsageRecord.OK));
             }
             String completionId = completionId(plan, request);
-            return inOrder(plan.order(), plan.decision(), trail, (model, served) -> {
-                BackendReply reply = model.backend().call(request, call.admission());
+            return inOrder(plan.order(), plan.decision(), trail, call.admission(), (model, served, admission) -> {
+                BackendReply reply = model.backend().call(request, admission);
                 Charge charge = model.tariff().charge(reply.tokens());
                 trail.answered(model.id(), reply.replica(), reply.tokens(), charge, "");
                 JsonBody body = PricedAnswer.of(reply.answer(), model.id(), completionId, reply.tokens(), charge);
@@ -174,11 +191,11 @@ public final class Dispatcher {
                 return replayed(chat, plan.decision(), call, client, trail);
             }
             String completionId = completionId(plan, request);
-            return inOrder(plan.order(), plan.decision(), trail, (model, served) -> {
+            return inOrder(plan.order(), plan.decision(), trail, call.admission(), (model, served, admission) -> {
                 client.attempt(served);
                 Priced sink = new Priced(client, model, completionId, trail);
                 try {
-                    Usage tokens = model.backend().stream(request, sink, call.admission());
+                    Usage tokens = model.backend().stream(request, sink, admission);
                     Charge charge = model.tariff().charge(tokens);
                     trail.answered(model.id(), sink.replica, tokens, charge, "");
                     remember(completionId, plan, model);
@@ -236,7 +253,7 @@ public final class Dispatcher {
             hold = call.caller().limited() ? spending.reserve(call.caller(), new Spending.Estimate(0, 0, 0))
                     : Spending.Hold.NONE;
             PcmAudio[] decoded = new PcmAudio[1];
-            return inOrder(order, decision, trail, (model, served) -> {
+            return inOrder(order, decision, trail, call.admission(), (model, served, admission) -> {
                 if (!(model.backend() instanceof SpeechBackend speech)) {
                     throw MeshException.of(MeshException.Failure.UNAVAILABLE, model.backend().health().detail(), null);
                 }
@@ -282,28 +299,39 @@ public final class Dispatcher {
         hold.settle(total.costUsd(), total.energyWh(), trail.tokensUsed());
     }
 
-    /** One try of one model; a failure it throws lets the next model try, when it is retriable. */
+    /**
+     * One try of one model; a failure it throws lets the next model try, when it is retriable.
+     * {@code admission} carries the attempt's own trace context upstream.
+     */
     @FunctionalInterface
     private interface Attempt {
-        Outcome run(ServedModel model, Served served);
+        Outcome run(ServedModel model, Served served, Admission admission);
     }
 
     /**
      * The fallback loop, in one place: the models in order, each tried once; a retriable failure
      * hands the request to the next, any other failure (or the last model's) is the outcome.
      */
-    private static Outcome inOrder(List<ServedModel> order, Decision decision, Trail trail, Attempt attempt) {
+    private Outcome inOrder(List<ServedModel> order, Decision decision, Trail trail, Admission admission, Attempt attempt) {
         for (int i = 0; i < order.size(); i++) {
             ServedModel model = order.get(i);
             Served served = served(model, decision, i);
             trail.trying(served);
-            try {
-                return attempt.run(model, served);
+            Span span = tracer.spanBuilder("attempt " + model.id()).setSpanKind(SpanKind.CLIENT)
+                    .setAttribute("gen_ai.request.model", model.id()).setAttribute("mesh.attempt", i)
+                    .setAttribute("mesh.engine", model.spec().engine().key()).startSpan();
+            try (Scope ignored = span.makeCurrent()) {
+                Outcome outcome = attempt.run(model, served, Tracing.carrying(admission, span));
+                span.setAttribute("mesh.result", outcome instanceof Outcome.Failed ? "failed" : "ok");
+                return outcome;
             } catch (MeshException e) {
+                span.setStatus(StatusCode.ERROR, Trail.key(e)).setAttribute("mesh.result", Trail.key(e));
                 trail.failed(model.id(), e);
                 if (i == order.size() - 1 || !e.retriable()) {
                     return trail.failedWith(e);
                 }
+            } finally {
+                span.end();
             }
         }
         throw new IllegalStateException("no model to try");
@@ -335,9 +363,20 @@ public final class Dispatcher {
         if (!router.isRoute(request.model())) {
             throw MeshException.modelNotFound(request.model());
         }
-        Decision decision = router.decide(request.model(), RequestFacts.of(request, call.task())).orElseThrow();
-        trail.routed(decision);
-        return new Plan(null, decision);
+        Span span = tracer.spanBuilder("route " + request.model()).startSpan();
+        try (Scope ignored = span.makeCurrent()) {
+            Decision decision = router.decide(request.model(), RequestFacts.of(request, call.task())).orElseThrow();
+            trail.routed(decision);
+            span.setAttribute("mesh.route", decision.route()).setAttribute("mesh.policy", decision.policy().key())
+                    .setAttribute("mesh.model", decision.order().isEmpty() ? "" : decision.order().getFirst().id())
+                    .setAttribute("mesh.reason", decision.reason());
+            return new Plan(null, decision);
+        } catch (MeshException e) {
+            span.setStatus(StatusCode.ERROR, Trail.key(e));
+            throw e;
+        } finally {
+            span.end();
+        }
     }
 
     private Trail trail(Call call) {

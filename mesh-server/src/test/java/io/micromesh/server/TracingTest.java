@@ -1,0 +1,114 @@
+package io.micromesh.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.sun.net.httpserver.HttpServer;
+import io.micromesh.testkit.StandInServer;
+import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
+import io.opentelemetry.proto.common.v1.KeyValue;
+import io.opentelemetry.proto.trace.v1.Span;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Issue 19: with {@code server.tracing}, each request is a span following the GenAI conventions, its
+ * routing and each model call are child spans, the caller's trace is continued, and the upstream
+ * receives the attempt's trace context; spans reach an in-test OTLP/HTTP receiver.
+ */
+@Timeout(60)
+class TracingTest {
+
+    private static final String TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736";
+    private static final String CALLER_SPAN = "00f067aa0ba902b7";
+
+    /** An OTLP/HTTP receiver: it keeps every span it is sent. */
+    private static final class Receiver implements AutoCloseable {
+        final List<Span> spans = new CopyOnWriteArrayList<>();
+        final List<Throwable> failures = new CopyOnWriteArrayList<>();
+        final HttpServer server;
+
+        Receiver() throws Exception {
+            server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+            server.createContext("/v1/traces", exchange -> {
+                try {
+                    ExportTraceServiceRequest export = ExportTraceServiceRequest.parseFrom(exchange.getRequestBody().readAllBytes());
+                    export.getResourceSpansList().forEach(r -> r.getScopeSpansList().forEach(s -> spans.addAll(s.getSpansList())));
+                    exchange.sendResponseHeaders(200, -1);
+                } catch (Throwable e) {
+                    failures.add(e);
+                    exchange.sendResponseHeaders(500, -1);
+                } finally {
+                    exchange.close();
+                }
+            });
+            server.start();
+        }
+
+        String url() {
+            return "http://127.0.0.1:" + server.getAddress().getPort();
+        }
+
+        @Override
+        public void close() {
+            server.stop(0);
+        }
+    }
+
+    private static String hex(com.google.protobuf.ByteString bytes) {
+        return HexFormat.of().formatHex(bytes.toByteArray());
+    }
+
+    private static Map<String, String> attributes(Span span) {
+        return span.getAttributesList().stream().collect(Collectors.toMap(KeyValue::getKey, kv -> {
+            var v = kv.getValue();
+            return v.hasStringValue() ? v.getStringValue() : v.hasIntValue() ? String.valueOf(v.getIntValue())
+                    : v.hasDoubleValue() ? String.valueOf(v.getDoubleValue()) : v.toString();
+        }));
+    }
+
+    @Test
+    void aRequestIsATraceOfRoutingAndAttemptsThatContinuesTheCallersAndCrossesToTheUpstream() throws Exception {
+        try (Receiver receiver = new Receiver(); StandInServer upstream = StandInServer.start("upstream")) {
+            TestGateway mesh = new TestGateway("""
+                    server: { tracing: { otlp-endpoint: "%s", sample-ratio: 1.0 } }
+                    models:
+                      - { id: remote, engine: openai, endpoints: ["%s"], price: { input-per-mtok: 1, output-per-mtok: 1 } }
+                    routes:
+                      - { name: auto, policy: fallback, candidates: [remote] }
+                    """.formatted(receiver.url(), upstream.baseUrl()));
+            try {
+                assertThat(mesh.post("/v1/chat/completions", TestGateway.chat("auto", false),
+                        "traceparent", "00-" + TRACE_ID + "-" + CALLER_SPAN + "-01").statusCode()).isEqualTo(200);
+            } finally {
+                mesh.close();  // sends the spans still buffered
+            }
+            assertThat(receiver.failures).as("what the receiver could not read").isEmpty();
+            Span request = receiver.spans.stream().filter(s -> s.getName().equals("chat auto")).findFirst().orElseThrow();
+            assertThat(request.getKind()).isEqualTo(Span.SpanKind.SPAN_KIND_SERVER);
+            assertThat(hex(request.getTraceId())).isEqualTo(TRACE_ID);
+            assertThat(hex(request.getParentSpanId())).as("the caller's span is the parent").isEqualTo(CALLER_SPAN);
+            Map<String, String> attributes = attributes(request);
+            assertThat(attributes).containsEntry("gen_ai.operation.name", "chat").containsEntry("gen_ai.request.model", "auto")
+                    .containsEntry("gen_ai.response.model", "remote").containsEntry("mesh.route", "auto")
+                    .containsEntry("mesh.policy", "fallback").containsEntry("mesh.key_id", "anonymous")
+                    .containsKeys("gen_ai.usage.input_tokens", "gen_ai.usage.output_tokens", "mesh.cost_usd", "mesh.energy_wh");
+            assertThat(attributes.keySet()).noneMatch(key -> key.contains("prompt") || key.contains("content"));
+
+            String requestSpan = hex(request.getSpanId());
+            Span route = receiver.spans.stream().filter(s -> s.getName().equals("route auto")).findFirst().orElseThrow();
+            assertThat(hex(route.getParentSpanId())).isEqualTo(requestSpan);
+            Span attempt = receiver.spans.stream().filter(s -> s.getName().equals("attempt remote")).findFirst().orElseThrow();
+            assertThat(attempt.getKind()).isEqualTo(Span.SpanKind.SPAN_KIND_CLIENT);
+            assertThat(hex(attempt.getParentSpanId())).isEqualTo(requestSpan);
+            assertThat(upstream.recorded().getLast().headers().get("traceparent")).as("the upstream continues under the attempt")
+                    .isEqualTo("00-" + TRACE_ID + "-" + hex(attempt.getSpanId()) + "-01");
+        }
+    }
+}
