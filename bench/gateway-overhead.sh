@@ -3,6 +3,7 @@
 # (nginx returning a fixed chat completion), against calling that backend directly, with wrk.
 #
 #   bench/gateway-overhead.sh [DURATION_SECONDS]      (default 20; WARMUP=60 seconds before it)
+#   TRACING=1 bench/gateway-overhead.sh ...            (with server.tracing at sample ratio 1.0 to a local sink)
 #
 # Needs Debian's wrk and nginx-light (it installs them when run as root). Prints, in one run:
 # saturation throughput direct vs through the gateway (16 connections), and p50/p99 latency at
@@ -24,10 +25,26 @@ fi
 . bench/instant-backend.sh
 start_instant_backend "$BACKEND_PORT" "$work"
 
+TRACING_YAML=""
+if [ -n "${TRACING:-}" ]; then  # TRACING=1: spans of every request to a local OTLP sink (answers 200, keeps nothing)
+  OTLP_PORT=${OTLP_PORT:-19103}
+  python3 -c '
+import http.server, sys
+class Sink(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.send_response(200); self.send_header("Content-Length", "0"); self.end_headers()
+    def log_message(self, *args): pass
+http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Sink).serve_forever()
+' "$OTLP_PORT" &
+  echo $! > "$work/otlp.pid"
+  TRACING_YAML="  tracing: { otlp-endpoint: \"http://127.0.0.1:$OTLP_PORT\", sample-ratio: 1.0 }"
+fi
 cat > "$work/mesh.yaml" <<YAML
 server:
   port: $GATEWAY_PORT
   access-log: \${ACCESS_LOG:-true}
+$TRACING_YAML
 models:
   - id: bench
     engine: openai
@@ -68,7 +85,7 @@ read -r dr_rps dr_p50 dr_p99 <<<"$(run "$direct" "$work/paced.lua" "$DURATION")"
 read -r gr_rps gr_p50 gr_p99 <<<"$(run "$gateway" "$work/paced.lua" "$DURATION")"
 
 echo
-echo "gateway overhead, $(nproc) cores, $(date -u +%F), wrk -t2 -c16 -d${DURATION}s after ${WARMUP}s warm-up, access log ${ACCESS_LOG:-true}"
+echo "gateway overhead, $(nproc) cores, $(date -u +%F), wrk -t2 -c16 -d${DURATION}s after ${WARMUP}s warm-up, access log ${ACCESS_LOG:-true}, tracing ${TRACING:-off}"
 printf '%-34s %12s %12s %12s\n' "" "direct" "gateway" "ratio/added"
 printf '%-34s %12.0f %12.0f %11.1f%%\n' "saturation: requests/s" "$d_rps" "$g_rps" "$(echo "100*$g_rps/$d_rps" | bc -l)"
 printf '%-34s %12.3f %12.3f %+11.3f\n' "saturation: p50 ms" "$d_p50" "$g_p50" "$(echo "$g_p50-$d_p50" | bc -l)"
