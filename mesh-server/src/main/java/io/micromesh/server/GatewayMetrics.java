@@ -51,6 +51,10 @@ final class GatewayMetrics implements UsageSink, AutoCloseable {
     private final Map<String, ModelMeters> byModel = new ConcurrentHashMap<>();
     private final Map<List<String>, Counter> decisions = new ConcurrentHashMap<>();
     private final Map<List<String>, Counter> verdicts = new ConcurrentHashMap<>();
+    private final Map<List<String>, Counter> spend = new ConcurrentHashMap<>();
+    /** Workflows are made by agents, without bound: past this many, their spend counts under "other". */
+    static final int MAX_WORKFLOWS = 500;
+    private final java.util.Set<String> workflows = ConcurrentHashMap.newKeySet();
 
     /** The meters of one model. */
     private final class ModelMeters {
@@ -132,6 +136,24 @@ final class GatewayMetrics implements UsageSink, AutoCloseable {
         if (usage.ttftNanos() >= 0 && !usage.model().isEmpty()) {
             firstChunk(usage.model(), usage.ttftNanos());
         }
+        spent("key", usage.keyId(), usage);
+        if (!usage.workflowId().isEmpty()) {
+            String workflow = workflows.contains(usage.workflowId())
+                    || (workflows.size() < MAX_WORKFLOWS && workflows.add(usage.workflowId())) ? usage.workflowId() : "other";
+            spent("workflow", workflow, usage);
+        }
+    }
+
+    /** Counts a request's cost, energy and the request itself under a key or a workflow. */
+    private void spent(String kind, String id, UsageRecord usage) {
+        counter(kind, id, "requests", "Requests served, by " + kind).increment();
+        counter(kind, id, "cost.usd", "Cost of the requests served, in US dollars, by " + kind).increment(usage.costUsd());
+        counter(kind, id, "energy.wh", "Energy of the requests served, in watt-hours, by " + kind).increment(usage.energyWh());
+    }
+
+    private Counter counter(String kind, String id, String what, String description) {
+        return spend.computeIfAbsent(List.of(kind, id, what), k -> Counter.builder("mesh." + kind + "." + what)
+                .description(description).tag(kind, id).register(registry));
     }
 
     void firstChunk(String model, long nanos) {

@@ -73,6 +73,13 @@ class OperationsTest {
         assertThat(metrics).contains("mesh_time_to_first_token_seconds_count{model=\"remote\"}");
         assertThat(metrics).contains("mesh_cost_usd_total{model=\"remote\"}");
         assertThat(metrics).contains("mesh_energy_wh_total{model=\"remote\"}");
+        // spend by key (the static api-key is "master") and by workflow
+        assertThat(metrics).contains("mesh_key_requests_total{key=\"master\"} 2.0");
+        assertThat(metrics).contains("mesh_key_cost_usd_total{key=\"master\"} " + 2 * (2 * 0.5 + 4 * 1.5) / 1e6);
+        mesh.post("/v1/chat/completions", TestGateway.chat("remote", false), "Authorization", "Bearer sk-mesh",
+                "x-mesh-workflow", "agent-7");
+        assertThat(mesh.get("/metrics").body()).contains("mesh_workflow_requests_total{workflow=\"agent-7\"} 1.0")
+                .contains("mesh_workflow_energy_wh_total{workflow=\"agent-7\"}");
     }
 
     @Test
