@@ -97,6 +97,24 @@ final class Authenticator {
         }
     }
 
+    /**
+     * Checks that a request for the dashboard's figures carries the gateway's own key: the master key
+     * when one is set, else the static api-key when one is set; without either, anyone may look.
+     *
+     * @throws ApiException 401 without it
+     */
+    void dashboard(ServerRequest req) {
+        byte[] needed = masterKey != null ? masterKey : staticKey;
+        if (needed == null) {
+            return;
+        }
+        boolean ok = bearer(req).map(s -> MessageDigest.isEqual(s.getBytes(StandardCharsets.UTF_8), needed)).orElse(false);
+        if (!ok) {
+            throw ApiException.unauthorized("The dashboard's figures need the " + (masterKey != null ? "master key" : "api-key")
+                    + ": send 'Authorization: Bearer KEY' (the page asks for it).");
+        }
+    }
+
     private static Optional<String> bearer(ServerRequest req) {
         return req.headers().first(HeaderNames.AUTHORIZATION)
                 .filter(value -> value.regionMatches(true, 0, "Bearer ", 0, 7))

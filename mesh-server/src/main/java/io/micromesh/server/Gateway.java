@@ -109,6 +109,7 @@ public final class Gateway implements AutoCloseable {
         Optional<AdminEndpoint> admin = accounts.map(a -> new AdminEndpoint(a.keys(), a.budgets(), a.ledger(), dispatcher,
                 bodies, clock));
         Authenticator auth = new Authenticator(settings, accounts.map(Accounts::keys));
+        DashboardEndpoint dashboard = new DashboardEndpoint(dispatcher, metrics.live(), accounts, auth, clock);
 
         HttpRouting.Builder routing = HttpRouting.builder()
                 .addFilter(new EdgeFilter(auth, settings.accessLog(), drain, metrics))
@@ -125,6 +126,8 @@ public final class Gateway implements AutoCloseable {
                 .get("/admin/keys/{id}", (req, res) -> admin.orElseThrow().get(req, res))
                 .delete("/admin/keys/{id}", (req, res) -> admin.orElseThrow().revoke(req, res))
                 .get("/v1/models/{id}", models::get)
+                .get("/dashboard", dashboard::page)
+                .get("/dashboard/data", dashboard::data)
                 .get("/health/live", health::live)
                 .get("/health/ready", health::ready)
                 .get("/metrics", health::metrics)
@@ -170,7 +173,8 @@ public final class Gateway implements AutoCloseable {
             java.util.Map.entry("/v1/route", "POST"), java.util.Map.entry("/v1/feedback", "POST"),
             java.util.Map.entry("/v1/models", "GET, HEAD"), java.util.Map.entry("/v1/usage", "GET"),
             java.util.Map.entry("/health/live", "GET, HEAD"), java.util.Map.entry("/health/ready", "GET, HEAD"),
-            java.util.Map.entry("/metrics", "GET"), java.util.Map.entry("/admin/keys", "GET, POST"));
+            java.util.Map.entry("/metrics", "GET"), java.util.Map.entry("/admin/keys", "GET, POST"),
+            java.util.Map.entry("/dashboard", "GET"), java.util.Map.entry("/dashboard/data", "GET"));
 
     /** The answer of {@code /v1/usage} on a gateway embedded without a store. */
     private static ApiException noLedger() {

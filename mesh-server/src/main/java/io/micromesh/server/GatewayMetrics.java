@@ -52,6 +52,7 @@ final class GatewayMetrics implements UsageSink, AutoCloseable {
     private final Map<List<String>, Counter> decisions = new ConcurrentHashMap<>();
     private final Map<List<String>, Counter> verdicts = new ConcurrentHashMap<>();
     private final Map<List<String>, Counter> spend = new ConcurrentHashMap<>();
+    private final LiveTraffic live = new LiveTraffic(System::currentTimeMillis);
     /** Workflows are made by agents, without bound: past this many, their spend counts under "other". */
     static final int MAX_WORKFLOWS = 500;
     private final java.util.Set<String> workflows = ConcurrentHashMap.newKeySet();
@@ -124,6 +125,7 @@ final class GatewayMetrics implements UsageSink, AutoCloseable {
      */
     @Override
     public void record(UsageRecord usage) {
+        live.record(usage);
         for (UsageRecord.Attempt attempt : usage.attempts()) {
             charged(attempt.model(), attempt.tokens(), attempt.charge());
             if (!attempt.verdict().isEmpty()) {
@@ -204,6 +206,11 @@ final class GatewayMetrics implements UsageSink, AutoCloseable {
         verdicts.computeIfAbsent(List.of(route, model, result), key -> Counter.builder("mesh.cascade.verdicts")
                 .description("Verdicts on answers of routes that verify, by route, model and result")
                 .tag("route", route).tag("model", model).tag("result", result).register(registry)).increment();
+    }
+
+    /** The last minutes' traffic, for the dashboard. */
+    LiveTraffic live() {
+        return live;
     }
 
     /** The Prometheus text exposition of every meter. */
