@@ -16,7 +16,8 @@ import java.util.regex.Pattern;
 /**
  * One JSON object per log record, for log shippers ({@code server.log-format: json}): {@code time},
  * {@code level}, {@code logger}, {@code message}, {@code request_id} when the record is about a
- * request, {@code error} with the stack trace when there is one. The access log's line (the logger
+ * request, {@code trace_id} when it was written inside a traced request (and on the access log's
+ * lines of traced requests), {@code error} with the stack trace when there is one. The access log's line (the logger
  * {@code io.micromesh.access}: {@code ID METHOD PATH key=value ...}) becomes fields of its own:
  * {@code method}, {@code path}, {@code model}, {@code status}, {@code latency_ms}, the tokens.
  */
@@ -43,6 +44,11 @@ public final class JsonLineFormatter extends Formatter {
                 Matcher about = ABOUT_A_REQUEST.matcher(message);
                 if (about.find()) {
                     g.writeStringField("request_id", about.group(1));
+                }
+                // a line written inside a traced request (formatting happens on the logging thread)
+                io.opentelemetry.api.trace.SpanContext span = io.opentelemetry.api.trace.Span.current().getSpanContext();
+                if (span.isValid()) {
+                    g.writeStringField("trace_id", span.getTraceId());
                 }
             }
             g.writeStringField("message", message);

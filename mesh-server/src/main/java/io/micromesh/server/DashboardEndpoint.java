@@ -38,14 +38,17 @@ final class DashboardEndpoint {
     private static final byte[] PAGE = page();
 
     private final Dispatcher dispatcher;
+    private final GatewayMetrics metrics;
     private final LiveTraffic live;
     private final Optional<Accounts> accounts;
     private final Authenticator auth;
     private final Clock clock;
 
-    DashboardEndpoint(Dispatcher dispatcher, LiveTraffic live, Optional<Accounts> accounts, Authenticator auth, Clock clock) {
+    DashboardEndpoint(Dispatcher dispatcher, GatewayMetrics metrics, Optional<Accounts> accounts, Authenticator auth,
+                      Clock clock) {
         this.dispatcher = dispatcher;
-        this.live = live;
+        this.metrics = metrics;
+        this.live = metrics.live();
         this.accounts = accounts;
         this.auth = auth;
         this.clock = clock;
@@ -97,6 +100,9 @@ final class DashboardEndpoint {
         for (RouteSpec route : dispatcher.router().routes()) {
             routes.addObject().put("name", route.name()).put("policy", route.policy().key());
         }
+        ArrayNode verdicts = body.putArray("verdicts");
+        metrics.verdictCounts().forEach(v -> verdicts.addObject().put("route", v.getKey().get(0))
+                .put("model", v.getKey().get(1)).put("result", v.getKey().get(2)).put("count", v.getValue()));
         accounts.ifPresent(a -> ledger(body, a, now));
         body.putArray("jobs");  // server-side batch jobs arrive with the Batch API
         Responses.json(res, 200, body);

@@ -141,7 +141,8 @@ final class EdgeFilter implements Filter {
                     + req.path().path() + " model=" + (exchange.inference() ? exchange.model() : "-") + " status=" + status
                     + " latency_ms=" + millis(nanos)
                     + " prompt_tokens=" + exchange.tokens().prompt()
-                    + " completion_tokens=" + exchange.tokens().completion());
+                    + " completion_tokens=" + exchange.tokens().completion()
+                    + (exchange.traceId() == null ? "" : " trace_id=" + exchange.traceId()));
         }
     }
 

@@ -27,6 +27,7 @@ final class Exchange {
     private UsageRecord usage;
     private boolean clientGone;
     private boolean inference;
+    private String traceId;
 
     Exchange(String id, long startNanos) {
         this.id = id;
@@ -73,6 +74,15 @@ final class Exchange {
             model = usage.model();
         }
         tokens = new Usage(usage.promptTokens(), usage.completionTokens());
+    }
+
+    /** The trace of the request, when it was traced; else null. */
+    String traceId() {
+        return traceId;
+    }
+
+    void traceId(String id) {
+        this.traceId = id;
     }
 
     /** The usage record of the dispatched request, or null before (or without) one. */

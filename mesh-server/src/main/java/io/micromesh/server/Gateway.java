@@ -109,7 +109,7 @@ public final class Gateway implements AutoCloseable {
         Optional<AdminEndpoint> admin = accounts.map(a -> new AdminEndpoint(a.keys(), a.budgets(), a.ledger(), dispatcher,
                 bodies, clock));
         Authenticator auth = new Authenticator(settings, accounts.map(Accounts::keys));
-        DashboardEndpoint dashboard = new DashboardEndpoint(dispatcher, metrics.live(), accounts, auth, clock);
+        DashboardEndpoint dashboard = new DashboardEndpoint(dispatcher, metrics, accounts, auth, clock);
 
         HttpRouting.Builder routing = HttpRouting.builder()
                 .addFilter(new EdgeFilter(auth, settings.accessLog(), drain, metrics))

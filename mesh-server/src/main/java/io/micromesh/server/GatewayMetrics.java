@@ -208,6 +208,12 @@ final class GatewayMetrics implements UsageSink, AutoCloseable {
                 .tag("route", route).tag("model", model).tag("result", result).register(registry)).increment();
     }
 
+    /** The cascade verdicts counted so far: route, model, result and count, for the dashboard. */
+    List<Map.Entry<List<String>, Double>> verdictCounts() {
+        return verdicts.entrySet().stream().map(e -> Map.entry(e.getKey(), e.getValue().count()))
+                .sorted(Map.Entry.comparingByKey(java.util.Comparator.comparing(List::toString))).toList();
+    }
+
     /** The last minutes' traffic, for the dashboard. */
     LiveTraffic live() {
         return live;

@@ -46,6 +46,9 @@ final class InferenceEndpoint {
         Call call = new Call(request, Admissions.of(req, request, dispatcher.defaultLane(request.model()), exchange.startNanos()),
                 exchange.id(), Callers.of(req, exchange), req.headers().first(Responses.MESH_TASK).orElse(null), exchange.startNanos());
         io.opentelemetry.api.trace.Span span = spans.start(req, RequestSpans.operation(operation), request.model());
+        if (span.getSpanContext().isValid()) {
+            exchange.traceId(span.getSpanContext().getTraceId());
+        }
         try (io.opentelemetry.context.Scope ignored = span.makeCurrent()) {
             if (request.stream()) {
                 streamed(call, res, exchange);

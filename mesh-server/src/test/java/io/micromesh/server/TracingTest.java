@@ -83,12 +83,33 @@ class TracingTest {
                     routes:
                       - { name: auto, policy: fallback, candidates: [remote] }
                     """.formatted(receiver.url(), upstream.baseUrl()));
+            List<String> accessLines = new CopyOnWriteArrayList<>();
+            java.util.logging.Handler capture = new java.util.logging.Handler() {
+                @Override
+                public void publish(java.util.logging.LogRecord record) {
+                    if ("io.micromesh.access".equals(record.getLoggerName())) {
+                        accessLines.add(record.getMessage());
+                    }
+                }
+
+                @Override
+                public void flush() {
+                }
+
+                @Override
+                public void close() {
+                }
+            };
+            java.util.logging.Logger.getLogger("io.micromesh.access").addHandler(capture);
             try {
                 assertThat(mesh.post("/v1/chat/completions", TestGateway.chat("auto", false),
                         "traceparent", "00-" + TRACE_ID + "-" + CALLER_SPAN + "-01").statusCode()).isEqualTo(200);
             } finally {
+                java.util.logging.Logger.getLogger("io.micromesh.access").removeHandler(capture);
                 mesh.close();  // sends the spans still buffered
             }
+            assertThat(accessLines).as("the access log names the trace").anySatisfy(line ->
+                    assertThat(line).contains("trace_id=" + TRACE_ID));
             assertThat(receiver.failures).as("what the receiver could not read").isEmpty();
             Span request = receiver.spans.stream().filter(s -> s.getName().equals("chat auto")).findFirst().orElseThrow();
             assertThat(request.getKind()).isEqualTo(Span.SpanKind.SPAN_KIND_SERVER);
