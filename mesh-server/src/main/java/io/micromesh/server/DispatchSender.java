@@ -35,13 +35,28 @@ final class DispatchSender implements ItemSender {
 
     private final Dispatcher dispatcher;
     private final Caller caller;
+    private final io.opentelemetry.api.trace.Tracer tracer;
+    private final io.opentelemetry.api.trace.SpanContext job;
 
     /**
      * @param keyId who runs the job, for the usage records of its requests
      */
     DispatchSender(Dispatcher dispatcher, String keyId) {
+        this(dispatcher, keyId, io.opentelemetry.api.OpenTelemetry.noop());
+    }
+
+    /**
+     * @param telemetry where each item's trace goes: one trace per item, linked to the job's span
+     *                  (a span marking the job's start, ended at once: a job outlives any span)
+     */
+    DispatchSender(Dispatcher dispatcher, String keyId, io.opentelemetry.api.OpenTelemetry telemetry) {
         this.dispatcher = dispatcher;
         this.caller = Caller.key(keyId);
+        this.tracer = telemetry.getTracer("io.micromesh.batch");
+        io.opentelemetry.api.trace.Span start = tracer.spanBuilder("batch job").setNoParent()
+                .setAttribute("mesh.key_id", keyId).startSpan();
+        this.job = start.getSpanContext();
+        start.end();
     }
 
     @Override
@@ -51,6 +66,17 @@ final class DispatchSender implements ItemSender {
         }
         String requestId = "item-" + request.itemId();
         Admission batch = new Admission(Lane.BATCH, Long.MAX_VALUE, null, new Admission.Correlation(requestId, null));
+        io.opentelemetry.api.trace.Span item = tracer.spanBuilder("batch item").setNoParent().addLink(job)
+                .setSpanKind(io.opentelemetry.api.trace.SpanKind.CONSUMER).setAttribute("mesh.item_id", request.itemId())
+                .setAttribute("mesh.request_id", requestId).startSpan();
+        try (io.opentelemetry.context.Scope ignored = item.makeCurrent()) {
+            return sendTraced(request, requestId, batch);
+        } finally {
+            item.end();
+        }
+    }
+
+    private Reply sendTraced(Request request, String requestId, Admission batch) {
         return switch (request) {
             case Request.Json json -> {
                 MeshRequest parsed;

@@ -99,12 +99,13 @@ public final class Gateway implements AutoCloseable {
         });
         Drain drain = new Drain();
         RequestBodies bodies = new RequestBodies(settings.maxBodyBytes());
-        InferenceEndpoint inference = new InferenceEndpoint(dispatcher, bodies, new RequestSpans(telemetry.api()));
+        RequestSpans spans = new RequestSpans(telemetry.api());
+        InferenceEndpoint inference = new InferenceEndpoint(dispatcher, bodies, spans);
         FeedbackEndpoint feedback = new FeedbackEndpoint(dispatcher.learning(), bodies);
         RouteEndpoint route = new RouteEndpoint(dispatcher, bodies);
         ModelsEndpoint models = new ModelsEndpoint(portfolio, dispatcher.router(), clock.instant().getEpochSecond());
         HealthEndpoints health = new HealthEndpoints(portfolio, drain, metrics);
-        TranscriptionEndpoint transcriptions = new TranscriptionEndpoint(dispatcher, settings.maxBodyBytes());
+        TranscriptionEndpoint transcriptions = new TranscriptionEndpoint(dispatcher, settings.maxBodyBytes(), spans);
         Optional<UsageEndpoint> usage = accounts.map(a -> new UsageEndpoint(a.ledger(), clock));
         Optional<AdminEndpoint> admin = accounts.map(a -> new AdminEndpoint(a.keys(), a.budgets(), a.ledger(), dispatcher,
                 bodies, clock));

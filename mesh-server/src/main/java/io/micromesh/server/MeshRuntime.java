@@ -185,7 +185,7 @@ public final class MeshRuntime implements AutoCloseable {
      * @param keyId who runs the job, for the usage records
      */
     public ItemSender itemSender(String keyId) {
-        return new DispatchSender(dispatcher, keyId);
+        return new DispatchSender(dispatcher, keyId, telemetry.api());
     }
 
     /** The portfolio's first in-process encoder, if it has one. */

@@ -41,10 +41,12 @@ final class TranscriptionEndpoint {
 
     private final Dispatcher dispatcher;
     private final long maxBytes;
+    private final RequestSpans spans;
 
-    TranscriptionEndpoint(Dispatcher dispatcher, long maxBytes) {
+    TranscriptionEndpoint(Dispatcher dispatcher, long maxBytes, RequestSpans spans) {
         this.dispatcher = dispatcher;
         this.maxBytes = maxBytes;
+        this.spans = spans;
     }
 
     /** The form's fields. */
@@ -57,10 +59,16 @@ final class TranscriptionEndpoint {
         Form form = read(req);
         Admission admission = new Admission(dispatcher.defaultLane(form.model()), Long.MAX_VALUE, null,
                 Admissions.correlation(req));
-        Outcome outcome = dispatcher.transcribe(new AudioCall(form.model(), rate -> decode(form.file(), rate), form.language(),
-                form.prompt(), admission, exchange.id(), Callers.of(req, exchange),
-                req.headers().first(Responses.MESH_TASK).orElse(null), exchange.startNanos()));
-        exchange.settle(outcome);
+        io.opentelemetry.api.trace.Span span = spans.start(req, "transcription", form.model());
+        Outcome outcome;
+        try (io.opentelemetry.context.Scope ignored = span.makeCurrent()) {
+            outcome = dispatcher.transcribe(new AudioCall(form.model(), rate -> decode(form.file(), rate), form.language(),
+                    form.prompt(), admission, exchange.id(), Callers.of(req, exchange),
+                    req.headers().first(Responses.MESH_TASK).orElse(null), exchange.startNanos()));
+            exchange.settle(outcome);
+        } finally {
+            RequestSpans.finish(span, exchange.usage());
+        }
         switch (outcome) {
             case Outcome.Transcribed heard -> answer(heard, form, res);
             case Outcome.Failed failed -> throw Responses.failed(res, failed);

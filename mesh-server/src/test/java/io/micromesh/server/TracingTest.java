@@ -132,4 +132,63 @@ class TracingTest {
                     .isEqualTo("00-" + TRACE_ID + "-" + hex(attempt.getSpanId()) + "-01");
         }
     }
+
+    @Test
+    void aTranscriptionIsASpanAndEachBatchItemATraceLinkedToItsJob() throws Exception {
+        try (Receiver receiver = new Receiver(); StandInServer upstream = StandInServer.start("upstream")) {
+            io.micromesh.core.config.MeshConfig config = io.micromesh.core.config.ConfigLoader.withEnvironment(Map.of()).parse("""
+                    server: { port: 0, state-dir: "%s", access-log: false,
+                              tracing: { otlp-endpoint: "%s", sample-ratio: 1.0 } }
+                    models:
+                      - { id: remote, engine: openai, endpoints: ["%s"] }
+                      - { id: remote-asr, engine: openai, endpoints: ["%s"], capabilities: [transcription] }
+                    """.formatted(java.nio.file.Files.createTempDirectory("tracing-state"), receiver.url(), upstream.baseUrl(),
+                    upstream.baseUrl()));
+            MeshRuntime runtime = MeshRuntime.open(config, MeshRuntime.Options.quiet());
+            try {
+                Gateway gateway = runtime.serve(config.server());
+                String boundary = "b";
+                java.io.ByteArrayOutputStream form = new java.io.ByteArrayOutputStream();
+                form.writeBytes(("--b\r\nContent-Disposition: form-data; name=\"model\"\r\n\r\nremote-asr\r\n--b\r\n"
+                        + "Content-Disposition: form-data; name=\"file\"; filename=\"a.wav\"\r\nContent-Type: audio/wav\r\n\r\n")
+                        .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                form.writeBytes(io.micromesh.testkit.Wavs.tone(16_000, 1, 1.0));
+                form.writeBytes("\r\n--b--\r\n".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                try (java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient()) {
+                    var answer = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:"
+                                    + gateway.port() + "/v1/audio/transcriptions"))
+                            .header("Content-Type", "multipart/form-data; boundary=" + boundary)
+                            .POST(java.net.http.HttpRequest.BodyPublishers.ofByteArray(form.toByteArray())).build(),
+                            java.net.http.HttpResponse.BodyHandlers.ofString());
+                    assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
+                }
+                io.micromesh.jobs.ItemSender items = runtime.itemSender("batch-key");
+                for (String id : List.of("i1", "i2")) {
+                    items.send(new io.micromesh.jobs.ItemSender.Request.Json(id, "/v1/chat/completions",
+                            io.micromesh.api.Json.parseObject(("{\"model\": \"remote\", \"messages\": [{\"role\": \"user\","
+                                    + " \"content\": \"hi\"}]}").getBytes(java.nio.charset.StandardCharsets.UTF_8))));
+                }
+            } finally {
+                runtime.close();  // sends the spans still buffered
+            }
+            assertThat(receiver.failures).isEmpty();
+            Span transcription = receiver.spans.stream().filter(s -> s.getName().equals("transcription remote-asr"))
+                    .findFirst().orElseThrow();
+            assertThat(attributes(transcription)).containsEntry("gen_ai.response.model", "remote-asr");
+            assertThat(receiver.spans).anySatisfy(s -> {
+                assertThat(s.getName()).isEqualTo("attempt remote-asr");
+                assertThat(hex(s.getParentSpanId())).isEqualTo(hex(transcription.getSpanId()));
+            });
+            Span job = receiver.spans.stream().filter(s -> s.getName().equals("batch job")).findFirst().orElseThrow();
+            List<Span> itemSpans = receiver.spans.stream().filter(s -> s.getName().equals("batch item")).toList();
+            assertThat(itemSpans).hasSize(2).allSatisfy(item -> {
+                assertThat(item.getParentSpanId().isEmpty()).as("a trace of its own").isTrue();
+                assertThat(item.getLinksList()).anySatisfy(link -> assertThat(hex(link.getSpanId())).isEqualTo(hex(job.getSpanId())));
+                assertThat(receiver.spans).anySatisfy(s -> {
+                    assertThat(s.getName()).isEqualTo("attempt remote");
+                    assertThat(hex(s.getParentSpanId())).isEqualTo(hex(item.getSpanId()));
+                });
+            });
+        }
+    }
 }
