@@ -191,4 +191,34 @@ class TracingTest {
             });
         }
     }
+
+    @Test
+    void eachTierOfACascadeIsASpanWithItsVerdict() throws Exception {
+        java.nio.file.Path state = java.nio.file.Files.createTempDirectory("tracing-cascade");
+        try (Receiver receiver = new Receiver();
+             StandInServer cheap = StandInServer.start("cheap").reply("I'm sorry, but I can't help with that.");
+             StandInServer strong = StandInServer.start("strong").reply("Paris.")) {
+            TestGateway mesh = new TestGateway("""
+                    server: { tracing: { otlp-endpoint: "%s" } }
+                    models:
+                      - { id: cheap, engine: openai, endpoints: ["%s"] }
+                      - { id: strong, engine: openai, endpoints: ["%s"] }
+                    routes:
+                      - { name: checked, policy: cascade, candidates: [cheap, strong] }
+                    """.formatted(receiver.url(), cheap.baseUrl(), strong.baseUrl()), state);
+            try {
+                assertThat(mesh.post("/v1/chat/completions", TestGateway.chat("checked", false)).statusCode()).isEqualTo(200);
+            } finally {
+                mesh.close();
+            }
+            Span request = receiver.spans.stream().filter(s -> s.getName().equals("chat checked")).findFirst().orElseThrow();
+            Span first = receiver.spans.stream().filter(s -> s.getName().equals("cascade cheap")).findFirst().orElseThrow();
+            Span second = receiver.spans.stream().filter(s -> s.getName().equals("cascade strong")).findFirst().orElseThrow();
+            assertThat(hex(first.getParentSpanId())).isEqualTo(hex(request.getSpanId()));
+            assertThat(hex(second.getParentSpanId())).isEqualTo(hex(request.getSpanId()));
+            assertThat(attributes(first).get("mesh.verdict")).isNotEqualTo("passed");
+            assertThat(attributes(second)).containsEntry("mesh.verdict", "passed");
+            assertThat(strong.recorded().getLast().headers().get("traceparent")).contains(hex(second.getSpanId()));
+        }
+    }
 }

@@ -39,10 +39,12 @@ final class Cascade {
 
     private final AnswerVerifier verifier;
     private final Learning learning;
+    private final io.opentelemetry.api.trace.Tracer tracer;
 
-    Cascade(AnswerVerifier verifier, Learning learning) {
+    Cascade(AnswerVerifier verifier, Learning learning, io.opentelemetry.api.trace.Tracer tracer) {
         this.verifier = verifier;
         this.learning = learning;
+        this.tracer = tracer;
     }
 
     /**
@@ -64,25 +66,36 @@ final class Cascade {
             boolean last = i == order.size() - 1;
             trail.trying(new Served(model.id(), java.util.Optional.of(decision.header()), java.util.Optional.empty(),
                     model.tariff().energyMethod()));
+            // the tier's span holds its call and its checks (second sample, judge), which carry its context upstream
+            io.opentelemetry.api.trace.Span tier = tracer.spanBuilder("cascade " + model.id())
+                    .setSpanKind(io.opentelemetry.api.trace.SpanKind.CLIENT).setAttribute("gen_ai.request.model", model.id())
+                    .setAttribute("mesh.tier", i).startSpan();
+            Admission traced = Tracing.carrying(admission, tier);
             BackendReply reply;
-            try {
-                reply = model.backend().call(whole, admission);
-            } catch (MeshException e) {
-                trail.failed(model.id(), e);
-                if (last || !e.retriable()) {
-                    throw e;
-                }
-                steps.add(model.id() + " failed");
-                continue;
-            }
             List<AnswerVerifier.Spent> spent = new ArrayList<>();
             Verdict verdict;
-            try {
-                verdict = verifier.verify(decision.verify(), whole, model, reply, admission, spent);
-            } catch (RuntimeException e) {
-                trail.answered(model.id(), reply.replica(), reply.tokens(), model.tariff().charge(reply.tokens()), "");
-                spent.forEach(s -> trail.checked(s.model().id(), s.usage(), s.model().tariff().charge(s.usage())));
-                throw e;
+            try (io.opentelemetry.context.Scope ignored = tier.makeCurrent()) {
+                try {
+                    reply = model.backend().call(whole, traced);
+                } catch (MeshException e) {
+                    tier.setStatus(io.opentelemetry.api.trace.StatusCode.ERROR, Trail.key(e));
+                    trail.failed(model.id(), e);
+                    if (last || !e.retriable()) {
+                        throw e;
+                    }
+                    steps.add(model.id() + " failed");
+                    continue;
+                }
+                try {
+                    verdict = verifier.verify(decision.verify(), whole, model, reply, traced, spent);
+                } catch (RuntimeException e) {
+                    trail.answered(model.id(), reply.replica(), reply.tokens(), model.tariff().charge(reply.tokens()), "");
+                    spent.forEach(s -> trail.checked(s.model().id(), s.usage(), s.model().tariff().charge(s.usage())));
+                    throw e;
+                }
+                tier.setAttribute("mesh.verdict", verdict instanceof Verdict.Failed failed ? failed.check() : "passed");
+            } finally {
+                tier.end();
             }
             trail.answered(model.id(), reply.replica(), reply.tokens(), model.tariff().charge(reply.tokens()),
                     verdict instanceof Verdict.Failed failed ? failed.check() : "passed");

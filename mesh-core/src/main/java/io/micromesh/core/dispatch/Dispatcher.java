@@ -102,7 +102,7 @@ public final class Dispatcher {
         this.spending = spending;
         this.clock = clock;
         this.nanos = nanos;
-        this.cascade = new Cascade(new AnswerVerifier(portfolio), learning);
+        this.cascade = new Cascade(new AnswerVerifier(portfolio), learning, tracer);
     }
 
     /** The models served. */
