@@ -111,6 +111,12 @@ class DashboardBrowserTest {
                 Process shot = chromium(base + "/dashboard#key=" + MASTER, "--screenshot=" + screenshot);
                 assertThat(shot.waitFor(90, TimeUnit.SECONDS)).isTrue();
                 assertThat(Files.size(screenshot)).as("the screenshot artifact").isPositive();
+                // and at a phone's width
+                Path phone = Path.of("target/dashboard-phone.png").toAbsolutePath();
+                Files.deleteIfExists(phone);
+                Process small = chromium(base + "/dashboard#key=" + MASTER, "--screenshot=" + phone, "--window-size=390,1400");
+                assertThat(small.waitFor(90, TimeUnit.SECONDS)).isTrue();
+                assertThat(Files.size(phone)).isPositive();
             }
         }
     }

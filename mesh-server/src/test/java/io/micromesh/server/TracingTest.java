@@ -127,6 +127,7 @@ class TracingTest {
             assertThat(hex(route.getParentSpanId())).isEqualTo(requestSpan);
             Span attempt = receiver.spans.stream().filter(s -> s.getName().equals("attempt remote")).findFirst().orElseThrow();
             assertThat(attempt.getKind()).isEqualTo(Span.SpanKind.SPAN_KIND_CLIENT);
+            assertThat(attributes(attempt)).as("the wait for a place at the replica").containsKey("mesh.queue_wait_ms");
             assertThat(hex(attempt.getParentSpanId())).isEqualTo(requestSpan);
             assertThat(upstream.recorded().getLast().headers().get("traceparent")).as("the upstream continues under the attempt")
                     .isEqualTo("00-" + TRACE_ID + "-" + hex(attempt.getSpanId()) + "-01");

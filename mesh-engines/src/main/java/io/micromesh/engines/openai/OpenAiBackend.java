@@ -281,8 +281,12 @@ public final class OpenAiBackend implements Backend, SpeechBackend {
         MeshException last = null;
         for (int round = 0; round < 2; round++) {
             ReplicaSet.Place place;
+            long waitStart = System.nanoTime();
             try {
                 place = replicas.acquire(tried, admission);
+                // the wait for a place, on the caller's span (the attempt's, when traced)
+                io.opentelemetry.api.trace.Span.current().setAttribute("mesh.queue_wait_ms",
+                        (System.nanoTime() - waitStart) / 1e6).setAttribute("mesh.replica_round", round);
             } catch (MeshException none) {
                 if (none.failure() == Failure.DEADLINE_EXCEEDED || last == null) {
                     throw none;
