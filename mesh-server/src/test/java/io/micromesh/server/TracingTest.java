@@ -100,12 +100,21 @@ class TracingTest {
                 public void close() {
                 }
             };
-            java.util.logging.Logger.getLogger("io.micromesh.access").addHandler(capture);
+            java.util.logging.Logger access = java.util.logging.Logger.getLogger("io.micromesh.access");
+            java.util.logging.Level level = access.getLevel();
+            access.setLevel(java.util.logging.Level.INFO);  // whatever another test of this JVM left it at
+            access.addHandler(capture);
             try {
                 assertThat(mesh.post("/v1/chat/completions", TestGateway.chat("auto", false),
                         "traceparent", "00-" + TRACE_ID + "-" + CALLER_SPAN + "-01").statusCode()).isEqualTo(200);
+                // the access line is written once the answer is out: the client may see the answer first
+                long deadline = System.nanoTime() + java.time.Duration.ofSeconds(5).toNanos();
+                while (accessLines.isEmpty() && System.nanoTime() < deadline) {
+                    Thread.sleep(10);
+                }
             } finally {
-                java.util.logging.Logger.getLogger("io.micromesh.access").removeHandler(capture);
+                access.removeHandler(capture);
+                access.setLevel(level);
                 mesh.close();  // sends the spans still buffered
             }
             assertThat(accessLines).as("the access log names the trace").anySatisfy(line ->
