@@ -105,7 +105,10 @@ class AbuseCorpusTest {
         StringBuilder models = new StringBuilder();
         up.forEach((id, server) -> models.append("  - { id: ").append(id).append(", engine: openai, endpoints: [\"")
                 .append(server.baseUrl()).append("\"], eject-after-failures: 1000, timeout-ms: ")
-                .append(id.equals("trickle") ? 5000 : 400).append(", deadline-ms: 1000")
+                // the faulty stand-ins fail fast; the good one has room for a loaded 2-core machine (the
+                // fallback cases failed once when its answer took over 400 ms during a full build)
+                .append(id.equals("trickle") ? 5000 : id.equals("remote") ? 10_000 : 400)
+                .append(", deadline-ms: ").append(id.equals("remote") ? 20_000 : 1000)
                 .append(id.equals("speech") ? ", capabilities: [transcription]" : "").append(" }\n"));
         MeshConfig config = ConfigLoader.withEnvironment(Map.of()).parse("""
                 server: { access-log: false, max-body-bytes: 262144 }
