@@ -6,7 +6,7 @@ import io.micromesh.store.Ledger;
 
 /**
  * What the gateway keeps about its callers in its store: the usage ledger, the API keys and their
- * budgets and limits.
+ * budgets and limits, and the files they uploaded.
  */
-record Accounts(Ledger ledger, KeyStore keys, Budgets budgets) {
+record Accounts(Ledger ledger, KeyStore keys, Budgets budgets, io.micromesh.store.FileStore files) {
 }

@@ -75,6 +75,43 @@ final class FormParts {
         return parts;
     }
 
+    /** What takes each part of a streamed form. */
+    @FunctionalInterface
+    interface PartHandler {
+        /**
+         * @param name     the field's name
+         * @param filename the file's name for a file part, else null
+         * @param content  the part's bytes, to read now (the next part follows them)
+         */
+        void part(String name, String filename, InputStream content) throws IOException;
+    }
+
+    /**
+     * Streams the parts of the request's form to {@code handler}, in order, none held in memory by
+     * this reader: for uploads larger than a request body may be.
+     *
+     * @throws ApiException 400 when the body is not a readable multipart form
+     */
+    static void stream(ServerRequest req, String path, PartHandler handler) {
+        String type = req.headers().contentType().map(Object::toString).orElse("");
+        if (!type.toLowerCase(Locale.ROOT).startsWith("multipart/form-data")) {
+            throw ApiException.invalidRequest(null, "POST " + path + " takes multipart/form-data; the Content-Type was '"
+                    + type + "'");
+        }
+        try (ConnectionWatch.BodyReading reading = ConnectionWatch.readingBody();
+             InputStream body = req.content().inputStream()) {
+            FileItemInputIterator items = new Parser().getItemIterator(new Body(type, body));
+            while (items.hasNext()) {
+                FileItemInput item = items.next();
+                try (InputStream in = item.getInputStream()) {
+                    handler.part(item.getFieldName() == null ? "" : item.getFieldName(), item.getName(), in);
+                }
+            }
+        } catch (IOException | UncheckedIOException | IllegalArgumentException e) {
+            throw ApiException.invalidRequest(null, "the multipart body cannot be read: " + e.getMessage());
+        }
+    }
+
     /** The body as FileUpload reads it: its type (with the boundary) and its stream; its length is not needed. */
     private record Body(String contentType, InputStream stream) implements RequestContext {
 

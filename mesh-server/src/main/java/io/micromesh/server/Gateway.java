@@ -107,6 +107,7 @@ public final class Gateway implements AutoCloseable {
         HealthEndpoints health = new HealthEndpoints(portfolio, drain, metrics);
         TranscriptionEndpoint transcriptions = new TranscriptionEndpoint(dispatcher, settings.maxBodyBytes(), spans);
         Optional<UsageEndpoint> usage = accounts.map(a -> new UsageEndpoint(a.ledger(), clock));
+        Optional<FilesEndpoint> files = accounts.map(a -> new FilesEndpoint(a.files(), settings.maxFileBytes()));
         Optional<AdminEndpoint> admin = accounts.map(a -> new AdminEndpoint(a.keys(), a.budgets(), a.ledger(), dispatcher,
                 bodies, clock));
         Authenticator auth = new Authenticator(settings, accounts.map(Accounts::keys));
@@ -122,6 +123,11 @@ public final class Gateway implements AutoCloseable {
                 .post("/v1/feedback", feedback::handle)
                 .get("/v1/models", models::list)
                 .get("/v1/usage", (req, res) -> usage.orElseThrow(Gateway::noLedger).handle(req, res))
+                .post("/v1/files", (req, res) -> files.orElseThrow(Gateway::noLedger).upload(req, res))
+                .get("/v1/files", (req, res) -> files.orElseThrow(Gateway::noLedger).list(req, res))
+                .get("/v1/files/{id}", (req, res) -> files.orElseThrow(Gateway::noLedger).get(req, res))
+                .get("/v1/files/{id}/content", (req, res) -> files.orElseThrow(Gateway::noLedger).content(req, res))
+                .delete("/v1/files/{id}", (req, res) -> files.orElseThrow(Gateway::noLedger).delete(req, res))
                 .post("/admin/keys", (req, res) -> admin.orElseThrow().create(req, res))
                 .get("/admin/keys", (req, res) -> admin.orElseThrow().list(req, res))
                 .get("/admin/keys/{id}", (req, res) -> admin.orElseThrow().get(req, res))
@@ -175,11 +181,12 @@ public final class Gateway implements AutoCloseable {
             java.util.Map.entry("/v1/models", "GET, HEAD"), java.util.Map.entry("/v1/usage", "GET"),
             java.util.Map.entry("/health/live", "GET, HEAD"), java.util.Map.entry("/health/ready", "GET, HEAD"),
             java.util.Map.entry("/metrics", "GET"), java.util.Map.entry("/admin/keys", "GET, POST"),
-            java.util.Map.entry("/dashboard", "GET"), java.util.Map.entry("/dashboard/data", "GET"));
+            java.util.Map.entry("/dashboard", "GET"), java.util.Map.entry("/dashboard/data", "GET"),
+            java.util.Map.entry("/v1/files", "GET, POST"));
 
     /** The answer of {@code /v1/usage} on a gateway embedded without a store. */
     private static ApiException noLedger() {
-        return ApiException.notFound("This gateway keeps no usage ledger (it runs without a store); mesh serve keeps one.");
+        return ApiException.notFound("This gateway keeps no store (usage ledger, files); mesh serve keeps one.");
     }
 
     /** 405 for a known path asked with another method, else 404; the path is quoted clipped. */

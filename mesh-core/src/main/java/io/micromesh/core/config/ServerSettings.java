@@ -21,10 +21,12 @@ package io.micromesh.core.config;
  * @param tls            when set, the gateway serves HTTPS with this certificate and key
  * @param logFormat      {@code text} (one line per record) or {@code json} (one JSON object per line)
  * @param tracing        when set, OpenTelemetry spans of every request are exported over OTLP
+ * @param maxFileBytes   largest file {@code POST /v1/files} takes (413 above it)
  */
 public record ServerSettings(String host, Integer port, String apiKey, Long maxBodyBytes, Integer drainTimeoutMs,
                              Boolean accessLog, String stateDir, LaneShares lanes, Integer idleTimeoutMs,
-                             Integer headerTimeoutMs, Integer bodyTimeoutMs, String masterKey, Tls tls, String logFormat, Tracing tracing) {
+                             Integer headerTimeoutMs, Integer bodyTimeoutMs, String masterKey, Tls tls, String logFormat, Tracing tracing,
+                             Long maxFileBytes) {
 
     /**
      * OpenTelemetry tracing: spans exported over OTLP/HTTP (protobuf).
@@ -112,6 +114,10 @@ public record ServerSettings(String host, Integer port, String apiKey, Long maxB
         apiKey = Checks.blankToNull(apiKey);
         masterKey = Checks.blankToNull(masterKey);
         logFormat = logFormat == null ? "text" : logFormat;
+        maxFileBytes = maxFileBytes == null ? 200L * 1024 * 1024 : maxFileBytes;
+        if (maxFileBytes < 1024) {
+            throw new ConfigException("max-file-bytes", maxFileBytes + " is not allowed; it must be at least 1024");
+        }
         if (!logFormat.equals("text") && !logFormat.equals("json")) {
             throw new ConfigException("log-format", "'" + logFormat + "' is not allowed; text or json");
         }
@@ -138,13 +144,14 @@ public record ServerSettings(String host, Integer port, String apiKey, Long maxB
 
     /** All defaults: loopback, port 8080, no API key. */
     public static ServerSettings defaults() {
-        return new ServerSettings(null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+        return new ServerSettings(null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
+                null);
     }
 
     /** The same settings on another port. */
     public ServerSettings withPort(int newPort) {
         return new ServerSettings(host, newPort, apiKey, maxBodyBytes, drainTimeoutMs, accessLog, stateDir, lanes,
-                idleTimeoutMs, headerTimeoutMs, bodyTimeoutMs, masterKey, tls, logFormat, tracing);
+                idleTimeoutMs, headerTimeoutMs, bodyTimeoutMs, masterKey, tls, logFormat, tracing, maxFileBytes);
     }
 
     /** {@code https} with TLS, else {@code http}. */
