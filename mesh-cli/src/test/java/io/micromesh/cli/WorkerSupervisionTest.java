@@ -100,6 +100,12 @@ class WorkerSupervisionTest {
                 assertThat(Json.mapper().readTree(last.substring(6)).path("error").path("code").asText())
                         .isIn("upstream_broken_stream", "backend_unavailable");
 
+                // the supervisor notices the exit a moment after the stream broke: until then the model still
+                // reads ready (with the dead pid), so wait for the restart itself, then for ready
+                long restarted = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+                while (worker.restarts() == 0 && System.nanoTime() < restarted) {
+                    Thread.sleep(50);
+                }
                 awaitStatus(url, "ready");
                 assertThat(worker.pid()).isNotEqualTo(firstPid);
                 assertThat(worker.restarts()).isEqualTo(1);
