@@ -13,8 +13,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.LocalDate;
-import java.time.ZoneOffset;
+
 import java.time.format.DateTimeParseException;
 
 /** {@code mesh plan --from-ledger}: reads the traffic of a window from the store of a configuration, and plans it. */
@@ -52,7 +51,7 @@ final class LedgerTraffic {
 
     private static Instant instant(String value) {
         try {
-            return value.length() == 10 ? LocalDate.parse(value).atStartOfDay(ZoneOffset.UTC).toInstant() : Instant.parse(value);
+            return io.micromesh.core.accounting.Period.parseInstantOrDate(value);
         } catch (DateTimeParseException e) {
             throw new UserError("--since '" + value + "' is not an instant (2026-12-04T09:00:00Z) or a date (2026-12-04)");
         }

@@ -15,12 +15,12 @@ import io.micromesh.core.dispatch.Dispatcher;
 import io.micromesh.store.Budgets;
 import io.micromesh.store.KeyStore;
 import io.micromesh.store.Ledger;
-import io.micromesh.store.StoreException;
+
 import io.micromesh.store.UsageTotal;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.LinkedHashSet;
-import java.util.Map;
+
 import java.util.Optional;
 import java.util.Set;
 
@@ -60,7 +60,7 @@ final class AdminEndpoint {
             throw ApiException.invalidRequest("name", "'name' is required: 1 to 100 characters naming who the key is for.");
         }
         Grant grant = grant(body);
-        KeyStore.Issued issued = stored(() -> keys.create(name.asText().strip(), grant));
+        KeyStore.Issued issued = keys.create(name.asText().strip(), grant);
         ObjectNode answer = describe(issued.key());
         answer.put("key", issued.secret());
         Responses.json(res, 201, answer);
@@ -69,7 +69,7 @@ final class AdminEndpoint {
     void list(ServerRequest req, ServerResponse res) {
         ObjectNode body = Json.object().put("object", "list");
         ArrayNode data = body.putArray("data");
-        for (KeyStore.ApiKey key : stored(keys::list)) {
+        for (KeyStore.ApiKey key : keys.list()) {
             data.add(withSpend(key));
         }
         Responses.json(res, 200, body);
@@ -77,13 +77,13 @@ final class AdminEndpoint {
 
     void get(ServerRequest req, ServerResponse res) {
         String id = req.path().pathParameters().get("id");
-        KeyStore.ApiKey key = stored(() -> keys.get(id)).orElseThrow(() -> notFound(id));
+        KeyStore.ApiKey key = keys.get(id).orElseThrow(() -> notFound(id));
         Responses.json(res, 200, withSpend(key));
     }
 
     void revoke(ServerRequest req, ServerResponse res) {
         String id = req.path().pathParameters().get("id");
-        KeyStore.ApiKey key = stored(() -> keys.revoke(id)).orElseThrow(() -> notFound(id));
+        KeyStore.ApiKey key = keys.revoke(id).orElseThrow(() -> notFound(id));
         Responses.json(res, 200, describe(key));
     }
 
@@ -179,13 +179,13 @@ final class AdminEndpoint {
         Period period = key.grant().period();
         ObjectNode spend = node.putObject("spend").put("period", period.key());
         if (key.grant().budgeted()) {
-            Budgets.Spend s = stored(() -> budgets.keySpend(key.id(), period));
+            Budgets.Spend s = budgets.keySpend(key.id(), period);
             spend.put("from", s.periodStart().toString()).put("usd", s.spentUsd()).put("wh", s.spentWh())
                     .put("reserved_usd", s.reservedUsd()).put("reserved_wh", s.reservedWh());
         } else {
             Instant now = clock.instant();
             Instant from = period.start(now);
-            var totals = stored(() -> ledger.totals(UsageTotal.GroupBy.KEY, from, now.plusMillis(1), Optional.of(key.id())));
+            var totals = ledger.totals(UsageTotal.GroupBy.KEY, from, now.plusMillis(1), Optional.of(key.id()));
             spend.put("from", from.toString())
                     .put("usd", totals.stream().mapToDouble(UsageTotal::costUsd).sum())
                     .put("wh", totals.stream().mapToDouble(UsageTotal::energyWh).sum());
@@ -234,15 +234,5 @@ final class AdminEndpoint {
     private static ApiException notFound(String id) {
         return new ApiException(404, new ApiError("No API key '" + Quote.clip(id) + "' (GET /admin/keys lists them).",
                 "invalid_request_error", "id", "key_not_found"));
-    }
-
-    /** Runs a store operation; the store unreachable is a 503 that says so. */
-    private static <T> T stored(java.util.function.Supplier<T> operation) {
-        try {
-            return operation.get();
-        } catch (StoreException e) {
-            throw new ApiException(503, new ApiError("The store cannot be reached; retry later.", "server_error", null,
-                    "store_unavailable"), Map.of("Retry-After", "5"));
-        }
     }
 }

@@ -2,7 +2,7 @@ package io.micromesh.server;
 
 import io.helidon.http.HeaderNames;
 import io.helidon.webserver.http.ServerRequest;
-import io.micromesh.api.ApiError;
+
 import io.micromesh.api.ApiException;
 import io.micromesh.core.accounting.Grant;
 import io.micromesh.core.config.ServerSettings;
@@ -10,7 +10,7 @@ import io.micromesh.store.KeyStore;
 import io.micromesh.store.StoreException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import java.util.Map;
+
 import java.util.Optional;
 
 /**
@@ -75,8 +75,7 @@ final class Authenticator {
             return keys.get().authenticate(secret).map(key -> new Principal(key.id(), key.grant()))
                     .orElseThrow(Authenticator::unauthorized);
         } catch (StoreException e) {
-            throw new ApiException(503, new ApiError("API keys cannot be checked now: the store cannot be reached; retry"
-                    + " later.", "server_error", null, "store_unavailable"), Map.of("Retry-After", "5"));
+            throw Failures.storeUnavailable("API keys cannot be checked now: the store cannot be reached; retry later.");
         }
     }
 

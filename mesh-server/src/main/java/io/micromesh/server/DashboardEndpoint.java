@@ -112,7 +112,7 @@ final class DashboardEndpoint {
         Ledger ledger = accounts.ledger();
         try {
             ledger.awaitWritten(Duration.ofMillis(500));
-            Instant day = now.truncatedTo(ChronoUnit.DAYS);
+            Instant day = io.micromesh.core.accounting.Period.DAY.start(now);
             Instant hour = now.truncatedTo(ChronoUnit.HOURS);
             Instant end = now.plusMillis(1);
             ObjectNode spend = body.putObject("spend");

@@ -55,6 +55,11 @@ final class Failures {
         };
     }
 
+    /** The store (ledger, keys, budgets, files) cannot be reached: a 503 to retry, saying what failed. */
+    static ApiException storeUnavailable(String message) {
+        return error(503, "store_unavailable", message, Duration.ofSeconds(5));
+    }
+
     private static ApiException error(int status, String code, String message, Duration retryAfter) {
         ApiError error = new ApiError(message, "server_error", null, code);
         return retryAfter == null ? new ApiException(status, error)

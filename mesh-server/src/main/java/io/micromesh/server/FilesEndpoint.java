@@ -10,7 +10,7 @@ import io.micromesh.api.ApiException;
 import io.micromesh.api.Json;
 import io.micromesh.api.Quote;
 import io.micromesh.store.FileStore;
-import io.micromesh.store.StoreException;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -18,7 +18,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.util.List;
-import java.util.Map;
+
 import java.util.Optional;
 
 /**
@@ -55,7 +55,7 @@ final class FilesEndpoint {
                         if (stored[0] != null) {
                             throw ApiException.invalidRequest("file", "send one 'file' part");
                         }
-                        stored[0] = stored(() -> files.create(exchange.keyId(), filename(filename), "batch", content, maxBytes));
+                        stored[0] = files.create(exchange.keyId(), filename(filename), "batch", content, maxBytes);
                     }
                     default -> content.skip(Long.MAX_VALUE);
                 }
@@ -81,8 +81,8 @@ final class FilesEndpoint {
 
     void list(ServerRequest req, ServerResponse res) {
         Exchange exchange = req.context().get(Exchange.class).orElseThrow();
-        List<FileStore.StoredFile> all = stored(() -> files.list(Exchange.seesAll(exchange.keyId())
-                ? Optional.empty() : Optional.of(exchange.keyId())));
+        List<FileStore.StoredFile> all = files.list(Exchange.seesAll(exchange.keyId())
+                ? Optional.empty() : Optional.of(exchange.keyId()));
         String purpose = req.query().first("purpose").orElse(null);
         ObjectNode body = Json.object().put("object", "list");
         ArrayNode data = body.putArray("data");
@@ -111,7 +111,7 @@ final class FilesEndpoint {
 
     void delete(ServerRequest req, ServerResponse res) {
         FileStore.StoredFile file = owned(req);
-        stored(() -> files.delete(file));
+        files.delete(file);
         Responses.json(res, 200, Json.object().put("id", file.id()).put("object", "file").put("deleted", true));
     }
 
@@ -119,7 +119,7 @@ final class FilesEndpoint {
     private FileStore.StoredFile owned(ServerRequest req) {
         Exchange exchange = req.context().get(Exchange.class).orElseThrow();
         String id = req.path().pathParameters().get("id");
-        return stored(() -> files.get(id)).filter(f -> Exchange.seesAll(exchange.keyId()) || f.keyId().equals(exchange.keyId()))
+        return files.get(id).filter(f -> Exchange.seesAll(exchange.keyId()) || f.keyId().equals(exchange.keyId()))
                 .orElseThrow(() -> new ApiException(404, new ApiError("No file with id '" + Quote.clip(id) + "'.",
                         "invalid_request_error", "id", "file_not_found")));
     }
@@ -134,14 +134,5 @@ final class FilesEndpoint {
     private static String filename(String given) {
         String name = given == null ? "upload.jsonl" : given.replaceAll(".*[/\\\\]", "").replaceAll("\\p{Cntrl}", "");
         return name.isBlank() ? "upload.jsonl" : name.length() > 200 ? name.substring(0, 200) : name;
-    }
-
-    private static <T> T stored(java.util.function.Supplier<T> operation) {
-        try {
-            return operation.get();
-        } catch (StoreException e) {
-            throw new ApiException(503, new ApiError("The store cannot be reached; retry later.", "server_error", null,
-                    "store_unavailable"), Map.of("Retry-After", "5"));
-        }
     }
 }

@@ -144,7 +144,12 @@ public final class Gateway implements AutoCloseable {
                 .head("/health/ready", health::ready)
                 .any(Gateway::unknownRoute)
                 .error(ApiException.class, Responses::error)
-                .error(MeshException.class, (req, res, e) -> Responses.error(req, res, Failures.toApi(e)));
+                .error(MeshException.class, (req, res, e) -> Responses.error(req, res, Failures.toApi(e)))
+                // every endpoint that reads the store (usage, admin, files): one answer when it cannot
+                .error(io.micromesh.store.StoreException.class, (req, res, e) -> {
+                    LOG.log(System.Logger.Level.WARNING, "the store cannot be reached: " + e.getMessage());
+                    Responses.error(req, res, Failures.storeUnavailable("The store cannot be reached; retry later."));
+                });
 
         EdgeConnections edge = new EdgeConnections(EdgeTimeouts.of(settings));
         io.helidon.webserver.WebServerConfig.Builder builder = WebServer.builder();

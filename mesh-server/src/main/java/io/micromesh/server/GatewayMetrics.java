@@ -148,14 +148,15 @@ final class GatewayMetrics implements UsageSink, AutoCloseable {
 
     /** Counts a request's cost, energy and the request itself under a key or a workflow. */
     private void spent(String kind, String id, UsageRecord usage) {
-        counter(kind, id, "requests", "Requests served, by " + kind).increment();
-        counter(kind, id, "cost.usd", "Cost of the requests served, in US dollars, by " + kind).increment(usage.costUsd());
-        counter(kind, id, "energy.wh", "Energy of the requests served, in watt-hours, by " + kind).increment(usage.energyWh());
+        counter(kind, id, "requests", "Requests served").increment();
+        counter(kind, id, "cost.usd", "Cost of the requests served, in US dollars").increment(usage.costUsd());
+        counter(kind, id, "energy.wh", "Energy of the requests served, in watt-hours").increment(usage.energyWh());
     }
 
+    /** A spend counter; its name and description are made once, when it is first needed (this runs per request). */
     private Counter counter(String kind, String id, String what, String description) {
         return spend.computeIfAbsent(List.of(kind, id, what), k -> Counter.builder("mesh." + kind + "." + what)
-                .description(description).tag(kind, id).register(registry));
+                .description(description + ", by " + kind).tag(kind, id).register(registry));
     }
 
     void firstChunk(String model, long nanos) {

@@ -4,22 +4,22 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
-import io.micromesh.api.ApiError;
+
 import io.micromesh.api.ApiException;
 import io.micromesh.api.Json;
 import io.micromesh.api.Quote;
+import io.micromesh.core.accounting.Period;
 import io.micromesh.store.Ledger;
-import io.micromesh.store.StoreException;
+
 import io.micromesh.store.UsageTotal;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.LocalDate;
-import java.time.ZoneOffset;
+
 import java.time.format.DateTimeParseException;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
+
 import java.util.Optional;
 import java.util.stream.Collectors;
 
@@ -50,7 +50,7 @@ final class UsageEndpoint {
                         .collect(Collectors.joining(", ")) + "; got '" + Quote.clip(groupKey) + "'."));
         Instant now = clock.instant();
         Instant from = query.first("from").map(v -> instant("from", v))
-                .orElse(LocalDate.ofInstant(now, ZoneOffset.UTC).atStartOfDay(ZoneOffset.UTC).toInstant());
+                .orElse(Period.DAY.start(now));
         Instant to = query.first("to").map(v -> instant("to", v)).orElse(now.plusMillis(1));
         if (!to.isAfter(from)) {
             throw ApiException.invalidRequest("to", "to (" + to + ") must be after from (" + from + ").");
@@ -58,13 +58,7 @@ final class UsageEndpoint {
         Exchange exchange = req.context().get(Exchange.class).orElseThrow();
         Optional<String> onlyKey = Exchange.seesAll(exchange.keyId()) ? Optional.empty() : Optional.of(exchange.keyId());
         ledger.awaitWritten(FLUSH_WAIT);
-        List<UsageTotal> totals;
-        try {
-            totals = ledger.totals(group, from, to, onlyKey);
-        } catch (StoreException e) {
-            throw new ApiException(503, new ApiError("The usage store cannot be read now; retry later.", "server_error",
-                    null, "store_unavailable"), Map.of("Retry-After", "5"));
-        }
+        List<UsageTotal> totals = ledger.totals(group, from, to, onlyKey);
         ObjectNode body = Json.object().put("object", "list");
         ArrayNode data = body.putArray("data");
         for (UsageTotal total : totals) {
@@ -79,7 +73,7 @@ final class UsageEndpoint {
     /** An ISO-8601 instant ({@code 2026-12-04T09:00:00Z}) or date ({@code 2026-12-04}, its start in UTC). */
     private static Instant instant(String param, String value) {
         try {
-            return value.length() == 10 ? LocalDate.parse(value).atStartOfDay(ZoneOffset.UTC).toInstant() : Instant.parse(value);
+            return Period.parseInstantOrDate(value);
         } catch (DateTimeParseException e) {
             throw ApiException.invalidRequest(param, param + " must be an ISO-8601 instant such as 2026-12-04T09:00:00Z or a"
                     + " date such as 2026-12-04; got '" + Quote.clip(value) + "'.");

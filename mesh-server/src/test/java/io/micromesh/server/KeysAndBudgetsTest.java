@@ -285,6 +285,11 @@ class KeysAndBudgetsTest {
             assertThat(closed.statusCode()).as(closed.body()).isEqualTo(503);
             assertThat(json(closed).path("error").path("code").asText()).isEqualTo("store_unavailable");
             assertThat(chat(other, free, "small", 10).statusCode()).as("a key without budgets is served").isEqualTo(200);
+            HttpResponse<String> usage = send(other, "GET", "/v1/usage", MASTER, null);
+            assertThat(usage.statusCode()).as("reading the ledger: " + usage.body()).isEqualTo(503);
+            assertThat(json(usage).path("error").path("code").asText()).isEqualTo("store_unavailable");
+            assertThat(usage.headers().firstValue("Retry-After")).isPresent();
+            assertThat(send(other, "GET", "/admin/keys", MASTER, null).statusCode()).isEqualTo(503);
         } finally {
             postgres.restart();
         }

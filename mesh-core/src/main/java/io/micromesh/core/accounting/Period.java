@@ -23,6 +23,16 @@ public enum Period {
         };
     }
 
+    /**
+     * The moment a user wrote as an ISO-8601 instant ({@code 2026-12-04T09:00:00Z}) or a date
+     * ({@code 2026-12-04}: its start in UTC), as usage windows and the planner take them.
+     *
+     * @throws java.time.format.DateTimeParseException when it is neither
+     */
+    public static Instant parseInstantOrDate(String value) {
+        return value.length() == 10 ? LocalDate.parse(value).atStartOfDay(ZoneOffset.UTC).toInstant() : Instant.parse(value);
+    }
+
     /** The name used in the API ({@code day}, {@code month}, {@code total}). */
     public String key() {
         return name().toLowerCase(Locale.ROOT);

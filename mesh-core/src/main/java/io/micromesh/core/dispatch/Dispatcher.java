@@ -295,6 +295,9 @@ public final class Dispatcher {
 
     /** Settles a reservation to what the request's calls used, every attempt included. */
     private static void settle(Spending.Hold hold, Trail trail) {
+        if (hold == Spending.Hold.NONE) {
+            return;  // nothing reserved: most callers, on every request
+        }
         Charge total = trail.total();
         hold.settle(total.costUsd(), total.energyWh(), trail.tokensUsed());
     }
