@@ -84,6 +84,12 @@ public final class BatchJob {
     /** The transcription stage of a task that takes audio, else null. */
     private final AudioTranscription audio;
     private final AtomicLong doneThisRun = new AtomicLong();
+    /** Requests of this job being sent now: each may hold part of its caller's budget until it ends. */
+    private final java.util.concurrent.atomic.AtomicInteger sending = new java.util.concurrent.atomic.AtomicInteger();
+    /** Requests of this job that have ended, to wait for one when a budget refuses while others hold it. */
+    private final AtomicLong sent = new AtomicLong();
+    /** Why the job must send nothing more (its owner's stop, or its caller's budget refusing), or null. */
+    private final java.util.concurrent.atomic.AtomicReference<String> halt = new java.util.concurrent.atomic.AtomicReference<>();
     private final AtomicLong tokens = new AtomicLong();
     private final DoubleAdder cost = new DoubleAdder();
     private final DoubleAdder energy = new DoubleAdder();
@@ -113,6 +119,8 @@ public final class BatchJob {
     /**
      * Registers the items (on a resumed job: checks they are the journaled ones), runs those not
      * done and, when all are, writes the output.
+     *
+     * @param output where the output goes, or null when its owner writes it from the journal
      */
     public Outcome run(List<JobItem> items, Path output) throws InterruptedException {
         List<Journal.Item> register = new ArrayList<>();
@@ -135,7 +143,7 @@ public final class BatchJob {
                     continue;
                 }
                 inFlight.acquire();
-                stopped = overBudget();
+                stopped = halt.get() != null ? halt.get() : overBudget();
                 if (stopped != null) {
                     inFlight.release();
                     break;
@@ -156,6 +164,9 @@ public final class BatchJob {
             writer.close();
             progress.finished(snapshot());
         }
+        if (stopped == null) {
+            stopped = halt.get();  // a refusal of the last items sent, or a stop while they ran
+        }
         if (stopped != null) {
             return new Outcome.Stopped(stopped);
         }
@@ -163,8 +174,18 @@ public final class BatchJob {
         if (journaled.stream().anyMatch(i -> !i.done())) {
             return new Outcome.Interrupted();
         }
-        writeOutput(journaled, output);
+        if (output != null) {
+            writeOutput(journaled, output);
+        }
         return new Outcome.Completed(journaled);
+    }
+
+    /**
+     * Asks the job to send nothing more: items in flight finish and are journaled, the others stay
+     * pending, and {@link #run} returns {@link Outcome.Stopped} with {@code reason}. Thread-safe.
+     */
+    public void stop(String reason) {
+        halt.compareAndSet(null, reason);
     }
 
     private JobProgress.Snapshot snapshot() {
@@ -193,7 +214,7 @@ public final class BatchJob {
         if (task == null) {
             Attempted sent = send(item, new ItemSender.Request.Json(item.key(), item.url(), item.body()));
             String result = sent.answer() == null ? Json.string(sent.error()) : answerLine(item, sent.answer());
-            return new Journal.Completion(item.line(), result, sent.attempts(), sent.cost(), sent.energy());
+            return new Journal.Completion(item.line(), result, sent.attempts(), sent.cost(), sent.energy(), sent.answer() == null);
         }
         JsonNode record = item.record();
         AudioTranscription.Heard heard = null;
@@ -215,10 +236,10 @@ public final class BatchJob {
             work = steps.start(item.key(), record);
         } catch (IllegalArgumentException e) {
             return new Journal.Completion(item.line(), Json.string(errorLine(item, 400, "invalid_request",
-                    "line " + item.line() + ": " + e.getMessage())), 0, heardCost, heardEnergy);
+                    "line " + item.line() + ": " + e.getMessage())), 0, heardCost, heardEnergy, true);
         } catch (RuntimeException e) {
             return new Journal.Completion(item.line(), Json.string(errorLine(item, 500, "step_failed",
-                    "a step failed on line " + item.line() + ": " + e)), 0, heardCost, heardEnergy);
+                    "a step failed on line " + item.line() + ": " + e)), 0, heardCost, heardEnergy, true);
         }
         if (work.request() == null) {
             return new Journal.Completion(item.line(), Json.string(withTranscription(task.output(work, null), heard)), 0,
@@ -228,7 +249,7 @@ public final class BatchJob {
         String result = sent.answer() == null ? Json.string(withTranscription(sent.error(), heard))
                 : Json.string(withTranscription(task.output(work, sent.answer().tree()), heard));
         return new Journal.Completion(item.line(), result, sent.attempts(), sent.cost() + heardCost,
-                sent.energy() + heardEnergy);
+                sent.energy() + heardEnergy, sent.answer() == null);
     }
 
     /** How the transcription stage of an audio record ended. */
@@ -249,7 +270,7 @@ public final class BatchJob {
             uploads = audio.uploads(record);
         } catch (IllegalArgumentException e) {
             return new Hearing.Failed(new Journal.Completion(item.line(), Json.string(errorLine(item, 400, "invalid_audio",
-                    "line " + item.line() + ": " + e.getMessage())), 0, 0, 0));
+                    "line " + item.line() + ": " + e.getMessage())), 0, 0, 0, true));
         }
         List<JsonNode> answers = new ArrayList<>();
         int attempts = 0;
@@ -260,7 +281,7 @@ public final class BatchJob {
             attempts += sent.attempts();
             if (sent.answer() == null) {
                 return new Hearing.Failed(new Journal.Completion(item.line(), Json.string(sent.error()), attempts, spentCost,
-                        spentEnergy));
+                        spentEnergy, true));
             }
             spentCost += sent.cost();
             spentEnergy += sent.energy();
@@ -287,12 +308,33 @@ public final class BatchJob {
      */
     private Attempted send(JobItem item, ItemSender.Request request) {
         for (int attempt = 1; ; attempt++) {
-            switch (sender.send(request)) {
+            ItemSender.Reply reply;
+            sending.incrementAndGet();
+            try {
+                reply = sender.send(request);
+            } finally {
+                sending.decrementAndGet();
+                sent.incrementAndGet();
+            }
+            switch (reply) {
                 case ItemSender.Reply.Answered answered -> {
                     tokens.addAndGet(answered.tokens());
                     cost.add(answered.costUsd());
                     energy.add(answered.energyWh());
                     return new Attempted(answered.body(), null, attempt, answered.costUsd(), answered.energyWh());
+                }
+                case ItemSender.Reply.Refused refused when sending.get() > 0 && halt.get() == null -> {
+                    // other requests of this job hold part of the budget while they run: wait for one to end and
+                    // try again (not an attempt); only a refusal with none of them running means the budget is spent
+                    long seen = sent.get();
+                    while (sent.get() == seen && sending.get() > 0 && halt.get() == null) {
+                        sleep(Duration.ofMillis(10));
+                    }
+                    attempt--;
+                }
+                case ItemSender.Reply.Refused refused -> {
+                    halt.compareAndSet(null, refused.message());
+                    throw new CancellationException("refused");  // not journaled: stays pending for a resume
                 }
                 case ItemSender.Reply.Failed failed -> {
                     if (!failed.retriable() || !retries.retries(attempt)) {

@@ -31,6 +31,10 @@ import java.util.concurrent.CancellationException;
  */
 public final class HttpItemSender implements ItemSender {
 
+    /** The error code of a gateway's 429 when the caller's budget is used up (not a load to wait out). */
+    private static final String BUDGET_EXCEEDED = "budget_exceeded";
+
+
     private final String base;
     private final Optional<String> authorization;
     private final Http1Client http;
@@ -97,6 +101,9 @@ public final class HttpItemSender implements ItemSender {
         JsonNode parsed = InputLines.parseObject(text);
         String message = parsed != null && parsed.path("error").path("message").isTextual()
                 ? parsed.path("error").path("message").asText() : text;
+        if (status == 429 && parsed != null && parsed.path("error").path("code").asText().equals(BUDGET_EXCEEDED)) {
+            return new Reply.Refused(message);
+        }
         return new Reply.Failed(status, "http_" + status, message, MeshException.Failure.ofHttpStatus(status).retriable(),
                 retryAfter);
     }

@@ -66,6 +66,16 @@ public interface ItemSender extends AutoCloseable {
         record Failed(int status, String code, String message, boolean retriable, Optional<Duration> retryAfter)
                 implements Reply {
         }
+
+        /**
+         * Not served because the job's caller may not spend more: its key's budget (or its workflow's)
+         * is used up. The job stops sending and the item stays pending, so that the job can be resumed
+         * once the budget allows; it is not the item's failure.
+         *
+         * @param message what the gateway said, naming the budget
+         */
+        record Refused(String message) implements Reply {
+        }
     }
 
     /**

@@ -6,7 +6,8 @@ import io.micromesh.store.Ledger;
 
 /**
  * What the gateway keeps about its callers in its store: the usage ledger, the API keys and their
- * budgets and limits, and the files they uploaded.
+ * budgets and limits, the files they uploaded and the batches they run.
  */
-record Accounts(Ledger ledger, KeyStore keys, Budgets budgets, io.micromesh.store.FileStore files) {
+record Accounts(Ledger ledger, KeyStore keys, Budgets budgets, io.micromesh.store.FileStore files,
+                io.micromesh.store.BatchStore batches) {
 }

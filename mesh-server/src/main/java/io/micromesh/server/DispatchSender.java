@@ -33,8 +33,12 @@ import java.util.concurrent.CancellationException;
  */
 final class DispatchSender implements ItemSender {
 
+    /** What may go upstream as an {@code x-request-id} unchanged (an item's id may hold anything). */
+    private static final java.util.regex.Pattern SAFE_ID = java.util.regex.Pattern.compile("[A-Za-z0-9._:/+=-]{1,120}");
+
     private final Dispatcher dispatcher;
     private final Caller caller;
+    private final String requestIdPrefix;
     private final io.opentelemetry.api.trace.Tracer tracer;
     private final io.opentelemetry.api.trace.SpanContext job;
 
@@ -50,11 +54,20 @@ final class DispatchSender implements ItemSender {
      *                  (a span marking the job's start, ended at once: a job outlives any span)
      */
     DispatchSender(Dispatcher dispatcher, String keyId, io.opentelemetry.api.OpenTelemetry telemetry) {
+        this(dispatcher, Caller.key(keyId), "item-", telemetry);
+    }
+
+    /**
+     * @param caller          whom the job runs for: its key, whose grant (budgets, limits) its requests spend
+     * @param requestIdPrefix what each item's request id starts with; the item's id follows
+     */
+    DispatchSender(Dispatcher dispatcher, Caller caller, String requestIdPrefix, io.opentelemetry.api.OpenTelemetry telemetry) {
         this.dispatcher = dispatcher;
-        this.caller = Caller.key(keyId);
+        this.caller = caller;
+        this.requestIdPrefix = requestIdPrefix;
         this.tracer = telemetry.getTracer("io.micromesh.batch");
         io.opentelemetry.api.trace.Span start = tracer.spanBuilder("batch job").setNoParent()
-                .setAttribute("mesh.key_id", keyId).startSpan();
+                .setAttribute("mesh.key_id", caller.keyId()).startSpan();
         this.job = start.getSpanContext();
         start.end();
     }
@@ -64,7 +77,8 @@ final class DispatchSender implements ItemSender {
         if (Thread.currentThread().isInterrupted()) {
             throw new CancellationException("interrupted");  // not journaled: stays pending for a resume
         }
-        String requestId = "item-" + request.itemId();
+        String requestId = requestIdPrefix + (SAFE_ID.matcher(request.itemId()).matches() ? request.itemId()
+                : "x" + Integer.toHexString(request.itemId().hashCode()));
         Admission batch = new Admission(Lane.BATCH, Long.MAX_VALUE, null, new Admission.Correlation(requestId, null));
         io.opentelemetry.api.trace.Span item = tracer.spanBuilder("batch item").setNoParent().addLink(job)
                 .setSpanKind(io.opentelemetry.api.trace.SpanKind.CONSUMER).setAttribute("mesh.item_id", request.itemId())
@@ -88,6 +102,8 @@ final class DispatchSender implements ItemSender {
                 yield switch (dispatcher.answer(new Call(parsed, batch, requestId, caller, null, dispatcher.nanoTime()))) {
                     case Outcome.Answered answered -> new Reply.Answered(answered.body(), answered.usage().costUsd(),
                             answered.usage().energyWh(), answered.usage().promptTokens() + answered.usage().completionTokens());
+                    case Outcome.Failed failed when failed.failure().failure() == MeshException.Failure.BUDGET_EXCEEDED ->
+                            new Reply.Refused(failed.failure().getMessage());
                     case Outcome.Failed failed -> failed(Failures.toApi(failed.failure()), failed.failure().retryAfter());
                     default -> throw new IllegalStateException("a whole answer ended otherwise");
                 };
@@ -101,6 +117,8 @@ final class DispatchSender implements ItemSender {
                         body.set("usage", heard.usageJson());
                         yield new Reply.Answered(JsonBody.of(body), heard.charge().costUsd(), heard.charge().energyWh(), 0);
                     }
+                    case Outcome.Failed failed when failed.failure().failure() == MeshException.Failure.BUDGET_EXCEEDED ->
+                            new Reply.Refused(failed.failure().getMessage());
                     case Outcome.Failed failed -> failed(Failures.toApi(failed.failure()), failed.failure().retryAfter());
                     default -> throw new IllegalStateException("a transcription ended otherwise");
                 };
@@ -108,7 +126,12 @@ final class DispatchSender implements ItemSender {
         };
     }
 
-    private static MeshRequest parse(String path, ObjectNode body) {
+    /**
+     * The request of a batch line, as the endpoint of {@code path} would take it.
+     *
+     * @throws ApiException 400 when the body is not a valid request for it, or asks for a stream
+     */
+    static MeshRequest parse(String path, ObjectNode body) {
         MeshRequest request = switch (path) {
             case "/v1/chat/completions" -> ChatRequest.parse(body);
             case "/v1/completions" -> CompletionRequest.parse(body);

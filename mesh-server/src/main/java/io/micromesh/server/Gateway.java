@@ -37,9 +37,12 @@ public final class Gateway implements AutoCloseable {
     private final GatewayMetrics metrics;
     private final EdgeConnections edge;
     private Telemetry owned;  // closed with the gateway when it made it (else its runtime's)
+    private final Optional<Batches> batches;
 
-    private Gateway(WebServer server, Drain drain, Duration drainTimeout, GatewayMetrics metrics, EdgeConnections edge) {
+    private Gateway(WebServer server, Drain drain, Duration drainTimeout, GatewayMetrics metrics, EdgeConnections edge,
+                    Optional<Batches> batches) {
         this.server = server;
+        this.batches = batches;
         this.edge = edge;
         this.drain = drain;
         this.drainTimeout = drainTimeout;
@@ -108,6 +111,11 @@ public final class Gateway implements AutoCloseable {
         TranscriptionEndpoint transcriptions = new TranscriptionEndpoint(dispatcher, settings.maxBodyBytes(), spans);
         Optional<UsageEndpoint> usage = accounts.map(a -> new UsageEndpoint(a.ledger(), clock));
         Optional<FilesEndpoint> files = accounts.map(a -> new FilesEndpoint(a.files(), settings.maxFileBytes()));
+        Optional<Batches> batches = accounts.map(a -> new Batches(a.batches(), a.files(), Optional.of(a.keys()), dispatcher,
+                telemetry.api(), settings.batches(), Path.of(settings.stateDir(), "batches"),
+                Batches.nodeOf(Path.of(settings.stateDir())), clock));
+        Optional<BatchesEndpoint> batchApi = accounts.flatMap(a -> batches.map(b -> new BatchesEndpoint(b, a.batches(),
+                a.files(), bodies)));
         Optional<AdminEndpoint> admin = accounts.map(a -> new AdminEndpoint(a.keys(), a.budgets(), a.ledger(), dispatcher,
                 bodies, clock));
         Authenticator auth = new Authenticator(settings, accounts.map(Accounts::keys));
@@ -128,6 +136,11 @@ public final class Gateway implements AutoCloseable {
                 .get("/v1/files/{id}", (req, res) -> files.orElseThrow(Gateway::noLedger).get(req, res))
                 .get("/v1/files/{id}/content", (req, res) -> files.orElseThrow(Gateway::noLedger).content(req, res))
                 .delete("/v1/files/{id}", (req, res) -> files.orElseThrow(Gateway::noLedger).delete(req, res))
+                .post("/v1/batches", (req, res) -> batchApi.orElseThrow(Gateway::noLedger).create(req, res))
+                .get("/v1/batches", (req, res) -> batchApi.orElseThrow(Gateway::noLedger).list(req, res))
+                .get("/v1/batches/{id}", (req, res) -> batchApi.orElseThrow(Gateway::noLedger).get(req, res))
+                .post("/v1/batches/{id}/cancel", (req, res) -> batchApi.orElseThrow(Gateway::noLedger).cancel(req, res))
+                .post("/v1/batches/{id}/resume", (req, res) -> batchApi.orElseThrow(Gateway::noLedger).resume(req, res))
                 .post("/admin/keys", (req, res) -> admin.orElseThrow().create(req, res))
                 .get("/admin/keys", (req, res) -> admin.orElseThrow().list(req, res))
                 .get("/admin/keys/{id}", (req, res) -> admin.orElseThrow().get(req, res))
@@ -175,7 +188,9 @@ public final class Gateway implements AutoCloseable {
         LOG.log(System.Logger.Level.INFO, "micromesh gateway listening on " + settings.scheme() + "://" + settings.host() + ":"
                 + server.port()
                 + " with models " + portfolio.models().stream().map(ServedModel::id).toList());
-        return new Gateway(server, drain, Duration.ofMillis(settings.drainTimeoutMs()), metrics, edge);
+        // batches a kill interrupted go on once the gateway answers their clients again
+        batches.ifPresent(Batches::resumeUnfinished);
+        return new Gateway(server, drain, Duration.ofMillis(settings.drainTimeoutMs()), metrics, edge, batches);
     }
 
     /** The paths the gateway serves, with the methods each takes, for 405 answers. */
@@ -187,11 +202,11 @@ public final class Gateway implements AutoCloseable {
             java.util.Map.entry("/health/live", "GET, HEAD"), java.util.Map.entry("/health/ready", "GET, HEAD"),
             java.util.Map.entry("/metrics", "GET"), java.util.Map.entry("/admin/keys", "GET, POST"),
             java.util.Map.entry("/dashboard", "GET"), java.util.Map.entry("/dashboard/data", "GET"),
-            java.util.Map.entry("/v1/files", "GET, POST"));
+            java.util.Map.entry("/v1/files", "GET, POST"), java.util.Map.entry("/v1/batches", "GET, POST"));
 
     /** The answer of {@code /v1/usage} on a gateway embedded without a store. */
     private static ApiException noLedger() {
-        return ApiException.notFound("This gateway keeps no store (usage ledger, files); mesh serve keeps one.");
+        return ApiException.notFound("This gateway keeps no store (usage ledger, files, batches); mesh serve keeps one.");
     }
 
     /** 405 for a known path asked with another method, else 404; the path is quoted clipped. */
@@ -226,6 +241,8 @@ public final class Gateway implements AutoCloseable {
      */
     public boolean drainAndStop() {
         boolean clean = drain.drain(drainTimeout);
+        // batches stop sending; what they have in flight is journaled, the rest resumes at the next start
+        batches.ifPresent(b -> b.close(drainTimeout));
         server.stop();
         edge.close();
         metrics.close();
@@ -242,6 +259,7 @@ public final class Gateway implements AutoCloseable {
     /** Stops the server at once. */
     @Override
     public void close() {
+        batches.ifPresent(b -> b.close(Duration.ofSeconds(5)));
         server.stop();
         edge.close();
         metrics.close();

@@ -93,23 +93,53 @@ public final class FileStore {
         }
         StoredFile file = new StoredFile(id, keyId, filename, purpose, bytes, Instant.ofEpochMilli(clock.millis()));
         try {
-            db.query(c -> {
-                try (PreparedStatement st = c.prepareStatement("INSERT INTO files (id, key_id, filename, purpose, bytes, created_ms)"
-                        + " VALUES (?, ?, ?, ?, ?, ?)")) {
-                    st.setString(1, id);
-                    st.setString(2, keyId);
-                    st.setString(3, filename);
-                    st.setString(4, purpose);
-                    st.setLong(5, file.bytes());
-                    st.setLong(6, file.created().toEpochMilli());
-                    return st.executeUpdate();
-                }
-            });
+            insert(file);
         } catch (StoreException e) {
             delete(target);
             throw e;
         }
         return file;
+    }
+
+    /**
+     * Stores a file the gateway wrote (a batch's output) under an id its writer chose, moving
+     * {@code written} into place. Idempotent: when a file with this id is already stored, it is kept
+     * and {@code written} deleted, so that a batch finalized twice (after a kill) has one output file.
+     *
+     * @throws UncheckedIOException when the disk fails
+     */
+    public StoredFile put(String id, String keyId, String filename, String purpose, Path written) {
+        Optional<StoredFile> existing = get(id);
+        if (existing.isPresent()) {
+            delete(written);
+            return existing.get();
+        }
+        long bytes;
+        try {
+            Files.createDirectories(folder);
+            bytes = Files.size(written);
+            Files.move(written, folder.resolve(id), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot store " + written + " in " + folder + ": " + e.getMessage(), e);
+        }
+        StoredFile file = new StoredFile(id, keyId, filename, purpose, bytes, Instant.ofEpochMilli(clock.millis()));
+        insert(file);
+        return file;
+    }
+
+    private void insert(StoredFile file) {
+        db.query(c -> {
+            try (PreparedStatement st = c.prepareStatement("INSERT INTO files (id, key_id, filename, purpose, bytes, created_ms)"
+                    + " VALUES (?, ?, ?, ?, ?, ?)")) {
+                st.setString(1, file.id());
+                st.setString(2, file.keyId());
+                st.setString(3, file.filename());
+                st.setString(4, file.purpose());
+                st.setLong(5, file.bytes());
+                st.setLong(6, file.created().toEpochMilli());
+                return st.executeUpdate();
+            }
+        });
     }
 
     /** The live files, newest first; of one key, or everyone's. */

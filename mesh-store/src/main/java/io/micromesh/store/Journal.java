@@ -24,14 +24,25 @@ public final class Journal implements AutoCloseable {
     /**
      * An item as journaled.
      *
+     * @param failed    whether its output line is an error (a final failure, or a line that could not run)
      * @param updatedMs when it was last written (its completion, once done), epoch milliseconds
      */
-    public record Item(int line, String customId, boolean done, String result, long updatedMs) {
+    public record Item(int line, String customId, boolean done, String result, boolean failed, long updatedMs) {
 
-        /** An item to register. */
+        /** An item to register: one registered done is a line that cannot run, its result the error line. */
         public Item(int line, String customId, boolean done, String result) {
-            this(line, customId, done, result, 0);
+            this(line, customId, done, result, done, 0);
         }
+    }
+
+    /**
+     * How far a job is.
+     *
+     * @param total  items registered
+     * @param done   items with their output line
+     * @param failed done items whose line is an error
+     */
+    public record Counts(long total, long done, long failed) {
     }
 
     /** Why a journal cannot be used. */
@@ -131,24 +142,34 @@ public final class Journal implements AutoCloseable {
 
     /** Records the input's items that are not journaled yet (all of them on a first run). */
     public void register(List<Item> items) {
-        inTransaction("INSERT INTO items (line, custom_id, state, result, updated_ms) VALUES (?, ?, ?, ?, ?)"
+        inTransaction("INSERT INTO items (line, custom_id, state, result, failed, updated_ms) VALUES (?, ?, ?, ?, ?, ?)"
                 + " ON CONFLICT (line) DO NOTHING", s -> {
             for (Item item : items) {
                 s.setInt(1, item.line());
                 s.setString(2, item.customId());
                 s.setString(3, item.done() ? "done" : "pending");
                 s.setString(4, item.result());
-                s.setLong(5, clock.millis());
+                s.setInt(5, item.failed() ? 1 : 0);
+                s.setLong(6, clock.millis());
                 s.addBatch();
             }
         });
     }
 
-    /** An item's output line (a result or a final error), with what it cost. */
-    public record Completion(int line, String result, int attempts, double costUsd, double energyWh) {
+    /**
+     * An item's output line (a result or a final error), with what it cost.
+     *
+     * @param failed whether the line is an error
+     */
+    public record Completion(int line, String result, int attempts, double costUsd, double energyWh, boolean failed) {
+
+        /** A result that is not an error. */
+        public Completion(int line, String result, int attempts, double costUsd, double energyWh) {
+            this(line, result, attempts, costUsd, energyWh, false);
+        }
     }
 
-    /** Journals an item's output line. */
+    /** Journals an item's output line (not an error). */
     public void complete(int line, String result, int attempts, double costUsd, double energyWh) {
         completeAll(List.of(new Completion(line, result, attempts, costUsd, energyWh)));
     }
@@ -156,15 +177,16 @@ public final class Journal implements AutoCloseable {
     /** Journals several items' output lines in one transaction (one disk sync for all of them). */
     public void completeAll(List<Completion> completions) {
         long now = clock.millis();
-        inTransaction("UPDATE items SET state = 'done', result = ?, attempts = ?, cost_usd = ?, energy_wh = ?, updated_ms = ?"
-                + " WHERE line = ? AND state = 'pending'", s -> {
+        inTransaction("UPDATE items SET state = 'done', result = ?, attempts = ?, cost_usd = ?, energy_wh = ?, failed = ?,"
+                + " updated_ms = ? WHERE line = ? AND state = 'pending'", s -> {
             for (Completion c : completions) {
                 s.setString(1, c.result());
                 s.setInt(2, c.attempts());
                 s.setDouble(3, c.costUsd());
                 s.setDouble(4, c.energyWh());
-                s.setLong(5, now);
-                s.setInt(6, c.line());
+                s.setInt(5, c.failed() ? 1 : 0);
+                s.setLong(6, now);
+                s.setInt(7, c.line());
                 s.addBatch();
             }
         });
@@ -193,13 +215,27 @@ public final class Journal implements AutoCloseable {
     public List<Item> items() {
         return read(c -> {
             List<Item> items = new ArrayList<>();
-            try (PreparedStatement s = c.prepareStatement("SELECT line, custom_id, state, result, updated_ms FROM items ORDER BY line");
+            try (PreparedStatement s = c.prepareStatement("SELECT line, custom_id, state, result, failed, updated_ms FROM items"
+                    + " ORDER BY line");
                  ResultSet r = s.executeQuery()) {
                 while (r.next()) {
-                    items.add(new Item(r.getInt(1), r.getString(2), r.getString(3).equals("done"), r.getString(4), r.getLong(5)));
+                    items.add(new Item(r.getInt(1), r.getString(2), r.getString(3).equals("done"), r.getString(4),
+                            r.getInt(5) == 1, r.getLong(6)));
                 }
             }
             return items;
+        });
+    }
+
+    /** How many items are registered, done, and done with an error line. */
+    public Counts counts() {
+        return read(c -> {
+            try (PreparedStatement s = c.prepareStatement("SELECT COUNT(*), COALESCE(SUM(CASE WHEN state = 'done' THEN 1 ELSE 0"
+                    + " END), 0), COALESCE(SUM(failed), 0) FROM items");
+                 ResultSet r = s.executeQuery()) {
+                r.next();
+                return new Counts(r.getLong(1), r.getLong(2), r.getLong(3));
+            }
         });
     }
 

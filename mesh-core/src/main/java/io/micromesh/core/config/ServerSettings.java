@@ -22,11 +22,28 @@ package io.micromesh.core.config;
  * @param logFormat      {@code text} (one line per record) or {@code json} (one JSON object per line)
  * @param tracing        when set, OpenTelemetry spans of every request are exported over OTLP
  * @param maxFileBytes   largest file {@code POST /v1/files} takes (413 above it)
+ * @param batches        how the Batch API runs batches
  */
 public record ServerSettings(String host, Integer port, String apiKey, Long maxBodyBytes, Integer drainTimeoutMs,
                              Boolean accessLog, String stateDir, LaneShares lanes, Integer idleTimeoutMs,
                              Integer headerTimeoutMs, Integer bodyTimeoutMs, String masterKey, Tls tls, String logFormat, Tracing tracing,
-                             Long maxFileBytes) {
+                             Long maxFileBytes, Batches batches) {
+
+    /**
+     * How batches of the Batch API run.
+     *
+     * @param concurrency each batch's requests in flight at most (default 32); batches share the
+     *                    {@code batch} lane, each with this many
+     * @param maxAttempts attempts per item for retriable failures (default 5)
+     * @param maxRequests lines a batch's input may hold at most (default 50,000, as OpenAI)
+     */
+    public record Batches(Integer concurrency, Integer maxAttempts, Integer maxRequests) {
+        public Batches {
+            concurrency = Checks.between("batches.concurrency", concurrency, 1, 4096, 32);
+            maxAttempts = Checks.between("batches.max-attempts", maxAttempts, 1, 100, 5);
+            maxRequests = Checks.between("batches.max-requests", maxRequests, 1, 10_000_000, 50_000);
+        }
+    }
 
     /**
      * OpenTelemetry tracing: spans exported over OTLP/HTTP (protobuf).
@@ -114,6 +131,7 @@ public record ServerSettings(String host, Integer port, String apiKey, Long maxB
         apiKey = Checks.blankToNull(apiKey);
         masterKey = Checks.blankToNull(masterKey);
         logFormat = logFormat == null ? "text" : logFormat;
+        batches = batches == null ? new Batches(null, null, null) : batches;
         maxFileBytes = maxFileBytes == null ? 200L * 1024 * 1024 : maxFileBytes;
         if (maxFileBytes < 1024) {
             throw new ConfigException("max-file-bytes", maxFileBytes + " is not allowed; it must be at least 1024");
@@ -145,13 +163,13 @@ public record ServerSettings(String host, Integer port, String apiKey, Long maxB
     /** All defaults: loopback, port 8080, no API key. */
     public static ServerSettings defaults() {
         return new ServerSettings(null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
-                null);
+                null, null);
     }
 
     /** The same settings on another port. */
     public ServerSettings withPort(int newPort) {
         return new ServerSettings(host, newPort, apiKey, maxBodyBytes, drainTimeoutMs, accessLog, stateDir, lanes,
-                idleTimeoutMs, headerTimeoutMs, bodyTimeoutMs, masterKey, tls, logFormat, tracing, maxFileBytes);
+                idleTimeoutMs, headerTimeoutMs, bodyTimeoutMs, masterKey, tls, logFormat, tracing, maxFileBytes, batches);
     }
 
     /** {@code https} with TLS, else {@code http}. */
