@@ -1,5 +1,6 @@
 package io.micromesh.cli;
 
+import io.micromesh.cli.batch.BatchApiClient;
 import io.micromesh.cli.batch.BatchProgress;
 import io.micromesh.cli.pull.ProgressReporter;
 import io.micromesh.core.config.ConfigException;
@@ -79,8 +80,14 @@ final class BatchRunCommand implements Callable<Integer> {
             description = "With --task: the route or model that answers the task's prompt, instead of the task's own.")
     String route;
 
-    @Option(names = "--resume", description = "Continue the job of an existing journal (after a kill or a stop).")
+    @Option(names = "--resume", description = "Continue the job of an existing journal (after a kill or a stop); with"
+            + " --via-batch-api, follow the batch already submitted (resuming it if its key's budget stopped it).")
     boolean resume;
+
+    @Option(names = "--via-batch-api", description = "With --url: submit INPUT to the gateway's Batch API (/v1/files,"
+            + " /v1/batches) and let its journaled engine run it, instead of sending the items one by one; this command"
+            + " follows the batch and writes OUTPUT from its output and error files.")
+    boolean viaBatchApi;
 
     @Option(names = "--concurrency", paramLabel = "N", defaultValue = "64",
             description = "Requests in flight at most (default: ${DEFAULT-VALUE}); the gateway's lanes and limits do the rest.")
@@ -119,6 +126,12 @@ final class BatchRunCommand implements Callable<Integer> {
                     + " give one of them");
         }
         URI base = url == null ? null : base(url);
+        if (viaBatchApi && (base == null || taskName != null || maxCostUsd != null || maxEnergyWh != null)) {
+            throw new UserError(base == null ? "--via-batch-api submits to a gateway's Batch API: give --url"
+                    : taskName != null ? "--via-batch-api runs OpenAI batch files; a --task runs its steps here: drop one of them"
+                    : "with --via-batch-api the batch is governed by its key's budget on the gateway; drop --max-cost-usd and"
+                    + " --max-energy-wh");
+        }
         byte[] content;
         try {
             content = Files.readAllBytes(input);
@@ -140,6 +153,9 @@ final class BatchRunCommand implements Callable<Integer> {
             items = task == null ? InputLines.batchFile(text) : InputLines.records(text);
         } catch (IllegalArgumentException e) {
             throw new UserError(e.getMessage().startsWith("the input") ? input + ": " + e.getMessage() : e.getMessage());
+        }
+        if (viaBatchApi) {
+            return viaBatchApi(base, items);
         }
         Journal journal;
         try {
@@ -191,6 +207,42 @@ final class BatchRunCommand implements Callable<Integer> {
             }
             if (runtime != null) {
                 runtime.drainAndStop();
+            }
+        }
+        spec.commandLine().getOut().println("mesh batch: " + items.size() + " lines -> " + out);
+        return 0;
+    }
+
+    /** Runs the input on the gateway's Batch API and writes the output from the batch's files. */
+    private int viaBatchApi(URI base, List<JobItem> items) throws InterruptedException {
+        PrintWriter err = spec.commandLine().getErr();
+        BatchProgress progress = new BatchProgress(ProgressReporter.forConsole(err, "mesh batch", ProgressReporter.Unit.ITEMS,
+                Clock.systemUTC()), Clock.systemUTC());
+        BatchApiClient.Ended ended;
+        try {
+            ended = new BatchApiClient(base, apiKey, Duration.ofSeconds(1)).run(input, items, out, resume, progress);
+        } catch (BatchApiClient.ApiFailure e) {
+            throw new UserError(e.getMessage());
+        }
+        switch (ended) {
+            case BatchApiClient.Ended.Failed failed -> {
+                failed.errors().stream().limit(20).forEach(e -> err.println("mesh batch: " + e));
+                if (failed.resumable()) {
+                    err.println("mesh batch: the key's budget stopped the batch; run the same command with --resume once the"
+                            + " budget allows, to go on");
+                    err.flush();
+                    return 3;
+                }
+                err.flush();
+                throw new UserError("the gateway refused the batch (" + failed.errors().size() + " errors above); fix the"
+                        + " input, delete " + BatchApiClient.sidecar(out) + " and run again");
+            }
+            case BatchApiClient.Ended.Written written -> {
+                BatchReport.write(out, written.items());
+                if (!written.status().equals("completed")) {
+                    err.println("mesh batch: the batch was " + written.status() + "; the items it did not run are error lines");
+                    err.flush();
+                }
             }
         }
         spec.commandLine().getOut().println("mesh batch: " + items.size() + " lines -> " + out);

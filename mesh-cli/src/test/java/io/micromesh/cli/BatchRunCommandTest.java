@@ -107,6 +107,48 @@ class BatchRunCommandTest {
     }
 
     @Test
+    void viaTheBatchApiAGatewaysEngineRunsTheFileAndTheOutputKeepsInputOrder() throws Exception {
+        io.micromesh.core.config.MeshConfig mesh = io.micromesh.core.config.ConfigLoader.withEnvironment(Map.of()).parse("""
+                server: { port: 0, state-dir: "%s", access-log: false }
+                models:
+                  - { id: m, engine: openai, endpoints: ["%s"] }
+                """.formatted(dir.resolve("gateway-state"), backend.baseUrl()));
+        try (io.micromesh.server.MeshRuntime gateway = io.micromesh.server.MeshRuntime.open(mesh,
+                io.micromesh.server.MeshRuntime.Options.quiet())) {
+            String url = "http://127.0.0.1:" + gateway.serve(mesh.server()).port() + "/v1";
+            Path in = input(30, false);
+            Path out = dir.resolve("via-api.jsonl");
+            MeshCli.Run run = mesh("batch", "run", in.toString(), "--out", out.toString(), "--url", url, "--via-batch-api");
+            assertThat(run.exit()).as(run.err()).isZero();
+            List<JsonNode> results = lines(out);
+            assertThat(results).hasSize(30);
+            for (int i = 0; i < 30; i++) {
+                assertThat(results.get(i).path("custom_id").asText()).as("input order").isEqualTo("item-" + i);
+                assertThat(results.get(i).path("response").path("status_code").asInt()).isEqualTo(200);
+            }
+            assertThat(sent()).hasSize(30).allSatisfy((id, n) -> assertThat(n).as(id).isEqualTo(1));
+            assertThat(Json.mapper().readTree(Files.readString(dir.resolve("via-api.jsonl.report.json"))).path("succeeded")
+                    .asInt()).isEqualTo(30);
+            String batchId = Files.readString(dir.resolve("via-api.jsonl.batch")).strip();
+            assertThat(batchId).startsWith("batch_");
+
+            MeshCli.Run again = mesh("batch", "run", in.toString(), "--out", out.toString(), "--url", url, "--via-batch-api");
+            assertThat(again.exit()).isEqualTo(2);
+            assertThat(again.err()).contains("--resume");
+            MeshCli.Run resumed = mesh("batch", "run", in.toString(), "--out", out.toString(), "--url", url, "--via-batch-api",
+                    "--resume");
+            assertThat(resumed.exit()).as(resumed.err()).isZero();
+            assertThat(lines(out)).hasSize(30);
+            assertThat(sent()).as("following the same batch sends nothing again").hasSize(30)
+                    .allSatisfy((id, n) -> assertThat(n).as(id).isEqualTo(1));
+
+            MeshCli.Run noUrl = mesh("batch", "run", in.toString(), "--out", dir.resolve("x.jsonl").toString(), "--via-batch-api");
+            assertThat(noUrl.exit()).isEqualTo(2);
+            assertThat(noUrl.err()).contains("give --url");
+        }
+    }
+
+    @Test
     void withoutUrlThePortfolioOfTheConfigurationRunsInProcess() throws Exception {
         Path config = Files.writeString(dir.resolve("mesh.yaml"), """
                 models:
