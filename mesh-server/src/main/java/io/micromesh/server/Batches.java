@@ -335,17 +335,20 @@ final class Batches implements AutoCloseable {
         }
     }
 
-    /** Whom a batch runs for: its key with its grant today, or null when the key was revoked. */
+    /**
+     * Whom a batch runs for: its key with its grant today, or null when the key was revoked. The batch
+     * is the workflow of its requests (without a cap of its own), so that the ledger counts them
+     * together: {@code mesh usage --group-by workflow} shows each batch by its id.
+     */
     private Caller callerOf(Batch batch) {
         if (keys.isEmpty() || Exchange.seesAll(batch.keyId())) {
-            return Caller.key(batch.keyId());
+            return new Caller(batch.keyId(), batch.id(), Grant.UNLIMITED, Caller.Cap.NONE);
         }
         Optional<KeyStore.ApiKey> key = keys.get().get(batch.keyId());
         if (key.isEmpty() || key.get().revoked().isPresent()) {
             return null;
         }
-        Grant grant = key.get().grant();
-        return new Caller(batch.keyId(), "", grant, Caller.Cap.NONE);
+        return new Caller(batch.keyId(), batch.id(), key.get().grant(), Caller.Cap.NONE);
     }
 
     /**

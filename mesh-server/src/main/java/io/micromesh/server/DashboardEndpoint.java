@@ -104,7 +104,20 @@ final class DashboardEndpoint {
         metrics.verdictCounts().forEach(v -> verdicts.addObject().put("route", v.getKey().get(0))
                 .put("model", v.getKey().get(1)).put("result", v.getKey().get(2)).put("count", v.getValue()));
         accounts.ifPresent(a -> ledger(body, a, now));
-        body.putArray("jobs");  // server-side batch jobs arrive with the Batch API
+        ArrayNode jobs = body.putArray("jobs");
+        accounts.ifPresent(a -> {
+            try {
+                for (io.micromesh.store.BatchStore.Batch batch : a.batches().running()) {
+                    jobs.addObject().put("id", batch.id()).put("key", batch.keyId()).put("status", batch.status().wire())
+                            .put("endpoint", batch.endpoint()).put("total", batch.counts().total())
+                            .put("completed", batch.counts().completed()).put("failed", batch.counts().failed())
+                            .put("cost_usd", batch.counts().costUsd()).put("energy_wh", batch.counts().energyWh())
+                            .put("created_at", batch.created().getEpochSecond());
+                }
+            } catch (StoreException e) {
+                body.put("store_error", "the store cannot be read now");
+            }
+        });
         Responses.json(res, 200, body);
     }
 

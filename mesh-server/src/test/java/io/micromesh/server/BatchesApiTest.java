@@ -184,6 +184,16 @@ class BatchesApiTest {
             assertThat(receivedPerItem(upstream).values()).as("each item sent once").containsOnly(1);
             assertThat(client.batches().list().data()).extracting(Batch::id).contains(done.id());
             assertThat(done._additionalProperties()).containsKey("cost_usd");
+            try (HttpClient http = HttpClient.newHttpClient()) {
+                var usage = http.send(HttpRequest.newBuilder(URI.create(gateway.base() + "/v1/usage?group_by=workflow"))
+                        .header("Authorization", "Bearer " + key).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+                JsonNode batchUsage = null;
+                for (JsonNode row : Json.parseObject(usage.body().getBytes(StandardCharsets.UTF_8)).path("data")) {
+                    batchUsage = row.path("group").asText().equals(done.id()) ? row : batchUsage;
+                }
+                assertThat(batchUsage).as("the ledger counts the batch's requests under its id: " + usage.body()).isNotNull();
+                assertThat(batchUsage.path("requests").asInt()).isEqualTo(12);
+            }
 
             OpenAIClient other = client(gateway.base(), issue(gateway.base(), "{\"name\": \"other\"}"));
             assertThatThrownBy(() -> other.batches().retrieve(done.id())).isInstanceOf(NotFoundException.class);

@@ -53,18 +53,45 @@ class DashboardBrowserTest {
         return new ProcessBuilder(command).redirectError(dir.resolve("chromium-" + System.nanoTime() + ".err").toFile()).start();
     }
 
+    /** Starts a batch of slow requests (200 ms each, one at a time) and waits until it is under way. */
+    private static String runningBatch(String base) throws Exception {
+        StringBuilder lines = new StringBuilder();
+        for (int i = 0; i < 300; i++) {
+            lines.append("{\"custom_id\": \"s").append(i).append("\", \"method\": \"POST\", \"url\": \"/v1/chat/completions\","
+                    + " \"body\": {\"model\": \"slow\", \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}}\n");
+        }
+        HttpClient http = HttpClient.newHttpClient();
+        String form = "--b\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nbatch\r\n--b\r\nContent-Disposition: form-data;"
+                + " name=\"file\"; filename=\"slow.jsonl\"\r\n\r\n" + lines + "\r\n--b--\r\n";
+        String fileId = Json.parseObject(http.send(HttpRequest.newBuilder(URI.create(base + "/v1/files"))
+                .header("Authorization", "Bearer " + MASTER).header("Content-Type", "multipart/form-data; boundary=b")
+                .POST(HttpRequest.BodyPublishers.ofString(form)).build(), HttpResponse.BodyHandlers.ofString()).body()
+                .getBytes(StandardCharsets.UTF_8)).path("id").asText();
+        String id = Json.parseObject(send(http, base + "/v1/batches", MASTER, "{\"input_file_id\": \"" + fileId
+                + "\", \"endpoint\": \"/v1/chat/completions\", \"completion_window\": \"24h\"}").body()
+                .getBytes(StandardCharsets.UTF_8)).path("id").asText();
+        long deadline = System.nanoTime() + java.time.Duration.ofSeconds(30).toNanos();
+        while (System.nanoTime() < deadline && Json.parseObject(send(http, base + "/v1/batches/" + id, MASTER, null).body()
+                .getBytes(StandardCharsets.UTF_8)).path("request_counts").path("completed").asInt() < 1) {
+            Thread.sleep(50);
+        }
+        return id;
+    }
+
     @Test
     void theDashboardShowsTheModelsRoutesAndTheLedgersFigures() throws Exception {
         assumeTrue(Files.isExecutable(Path.of("/usr/bin/chromium")), "Chromium is not installed (.ci/run installs it)");
-        try (StandInServer upstream = StandInServer.start("upstream").reply("a short answer")) {
+        try (StandInServer upstream = StandInServer.start("upstream").reply("a short answer");
+             StandInServer slow = StandInServer.start("slow").delay(java.time.Duration.ofMillis(200)).capacity(1)) {
             MeshConfig config = ConfigLoader.withEnvironment(Map.of()).parse("""
-                    server: { port: 0, master-key: %s, state-dir: "%s", access-log: false }
+                    server: { port: 0, master-key: %s, state-dir: "%s", access-log: false, batches: { concurrency: 1 } }
                     models:
                       - { id: small, engine: openai, endpoints: ["%s"], price: { input-per-mtok: 1, output-per-mtok: 2 } }
                       - { id: large, engine: openai, endpoints: ["%s"], price: { input-per-mtok: 10, output-per-mtok: 30 } }
+                      - { id: slow, engine: openai, endpoints: ["%s"] }
                     routes:
                       - { name: auto, policy: fallback, candidates: [small, large] }
-                    """.formatted(MASTER, dir.resolve("state"), upstream.baseUrl(), upstream.baseUrl()));
+                    """.formatted(MASTER, dir.resolve("state"), upstream.baseUrl(), upstream.baseUrl(), slow.baseUrl()));
             try (MeshRuntime runtime = MeshRuntime.open(config, MeshRuntime.Options.quiet());
                  HttpClient http = HttpClient.newHttpClient()) {
                 Gateway gateway = runtime.serve(config.server());
@@ -83,6 +110,7 @@ class DashboardBrowserTest {
                         .isEqualTo(401);
                 JsonNode ledger = Json.parseObject(send(http, base + "/v1/usage?group_by=model", MASTER, null).body()
                         .getBytes(StandardCharsets.UTF_8));
+                String batchId = runningBatch(base);
 
                 Process page = chromium(base + "/dashboard#key=" + MASTER, "--dump-dom");
                 String dom = new String(page.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -96,6 +124,7 @@ class DashboardBrowserTest {
                     assertThat(Long.parseLong(cell.group(1))).isEqualTo(row.path("requests").asLong());
                 }
                 assertThat(dom).contains("team-a");
+                assertThat(dom).as("the batch in progress").contains("data-batch=\"" + batchId + "\"");
                 List<String> console = Files.list(dir).filter(p -> p.getFileName().toString().endsWith(".err"))
                         .flatMap(p -> {
                             try {
