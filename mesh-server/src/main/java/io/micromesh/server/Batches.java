@@ -420,7 +420,7 @@ final class Batches implements AutoCloseable {
     private final class Counting implements JobProgress {
         private final String id;
         private final Journal journal;
-        private final java.util.concurrent.atomic.AtomicLong last = new java.util.concurrent.atomic.AtomicLong();
+        private final java.util.concurrent.atomic.AtomicLong last = new java.util.concurrent.atomic.AtomicLong(System.nanoTime());
 
         Counting(String id, Journal journal) {
             this.id = id;
@@ -434,9 +434,9 @@ final class Batches implements AutoCloseable {
 
         @Override
         public void update(Snapshot snapshot) {
-            long now = clock.millis();
+            long now = System.nanoTime();  // elapsed time, not the clock's: a clock may stand still or jump
             long before = last.get();
-            if (now - before >= COUNT_EVERY.toMillis() && last.compareAndSet(before, now)) {
+            if (now - before >= COUNT_EVERY.toNanos() && last.compareAndSet(before, now)) {
                 counted(id, journal);
             }
         }

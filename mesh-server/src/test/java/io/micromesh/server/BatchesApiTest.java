@@ -326,4 +326,49 @@ class BatchesApiTest {
             assertThat(received.values()).as("no item sent twice across the stop and the resume").containsOnly(1);
         }
     }
+
+    @Test
+    void aBatchPastItsCompletionWindowExpiresWithItsUnrunItemsInTheErrorFile() throws Exception {
+        FakeClock clock = new FakeClock(Instant.parse("2026-12-04T09:00:00Z"));
+        try (StandInServer upstream = StandInServer.start("slow-upstream").delay(Duration.ofMillis(100)).capacity(1);
+             Running gateway = gateway(upstream, "{ concurrency: 1 }", "", clock)) {
+            OpenAIClient client = client(gateway.base(), MASTER);
+            List<String> input = new ArrayList<>();
+            for (int i = 0; i < 40; i++) {
+                input.add(line("e" + i, "remote", "call " + i));
+            }
+            Batch created = create(client, upload(client, "window.jsonl", input), BatchCreateParams.CompletionWindow.of("1h"));
+            assertThat(created.expiresAt()).contains(created.createdAt() + 3600);
+            await(client, created.id(), b -> b.requestCounts().map(c -> c.completed() >= 2).orElse(false));
+            clock.advance(Duration.ofMinutes(61));
+            Batch expired = await(client, created.id(), b -> b.status().equals(Batch.Status.EXPIRED));
+            assertThat(expired.expiredAt()).isPresent();
+            List<JsonNode> output = lines(client, expired.outputFileId().orElseThrow());
+            List<JsonNode> errors = lines(client, expired.errorFileId().orElseThrow());
+            assertThat(output.size() + errors.size()).isEqualTo(40);
+            assertThat(errors).isNotEmpty()
+                    .allSatisfy(l -> assertThat(l.path("error").path("code").asText()).isEqualTo("batch_expired"));
+        }
+    }
+
+    @Test
+    void twoBatchesShareTheBatchLane() throws Exception {
+        try (StandInServer upstream = StandInServer.start("shared-upstream").delay(Duration.ofMillis(40)).capacity(2);
+             Running gateway = gateway(upstream, "{ concurrency: 2 }", "", Clock.systemUTC())) {
+            OpenAIClient client = client(gateway.base(), MASTER);
+            List<String> first = new ArrayList<>();
+            List<String> second = new ArrayList<>();
+            for (int i = 0; i < 40; i++) {
+                first.add(line("a" + i, "remote", "first " + i));
+                second.add(line("b" + i, "remote", "second " + i));
+            }
+            Batch a = create(client, upload(client, "first.jsonl", first));
+            Batch b = create(client, upload(client, "second.jsonl", second));
+            await(client, a.id(), x -> x.status().equals(Batch.Status.COMPLETED));
+            long secondDone = client.batches().retrieve(b.id()).requestCounts().orElseThrow().completed();
+            // first come, first served in the lane, each batch with its own bound: they advance side by side
+            assertThat(secondDone).as("the second batch was not starved by the first").isGreaterThanOrEqualTo(20);
+            await(client, b.id(), x -> x.status().equals(Batch.Status.COMPLETED));
+        }
+    }
 }
