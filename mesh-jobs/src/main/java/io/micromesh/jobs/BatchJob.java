@@ -213,7 +213,7 @@ public final class BatchJob {
     private Journal.Completion runItem(JobItem item) {
         if (task == null) {
             Attempted sent = send(item, new ItemSender.Request.Json(item.key(), item.url(), item.body()));
-            String result = sent.answer() == null ? Json.string(sent.error()) : answerLine(item, sent.answer());
+            String result = sent.answer() == null ? Json.string(sent.error()) : answerLine(item, sent.answer(), sent.requestId());
             return new Journal.Completion(item.line(), result, sent.attempts(), sent.cost(), sent.energy(), sent.answer() == null);
         }
         JsonNode record = item.record();
@@ -299,7 +299,7 @@ public final class BatchJob {
     }
 
     /** A request's end: the answer, or the error line after the last attempt. */
-    private record Attempted(JsonBody answer, ObjectNode error, int attempts, double cost, double energy) {
+    private record Attempted(JsonBody answer, ObjectNode error, int attempts, double cost, double energy, String requestId) {
     }
 
     /**
@@ -321,7 +321,8 @@ public final class BatchJob {
                     tokens.addAndGet(answered.tokens());
                     cost.add(answered.costUsd());
                     energy.add(answered.energyWh());
-                    return new Attempted(answered.body(), null, attempt, answered.costUsd(), answered.energyWh());
+                    return new Attempted(answered.body(), null, attempt, answered.costUsd(), answered.energyWh(),
+                            answered.requestId());
                 }
                 case ItemSender.Reply.Refused refused when sending.get() > 0 && halt.get() == null -> {
                     // other requests of this job hold part of the budget while they run: wait for one to end and
@@ -339,7 +340,7 @@ public final class BatchJob {
                 case ItemSender.Reply.Failed failed -> {
                     if (!failed.retriable() || !retries.retries(attempt)) {
                         return new Attempted(null, errorLine(item, failed.status(), failed.code(), failed.message()
-                                + (failed.retriable() ? " (after " + attempt + " attempts)" : "")), attempt, 0, 0);
+                                + (failed.retriable() ? " (after " + attempt + " attempts)" : "")), attempt, 0, 0, null);
                     }
                     sleep(retries.delay(attempt, failed.retryAfter(), ThreadLocalRandom.current()));
                 }
@@ -351,10 +352,11 @@ public final class BatchJob {
      * An answered line in OpenAI's batch output shape, with the answer's bytes put in as they came:
      * a line per item is on the job's hot path, and the answer need not be parsed to be copied.
      */
-    private static String answerLine(JobItem item, JsonBody answer) {
+    private static String answerLine(JobItem item, JsonBody answer, String requestId) {
         return "{\"id\":\"batch_req_" + item.line() + "\",\"custom_id\":" + Json.string(TextNode.valueOf(item.key()))
-                + ",\"response\":{\"status_code\":200,\"body\":" + new String(answer.bytes(), StandardCharsets.UTF_8)
-                + "},\"error\":null}";
+                + ",\"response\":{\"status_code\":200,\"request_id\":"
+                + (requestId == null ? "null" : Json.string(TextNode.valueOf(requestId)))
+                + ",\"body\":" + new String(answer.bytes(), StandardCharsets.UTF_8) + "},\"error\":null}";
     }
 
     private static void sleep(Duration d) {

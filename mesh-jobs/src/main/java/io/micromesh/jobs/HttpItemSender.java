@@ -81,8 +81,10 @@ public final class HttpItemSender implements ItemSender {
         int status;
         byte[] answer;
         Optional<Duration> retryAfter;
+        String requestId;
         try (HttpClientResponse response = post.submit(body)) {
             status = response.status().code();
+            requestId = response.headers().first(HeaderNames.create("x-request-id")).orElse(null);
             retryAfter = response.headers().first(HeaderNames.RETRY_AFTER).flatMap(HttpItemSender::seconds);
             answer = response.inputStream().readAllBytes();
         } catch (IOException | RuntimeException e) {
@@ -95,7 +97,7 @@ public final class HttpItemSender implements ItemSender {
                     cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage(), true, Optional.empty());
         }
         if (status == 200) {
-            return answered(answer);
+            return answered(answer, requestId);
         }
         String text = new String(answer, StandardCharsets.UTF_8);
         JsonNode parsed = InputLines.parseObject(text);
@@ -109,7 +111,7 @@ public final class HttpItemSender implements ItemSender {
     }
 
     /** An answer kept as its bytes, with the figures of its {@code usage} read on the way (no tree built). */
-    private static Reply answered(byte[] answer) {
+    private static Reply answered(byte[] answer, String requestId) {
         double cost = 0;
         double energy = 0;
         long tokens = 0;
@@ -140,7 +142,7 @@ public final class HttpItemSender implements ItemSender {
         } catch (IOException e) {
             return new Reply.Failed(200, "bad_response", "the answer is not a JSON object", false, Optional.empty());
         }
-        return new Reply.Answered(JsonBody.of(answer), cost, energy, tokens);
+        return new Reply.Answered(JsonBody.of(answer), cost, energy, tokens, requestId);
     }
 
     /** A {@code Retry-After} in seconds (the HTTP-date form is not used by the servers micromesh talks to). */

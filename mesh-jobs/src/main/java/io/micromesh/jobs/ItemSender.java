@@ -50,8 +50,9 @@ public interface ItemSender extends AutoCloseable {
          * @param costUsd  its {@code usage.cost_usd}, 0 when absent
          * @param energyWh its {@code usage.energy_wh}, 0 when absent
          * @param tokens   its prompt and completion tokens
+         * @param requestId the id the gateway gave the request ({@code x-request-id}), or null when it gave none
          */
-        record Answered(JsonBody body, double costUsd, double energyWh, long tokens) implements Reply {
+        record Answered(JsonBody body, double costUsd, double energyWh, long tokens, String requestId) implements Reply {
         }
 
         /**

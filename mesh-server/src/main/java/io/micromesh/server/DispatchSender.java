@@ -101,7 +101,8 @@ final class DispatchSender implements ItemSender {
                 }
                 yield switch (dispatcher.answer(new Call(parsed, batch, requestId, caller, null, dispatcher.nanoTime()))) {
                     case Outcome.Answered answered -> new Reply.Answered(answered.body(), answered.usage().costUsd(),
-                            answered.usage().energyWh(), answered.usage().promptTokens() + answered.usage().completionTokens());
+                            answered.usage().energyWh(), answered.usage().promptTokens() + answered.usage().completionTokens(),
+                            requestId);
                     case Outcome.Failed failed when failed.failure().failure() == MeshException.Failure.BUDGET_EXCEEDED ->
                             new Reply.Refused(failed.failure().getMessage());
                     case Outcome.Failed failed -> failed(Failures.toApi(failed.failure()), failed.failure().retryAfter());
@@ -115,7 +116,8 @@ final class DispatchSender implements ItemSender {
                     case Outcome.Transcribed heard -> {
                         ObjectNode body = heard.transcript().verboseJson(null, true, false);
                         body.set("usage", heard.usageJson());
-                        yield new Reply.Answered(JsonBody.of(body), heard.charge().costUsd(), heard.charge().energyWh(), 0);
+                        yield new Reply.Answered(JsonBody.of(body), heard.charge().costUsd(), heard.charge().energyWh(), 0,
+                                requestId);
                     }
                     case Outcome.Failed failed when failed.failure().failure() == MeshException.Failure.BUDGET_EXCEEDED ->
                             new Reply.Refused(failed.failure().getMessage());

@@ -171,6 +171,8 @@ class BatchesApiTest {
                 assertThat(l.path("response").path("body").path("choices").get(0).path("message").path("content").asText())
                         .isNotEmpty();
                 assertThat(l.path("error").isNull()).isTrue();
+                assertThat(l.path("response").path("request_id").asText())
+                        .isEqualTo(created.id() + ":" + l.path("custom_id").asText());
             });
             assertThat(errors).hasSize(3).allSatisfy(l -> {
                 assertThat(l.path("error").path("message").asText()).isNotEmpty();
