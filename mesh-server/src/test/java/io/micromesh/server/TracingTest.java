@@ -144,6 +144,40 @@ class TracingTest {
     }
 
     @Test
+    void aRequestThatWaitsForAPlaceAtTheReplicaHasAQueueWaitSpanUnderItsAttempt() throws Exception {
+        try (Receiver receiver = new Receiver();
+             StandInServer upstream = StandInServer.start("upstream").delay(java.time.Duration.ofMillis(300))) {
+            TestGateway mesh = new TestGateway("""
+                    server: { tracing: { otlp-endpoint: "%s", sample-ratio: 1.0 } }
+                    models:
+                      - { id: remote, engine: openai, endpoints: ["%s"], max-in-flight: 1 }
+                    """.formatted(receiver.url(), upstream.baseUrl()));
+            try {
+                var first = java.util.concurrent.CompletableFuture.supplyAsync(() -> mesh.post("/v1/chat/completions",
+                        TestGateway.chat("remote", false)).statusCode());
+                long deadline = System.nanoTime() + java.time.Duration.ofSeconds(5).toNanos();
+                while (upstream.generationRequests() == 0 && System.nanoTime() < deadline) {
+                    Thread.sleep(5);
+                }
+                assertThat(mesh.post("/v1/chat/completions", TestGateway.chat("remote", false)).statusCode()).isEqualTo(200);
+                assertThat(first.get(10, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(200);
+            } finally {
+                mesh.close();  // sends the spans still buffered
+            }
+            Span wait = receiver.spans.stream().filter(s -> s.getName().equals("queue wait")).findFirst().orElseThrow();
+            Span attempt = receiver.spans.stream().filter(s -> hex(s.getSpanId()).equals(hex(wait.getParentSpanId())))
+                    .findFirst().orElseThrow();
+            assertThat(attempt.getName()).isEqualTo("attempt remote");
+            assertThat(attributes(wait)).containsEntry("mesh.lane", "interactive").containsKey("mesh.replica");
+            assertThat(Double.parseDouble(attributes(wait).get("mesh.queue_wait_ms"))).as("it waited for the first request")
+                    .isGreaterThan(100);
+            assertThat(wait.getEndTimeUnixNano() - wait.getStartTimeUnixNano()).isGreaterThan(100_000_000L);
+            assertThat(receiver.spans.stream().filter(s -> s.getName().equals("queue wait")).count())
+                    .as("only the request that waited").isEqualTo(1);
+        }
+    }
+
+    @Test
     void aTranscriptionIsASpanAndEachBatchItemATraceLinkedToItsJob() throws Exception {
         try (Receiver receiver = new Receiver(); StandInServer upstream = StandInServer.start("upstream")) {
             io.micromesh.core.config.MeshConfig config = io.micromesh.core.config.ConfigLoader.withEnvironment(Map.of()).parse("""

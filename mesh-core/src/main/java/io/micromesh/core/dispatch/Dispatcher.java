@@ -323,7 +323,11 @@ public final class Dispatcher {
             Span span = tracer.spanBuilder("attempt " + model.id()).setSpanKind(SpanKind.CLIENT)
                     .setAttribute("gen_ai.request.model", model.id()).setAttribute("mesh.attempt", i)
                     .setAttribute("mesh.engine", model.spec().engine().key()).startSpan();
-            try (Scope ignored = span.makeCurrent()) {
+            io.opentelemetry.context.Context context = io.opentelemetry.context.Context.current().with(span);
+            if (span.getSpanContext().isValid()) {
+                context = context.with(Tracing.TRACER, tracer);  // for the spans below: the wait for a place
+            }
+            try (Scope ignored = context.makeCurrent()) {
                 Outcome outcome = attempt.run(model, served, Tracing.carrying(admission, span));
                 span.setAttribute("mesh.result", outcome instanceof Outcome.Failed ? "failed" : "ok");
                 return outcome;

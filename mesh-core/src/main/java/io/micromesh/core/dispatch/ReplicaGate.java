@@ -294,7 +294,12 @@ public final class ReplicaGate implements GateGauges {
         } finally {
             lock.unlock();
         }
-        Permit permit = await(waiter, admission);
+        Permit permit;
+        try {
+            permit = await(waiter, admission);
+        } finally {
+            Tracing.queueWait(name, admission.lane(), nanos.getAsLong() - arrived);
+        }
         laneStats.waits.incrementAndGet();
         laneStats.waitNanos.addAndGet(nanos.getAsLong() - arrived);
         return permit;
