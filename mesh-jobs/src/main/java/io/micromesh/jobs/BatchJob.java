@@ -116,6 +116,26 @@ public final class BatchJob {
                 : task.transcription().map(t -> new AudioTranscription(t, settings.inputDir())).orElse(null);
     }
 
+    /** Runs one item to its output line: a job's sends, retries, steps and error lines, without its journal. */
+    public interface ItemRunner {
+        /**
+         * @throws CancellationException when the item could not be run now (interrupted, or its caller's
+         *                               budget refused): it is not done and should be run again later
+         */
+        Journal.Completion run(JobItem item);
+    }
+
+    /**
+     * Runs single items as a job does, for workers whose results are made durable elsewhere (a Kafka
+     * transaction): the same sends, retries, task steps and output and error lines as {@link #run}.
+     *
+     * @param task  the task, or null for batch lines
+     * @param steps the task prepared, or null without a task
+     */
+    public static ItemRunner itemRunner(ItemSender sender, BatchTask task, BatchTask.Prepared steps, Settings settings) {
+        return new BatchJob(null, sender, task, steps, settings, JobProgress.none())::runItem;
+    }
+
     /**
      * Registers the items (on a resumed job: checks they are the journaled ones), runs those not
      * done and, when all are, writes the output.

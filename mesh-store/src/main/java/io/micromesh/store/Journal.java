@@ -239,6 +239,24 @@ public final class Journal implements AutoCloseable {
         });
     }
 
+    /** A value the job's runner kept under {@code name}. */
+    public java.util.Optional<String> attribute(String name) {
+        return read(c -> {
+            try (PreparedStatement s = c.prepareStatement("SELECT value FROM attributes WHERE name = ?")) {
+                s.setString(1, name);
+                try (ResultSet r = s.executeQuery()) {
+                    return r.next() ? java.util.Optional.of(r.getString(1)) : java.util.Optional.<String>empty();
+                }
+            }
+        });
+    }
+
+    /** Keeps {@code value} under {@code name}, replacing what was there. */
+    public void attribute(String name, String value) {
+        update("INSERT INTO attributes (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                name, value);
+    }
+
     /** Cost and energy of the journaled items so far. */
     public Spent spent() {
         return read(c -> {

@@ -14,12 +14,15 @@ import java.util.Optional;
  * @param routes virtual model names and how they choose a model (none when absent)
  * @param store  the database the gateway keeps its ledger, keys and what routes learn in (SQLite in the
  *               state folder when absent)
+ * @param kafka  how workers and batch jobs over Kafka use a cluster (defaults when absent)
  */
-public record MeshConfig(ServerSettings server, List<ModelSpec> models, List<RouteSpec> routes, StoreSettings store) {
+public record MeshConfig(ServerSettings server, List<ModelSpec> models, List<RouteSpec> routes, StoreSettings store,
+                         KafkaSettings kafka) {
 
     public MeshConfig {
         server = server == null ? ServerSettings.defaults() : server;
         store = store == null ? StoreSettings.defaults() : store;
+        kafka = kafka == null ? KafkaSettings.defaults() : kafka;
         if (models == null || models.isEmpty()) {
             throw new ConfigException("models", "is required: a list of at least one model");
         }
@@ -37,12 +40,12 @@ public record MeshConfig(ServerSettings server, List<ModelSpec> models, List<Rou
 
     /** Without routes. */
     public MeshConfig(ServerSettings server, List<ModelSpec> models) {
-        this(server, models, null, null);
+        this(server, models, null, null, null);
     }
 
     /** With the default store. */
     public MeshConfig(ServerSettings server, List<ModelSpec> models, List<RouteSpec> routes) {
-        this(server, models, routes, null);
+        this(server, models, routes, null, null);
     }
 
     /** Checks routes against the portfolio and resolves their default encoder. */
@@ -118,6 +121,6 @@ public record MeshConfig(ServerSettings server, List<ModelSpec> models, List<Rou
 
     /** The same configuration with {@code server.port} replaced, as {@code --port} does. */
     public MeshConfig withPort(int port) {
-        return new MeshConfig(server.withPort(port), models, routes, store);
+        return new MeshConfig(server.withPort(port), models, routes, store, kafka);
     }
 }
