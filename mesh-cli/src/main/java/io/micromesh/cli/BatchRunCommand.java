@@ -84,6 +84,11 @@ final class BatchRunCommand implements Callable<Integer> {
             + " --via-batch-api, follow the batch already submitted (resuming it if its key's budget stopped it).")
     boolean resume;
 
+    @Option(names = "--kafka", paramLabel = "HOST:PORT",
+            description = "Publish the items to a Kafka cluster's items topic (once) and collect their results, which"
+                    + " 'mesh worker' processes produce; --config only gives the kafka: section then.")
+    String kafka;
+
     @Option(names = "--via-batch-api", description = "With --url: submit INPUT to the gateway's Batch API (/v1/files,"
             + " /v1/batches) and let its journaled engine run it, instead of sending the items one by one; this command"
             + " follows the batch and writes OUTPUT from its output and error files.")
@@ -126,6 +131,14 @@ final class BatchRunCommand implements Callable<Integer> {
                     + " give one of them");
         }
         URI base = url == null ? null : base(url);
+        if (kafka != null && (url != null || taskName != null || maxCostUsd != null || maxEnergyWh != null)) {
+            throw new UserError(url != null ? "--kafka hands the items to workers; --url sends them to a server: give one of them"
+                    : taskName != null ? "--task is not run over Kafka yet: run the task with --config or --url"
+                    : "over Kafka the workers' own budgets govern; drop --max-cost-usd and --max-energy-wh");
+        }
+        if (kafka != null && !kafka.matches("[^,\\s]+:\\d+(,[^,\\s]+:\\d+)*")) {
+            throw new UserError("--kafka '" + kafka + "' is not HOST:PORT (or a comma-separated list of them)");
+        }
         if (viaBatchApi && (base == null || taskName != null || maxCostUsd != null || maxEnergyWh != null)) {
             throw new UserError(base == null ? "--via-batch-api submits to a gateway's Batch API: give --url"
                     : taskName != null ? "--via-batch-api runs OpenAI batch files; a --task runs its steps here: drop one of them"
@@ -163,6 +176,11 @@ final class BatchRunCommand implements Callable<Integer> {
                     task == null ? null : task.name(), resume, Clock.systemUTC());
         } catch (Journal.JournalException e) {
             throw new UserError(e.getMessage());
+        }
+        if (kafka != null) {
+            try (journal) {
+                return overKafka(journal, items);
+            }
         }
         PrintWriter err = spec.commandLine().getErr();
         MeshRuntime runtime = null;
@@ -211,6 +229,39 @@ final class BatchRunCommand implements Callable<Integer> {
         }
         spec.commandLine().getOut().println("mesh batch: " + items.size() + " lines -> " + out);
         return 0;
+    }
+
+    /** Publishes the items to Kafka (once) and collects the workers' results into the output. */
+    private int overKafka(Journal journal, List<JobItem> items) throws InterruptedException {
+        io.micromesh.core.config.KafkaSettings settings = io.micromesh.core.config.KafkaSettings.defaults();
+        if (spec.commandLine().getParseResult().hasMatchedOption("--config")) {
+            try {
+                settings = ConfigLoader.withSystemEnvironment().load(config).kafka();
+            } catch (ConfigException e) {
+                throw new UserError(e.getMessage());
+            }
+        }
+        PrintWriter err = spec.commandLine().getErr();
+        BatchProgress progress = new BatchProgress(ProgressReporter.forConsole(err, "mesh batch", ProgressReporter.Unit.ITEMS,
+                Clock.systemUTC()), Clock.systemUTC());
+        io.micromesh.jobs.kafka.KafkaJob job = new io.micromesh.jobs.kafka.KafkaJob(
+                new io.micromesh.jobs.kafka.Topics(settings, kafka), journal, progress);
+        err.println("mesh batch: job " + job.id() + " over Kafka at " + kafka + " (topic " + settings.itemsTopic()
+                + "); start workers with: mesh worker --kafka " + kafka + " --config FILE");
+        err.flush();
+        io.micromesh.jobs.kafka.KafkaJob.Outcome outcome;
+        try {
+            outcome = job.run(items, out);
+        } catch (IllegalStateException | org.apache.kafka.common.KafkaException e) {
+            throw new UserError("Kafka at " + kafka + ": " + e.getMessage() + "; the job is journaled — run the same command"
+                    + " with --resume to go on");
+        }
+        if (outcome instanceof io.micromesh.jobs.kafka.KafkaJob.Outcome.Completed completed) {
+            BatchReport.write(out, completed.items());
+            spec.commandLine().getOut().println("mesh batch: " + items.size() + " lines -> " + out);
+            return 0;
+        }
+        throw new UserError("stopped; run the same command with --resume to collect the rest (nothing is published again)");
     }
 
     /** Runs the input on the gateway's Batch API and writes the output from the batch's files. */
