@@ -131,9 +131,8 @@ final class BatchRunCommand implements Callable<Integer> {
                     + " give one of them");
         }
         URI base = url == null ? null : base(url);
-        if (kafka != null && (url != null || taskName != null || maxCostUsd != null || maxEnergyWh != null)) {
+        if (kafka != null && (url != null || maxCostUsd != null || maxEnergyWh != null)) {
             throw new UserError(url != null ? "--kafka hands the items to workers; --url sends them to a server: give one of them"
-                    : taskName != null ? "--task is not run over Kafka yet: run the task with --config or --url"
                     : "over Kafka the workers' own budgets govern; drop --max-cost-usd and --max-energy-wh");
         }
         if (kafka != null && !kafka.matches("[^,\\s]+:\\d+(,[^,\\s]+:\\d+)*")) {
@@ -179,7 +178,8 @@ final class BatchRunCommand implements Callable<Integer> {
         }
         if (kafka != null) {
             try (journal) {
-                return overKafka(journal, items);
+                return overKafka(journal, items, task == null ? null
+                        : new io.micromesh.jobs.kafka.Messages.TaskSpec(io.micromesh.jobs.task.BatchTask.text(taskName), route));
             }
         }
         PrintWriter err = spec.commandLine().getErr();
@@ -232,7 +232,8 @@ final class BatchRunCommand implements Callable<Integer> {
     }
 
     /** Publishes the items to Kafka (once) and collects the workers' results into the output. */
-    private int overKafka(Journal journal, List<JobItem> items) throws InterruptedException {
+    private int overKafka(Journal journal, List<JobItem> items, io.micromesh.jobs.kafka.Messages.TaskSpec task)
+            throws InterruptedException {
         io.micromesh.core.config.KafkaSettings settings = io.micromesh.core.config.KafkaSettings.defaults();
         if (spec.commandLine().getParseResult().hasMatchedOption("--config")) {
             try {
@@ -245,7 +246,7 @@ final class BatchRunCommand implements Callable<Integer> {
         BatchProgress progress = new BatchProgress(ProgressReporter.forConsole(err, "mesh batch", ProgressReporter.Unit.ITEMS,
                 Clock.systemUTC()), Clock.systemUTC());
         io.micromesh.jobs.kafka.KafkaJob job = new io.micromesh.jobs.kafka.KafkaJob(
-                new io.micromesh.jobs.kafka.Topics(settings, kafka), journal, progress);
+                new io.micromesh.jobs.kafka.Topics(settings, kafka), journal, progress, task);
         err.println("mesh batch: job " + job.id() + " over Kafka at " + kafka + " (topic " + settings.itemsTopic()
                 + "); start workers with: mesh worker --kafka " + kafka + " --config FILE");
         err.flush();

@@ -55,6 +55,51 @@ final class WorkerCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    /**
+     * The worker's runners: batch lines as they are; a task's records with the job's task, whose route
+     * must be one this portfolio serves (unless the task may run its steps alone). Relative audio paths
+     * of records are resolved against the worker's working folder.
+     */
+    private KafkaWorker.Runners runners(MeshRuntime runtime, ItemSender sender) {
+        BatchJob.Settings settings = new BatchJob.Settings(concurrency, maxAttempts, null, null, Path.of("").toAbsolutePath());
+        BatchJob.ItemRunner lines = BatchJob.itemRunner(sender, null, null, settings);
+        java.util.concurrent.atomic.AtomicReference<io.micromesh.core.spi.TextEncoder> loaded =
+                new java.util.concurrent.atomic.AtomicReference<>();
+        java.util.function.Supplier<io.micromesh.core.spi.TextEncoder> encoder = () -> runtime.encoder().orElseGet(() ->
+                loaded.updateAndGet(e -> e != null ? e : io.micromesh.engines.onnx.EncoderBackend.load("minilm")));
+        return new KafkaWorker.Runners() {
+            @Override
+            public BatchJob.ItemRunner lines() {
+                return lines;
+            }
+
+            @Override
+            public BatchJob.ItemRunner task(io.micromesh.jobs.kafka.Messages.TaskSpec spec) {
+                io.micromesh.jobs.task.BatchTask task = io.micromesh.jobs.task.BatchTask.parse(spec.text(), "the job's task");
+                if (spec.route() != null) {
+                    task = task.withRoute(spec.route());
+                }
+                if (task.route().isPresent()) {
+                    java.util.List<String> served;
+                    try {
+                        served = sender.models();
+                    } catch (java.io.IOException e) {
+                        throw new IllegalArgumentException(e.getMessage());
+                    }
+                    if (!served.contains(task.route().get())) {
+                        if (!task.modelOptional()) {
+                            throw new IllegalArgumentException("task " + task.name() + ": route '" + task.route().get()
+                                    + "' is not a model or route of this worker's portfolio " + served);
+                        }
+                        task = task.withoutModel();
+                    }
+                }
+                return BatchJob.itemRunner(sender, task, task.prepare(new io.micromesh.jobs.task.Steps.Resources(encoder)),
+                        settings);
+            }
+        };
+    }
+
     @Override
     public Integer call() throws InterruptedException {
         if (concurrency < 1 || concurrency > 10_000 || maxAttempts < 1) {
@@ -92,8 +137,7 @@ final class WorkerCommand implements Callable<Integer> {
                 throw new UserError(e.getMessage());
             }
             ItemSender sender = runtime.itemSender("worker");
-            KafkaWorker worker = new KafkaWorker(topics, group, concurrency, BatchJob.itemRunner(sender, null, null,
-                    new BatchJob.Settings(concurrency, maxAttempts, null, null, Path.of("."))));
+            KafkaWorker worker = new KafkaWorker(topics, group, concurrency, runners(runtime, sender));
             Thread main = Thread.currentThread();
             Thread stop = new Thread(() -> {
                 worker.stop();

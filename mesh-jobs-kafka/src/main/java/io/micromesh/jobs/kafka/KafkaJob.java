@@ -56,12 +56,24 @@ public final class KafkaJob {
     private final Topics topics;
     private final Journal journal;
     private final JobProgress progress;
+    private final Messages.TaskSpec task;
     private volatile boolean stopped;
 
+    /** A job of batch lines. */
     public KafkaJob(Topics topics, Journal journal, JobProgress progress) {
+        this(topics, journal, progress, null);
+    }
+
+    /**
+     * A job of a task's records.
+     *
+     * @param task the task the workers run on each record, or null for batch lines
+     */
+    public KafkaJob(Topics topics, Journal journal, JobProgress progress, Messages.TaskSpec task) {
         this.topics = topics;
         this.journal = journal;
         this.progress = progress;
+        this.task = task;
     }
 
     /** The job's id: made once, kept in its journal. */
@@ -80,7 +92,7 @@ public final class KafkaJob {
         topics.ensure();
         List<Journal.Item> register = new ArrayList<>();
         for (JobItem item : items) {
-            register.add(new Journal.Item(item.line(), item.key(), !item.valid(), item.valid() ? null : invalidLine(item)));
+            register.add(new Journal.Item(item.line(), item.key(), !item.valid(), item.valid() ? null : invalidLine(item, task != null)));
         }
         journal.register(register);
         String job = id();
@@ -117,8 +129,8 @@ public final class KafkaJob {
                     published++;
                 }
             }
-            producer.send(new ProducerRecord<>(topics.settings().jobsTopic(), job, Json.string(Json.object().put("job", job)
-                    .put("items", published).put("lines", items.size()))));
+            producer.send(new ProducerRecord<>(topics.settings().jobsTopic(), job, Messages.job(job, published, items.size(),
+                    task)));
             producer.commitTransaction();
         }
         journal.attribute(PUBLISHED, "true");
@@ -198,7 +210,12 @@ public final class KafkaJob {
     }
 
     /** The error line of an input line that cannot run: it is journaled at once, never published. */
-    private static String invalidLine(JobItem item) {
+    private static String invalidLine(JobItem item, boolean task) {
+        if (task) {  // a task's error line, as a local job writes it
+            var o = Json.object().put("id", item.key()).putNull("output");
+            o.putObject("error").put("code", "invalid_request").put("message", item.error()).put("status_code", 400);
+            return Json.string(o);
+        }
         var o = Json.object().put("id", "batch_req_" + item.line()).put("custom_id", item.key());
         o.putObject("response").put("status_code", 400);
         o.putObject("error").put("code", "invalid_request").put("message", item.error());

@@ -47,8 +47,23 @@ public final class KafkaWorker implements AutoCloseable {
 
     private static final System.Logger LOG = System.getLogger(KafkaWorker.class.getName());
 
+    /** What runs the items of a job: its batch lines, or its task's records. */
+    public interface Runners {
+        /** Runs batch lines. */
+        BatchJob.ItemRunner lines();
+
+        /**
+         * Runs the records of a job's task.
+         *
+         * @throws IllegalArgumentException when the task cannot run here (not valid, or its route is not served)
+         */
+        BatchJob.ItemRunner task(Messages.TaskSpec task);
+    }
+
     private final Topics topics;
-    private final BatchJob.ItemRunner runner;
+    private final Runners runners;
+    /** Each job's runner (or why its task cannot run here), made when its first item comes. */
+    private final Map<String, Object> byJob = new java.util.concurrent.ConcurrentHashMap<>();
     private final String worker;
     private final KafkaConsumer<String, String> consumer;
     private final KafkaProducer<String, String> producer;
@@ -61,9 +76,9 @@ public final class KafkaWorker implements AutoCloseable {
      * @param concurrency items in flight at most
      * @param runner      runs one item through the portfolio
      */
-    public KafkaWorker(Topics topics, String group, int concurrency, BatchJob.ItemRunner runner) {
+    public KafkaWorker(Topics topics, String group, int concurrency, Runners runners) {
         this.topics = topics;
-        this.runner = runner;
+        this.runners = runners;
         this.worker = "worker-" + UUID.randomUUID().toString().substring(0, 8);
         int session = topics.settings().sessionTimeoutMs();
         this.consumer = new KafkaConsumer<>(topics.client(Map.of(
@@ -204,15 +219,63 @@ public final class KafkaWorker implements AutoCloseable {
         }
         Journal.Completion completion;
         try {
-            completion = runner.run(item);
+            completion = runnerFor(job, item).run(item);
         } catch (CancellationException e) {
             throw e;
+        } catch (IllegalArgumentException e) {  // the job's task cannot run here
+            ObjectNode error = Json.object().put("id", item.key()).putNull("output");
+            error.putObject("error").put("code", "invalid_task").put("message", e.getMessage()).put("status_code", 400);
+            completion = new Journal.Completion(item.line(), Json.string(error), 0, 0, 0, true);
         } catch (RuntimeException e) {
             ObjectNode error = Json.object().put("id", "batch_req_" + item.line()).put("custom_id", item.key()).putNull("response");
             error.putObject("error").put("code", "item_failed").put("message", "the item failed in worker " + worker + ": " + e);
             completion = new Journal.Completion(item.line(), Json.string(error), 0, 0, 0, true);
         }
         return Messages.result(job, item.line(), item.key(), completion, worker);
+    }
+
+    /** The runner of a job's item: batch lines run as they are; a task's records need the job's task. */
+    private BatchJob.ItemRunner runnerFor(String job, JobItem item) {
+        if (item.record() == null) {
+            return runners.lines();
+        }
+        Object known = byJob.computeIfAbsent(job, j -> {
+            Messages.TaskSpec task = jobTask(j);
+            if (task == null) {
+                return new IllegalArgumentException("job " + j + " has a record item but no task in "
+                        + topics.settings().jobsTopic());
+            }
+            try {
+                return runners.task(task);
+            } catch (IllegalArgumentException e) {
+                return e;
+            }
+        });
+        if (known instanceof IllegalArgumentException why) {
+            throw new IllegalArgumentException(why.getMessage(), why);
+        }
+        return (BatchJob.ItemRunner) known;
+    }
+
+    /** The task of a job, from its committed record in the jobs topic (written with its items), or null. */
+    private Messages.TaskSpec jobTask(String job) {
+        try (KafkaConsumer<String, String> reader = new KafkaConsumer<>(topics.client(Map.of("isolation.level",
+                "read_committed", "enable.auto.commit", "false")), new StringDeserializer(), new StringDeserializer())) {
+            List<TopicPartition> partitions = reader.partitionsFor(topics.settings().jobsTopic(), Duration.ofSeconds(30)).stream()
+                    .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+            reader.assign(partitions);
+            reader.seekToBeginning(partitions);
+            Map<TopicPartition, Long> end = reader.endOffsets(partitions);
+            Messages.TaskSpec found = null;
+            while (partitions.stream().anyMatch(p -> reader.position(p) < end.get(p))) {
+                for (ConsumerRecord<String, String> r : reader.poll(Duration.ofMillis(200))) {
+                    if (job.equals(r.key())) {
+                        found = Messages.readTask(r.value());
+                    }
+                }
+            }
+            return found;
+        }
     }
 
     private static int lineOf(String key) {

@@ -9,7 +9,9 @@ import java.io.IOException;
 
 /**
  * The records of batch work over Kafka, JSON in UTF-8. An item: {@code {"job", "line", "id", "url",
- * "body"}}, keyed {@code JOB/LINE}. A result: {@code {"job", "line", "id", "result", "failed",
+ * "body"}} (a batch line) or {@code {"job", "line", "id", "record"}} (a task's record), keyed
+ * {@code JOB/LINE}. A job: {@code {"job", "items", "lines", "task": {"text", "route"}}} ({@code task}
+ * null for batch lines), keyed by the job's id. A result: {@code {"job", "line", "id", "result", "failed",
  * "attempts", "cost_usd", "energy_wh", "worker"}} under the same key, where {@code result} is the
  * item's output line (an OpenAI batch output line) as text.
  */
@@ -25,9 +27,41 @@ public final class Messages {
 
     /** An item's record. */
     public static String item(String job, JobItem item) {
-        ObjectNode o = Json.object().put("job", job).put("line", item.line()).put("id", item.key()).put("url", item.url());
-        o.set("body", item.body());
+        ObjectNode o = Json.object().put("job", job).put("line", item.line()).put("id", item.key());
+        if (item.record() != null) {
+            o.set("record", item.record());
+        } else {
+            o.put("url", item.url());
+            o.set("body", item.body());
+        }
         return Json.string(o);
+    }
+
+    /**
+     * A job's task as workers receive it.
+     *
+     * @param text  the task file's YAML text
+     * @param route the route that answers its prompt instead of the task's own, or null
+     */
+    public record TaskSpec(String text, String route) {
+    }
+
+    /** A job's record. */
+    public static String job(String job, int items, int lines, TaskSpec task) {
+        ObjectNode o = Json.object().put("job", job).put("items", items).put("lines", lines);
+        if (task == null) {
+            o.putNull("task");
+        } else {
+            o.putObject("task").put("text", task.text()).put("route", task.route());
+        }
+        return Json.string(o);
+    }
+
+    /** The task of a job's record, or null for a job of batch lines. */
+    public static TaskSpec readTask(String value) {
+        JsonNode task = parse(value) == null ? null : parse(value).path("task");
+        return task == null || !task.path("text").isTextual() ? null
+                : new TaskSpec(task.path("text").asText(), task.path("route").isTextual() ? task.path("route").asText() : null);
     }
 
     /**
@@ -74,6 +108,9 @@ public final class Messages {
         }
         if (!o.path("job").isTextual() || !o.path("line").canConvertToInt() || !o.path("id").isTextual()) {
             throw new IllegalArgumentException("the record has no job, line and id");
+        }
+        if (o.path("record").isObject()) {
+            return new JobItem(o.path("line").asInt(), o.path("id").asText(), "/v1/chat/completions", null, o.get("record"), null);
         }
         if (!o.path("body").isObject() || !o.path("url").isTextual()) {
             throw new IllegalArgumentException("the record has no url and body object");

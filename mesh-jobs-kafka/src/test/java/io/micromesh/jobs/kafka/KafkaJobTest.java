@@ -10,6 +10,8 @@ import io.micromesh.jobs.HttpItemSender;
 import io.micromesh.jobs.InputLines;
 import io.micromesh.jobs.JobItem;
 import io.micromesh.jobs.JobProgress;
+import io.micromesh.jobs.task.BatchTask;
+import io.micromesh.jobs.task.Steps;
 import io.micromesh.store.Journal;
 import io.micromesh.testkit.StandInServer;
 import java.net.URI;
@@ -72,8 +74,22 @@ class KafkaJobTest {
 
     private static KafkaWorker worker(Topics topics, StandInServer upstream, int concurrency) {
         HttpItemSender sender = new HttpItemSender(URI.create(upstream.baseUrl()), null, concurrency, Duration.ofMinutes(1));
-        return new KafkaWorker(topics, "workers", concurrency, BatchJob.itemRunner(sender, null, null,
-                new BatchJob.Settings(concurrency, 3, null, null, dir)));
+        BatchJob.ItemRunner lines = BatchJob.itemRunner(sender, null, null, new BatchJob.Settings(concurrency, 3, null, null, dir));
+        return new KafkaWorker(topics, "workers", concurrency, new KafkaWorker.Runners() {
+            @Override
+            public BatchJob.ItemRunner lines() {
+                return lines;
+            }
+
+            @Override
+            public BatchJob.ItemRunner task(Messages.TaskSpec task) {
+                BatchTask parsed = BatchTask.parse(task.text(), "the job's task");
+                parsed = task.route() == null ? parsed : parsed.withRoute(task.route());
+                return BatchJob.itemRunner(sender, parsed, parsed.prepare(new Steps.Resources(() -> {
+                    throw new IllegalStateException("no encoder in this test");
+                })), new BatchJob.Settings(concurrency, 3, null, null, dir));
+            }
+        });
     }
 
     private static Map<String, Integer> sentPerItem(StandInServer upstream) {
@@ -195,6 +211,36 @@ class KafkaJobTest {
             assertThat(Files.readAllLines(dir.resolve("resume.jsonl"))).hasSize(60);
             assertThat(sentPerItem(upstream)).as("each item published and run once").hasSize(60)
                     .allSatisfy((id, n) -> assertThat(n).as(id).isEqualTo(1));
+        }
+    }
+
+    @Test
+    void aTasksRecordsRunOnTheWorkersWithTheTaskTheJobCarries() throws Exception {
+        Topics topics = topics("task");
+        StringBuilder records = new StringBuilder();
+        for (int i = 0; i < 20; i++) {
+            records.append("{\"id\": \"r").append(i).append("\", \"text\": \"The customer called about invoice ").append(i)
+                    .append(".\"}\n");
+        }
+        try (StandInServer upstream = StandInServer.start("kafka-upstream").reply("{\"summary\": \"a call about an invoice\"}");
+             Journal journal = Journal.open(dir.resolve("task.journal"), "in", "sha-task", "summarize", false, Clock.systemUTC())) {
+            KafkaWorker worker = worker(topics, upstream, 4);
+            Thread running = Thread.ofPlatform().start(worker::run);
+            try {
+                KafkaJob job = new KafkaJob(topics, journal, JobProgress.none(),
+                        new Messages.TaskSpec(BatchTask.text("summarize"), "m"));
+                assertThat(job.run(InputLines.records(records.toString()), dir.resolve("task.jsonl")))
+                        .isInstanceOf(KafkaJob.Outcome.Completed.class);
+            } finally {
+                worker.stop();
+                running.join(10_000);
+            }
+            List<String> lines = Files.readAllLines(dir.resolve("task.jsonl"));
+            assertThat(lines).hasSize(20);
+            JsonNode first = Json.parseObject(lines.get(0).getBytes(StandardCharsets.UTF_8));
+            assertThat(first.path("id").asText()).isEqualTo("r0");
+            assertThat(first.path("output").path("summary").asText()).as(lines.get(0)).isEqualTo("a call about an invoice");
+            assertThat(upstream.recorded().get(0).body().path("messages").toString()).contains("invoice");
         }
     }
 }

@@ -128,6 +128,49 @@ public final class BatchTask {
     }
 
     /**
+     * Reads and checks a task from its YAML text (a task file's content, handed over to workers).
+     *
+     * @param origin what the text came from, for messages
+     * @throws IllegalArgumentException naming the origin and the problem
+     */
+    public static BatchTask parse(String text, String origin) {
+        Spec spec;
+        try {
+            spec = yaml().readValue(text, Spec.class);
+        } catch (IOException e) {
+            throw new IllegalArgumentException(origin + ": " + (e instanceof com.fasterxml.jackson.core.JsonProcessingException j
+                    ? j.getOriginalMessage() : e.getMessage()));
+        }
+        try {
+            return check(spec);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(origin + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The YAML text of a task file, or of the built-in task of that name.
+     *
+     * @throws IllegalArgumentException when it is neither
+     */
+    public static String text(String fileOrName) {
+        Path file = Path.of(fileOrName);
+        try {
+            if (java.nio.file.Files.exists(file)) {
+                return java.nio.file.Files.readString(file);
+            }
+            if (BUILT_IN.contains(fileOrName)) {
+                try (var in = BatchTask.class.getResourceAsStream("/io/micromesh/jobs/tasks/" + fileOrName + ".yaml")) {
+                    return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+                }
+            }
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot read " + fileOrName + ": " + e.getMessage());
+        }
+        throw new IllegalArgumentException("--task " + fileOrName + ": no such file, and no built-in task of that name");
+    }
+
+    /**
      * Loads and checks a task file.
      *
      * @throws IllegalArgumentException naming the file and the problem
