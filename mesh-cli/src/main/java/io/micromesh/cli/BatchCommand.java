@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "batch",
         mixinStandardHelpOptions = true,
         description = "Durable batch jobs: 'mesh batch run INPUT.jsonl --out OUTPUT.jsonl', and 'mesh batch eval OUTPUT.jsonl --reference REF.jsonl' to score their summaries.",
-        subcommands = {BatchRunCommand.class, BatchEvalCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {BatchRunCommand.class, BatchEvalCommand.class, BatchStatusCommand.class, CommandLine.HelpCommand.class})
 final class BatchCommand implements Runnable {
 
     @CommandLine.Spec

@@ -95,6 +95,15 @@ class KafkaWorkersTest {
             assertThat(sent.values().stream().filter(n -> n > 1).count()).as("only calls in flight at the kill are repeated")
                     .isLessThanOrEqualTo(4);
             assertThat(survivor.isAlive()).isTrue();
+
+            MeshCli.Run status = MeshCli.mesh("batch", "status", "--kafka", bootstrap, "--json");
+            assertThat(status.exit()).as(status.err()).isZero();
+            JsonNode seen = Json.parseObject(status.out().strip().getBytes(StandardCharsets.UTF_8));
+            assertThat(seen.path("jobs")).hasSize(1);
+            assertThat(seen.path("jobs").get(0).path("items").asInt()).isEqualTo(ITEMS);
+            assertThat(seen.path("jobs").get(0).path("results").asInt()).isEqualTo(ITEMS);
+            assertThat(seen.path("lag").asLong()).as("every item consumed and committed").isZero();
+            assertThat(seen.path("workers").size()).as("the survivor, and the killed one's last minute").isBetween(1, 2);
         } finally {
             for (Process p : processes) {
                 p.destroyForcibly();

@@ -73,12 +73,17 @@ final class Batches implements AutoCloseable {
     private static final class Runner {
         final AtomicReference<Stop> stop = new AtomicReference<>();
         volatile BatchJob job;
+        volatile io.micromesh.jobs.kafka.KafkaJob kafkaJob;
 
         void stop(Stop why) {
             if (stop.compareAndSet(null, why)) {
                 BatchJob running = job;
                 if (running != null) {
                     running.stop(why.name().toLowerCase(java.util.Locale.ROOT));
+                }
+                io.micromesh.jobs.kafka.KafkaJob handed = kafkaJob;
+                if (handed != null) {
+                    handed.stop();
                 }
             }
         }
@@ -92,6 +97,7 @@ final class Batches implements AutoCloseable {
     private final ServerSettings.Batches limits;
     private final Path folder;
     private final String node;
+    private final Optional<io.micromesh.jobs.kafka.Topics> kafka;
     private final Clock clock;
     private final Map<String, Runner> running = new ConcurrentHashMap<>();
     private final ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor();
@@ -100,9 +106,12 @@ final class Batches implements AutoCloseable {
     /**
      * @param folder where the batches' journals are kept (the state folder's {@code batches/})
      * @param node   this gateway's name in the store: the batches it runs, and resumes when it starts
+     * @param kafka  when present, batches are handed to Kafka workers through these topics instead of run here
      */
     Batches(BatchStore store, FileStore files, Optional<KeyStore> keys, Dispatcher dispatcher,
-            io.opentelemetry.api.OpenTelemetry telemetry, ServerSettings.Batches limits, Path folder, String node, Clock clock) {
+            io.opentelemetry.api.OpenTelemetry telemetry, ServerSettings.Batches limits, Path folder, String node,
+            Optional<io.micromesh.jobs.kafka.Topics> kafka, Clock clock) {
+        this.kafka = kafka;
         this.store = store;
         this.files = files;
         this.keys = keys;
@@ -295,6 +304,9 @@ final class Batches implements AutoCloseable {
             fail(batch.id(), "key_revoked", "The key " + batch.keyId() + " that created the batch was revoked.");
             return Optional.empty();
         }
+        if (kafka.isPresent()) {
+            return handedToKafka(batch, items, journal, runner);
+        }
         BatchJob.Settings settings = new BatchJob.Settings(limits.concurrency(), limits.maxAttempts(), null, null, folder);
         BatchJob job;
         try (DispatchSender sender = new DispatchSender(dispatcher, caller, batch.id() + ":", telemetry)) {
@@ -333,6 +345,36 @@ final class Batches implements AutoCloseable {
                 };
             };
         }
+    }
+
+    /**
+     * Hands a batch's items to Kafka workers (published once) and collects their results into its
+     * journal; the status it finishes in, as {@link #run} says.
+     */
+    private Optional<Status> handedToKafka(Batch batch, List<JobItem> items, Journal journal, Runner runner) {
+        io.micromesh.jobs.kafka.KafkaJob job = new io.micromesh.jobs.kafka.KafkaJob(kafka.get(), journal,
+                new Counting(batch.id(), journal));
+        runner.kafkaJob = job;
+        if (runner.stop.get() != null) {
+            job.stop();
+        }
+        io.micromesh.jobs.kafka.KafkaJob.Outcome outcome;
+        try {
+            outcome = job.run(items, null);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Optional.empty();
+        }
+        if (outcome instanceof io.micromesh.jobs.kafka.KafkaJob.Outcome.Completed) {
+            store.move(batch.id(), EnumSet.of(Status.IN_PROGRESS), Status.FINALIZING);
+            return Optional.of(Status.FINALIZING);
+        }
+        return switch (runner.stop.get()) {
+            case CANCEL -> Optional.of(Status.CANCELLING);
+            case EXPIRE -> Optional.of(Status.IN_PROGRESS);
+            case SHUTDOWN -> Optional.empty();
+            case null -> Optional.empty();
+        };
     }
 
     /**

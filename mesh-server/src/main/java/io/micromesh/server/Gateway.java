@@ -81,7 +81,8 @@ public final class Gateway implements AutoCloseable {
         Telemetry telemetry = Telemetry.of(settings);
         Dispatcher dispatcher = new Dispatcher(portfolio, router, new Learning(router, store), metrics,
                 io.micromesh.core.accounting.Spending.NONE, telemetry.api(), clock, System::nanoTime);
-        Gateway gateway = start(settings, dispatcher, metrics, Optional.empty(), telemetry, clock);
+        Gateway gateway = start(settings, dispatcher, metrics, Optional.empty(), telemetry,
+                io.micromesh.core.config.KafkaSettings.defaults(), clock);
         gateway.owned = telemetry;
         return gateway;
     }
@@ -94,7 +95,7 @@ public final class Gateway implements AutoCloseable {
      * @throws RuntimeException when the port cannot be bound
      */
     static Gateway start(ServerSettings settings, Dispatcher dispatcher, GatewayMetrics metrics, Optional<Accounts> accounts,
-                         Telemetry telemetry, Clock clock) {
+                         Telemetry telemetry, io.micromesh.core.config.KafkaSettings kafka, Clock clock) {
         Portfolio portfolio = dispatcher.portfolio();
         portfolio.models().forEach(model -> {
             metrics.declare(model.id());
@@ -113,7 +114,9 @@ public final class Gateway implements AutoCloseable {
         Optional<FilesEndpoint> files = accounts.map(a -> new FilesEndpoint(a.files(), settings.maxFileBytes()));
         Optional<Batches> batches = accounts.map(a -> new Batches(a.batches(), a.files(), Optional.of(a.keys()), dispatcher,
                 telemetry.api(), settings.batches(), Path.of(settings.stateDir(), "batches"),
-                Batches.nodeOf(Path.of(settings.stateDir())), clock));
+                Batches.nodeOf(Path.of(settings.stateDir())),
+                Optional.ofNullable(settings.batches().kafka()).map(bootstrap -> new io.micromesh.jobs.kafka.Topics(kafka, bootstrap)),
+                clock));
         Optional<BatchesEndpoint> batchApi = accounts.flatMap(a -> batches.map(b -> new BatchesEndpoint(b, a.batches(),
                 a.files(), bodies)));
         Optional<AdminEndpoint> admin = accounts.map(a -> new AdminEndpoint(a.keys(), a.budgets(), a.ledger(), dispatcher,

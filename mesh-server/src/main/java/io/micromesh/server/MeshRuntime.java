@@ -82,11 +82,13 @@ public final class MeshRuntime implements AutoCloseable {
     private final GatewayMetrics metrics;
     private final ExecutorService background;
     private final Clock clock;
+    private final io.micromesh.core.config.KafkaSettings kafka;
     private Gateway gateway;
 
     private MeshRuntime(Portfolio portfolio, Optional<Database> database, Optional<OutcomeStore> store,
                         Optional<Accounts> accounts, Telemetry telemetry, Router router, ExecutorService background,
-                        Clock clock) {
+                        Clock clock, io.micromesh.core.config.KafkaSettings kafka) {
+        this.kafka = kafka;
         this.telemetry = telemetry;
         this.portfolio = portfolio;
         this.database = database;
@@ -136,7 +138,7 @@ public final class MeshRuntime implements AutoCloseable {
                     new io.micromesh.store.FileStore(database, Path.of(mesh.server().stateDir(), "files"), options.clock()),
                     new io.micromesh.store.BatchStore(database, options.clock()));
             return new MeshRuntime(portfolio, Optional.of(database), store, Optional.of(accounts),
-                    Telemetry.of(mesh.server()), router, background, options.clock());
+                    Telemetry.of(mesh.server()), router, background, options.clock(), mesh.kafka());
         } catch (RuntimeException e) {
             if (ledger != null) {
                 ledger.close();
@@ -155,7 +157,7 @@ public final class MeshRuntime implements AutoCloseable {
     public static MeshRuntime over(Portfolio portfolio, Clock clock) {
         return new MeshRuntime(portfolio, Optional.empty(), Optional.empty(), Optional.empty(),
                 Telemetry.of(ServerSettings.defaults()), Router.over(List.of(), portfolio),
-                Executors.newVirtualThreadPerTaskExecutor(), clock);
+                Executors.newVirtualThreadPerTaskExecutor(), clock, io.micromesh.core.config.KafkaSettings.defaults());
     }
 
     /**
@@ -169,7 +171,7 @@ public final class MeshRuntime implements AutoCloseable {
             throw new IllegalStateException("this runtime already serves on port " + gateway.port());
         }
         try {
-            gateway = Gateway.start(settings, dispatcher, metrics, accounts, telemetry, clock);
+            gateway = Gateway.start(settings, dispatcher, metrics, accounts, telemetry, kafka, clock);
         } catch (RuntimeException e) {
             throw new StartException("cannot listen on " + settings.host() + ":" + settings.port() + ": " + rootMessage(e), e);
         }

@@ -36,9 +36,15 @@ public record ServerSettings(String host, Integer port, String apiKey, Long maxB
      *                    {@code batch} lane, each with this many
      * @param maxAttempts attempts per item for retriable failures (default 5)
      * @param maxRequests lines a batch's input may hold at most (default 50,000, as OpenAI)
+     * @param kafka       when set ({@code HOST:PORT}), batches are handed to {@code mesh worker}s over this Kafka
+     *                    cluster (with the {@code kafka:} section's settings) instead of run in the gateway
      */
-    public record Batches(Integer concurrency, Integer maxAttempts, Integer maxRequests) {
+    public record Batches(Integer concurrency, Integer maxAttempts, Integer maxRequests, String kafka) {
         public Batches {
+            kafka = Checks.blankToNull(kafka);
+            if (kafka != null && !kafka.matches("[^,\\s]+:\\d+(,[^,\\s]+:\\d+)*")) {
+                throw new ConfigException("batches.kafka", "'" + kafka + "' is not HOST:PORT (or a comma-separated list)");
+            }
             concurrency = Checks.between("batches.concurrency", concurrency, 1, 4096, 32);
             maxAttempts = Checks.between("batches.max-attempts", maxAttempts, 1, 100, 5);
             maxRequests = Checks.between("batches.max-requests", maxRequests, 1, 10_000_000, 50_000);
@@ -131,7 +137,7 @@ public record ServerSettings(String host, Integer port, String apiKey, Long maxB
         apiKey = Checks.blankToNull(apiKey);
         masterKey = Checks.blankToNull(masterKey);
         logFormat = logFormat == null ? "text" : logFormat;
-        batches = batches == null ? new Batches(null, null, null) : batches;
+        batches = batches == null ? new Batches(null, null, null, null) : batches;
         maxFileBytes = maxFileBytes == null ? 200L * 1024 * 1024 : maxFileBytes;
         if (maxFileBytes < 1024) {
             throw new ConfigException("max-file-bytes", maxFileBytes + " is not allowed; it must be at least 1024");

@@ -87,7 +87,11 @@ public final class KafkaJob {
         });
     }
 
-    /** Publishes the items (unless they were), collects their results, and writes {@code output}. */
+    /**
+     * Publishes the items (unless they were), collects their results, and writes {@code output}.
+     *
+     * @param output where the output goes, or null when its owner writes it from the journal
+     */
     public Outcome run(List<JobItem> items, Path output) throws InterruptedException {
         topics.ensure();
         List<Journal.Item> register = new ArrayList<>();
@@ -187,7 +191,9 @@ public final class KafkaJob {
         }
         progress.finished(snapshot(counts, before));
         List<Journal.Item> journaled = journal.items();
-        writeOutput(journaled, output);
+        if (output != null) {
+            writeOutput(journaled, output);
+        }
         return new Outcome.Completed(journaled);
     }
 
