@@ -83,7 +83,7 @@ class ConfigLoaderTest {
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', value = {
             "models: [{ id: a, engine: onnx, colour: red }]                        | models[0].colour: unknown key; allowed here:",
-            "servr: { port: 1 }\\nmodels: [{ id: a, engine: onnx }]                 | servr: unknown key; allowed here: models, routes, server",
+            "servr: { port: 1 }\\nmodels: [{ id: a, engine: onnx }]                 | servr: unknown key; allowed here: kafka, models, routes, server, store",
             "models: [{ id: a, engine: gpt }]                                      | models[0].engine: 'gpt' is not allowed; allowed: openai, llamacpp, onnx",
             "models: [{ id: a, engine: llamacpp, file: x.gguf, slots: 0 }]         | models[0].slots: 0 is not allowed; it must be from 1 to 256",
             "models: [{ id: a, engine: llamacpp, file: x.gguf, slots: many }]      | models[0].slots: 'many' is not allowed; expected a whole number",
