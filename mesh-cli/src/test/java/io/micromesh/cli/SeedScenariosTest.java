@@ -36,6 +36,7 @@ class SeedScenariosTest {
             checked.add(blocks.group(1));
         }
         assertThat(checked).as("the page's plans").containsExactlyInAnyOrder("docs/seed/summaries-8b-h100.yaml",
-                "docs/seed/summaries-cpu.yaml", "docs/seed/calls-vosk.yaml", "docs/seed/calls-whisper.yaml");
+                "docs/seed/summaries-cpu.yaml", "docs/seed/calls-vosk.yaml", "docs/seed/calls-whisper.yaml",
+                "docs/seed/summaries-405b.yaml");
     }
 }
