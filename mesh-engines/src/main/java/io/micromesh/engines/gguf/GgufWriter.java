@@ -47,12 +47,24 @@ public final class GgufWriter {
      * @param feedForward feed-forward width
      * @param context     context length the model declares
      * @param type        encoding of the matrices (norms are always F32)
+     * @param experts     feed-forward experts per block (a mixture of experts), 0 for a dense model whose
+     *                    one feed-forward is {@code feedForward} wide (each expert is, when there are experts)
+     * @param expertsUsed experts each token goes through (0 for a dense model)
      */
-    public record Shape(int layers, int width, int heads, int kvHeads, int feedForward, int context, GgmlType type) {
+    public record Shape(int layers, int width, int heads, int kvHeads, int feedForward, int context, GgmlType type,
+                        int experts, int expertsUsed) {
+
+        /** A dense model. */
+        public Shape(int layers, int width, int heads, int kvHeads, int feedForward, int context, GgmlType type) {
+            this(layers, width, heads, kvHeads, feedForward, context, type, 0, 0);
+        }
 
         public Shape {
             if (layers < 1 || width < 1 || heads < 1 || kvHeads < 1 || feedForward < 1 || context < 1) {
                 throw new IllegalArgumentException("every dimension of a shape is positive: " + this);
+            }
+            if (experts < 0 || expertsUsed < 0 || expertsUsed > experts || (experts > 0) != (expertsUsed > 0)) {
+                throw new IllegalArgumentException("a mixture of experts uses from 1 to all of its experts: " + this);
             }
             if (width % heads != 0 || heads % kvHeads != 0) {
                 throw new IllegalArgumentException("width must divide by heads and heads by kv heads: " + this);
@@ -66,6 +78,14 @@ public final class GgufWriter {
         /** A model of a few hundred KB for tests. */
         public static Shape tiny(GgmlType type) {
             return new Shape(2, 64, 4, 2, 128, 512, type);
+        }
+
+        /**
+         * IBM Granite 3.0 3B-A800M's shape, a mixture of experts: 32 blocks, 1536 wide, 24 heads, 8 KV
+         * heads, 40 experts of 512 each, 8 used per token (about 3.3B weights, 800M used per token).
+         */
+        public static Shape granite3bMoe(GgmlType type) {
+            return new Shape(32, 1536, 24, 8, 512, 4096, type, 40, 8);
         }
 
         /** IBM Granite 3.x 2B's shape: 40 blocks, 2048 wide, 32 heads, 8 KV heads, 8192 feed-forward. */
@@ -164,6 +184,16 @@ public final class GgufWriter {
             t.add(new TensorSpec(b + "attn_v.weight", new long[] {s.width(), s.kvWidth()}, s.type(), false));
             t.add(new TensorSpec(b + "attn_output.weight", new long[] {s.width(), s.width()}, s.type(), false));
             t.add(new TensorSpec(b + "ffn_norm.weight", new long[] {s.width()}, GgmlType.F32, true));
+            if (s.experts() > 0) {  // llama.cpp's names and layouts for a mixture of experts (as Mixtral's)
+                t.add(new TensorSpec(b + "ffn_gate_inp.weight", new long[] {s.width(), s.experts()}, GgmlType.F32, false));
+                t.add(new TensorSpec(b + "ffn_gate_exps.weight", new long[] {s.width(), s.feedForward(), s.experts()},
+                        s.type(), false));
+                t.add(new TensorSpec(b + "ffn_up_exps.weight", new long[] {s.width(), s.feedForward(), s.experts()},
+                        s.type(), false));
+                t.add(new TensorSpec(b + "ffn_down_exps.weight", new long[] {s.feedForward(), s.width(), s.experts()},
+                        s.type(), false));
+                continue;
+            }
             t.add(new TensorSpec(b + "ffn_gate.weight", new long[] {s.width(), s.feedForward()}, s.type(), false));
             t.add(new TensorSpec(b + "ffn_up.weight", new long[] {s.width(), s.feedForward()}, s.type(), false));
             t.add(new TensorSpec(b + "ffn_down.weight", new long[] {s.feedForward(), s.width()}, s.type(), false));
@@ -188,6 +218,10 @@ public final class GgufWriter {
         m.uint32("llama.feed_forward_length", s.feedForward());
         m.uint32("llama.attention.head_count", s.heads());
         m.uint32("llama.attention.head_count_kv", s.kvHeads());
+        if (s.experts() > 0) {
+            m.uint32("llama.expert_count", s.experts());
+            m.uint32("llama.expert_used_count", s.expertsUsed());
+        }
         m.float32("llama.attention.layer_norm_rms_epsilon", 1e-5f);
         m.uint32("llama.rope.dimension_count", s.width() / s.heads());
         m.float32("llama.rope.freq_base", 10_000f);
