@@ -188,7 +188,7 @@ final class BatchRunCommand implements Callable<Integer> {
         try (journal) {
             String where;
             if (base == null) {
-                runtime = startPortfolio(err);
+                runtime = LocalPortfolio.start(LocalPortfolio.load(config), config, err, "mesh batch");
                 sender = runtime.itemSender("local");
                 where = config.toString();
             } else {
@@ -236,11 +236,7 @@ final class BatchRunCommand implements Callable<Integer> {
             throws InterruptedException {
         io.micromesh.core.config.KafkaSettings settings = io.micromesh.core.config.KafkaSettings.defaults();
         if (spec.commandLine().getParseResult().hasMatchedOption("--config")) {
-            try {
-                settings = ConfigLoader.withSystemEnvironment().load(config).kafka();
-            } catch (ConfigException e) {
-                throw new UserError(e.getMessage());
-            }
+            settings = LocalPortfolio.load(config).kafka();
         }
         PrintWriter err = spec.commandLine().getErr();
         BatchProgress progress = new BatchProgress(ProgressReporter.forConsole(err, "mesh batch", ProgressReporter.Unit.ITEMS,
@@ -318,38 +314,10 @@ final class BatchRunCommand implements Callable<Integer> {
      * The encoder the task's steps use: the portfolio's in-process encoder when it has one, else the
      * bundled all-MiniLM-L6-v2, loaded only if a step asks for it.
      */
-    private static java.util.function.Supplier<TextEncoder> encoder(MeshRuntime runtime) {
+    static java.util.function.Supplier<TextEncoder> encoder(MeshRuntime runtime) {
         Optional<TextEncoder> served = runtime == null ? Optional.empty() : runtime.encoder();
         AtomicReference<TextEncoder> loaded = new AtomicReference<>();
         return () -> served.orElseGet(() -> loaded.updateAndGet(e -> e != null ? e : EncoderBackend.load("minilm")));
-    }
-
-    /**
-     * Starts the portfolio of {@code --config} in this process (its requests go through its
-     * dispatcher, no HTTP), and waits for its engine workers to load.
-     */
-    private MeshRuntime startPortfolio(PrintWriter err) throws InterruptedException {
-        MeshConfig mesh;
-        try {
-            mesh = ConfigLoader.withSystemEnvironment().load(config);
-        } catch (ConfigException e) {
-            throw new UserError(e.getMessage());
-        }
-        MeshRuntime runtime;
-        try {
-            runtime = MeshRuntime.open(mesh, new MeshRuntime.Options(ServeCommand.workerCommand(), true,
-                    file -> ProgressListener.none(), line -> {
-                        err.println(line);
-                        err.flush();
-                    }, Clock.systemUTC()));
-        } catch (MeshRuntime.StartException e) {
-            throw new UserError(e.getMessage());
-        }
-        runtime.awaitSettled(Duration.ofMinutes(10), () -> {
-            err.println("mesh batch: waiting for the engine workers of " + config + " to load ...");
-            err.flush();
-        });
-        return runtime;
     }
 
     /**

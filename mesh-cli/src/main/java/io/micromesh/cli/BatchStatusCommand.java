@@ -44,11 +44,7 @@ final class BatchStatusCommand implements Callable<Integer> {
     public Integer call() {
         KafkaSettings settings = KafkaSettings.defaults();
         if (config != null) {
-            try {
-                settings = ConfigLoader.withSystemEnvironment().load(config).kafka();
-            } catch (ConfigException e) {
-                throw new UserError(e.getMessage());
-            }
+            settings = LocalPortfolio.load(config).kafka();
         }
         KafkaStatus.Status status;
         try {

@@ -63,10 +63,7 @@ final class WorkerCommand implements Callable<Integer> {
     private KafkaWorker.Runners runners(MeshRuntime runtime, ItemSender sender) {
         BatchJob.Settings settings = new BatchJob.Settings(concurrency, maxAttempts, null, null, Path.of("").toAbsolutePath());
         BatchJob.ItemRunner lines = BatchJob.itemRunner(sender, null, null, settings);
-        java.util.concurrent.atomic.AtomicReference<io.micromesh.core.spi.TextEncoder> loaded =
-                new java.util.concurrent.atomic.AtomicReference<>();
-        java.util.function.Supplier<io.micromesh.core.spi.TextEncoder> encoder = () -> runtime.encoder().orElseGet(() ->
-                loaded.updateAndGet(e -> e != null ? e : io.micromesh.engines.onnx.EncoderBackend.load("minilm")));
+        java.util.function.Supplier<io.micromesh.core.spi.TextEncoder> encoder = BatchRunCommand.encoder(runtime);
         return new KafkaWorker.Runners() {
             @Override
             public BatchJob.ItemRunner lines() {
@@ -108,28 +105,10 @@ final class WorkerCommand implements Callable<Integer> {
         if (!kafka.matches("[^,\\s]+:\\d+(,[^,\\s]+:\\d+)*")) {
             throw new UserError("--kafka '" + kafka + "' is not HOST:PORT (or a comma-separated list of them)");
         }
-        MeshConfig mesh;
-        try {
-            mesh = ConfigLoader.withSystemEnvironment().load(config);
-        } catch (ConfigException e) {
-            throw new UserError(e.getMessage());
-        }
+        MeshConfig mesh = LocalPortfolio.load(config);
         PrintWriter err = spec.commandLine().getErr();
-        MeshRuntime runtime;
+        MeshRuntime runtime = LocalPortfolio.start(mesh, config, err, "mesh worker");
         try {
-            runtime = MeshRuntime.open(mesh, new MeshRuntime.Options(ServeCommand.workerCommand(), true,
-                    file -> ProgressListener.none(), line -> {
-                        err.println(line);
-                        err.flush();
-                    }, Clock.systemUTC()));
-        } catch (MeshRuntime.StartException e) {
-            throw new UserError(e.getMessage());
-        }
-        try {
-            runtime.awaitSettled(Duration.ofMinutes(10), () -> {
-                err.println("mesh worker: waiting for the engine workers of " + config + " to load ...");
-                err.flush();
-            });
             Topics topics = new Topics(mesh.kafka(), kafka);
             try {
                 topics.ensure();

@@ -195,7 +195,7 @@ public final class BatchJob {
             return new Outcome.Interrupted();
         }
         if (output != null) {
-            writeOutput(journaled, output);
+            OutputFile.write(output, journaled);
         }
         return new Outcome.Completed(journaled);
     }
@@ -402,21 +402,5 @@ public final class BatchJob {
         }
         o.putObject("error").put("code", code).put("message", message);
         return o;
-    }
-
-    /** Writes every journaled result in input order to a temporary file, then renames it over the output. */
-    private static void writeOutput(List<Journal.Item> items, Path out) {
-        Path tmp = out.resolveSibling(out.getFileName() + ".tmp");
-        try {
-            try (var w = Files.newBufferedWriter(tmp)) {
-                for (Journal.Item item : items) {
-                    w.write(item.result());
-                    w.write('\n');
-                }
-            }
-            Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + out + ": " + e.getMessage(), e);
-        }
     }
 }

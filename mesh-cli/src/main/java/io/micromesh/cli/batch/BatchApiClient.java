@@ -130,7 +130,7 @@ public final class BatchApiClient {
                 merged.add(new Journal.Item(item.line(), item.key(), true, line, failed.get(item.key()), 0));
             }
         }
-        writeLines(output, merged);
+        io.micromesh.jobs.OutputFile.write(output, merged);
         return new Ended.Written(status, merged);
     }
 
@@ -283,19 +283,4 @@ public final class BatchApiClient {
         }
     }
 
-    /** Writes the lines in input order to a temporary file, then renames it over the output. */
-    private static void writeLines(Path out, List<Journal.Item> items) {
-        Path tmp = out.resolveSibling(out.getFileName() + ".tmp");
-        try {
-            try (var w = Files.newBufferedWriter(tmp)) {
-                for (Journal.Item item : items) {
-                    w.write(item.result());
-                    w.write('\n');
-                }
-            }
-            Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + out + ": " + e.getMessage(), e);
-        }
-    }
 }

@@ -192,7 +192,7 @@ public final class KafkaJob {
         progress.finished(snapshot(counts, before));
         List<Journal.Item> journaled = journal.items();
         if (output != null) {
-            writeOutput(journaled, output);
+            io.micromesh.jobs.OutputFile.write(output, journaled);
         }
         return new Outcome.Completed(journaled);
     }
@@ -228,19 +228,4 @@ public final class KafkaJob {
         return Json.string(o);
     }
 
-    /** Writes every journaled result in input order to a temporary file, then renames it over the output. */
-    private static void writeOutput(List<Journal.Item> items, Path out) {
-        Path tmp = out.resolveSibling(out.getFileName() + ".tmp");
-        try {
-            try (var w = Files.newBufferedWriter(tmp)) {
-                for (Journal.Item item : items) {
-                    w.write(item.result());
-                    w.write('\n');
-                }
-            }
-            Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + out + ": " + e.getMessage(), e);
-        }
-    }
 }

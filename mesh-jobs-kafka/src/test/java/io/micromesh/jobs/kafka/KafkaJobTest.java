@@ -102,7 +102,8 @@ class KafkaJobTest {
     @Test
     void twoWorkersShareAJobAndASecondJoiningMidJobRebalancesWithoutAResultTwice() throws Exception {
         Topics topics = topics("share");
-        try (StandInServer upstream = StandInServer.start("kafka-upstream").delay(Duration.ofMillis(20));
+        // 300 items at 4 in flight and 100 ms each: 7.5 s for one worker, time for the group to rebalance mid-job
+        try (StandInServer upstream = StandInServer.start("kafka-upstream").delay(Duration.ofMillis(100));
              Journal journal = Journal.open(dir.resolve("share.journal"), "in", "sha-share", null, false, Clock.systemUTC())) {
             List<JobItem> items = InputLines.batchFile(input(300) + "{not json\n");
             KafkaJob job = new KafkaJob(topics, journal, JobProgress.none());
