@@ -13,7 +13,7 @@ import picocli.CommandLine.Command;
         description = "micromesh: generative AI at scale on a portfolio of small, optimized models.",
         subcommands = {ServeCommand.class, EngineCommand.class, PullCommand.class, BenchCommand.class, RouteCommand.class,
                 UsageCommand.class, PlanCommand.class,
-                BatchCommand.class, WorkerCommand.class, KafkaBrokerCommand.class,
+                BatchCommand.class, WorkerCommand.class, KafkaBrokerCommand.class, DocsCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main {
 

@@ -1,0 +1,241 @@
+package io.micromesh.cli;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.micromesh.api.Json;
+import io.micromesh.cli.pull.ProgressReporter;
+import io.micromesh.core.config.MeshConfig;
+import io.micromesh.core.config.ServerSettings;
+import io.micromesh.core.config.StoreSettings;
+import io.micromesh.jobs.docs.DocumentStore;
+import io.micromesh.store.Database;
+import io.micromesh.store.DocumentIndex;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** {@code mesh docs}: documents converted once into a document store, processed many times. */
+@Command(name = "docs",
+        mixinStandardHelpOptions = true,
+        description = "Convert documents (PDF, text) to Markdown once, into a document store, and read them back.",
+        subcommands = {DocsCommand.Ingest.class, DocsCommand.Show.class, DocsCommand.ListDocs.class,
+                CommandLine.HelpCommand.class})
+final class DocsCommand implements Runnable {
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    /** Where the store is: the configuration's store for the index, a folder for the Markdown. */
+    static final class Where {
+        @Option(names = "--store", paramLabel = "DIR",
+                description = "The document store's folder (default: STATE-DIR/documents of the configuration).")
+        Path store;
+
+        @Option(names = "--config", paramLabel = "FILE", defaultValue = "config/mesh.yaml",
+                description = "The configuration whose store keeps the index (default: ${DEFAULT-VALUE}; defaults when absent).")
+        Path config;
+
+        /** The store, opened (its schema migrated); close the database after use. */
+        Opened open(DocumentStore.Limits limits) {
+            ServerSettings server = ServerSettings.defaults();
+            StoreSettings store = StoreSettings.defaults();
+            if (Files.exists(config)) {
+                MeshConfig mesh = LocalPortfolio.load(config);
+                server = mesh.server();
+                store = mesh.store();
+            }
+            Database db;
+            try {
+                db = Database.open(store, Path.of(server.stateDir()));
+                db.migrate("gateway");
+            } catch (RuntimeException e) {
+                throw new UserError("cannot open the store: " + e.getMessage());
+            }
+            Path folder = this.store != null ? this.store : Path.of(server.stateDir(), "documents");
+            return new Opened(db, new DocumentStore(folder, new DocumentIndex(db, Clock.systemUTC()), limits));
+        }
+    }
+
+    /** An opened store and its database. */
+    record Opened(Database db, DocumentStore store) implements AutoCloseable {
+        @Override
+        public void close() {
+            db.close();
+        }
+    }
+
+    @Command(name = "ingest", mixinStandardHelpOptions = true, sortOptions = false,
+            description = {"Convert PDF and text files (or the files under folders) to Markdown, once per distinct content:"
+                    + " a file converted before (same bytes, same converter) is reused. Each page is classified text or"
+                    + " visual, with the reason.",
+                    "The last line is one JSON object: documents, converted, reused, pages, visual_pages, failed, items."})
+    static final class Ingest implements Callable<Integer> {
+        @Parameters(paramLabel = "PATH", arity = "1..*", description = "Files or folders.")
+        List<Path> paths;
+
+        @CommandLine.Mixin
+        Where where = new Where();
+
+        @Option(names = "--converter", paramLabel = "NAME", defaultValue = "pdfbox",
+                description = "pdfbox (default, in process); tika and docling are not available yet.")
+        String converter;
+
+        @Option(names = "--max-pages", paramLabel = "N", defaultValue = "2000",
+                description = "A document with more pages is refused (default: ${DEFAULT-VALUE}).")
+        int maxPages;
+
+        @Option(names = "--max-bytes", paramLabel = "N", defaultValue = "209715200",
+                description = "A larger file is refused (default: ${DEFAULT-VALUE}, 200 MiB).")
+        long maxBytes;
+
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            if (!converter.equals("pdfbox")) {
+                throw new UserError("--converter " + converter + ": only pdfbox is available (tika and docling are not yet)");
+            }
+            if (maxPages < 1 || maxBytes < 1) {
+                throw new UserError("--max-pages and --max-bytes must be at least 1");
+            }
+            List<Path> files = new ArrayList<>();
+            for (Path path : paths) {
+                if (Files.isDirectory(path)) {
+                    try (Stream<Path> walk = Files.walk(path)) {
+                        walk.filter(Files::isRegularFile).sorted().forEach(files::add);
+                    } catch (IOException e) {
+                        throw new UserError("cannot read the folder " + path + ": " + e.getMessage());
+                    }
+                } else if (Files.isRegularFile(path)) {
+                    files.add(path);
+                } else {
+                    throw new UserError(path + ": no such file or folder");
+                }
+            }
+            PrintWriter err = spec.commandLine().getErr();
+            ProgressReporter progress = ProgressReporter.forConsole(err, "mesh docs", ProgressReporter.Unit.ITEMS,
+                    Clock.systemUTC());
+            ObjectNode summary = Json.object();
+            ArrayNode items = Json.mapper().createArrayNode();
+            long converted = 0;
+            long reused = 0;
+            long failed = 0;
+            long pages = 0;
+            long visual = 0;
+            try (Opened opened = where.open(new DocumentStore.Limits(maxBytes, maxPages))) {
+                for (int i = 0; i < files.size(); i++) {
+                    progress.progress(i, files.size());
+                    DocumentStore.Ingested result = opened.store().ingest(files.get(i));
+                    ObjectNode item = items.addObject().put("path", result.path());
+                    switch (result) {
+                        case DocumentStore.Ingested.Converted c -> {
+                            converted++;
+                            pages += c.document().pages();
+                            visual += c.document().visualPages();
+                            item.put("id", c.document().id()).put("pages", c.document().pages())
+                                    .put("visual_pages", c.document().visualPages()).put("status", "converted");
+                        }
+                        case DocumentStore.Ingested.Reused r -> {
+                            reused++;
+                            pages += r.document().pages();
+                            visual += r.document().visualPages();
+                            item.put("id", r.document().id()).put("pages", r.document().pages())
+                                    .put("visual_pages", r.document().visualPages()).put("status", "reused");
+                        }
+                        case DocumentStore.Ingested.Failed f -> {
+                            failed++;
+                            item.putNull("id").put("pages", 0).put("visual_pages", 0).put("status", "failed: " + f.reason());
+                            err.println("mesh docs: " + f.path() + ": " + f.reason());
+                        }
+                    }
+                }
+                progress.finished(files.size(), files.size());
+            }
+            summary.put("documents", files.size()).put("converted", converted).put("reused", reused).put("pages", pages)
+                    .put("visual_pages", visual).put("failed", failed);
+            summary.set("items", items);
+            spec.commandLine().getOut().println(Json.string(summary));
+            return 0;
+        }
+    }
+
+    @Command(name = "show", mixinStandardHelpOptions = true,
+            description = "Print a document's Markdown (each page after a <!-- page N --> marker), or one page's.")
+    static final class Show implements Callable<Integer> {
+        @Parameters(paramLabel = "ID", description = "The document's id (or its first 8 characters or more).")
+        String id;
+
+        @Option(names = "--page", paramLabel = "N", description = "Only this page (1-based).")
+        Integer page;
+
+        @CommandLine.Mixin
+        Where where = new Where();
+
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            try (Opened opened = where.open(new DocumentStore.Limits(1, 1))) {
+                DocumentIndex.Document document = opened.store().index().get(id)
+                        .orElseThrow(() -> new UserError("no document with id " + id + " (see mesh docs list)"));
+                if (page != null && (page < 1 || page > document.pages())) {
+                    throw new UserError("--page " + page + ": the document has pages 1 to " + document.pages());
+                }
+                Optional<String> markdown = opened.store().markdown(document.id(), page);
+                spec.commandLine().getOut().print(markdown.orElseThrow(() -> new UserError("the Markdown of " + document.id()
+                        + " is not in the store's folder: run mesh docs ingest with the --store it was ingested into")));
+                spec.commandLine().getOut().flush();
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "list", mixinStandardHelpOptions = true, description = "List the documents of the store.")
+    static final class ListDocs implements Callable<Integer> {
+        @CommandLine.Mixin
+        Where where = new Where();
+
+        @Option(names = "--json", description = "One JSON object instead of a table.")
+        boolean json;
+
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            PrintWriter out = spec.commandLine().getOut();
+            try (Opened opened = where.open(new DocumentStore.Limits(1, 1))) {
+                List<DocumentIndex.Document> documents = opened.store().index().list();
+                if (json) {
+                    out.println(Json.string(Json.object().set("documents", Json.mapper().valueToTree(documents))));
+                    return 0;
+                }
+                out.printf("%-16s %6s %7s  %s%n", "id", "pages", "visual", "path");
+                for (DocumentIndex.Document d : documents) {
+                    out.printf("%-16s %6d %7d  %s%n", d.id().substring(0, 16), d.pages(), d.visualPages(), d.path());
+                }
+            }
+            return 0;
+        }
+    }
+}

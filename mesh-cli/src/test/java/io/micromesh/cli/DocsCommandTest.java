@@ -1,0 +1,91 @@
+package io.micromesh.cli;
+
+import static io.micromesh.cli.MeshCli.mesh;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.micromesh.api.Json;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.apache.pdfbox.pdmodel.PDDocument;
+import org.apache.pdfbox.pdmodel.PDPage;
+import org.apache.pdfbox.pdmodel.PDPageContentStream;
+import org.apache.pdfbox.pdmodel.font.PDType1Font;
+import org.apache.pdfbox.pdmodel.font.Standard14Fonts;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code mesh docs ingest | show | list}: a folder ingested twice converts nothing the second time;
+ * a bad file is a failed item while the rest goes on; the last line is the JSON summary; show prints
+ * a document's Markdown, or one page's.
+ */
+@Timeout(120)
+class DocsCommandTest {
+
+    @TempDir
+    Path dir;
+
+    private static JsonNode lastLine(String out) {
+        String[] lines = out.strip().split("\n");
+        return Json.parseObject(lines[lines.length - 1].getBytes(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void aFolderIngestedTwiceIsConvertedOnceAndShownBack() throws Exception {
+        Path config = Files.writeString(dir.resolve("mesh.yaml"), """
+                server: { state-dir: "%s" }
+                models:
+                  - { id: remote, engine: openai, endpoints: ["http://127.0.0.1:9"] }
+                """.formatted(dir.resolve("state")));
+        Path in = Files.createDirectories(dir.resolve("in"));
+        try (PDDocument doc = new PDDocument()) {
+            for (int p = 1; p <= 2; p++) {
+                PDPage page = new PDPage();
+                doc.addPage(page);
+                try (PDPageContentStream s = new PDPageContentStream(doc, page)) {
+                    s.beginText();
+                    s.setFont(new PDType1Font(Standard14Fonts.FontName.HELVETICA), 11);
+                    s.newLineAtOffset(72, 700);
+                    s.showText("Page " + p + " of a report about calls and the energy their summaries take.");
+                    s.endText();
+                }
+            }
+            doc.save(in.resolve("report.pdf").toFile());
+        }
+        Files.writeString(in.resolve("notes.txt"), "Notes of the week.\n");
+        Files.writeString(in.resolve("broken.pdf"), "not a pdf at all");
+
+        MeshCli.Run first = mesh("docs", "ingest", in.toString(), "--config", config.toString());
+        assertThat(first.exit()).as(first.err()).isZero();
+        JsonNode summary = lastLine(first.out());
+        assertThat(summary.path("documents").asInt()).isEqualTo(3);
+        assertThat(summary.path("converted").asInt()).isEqualTo(2);
+        assertThat(summary.path("failed").asInt()).isEqualTo(1);
+        assertThat(summary.path("pages").asInt()).isEqualTo(3);
+        assertThat(first.err()).contains("broken.pdf").contains("not a readable PDF");
+
+        MeshCli.Run second = mesh("docs", "ingest", in.toString(), "--config", config.toString());
+        JsonNode again = lastLine(second.out());
+        assertThat(again.path("converted").asInt()).as("nothing converted twice").isZero();
+        assertThat(again.path("reused").asInt()).isEqualTo(2);
+        String id = null;
+        for (JsonNode item : again.path("items")) {
+            if (item.path("path").asText().endsWith("report.pdf")) {
+                id = item.path("id").asText();
+                assertThat(item.path("status").asText()).isEqualTo("reused");
+            }
+        }
+        MeshCli.Run page = mesh("docs", "show", id.substring(0, 12), "--page", "2", "--config", config.toString());
+        assertThat(page.exit()).as(page.err()).isZero();
+        assertThat(page.out()).contains("Page 2 of a report").doesNotContain("Page 1");
+        MeshCli.Run whole = mesh("docs", "show", id, "--config", config.toString());
+        assertThat(whole.out()).contains("<!-- page 1 -->").contains("<!-- page 2 -->");
+        MeshCli.Run list = mesh("docs", "list", "--config", config.toString());
+        assertThat(list.out()).contains("report.pdf").contains("notes.txt");
+        assertThat(mesh("docs", "show", "nosuchid1", "--config", config.toString()).err()).contains("no document with id");
+        assertThat(mesh("docs", "ingest", in.toString(), "--converter", "tika", "--config", config.toString()).exit()).isEqualTo(2);
+    }
+}
