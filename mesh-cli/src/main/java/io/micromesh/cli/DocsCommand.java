@@ -31,7 +31,7 @@ import picocli.CommandLine.Model.CommandSpec;
 @Command(name = "docs",
         mixinStandardHelpOptions = true,
         description = "Convert documents (PDF, text) to Markdown once, into a document store, and read them back.",
-        subcommands = {DocsCommand.Ingest.class, DocsCommand.Show.class, DocsCommand.ListDocs.class,
+        subcommands = {DocsCommand.Ingest.class, DocsCommand.Show.class, DocsCommand.ListDocs.class, DocsCommand.Run.class,
                 CommandLine.HelpCommand.class})
 final class DocsCommand implements Runnable {
 
@@ -236,6 +236,113 @@ final class DocsCommand implements Runnable {
                 }
             }
             return 0;
+        }
+    }
+
+    @Command(name = "run", mixinStandardHelpOptions = true, sortOptions = false,
+            description = {"Run a task (a task file, or a built-in: summarize, quantities) over the stored documents' chunks,"
+                    + " as a resumable batch job: chunks split at headings and a token budget, each a record with its text;"
+                    + " documents are read from the store, never converted again. Visual pages are left out and counted"
+                    + " (a multimodal route for them comes later).",
+                    "The chunks are written to OUTPUT.records.jsonl, then run as 'mesh batch run' runs a task; the last"
+                    + " line is one JSON object: documents, chunks, visual_pages_skipped, output."})
+    static final class Run implements Callable<Integer> {
+        @Option(names = "--task", paramLabel = "FILE|NAME", required = true,
+                description = "A task file, or a built-in task (summarize, quantities); its prompt uses {{text}}.")
+        String task;
+
+        @Option(names = "--route", paramLabel = "R", description = "The route or model that answers, instead of the task's own.")
+        String route;
+
+        @Option(names = "--out", paramLabel = "OUTPUT.jsonl", required = true, description = "Where the results go.")
+        Path out;
+
+        @Option(names = "--select", paramLabel = "QUERY",
+                description = "Only documents whose path contains QUERY (case-insensitive) or whose id starts with it.")
+        String select;
+
+        @Option(names = "--chunk-tokens", paramLabel = "N", defaultValue = "1500",
+                description = "The most tokens a chunk holds, about (default: ${DEFAULT-VALUE}).")
+        int chunkTokens;
+
+        @Option(names = "--url", paramLabel = "URL", description = "Run against a gateway instead of the portfolio of --config.")
+        String url;
+
+        @Option(names = "--resume", description = "Continue an earlier run of the same chunks (after a kill or a stop).")
+        boolean resume;
+
+        @CommandLine.Mixin
+        Where where = new Where();
+
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            if (chunkTokens < 16) {
+                throw new UserError("--chunk-tokens must be at least 16");
+            }
+            Path records = out.resolveSibling(out.getFileName() + ".records.jsonl");
+            long documents = 0;
+            long chunks = 0;
+            long skipped = 0;
+            StringBuilder lines = new StringBuilder();
+            try (Opened opened = where.open(new DocumentStore.Limits(1, 1))) {
+                List<DocumentIndex.Document> all = new ArrayList<>(opened.store().index().list());
+                all.sort(java.util.Comparator.comparing(DocumentIndex.Document::path).thenComparing(DocumentIndex.Document::id));
+                for (DocumentIndex.Document d : all) {
+                    if (select != null && !d.path().toLowerCase(java.util.Locale.ROOT).contains(select.toLowerCase(java.util.Locale.ROOT))
+                            && !d.id().startsWith(select)) {
+                        continue;
+                    }
+                    documents++;
+                    StringBuilder text = new StringBuilder();
+                    for (DocumentIndex.Page page : opened.store().index().pages(d.id())) {
+                        if (page.kind().equals("visual")) {
+                            skipped++;
+                            continue;
+                        }
+                        text.append("<!-- page ").append(page.page()).append(" -->\n\n")
+                                .append(opened.store().markdown(d.id(), page.page()).orElse("")).append("\n\n");
+                    }
+                    int n = 0;
+                    for (io.micromesh.jobs.docs.Chunks.Chunk chunk : io.micromesh.jobs.docs.Chunks.of(text.toString(), chunkTokens)) {
+                        n++;
+                        chunks++;
+                        lines.append(Json.string(Json.object().put("id", d.id().substring(0, 16) + "-" + n).put("document", d.id())
+                                .put("path", d.path()).put("pages", chunk.firstPage() == chunk.lastPage() ? "" + chunk.firstPage()
+                                        : chunk.firstPage() + "-" + chunk.lastPage()).put("text", chunk.text()))).append('\n');
+                    }
+                }
+            }
+            if (chunks == 0) {
+                throw new UserError(documents == 0 ? "no document in the store" + (select == null ? "" : " matches --select " + select)
+                        + "; ingest some with mesh docs ingest" : "the selected documents have no text pages");
+            }
+            try {
+                Files.writeString(records, lines);
+            } catch (IOException e) {
+                throw new UserError("cannot write " + records + ": " + e.getMessage());
+            }
+            List<String> args = new ArrayList<>(List.of("batch", "run", records.toString(), "--out", out.toString(), "--task", task));
+            if (route != null) {
+                args.addAll(List.of("--route", route));
+            }
+            if (url != null) {
+                args.addAll(List.of("--url", url));
+            } else {
+                args.addAll(List.of("--config", where.config.toString()));
+            }
+            if (resume) {
+                args.add("--resume");
+            }
+            CommandLine batch = Main.commandLine();
+            batch.setOut(spec.commandLine().getOut());
+            batch.setErr(spec.commandLine().getErr());
+            int status = batch.execute(args.toArray(String[]::new));
+            spec.commandLine().getOut().println(Json.string(Json.object().put("documents", documents).put("chunks", chunks)
+                    .put("visual_pages_skipped", skipped).put("output", out.toString()).put("status", status)));
+            return status;
         }
     }
 }

@@ -88,4 +88,47 @@ class DocsCommandTest {
         assertThat(mesh("docs", "show", "nosuchid1", "--config", config.toString()).err()).contains("no document with id");
         assertThat(mesh("docs", "ingest", in.toString(), "--converter", "tika", "--config", config.toString()).exit()).isEqualTo(2);
     }
+
+    @Test
+    void aTaskRunsOverTheStoredDocumentsChunksAndResumesWithoutResending() throws Exception {
+        try (io.micromesh.testkit.StandInServer model = io.micromesh.testkit.StandInServer.start("docs-model")
+                .reply("{\"records\": [{\"quantity\": \"energy\", \"value\": \"5.4\", \"unit\": \"kWh\","
+                        + " \"context\": \"a day\"}]}")) {
+            Path config = Files.writeString(dir.resolve("mesh.yaml"), """
+                    server: { state-dir: "%s" }
+                    models:
+                      - { id: m, engine: openai, endpoints: ["%s"] }
+                    """.formatted(dir.resolve("state"), model.baseUrl()));
+            StringBuilder paper = new StringBuilder("# Energy of small models\n\n");
+            for (int section = 1; section <= 3; section++) {
+                paper.append("## Section ").append(section).append("\n\n");
+                for (int p = 0; p < 3; p++) {
+                    paper.append("The summaries of section ").append(section).append(" took 5.4 kWh a day on one H100, and the")
+                            .append(" calls 1,000,000 minutes.\n\n");
+                }
+            }
+            Path doc = Files.writeString(dir.resolve("paper.md"), paper);
+            assertThat(mesh("docs", "ingest", doc.toString(), "--config", config.toString()).exit()).isZero();
+            Path out = dir.resolve("quantities.jsonl");
+            MeshCli.Run run = mesh("docs", "run", "--task", "quantities", "--route", "m", "--out", out.toString(),
+                    "--chunk-tokens", "80", "--config", config.toString());
+            assertThat(run.exit()).as(run.err()).isZero();
+            JsonNode summary = lastLine(run.out());
+            int chunks = summary.path("chunks").asInt();
+            assertThat(chunks).as("split at headings and the budget").isGreaterThanOrEqualTo(4);
+            assertThat(summary.path("documents").asInt()).isEqualTo(1);
+            java.util.List<String> lines = Files.readAllLines(out);
+            assertThat(lines).hasSize(chunks);
+            JsonNode first = Json.parseObject(lines.get(0).getBytes(StandardCharsets.UTF_8));
+            assertThat(first.path("output").path("records").get(0).path("unit").asText()).as(lines.get(0)).isEqualTo("kWh");
+            assertThat(model.recorded().stream().filter(r -> r.path().endsWith("/chat/completions")).count()).isEqualTo(chunks);
+            assertThat(model.recorded().get(0).body().toString()).contains("Energy of small models");
+
+            MeshCli.Run again = mesh("docs", "run", "--task", "quantities", "--route", "m", "--out", out.toString(),
+                    "--chunk-tokens", "80", "--config", config.toString(), "--resume");
+            assertThat(again.exit()).as(again.err()).isZero();
+            assertThat(model.recorded().stream().filter(r -> r.path().endsWith("/chat/completions")).count())
+                    .as("a resumed run of a finished job sends nothing").isEqualTo(chunks);
+        }
+    }
 }

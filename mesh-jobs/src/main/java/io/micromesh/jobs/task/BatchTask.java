@@ -93,7 +93,7 @@ public final class BatchTask {
     }
 
     /** The built-in tasks, by name: task files that ship inside micromesh. */
-    public static final List<String> BUILT_IN = List.of("call-insights", "summarize");
+    public static final List<String> BUILT_IN = List.of("call-insights", "summarize", "quantities");
 
     /**
      * A built-in task.
