@@ -117,6 +117,10 @@ public final class Gateway implements AutoCloseable {
                 Batches.nodeOf(Path.of(settings.stateDir())),
                 Optional.ofNullable(settings.batches().kafka()).map(bootstrap -> new io.micromesh.jobs.kafka.Topics(kafka, bootstrap)),
                 clock));
+        Optional<DocumentsEndpoint> documents = accounts.map(a -> new DocumentsEndpoint(new io.micromesh.jobs.docs.DocumentStore(
+                Path.of(settings.stateDir(), "documents"), a.documents(),
+                new io.micromesh.jobs.docs.DocumentStore.Limits(settings.maxFileBytes(), 2000)),
+                Path.of(settings.stateDir(), "documents", "uploads"), settings.maxFileBytes()));
         Optional<BatchesEndpoint> batchApi = accounts.flatMap(a -> batches.map(b -> new BatchesEndpoint(b, a.batches(),
                 a.files(), bodies)));
         Optional<AdminEndpoint> admin = accounts.map(a -> new AdminEndpoint(a.keys(), a.budgets(), a.ledger(), dispatcher,
@@ -140,6 +144,8 @@ public final class Gateway implements AutoCloseable {
                 .get("/v1/files/{id}/content", (req, res) -> files.orElseThrow(Gateway::noLedger).content(req, res))
                 .delete("/v1/files/{id}", (req, res) -> files.orElseThrow(Gateway::noLedger).delete(req, res))
                 .post("/v1/batches", (req, res) -> batchApi.orElseThrow(Gateway::noLedger).create(req, res))
+                .post("/v1/documents", (req, res) -> documents.orElseThrow(Gateway::noLedger).upload(req, res))
+                .get("/v1/documents/{id}", (req, res) -> documents.orElseThrow(Gateway::noLedger).get(req, res))
                 .get("/v1/batches", (req, res) -> batchApi.orElseThrow(Gateway::noLedger).list(req, res))
                 .get("/v1/batches/{id}", (req, res) -> batchApi.orElseThrow(Gateway::noLedger).get(req, res))
                 .post("/v1/batches/{id}/cancel", (req, res) -> batchApi.orElseThrow(Gateway::noLedger).cancel(req, res))
