@@ -69,7 +69,7 @@ public final class DocumentStore {
         String path = file.toString();
         String type = type(file);
         if (type == null) {
-            return new Ingested.Failed(path, "unsupported: " + extension(file) + " (PDF, and plain text or Markdown, are read)");
+            return new Ingested.Failed(path, "unsupported: " + extension(file) + " (PDF, DOCX, HTML, plain text and Markdown are read)");
         }
         String contentSha;
         try {
@@ -84,7 +84,12 @@ public final class DocumentStore {
         } catch (IOException e) {
             return new Ingested.Failed(path, "unreadable: " + e.getMessage());
         }
-        String converter = type.equals("pdf") ? PdfConverter.NAME + " " + PdfConverter.version() : "text 1";
+        String converter = switch (type) {
+            case "pdf" -> PdfConverter.NAME + " " + PdfConverter.version();
+            case "html" -> io.micromesh.engines.docs.HtmlConverter.version();
+            case "docx" -> io.micromesh.engines.docs.DocxConverter.version();
+            default -> "text 1";
+        };
         String id = hex(digest((contentSha + "\n" + converter).getBytes(StandardCharsets.UTF_8)));
         Optional<DocumentIndex.Document> known = index.get(id);
         if (known.isPresent()) {
@@ -92,7 +97,12 @@ public final class DocumentStore {
         }
         ConvertedDocument converted;
         try {
-            converted = type.equals("pdf") ? new PdfConverter(limits.maxPages()).convert(file) : text(file);
+            converted = switch (type) {
+                case "pdf" -> new PdfConverter(limits.maxPages()).convert(file);
+                case "html" -> new io.micromesh.engines.docs.HtmlConverter().convert(file);
+                case "docx" -> new io.micromesh.engines.docs.DocxConverter().convert(file);
+                default -> text(file);
+            };
         } catch (DocumentException e) {
             return new Ingested.Failed(path, e.getMessage());
         } catch (RuntimeException e) {
@@ -161,6 +171,8 @@ public final class DocumentStore {
         return switch (extension(file)) {
             case ".pdf" -> "pdf";
             case ".txt", ".md", ".markdown" -> "text";
+            case ".html", ".htm" -> "html";
+            case ".docx" -> "docx";
             default -> null;
         };
     }
