@@ -242,8 +242,8 @@ final class DocsCommand implements Runnable {
     @Command(name = "run", mixinStandardHelpOptions = true, sortOptions = false,
             description = {"Run a task (a task file, or a built-in: summarize, quantities) over the stored documents' chunks,"
                     + " as a resumable batch job: chunks split at headings and a token budget, each a record with its text;"
-                    + " documents are read from the store, never converted again. Visual pages are left out and counted"
-                    + " (a multimodal route for them comes later).",
+                    + " documents are read from the store, never converted again. A visual page goes whole, as an image,"
+                    + " to the route's candidate with vision when the portfolio has one; otherwise it is skipped and counted.",
                     "The chunks are written to OUTPUT.records.jsonl, then run as 'mesh batch run' runs a task; the last"
                     + " line is one JSON object: documents, chunks, visual_pages_skipped, output."})
     static final class Run implements Callable<Integer> {
@@ -283,9 +283,11 @@ final class DocsCommand implements Runnable {
                 throw new UserError("--chunk-tokens must be at least 16");
             }
             Path records = out.resolveSibling(out.getFileName() + ".records.jsonl");
+            boolean vision = visionServed();
             long documents = 0;
             long chunks = 0;
             long skipped = 0;
+            long images = 0;
             StringBuilder lines = new StringBuilder();
             try (Opened opened = where.open(new DocumentStore.Limits(1, 1))) {
                 List<DocumentIndex.Document> all = new ArrayList<>(opened.store().index().list());
@@ -299,7 +301,19 @@ final class DocsCommand implements Runnable {
                     StringBuilder text = new StringBuilder();
                     for (DocumentIndex.Page page : opened.store().index().pages(d.id())) {
                         if (page.kind().equals("visual")) {
-                            skipped++;
+                            Optional<byte[]> png = vision ? opened.store().image(d.id(), page.page()) : Optional.empty();
+                            if (png.isEmpty()) {
+                                skipped++;
+                                continue;
+                            }
+                            // a visual page goes whole, as an image with its little text, to the route's vision candidate
+                            images++;
+                            chunks++;
+                            lines.append(Json.string(Json.object().put("id", d.id().substring(0, 16) + "-p" + page.page())
+                                    .put("document", d.id()).put("path", d.path()).put("pages", "" + page.page())
+                                    .put("text", opened.store().markdown(d.id(), page.page()).orElse("").strip())
+                                    .put(io.micromesh.jobs.task.BatchTask.IMAGE_FIELD, "data:image/png;base64,"
+                                            + java.util.Base64.getEncoder().encodeToString(png.get())))).append('\n');
                             continue;
                         }
                         text.append("<!-- page ").append(page.page()).append(" -->\n\n")
@@ -341,8 +355,28 @@ final class DocsCommand implements Runnable {
             batch.setErr(spec.commandLine().getErr());
             int status = batch.execute(args.toArray(String[]::new));
             spec.commandLine().getOut().println(Json.string(Json.object().put("documents", documents).put("chunks", chunks)
-                    .put("visual_pages_skipped", skipped).put("output", out.toString()).put("status", status)));
+                    .put("visual_pages_as_images", images).put("visual_pages_skipped", skipped).put("output", out.toString())
+                    .put("status", status)));
             return status;
+        }
+
+        /** Whether a model of the portfolio (of --config, or of the --url gateway) sees images. */
+        private boolean visionServed() {
+            if (url == null) {
+                return Files.exists(where.config) && LocalPortfolio.load(where.config).models().stream()
+                        .anyMatch(m -> m.capabilities().contains(io.micromesh.core.config.Capability.VISION));
+            }
+            try (java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient()) {
+                String base = url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
+                var answer = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/models")).build(),
+                        java.net.http.HttpResponse.BodyHandlers.ofString());
+                return answer.statusCode() == 200 && answer.body().contains("\"vision\"");
+            } catch (IOException | RuntimeException e) {
+                return false;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
         }
     }
 }

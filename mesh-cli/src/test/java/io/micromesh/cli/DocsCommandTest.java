@@ -131,4 +131,54 @@ class DocsCommandTest {
                     .as("a resumed run of a finished job sends nothing").isEqualTo(chunks);
         }
     }
+
+    @Test
+    void aVisualPageReachesTheRoutesVisionCandidateAsAnImage() throws Exception {
+        try (io.micromesh.testkit.StandInServer text = io.micromesh.testkit.StandInServer.start("text-model")
+                .reply("{\"summary\": \"read as text\"}");
+             io.micromesh.testkit.StandInServer eye = io.micromesh.testkit.StandInServer.start("vision-model")
+                .reply("{\"summary\": \"a figure\"}")) {
+            Path config = Files.writeString(dir.resolve("mesh.yaml"), """
+                    server: { state-dir: "%s" }
+                    models:
+                      - { id: m, engine: openai, endpoints: ["%s"] }
+                      - { id: eye, engine: openai, endpoints: ["%s"], capabilities: [chat, json, vision] }
+                    routes:
+                      - { name: auto, policy: fallback, candidates: [m, eye] }
+                    """.formatted(dir.resolve("state"), text.baseUrl(), eye.baseUrl()));
+            Path pdf = dir.resolve("figure.pdf");
+            try (PDDocument doc = new PDDocument()) {
+                PDPage first = new PDPage();
+                doc.addPage(first);
+                try (PDPageContentStream s = new PDPageContentStream(doc, first)) {
+                    s.beginText();
+                    s.setFont(new PDType1Font(Standard14Fonts.FontName.HELVETICA), 11);
+                    s.newLineAtOffset(72, 700);
+                    s.showText("A page of text about the energy of small models and of large ones.");
+                    s.endText();
+                }
+                PDPage second = new PDPage();
+                doc.addPage(second);
+                java.awt.image.BufferedImage image = new java.awt.image.BufferedImage(100, 140,
+                        java.awt.image.BufferedImage.TYPE_INT_RGB);
+                try (PDPageContentStream s = new PDPageContentStream(doc, second)) {
+                    s.drawImage(org.apache.pdfbox.pdmodel.graphics.image.LosslessFactory.createFromImage(doc, image), 20, 20, 570, 750);
+                }
+                doc.save(pdf.toFile());
+            }
+            JsonNode ingested = lastLine(mesh("docs", "ingest", pdf.toString(), "--config", config.toString()).out());
+            assertThat(ingested.path("visual_pages").asInt()).isEqualTo(1);
+            Path out = dir.resolve("summaries.jsonl");
+            MeshCli.Run run = mesh("docs", "run", "--task", "summarize", "--out", out.toString(), "--config", config.toString());
+            assertThat(run.exit()).as(run.err()).isZero();
+            JsonNode summary = lastLine(run.out());
+            assertThat(summary.path("visual_pages_as_images").asInt()).isEqualTo(1);
+            assertThat(summary.path("visual_pages_skipped").asInt()).isZero();
+            assertThat(Files.readAllLines(out)).hasSize(2);
+            assertThat(eye.recorded()).as("the visual page went to the vision model").anySatisfy(r -> assertThat(
+                    r.body().path("messages").toString()).contains("\"type\":\"image_url\"").contains("data:image/png;base64,"));
+            assertThat(text.recorded()).as("the text page went to the text model, without an image").isNotEmpty()
+                    .allSatisfy(r -> assertThat(r.body().path("messages").toString()).doesNotContain("image_url"));
+        }
+    }
 }

@@ -28,8 +28,14 @@ public record ConvertedDocument(List<Page> pages) {
      * @param markdown its Markdown
      * @param kind     text or visual
      * @param reason   why it was classified so (characters of text, share of the page under images)
+     * @param image    a visual page rendered as a PNG, for a multimodal model; null for text pages
      */
-    public record Page(int number, String markdown, Kind kind, String reason) {
+    public record Page(int number, String markdown, Kind kind, String reason, byte[] image) {
+
+        /** A page without an image. */
+        public Page(int number, String markdown, Kind kind, String reason) {
+            this(number, markdown, kind, reason, null);
+        }
     }
 
     /** The whole document's Markdown, each page after a {@code <!-- page N -->} marker. */

@@ -120,7 +120,17 @@ public final class PdfConverter {
             kind = ConvertedDocument.Kind.TEXT;
             reason = String.format(Locale.ROOT, "%d characters of text; images cover %.0f%%", characters, imageShare * 100);
         }
-        return new ConvertedDocument.Page(number, markdown, kind, reason);
+        return new ConvertedDocument.Page(number, markdown, kind, reason,
+                kind == ConvertedDocument.Kind.VISUAL ? render(document, number) : null);
+    }
+
+    /** A page as a PNG at 96 dots per inch (an A4 page is 794 x 1123 pixels), for a multimodal model. */
+    private static byte[] render(PDDocument document, int number) throws IOException {
+        java.awt.image.BufferedImage image = new org.apache.pdfbox.rendering.PDFRenderer(document)
+                .renderImageWithDPI(number - 1, 96, org.apache.pdfbox.rendering.ImageType.RGB);
+        java.io.ByteArrayOutputStream png = new java.io.ByteArrayOutputStream();
+        javax.imageio.ImageIO.write(image, "png", png);
+        return png.toByteArray();
     }
 
     /** A glyph: its text, box (top-down coordinates), font size and weight. */

@@ -128,6 +128,16 @@ public final class DocumentStore {
         }
     }
 
+    /** A visual page's image (PNG), when the converter rendered one. */
+    public Optional<byte[]> image(String id, int page) {
+        Path file = folder.resolve(id).resolve("page-" + page + ".png");
+        try {
+            return Files.exists(file) ? Optional.of(Files.readAllBytes(file)) : Optional.empty();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     /** The index this store keeps. */
     public DocumentIndex index() {
         return index;
@@ -140,6 +150,9 @@ public final class DocumentStore {
             Files.createDirectories(partial);
             for (ConvertedDocument.Page page : converted.pages()) {
                 Files.writeString(partial.resolve("page-" + page.number() + ".md"), page.markdown());
+                if (page.image() != null) {
+                    Files.write(partial.resolve("page-" + page.number() + ".png"), page.image());
+                }
             }
             Files.writeString(partial.resolve("document.md"), converted.markdown());
             Path target = folder.resolve(id);

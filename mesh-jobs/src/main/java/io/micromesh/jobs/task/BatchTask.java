@@ -96,6 +96,12 @@ public final class BatchTask {
     public static final List<String> BUILT_IN = List.of("call-insights", "summarize", "quantities");
 
     /**
+     * A record field that, when it holds a URL (a {@code data:image/png;base64,...} one for a document's
+     * visual page), is sent with the prompt as an image: the route then picks a candidate with vision.
+     */
+    public static final String IMAGE_FIELD = "image_url";
+
+    /**
      * A built-in task.
      *
      * @throws IllegalArgumentException when there is none of that name
@@ -357,7 +363,14 @@ public final class BatchTask {
         if (spec.system() != null) {
             messages.addObject().put("role", "system").put("content", spec.system());
         }
-        messages.addObject().put("role", "user").put("content", prompt.render(context));
+        Object image = context.get(IMAGE_FIELD);
+        if (image instanceof String url && !url.isBlank()) {  // a page to look at: the prompt and the image, for a vision model
+            var content = messages.addObject().put("role", "user").putArray("content");
+            content.addObject().put("type", "text").put("text", prompt.render(context));
+            content.addObject().put("type", "image_url").putObject("image_url").put("url", url);
+        } else {
+            messages.addObject().put("role", "user").put("content", prompt.render(context));
+        }
         if (spec.outputSchema() != null) {
             ObjectNode format = body.putObject("response_format").put("type", "json_schema");
             format.putObject("json_schema").put("name", spec.name()).put("strict", true).set("schema", spec.outputSchema());
