@@ -95,8 +95,13 @@ final class DocsCommand implements Runnable {
         Where where = new Where();
 
         @Option(names = "--converter", paramLabel = "NAME", defaultValue = "pdfbox",
-                description = "pdfbox (default, in process); tika and docling are not available yet.")
+                description = "pdfbox (default: in process, with POI for DOCX and jsoup for HTML), or docling (a Docling"
+                        + " Serve instance at --docling-url converts every file); tika is not available.")
         String converter;
+
+        @Option(names = "--docling-url", paramLabel = "URL", defaultValue = "${env:DOCLING_SERVE_URL}",
+                description = "With --converter docling: the Docling Serve instance (default: $DOCLING_SERVE_URL).")
+        String doclingUrl;
 
         @Option(names = "--max-pages", paramLabel = "N", defaultValue = "2000",
                 description = "A document with more pages is refused (default: ${DEFAULT-VALUE}).")
@@ -111,8 +116,12 @@ final class DocsCommand implements Runnable {
 
         @Override
         public Integer call() {
-            if (!converter.equals("pdfbox")) {
-                throw new UserError("--converter " + converter + ": only pdfbox is available (tika and docling are not yet)");
+            if (!converter.equals("pdfbox") && !converter.equals("docling")) {
+                throw new UserError("--converter " + converter + ": pdfbox or docling (tika is not available: DOCX and HTML are"
+                        + " read in process with POI and jsoup)");
+            }
+            if (converter.equals("docling") && (doclingUrl == null || !doclingUrl.matches("https?://[^/]+/?"))) {
+                throw new UserError("--converter docling needs --docling-url http(s)://HOST:PORT (or $DOCLING_SERVE_URL)");
             }
             if (maxPages < 1 || maxBytes < 1) {
                 throw new UserError("--max-pages and --max-bytes must be at least 1");
@@ -142,6 +151,10 @@ final class DocsCommand implements Runnable {
             long pages = 0;
             long visual = 0;
             try (Opened opened = where.open(new DocumentStore.Limits(maxBytes, maxPages))) {
+                if (converter.equals("docling")) {
+                    opened.store().withDocling(new io.micromesh.engines.docs.DoclingConverter(java.net.URI.create(doclingUrl),
+                            java.time.Duration.ofMinutes(10)));
+                }
                 for (int i = 0; i < files.size(); i++) {
                     progress.progress(i, files.size());
                     DocumentStore.Ingested result = opened.store().ingest(files.get(i));

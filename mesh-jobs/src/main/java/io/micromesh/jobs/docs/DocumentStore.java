@@ -54,6 +54,15 @@ public final class DocumentStore {
     public record Limits(long maxBytes, int maxPages) {
     }
 
+    /** A Docling Serve instance that converts every file instead of the in-process converters, or null. */
+    private io.micromesh.engines.docs.DoclingConverter docling;
+
+    /** Converts with Docling Serve instead of the in-process converters (its documents are addressed apart). */
+    public DocumentStore withDocling(io.micromesh.engines.docs.DoclingConverter converter) {
+        this.docling = converter;
+        return this;
+    }
+
     private final Path folder;
     private final DocumentIndex index;
     private final Limits limits;
@@ -84,7 +93,7 @@ public final class DocumentStore {
         } catch (IOException e) {
             return new Ingested.Failed(path, "unreadable: " + e.getMessage());
         }
-        String converter = switch (type) {
+        String converter = docling != null ? io.micromesh.engines.docs.DoclingConverter.version() : switch (type) {
             case "pdf" -> PdfConverter.NAME + " " + PdfConverter.version();
             case "html" -> io.micromesh.engines.docs.HtmlConverter.version();
             case "docx" -> io.micromesh.engines.docs.DocxConverter.version();
@@ -97,7 +106,7 @@ public final class DocumentStore {
         }
         ConvertedDocument converted;
         try {
-            converted = switch (type) {
+            converted = docling != null ? docling.convert(file) : switch (type) {
                 case "pdf" -> new PdfConverter(limits.maxPages()).convert(file);
                 case "html" -> new io.micromesh.engines.docs.HtmlConverter().convert(file);
                 case "docx" -> new io.micromesh.engines.docs.DocxConverter().convert(file);
