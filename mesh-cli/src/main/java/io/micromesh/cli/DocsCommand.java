@@ -1,5 +1,6 @@
 package io.micromesh.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.micromesh.api.Json;
@@ -284,6 +285,11 @@ final class DocsCommand implements Runnable {
         @Option(names = "--resume", description = "Continue an earlier run of the same chunks (after a kill or a stop).")
         boolean resume;
 
+        @Option(names = "--image-tokens", paramLabel = "N", defaultValue = "1100",
+                description = "For the report: the prompt tokens a page costs a vision model as an image (default:"
+                        + " ${DEFAULT-VALUE}, a 794 x 1123 page in 28-pixel patches; set your model's).")
+        int imageTokens;
+
         @CommandLine.Mixin
         Where where = new Where();
 
@@ -301,6 +307,7 @@ final class DocsCommand implements Runnable {
             long chunks = 0;
             long skipped = 0;
             long images = 0;
+            long textPages = 0;
             StringBuilder lines = new StringBuilder();
             try (Opened opened = where.open(new DocumentStore.Limits(1, 1))) {
                 List<DocumentIndex.Document> all = new ArrayList<>(opened.store().index().list());
@@ -329,6 +336,7 @@ final class DocsCommand implements Runnable {
                                             + java.util.Base64.getEncoder().encodeToString(png.get())))).append('\n');
                             continue;
                         }
+                        textPages++;
                         text.append("<!-- page ").append(page.page()).append(" -->\n\n")
                                 .append(opened.store().markdown(d.id(), page.page()).orElse("")).append("\n\n");
                     }
@@ -367,10 +375,63 @@ final class DocsCommand implements Runnable {
             batch.setOut(spec.commandLine().getOut());
             batch.setErr(spec.commandLine().getErr());
             int status = batch.execute(args.toArray(String[]::new));
-            spec.commandLine().getOut().println(Json.string(Json.object().put("documents", documents).put("chunks", chunks)
+            ObjectNode summary = Json.object().put("documents", documents).put("converted", 0).put("served_from_store", documents)
+                    .put("chunks", chunks).put("text_pages", textPages).put("visual_pages", images + skipped)
                     .put("visual_pages_as_images", images).put("visual_pages_skipped", skipped).put("output", out.toString())
-                    .put("status", status)));
+                    .put("status", status);
+            if (status == 0) {
+                report(summary, textPages + images + skipped);
+            }
+            spec.commandLine().getOut().println(Json.string(summary));
             return status;
+        }
+
+        /**
+         * What the text route cost against sending every page to a multimodal model as an image: this
+         * run's cost and energy (its report), and the same pages priced at the portfolio's vision model
+         * (its price and energy per token), with the run's mean answer length. Written to
+         * OUTPUT.docs-report.json too.
+         */
+        private void report(ObjectNode summary, long pages) {
+            JsonNode run;
+            try {
+                run = Json.mapper().readTree(Files.readString(out.resolveSibling(out.getFileName() + ".report.json")));
+            } catch (IOException e) {
+                return;
+            }
+            ObjectNode textRoute = summary.putObject("this_run").put("cost_usd", run.path("cost_usd").asDouble())
+                    .put("energy_wh", run.path("energy_wh").asDouble());
+            Optional<io.micromesh.core.config.ModelSpec> vision = url == null && Files.exists(where.config)
+                    ? LocalPortfolio.load(where.config).models().stream()
+                    .filter(m -> m.capabilities().contains(io.micromesh.core.config.Capability.VISION)).findFirst()
+                    : Optional.empty();
+            ObjectNode all = summary.putObject("all_pages_to_vision");
+            if (vision.isEmpty()) {
+                all.put("note", url == null ? "the portfolio has no model with vision" : "priced only with --config");
+                return;
+            }
+            long items = Math.max(1, run.path("items").asLong());
+            double outPerPage = run.path("completion_tokens").asDouble() / items;
+            double tokensIn = (double) pages * imageTokens;
+            double tokensOut = pages * outPerPage;
+            io.micromesh.core.config.Price price = vision.get().price();
+            double usd = tokensIn * orZero(price == null ? null : price.inputPerMtok()) / 1e6
+                    + tokensOut * orZero(price == null ? null : price.outputPerMtok()) / 1e6;
+            all.put("model", vision.get().id()).put("pages", pages).put("image_tokens_per_page", imageTokens)
+                    .put("cost_usd", usd);
+            vision.get().energyProfile().ifPresentOrElse(e -> all.put("energy_wh",
+                    (tokensIn * orZero(e.inputJPerToken()) + tokensOut * orZero(e.outputJPerToken())) / 3600.0),
+                    () -> all.putNull("energy_wh").put("note", "the vision model has no energy profile"));
+            textRoute.put("share_of_all_pages_cost", usd > 0 ? run.path("cost_usd").asDouble() / usd : 0);
+            try {
+                Files.writeString(out.resolveSibling(out.getFileName() + ".docs-report.json"), Json.string(summary) + "\n");
+            } catch (IOException e) {
+                throw new UserError("cannot write the report: " + e.getMessage());
+            }
+        }
+
+        private static double orZero(Double value) {
+            return value == null ? 0 : value;
         }
 
         /** Whether a model of the portfolio (of --config, or of the --url gateway) sees images. */

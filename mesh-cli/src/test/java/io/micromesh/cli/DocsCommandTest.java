@@ -141,8 +141,10 @@ class DocsCommandTest {
             Path config = Files.writeString(dir.resolve("mesh.yaml"), """
                     server: { state-dir: "%s" }
                     models:
-                      - { id: m, engine: openai, endpoints: ["%s"] }
-                      - { id: eye, engine: openai, endpoints: ["%s"], capabilities: [chat, json, vision] }
+                      - { id: m, engine: openai, endpoints: ["%s"], price: { input-per-mtok: 0.1, output-per-mtok: 0.1 } }
+                      - { id: eye, engine: openai, endpoints: ["%s"], capabilities: [chat, json, vision],
+                          price: { input-per-mtok: 2.0, output-per-mtok: 6.0 },
+                          energy: { input-j-per-token: 0.5, output-j-per-token: 2.0, source: "a test's figures" } }
                     routes:
                       - { name: auto, policy: fallback, candidates: [m, eye] }
                     """.formatted(dir.resolve("state"), text.baseUrl(), eye.baseUrl()));
@@ -175,6 +177,16 @@ class DocsCommandTest {
             assertThat(summary.path("visual_pages_as_images").asInt()).isEqualTo(1);
             assertThat(summary.path("visual_pages_skipped").asInt()).isZero();
             assertThat(Files.readAllLines(out)).hasSize(2);
+            JsonNode all = summary.path("all_pages_to_vision");
+            assertThat(all.path("model").asText()).isEqualTo("eye");
+            assertThat(all.path("pages").asInt()).isEqualTo(2);
+            // 2 pages x 1,100 image tokens at 2 US$ per million, plus the answers' tokens at 6
+            assertThat(all.path("cost_usd").asDouble()).isGreaterThanOrEqualTo(2 * 1100 * 2.0 / 1e6);
+            assertThat(all.path("energy_wh").asDouble()).isGreaterThanOrEqualTo(2 * 1100 * 0.5 / 3600);
+            assertThat(summary.path("this_run").path("cost_usd").asDouble()).as("one page only went to the vision model")
+                    .isLessThan(all.path("cost_usd").asDouble());
+            assertThat(summary.path("text_pages").asInt()).isEqualTo(1);
+            assertThat(Files.exists(dir.resolve("summaries.jsonl.docs-report.json"))).isTrue();
             assertThat(eye.recorded()).as("the visual page went to the vision model").anySatisfy(r -> assertThat(
                     r.body().path("messages").toString()).contains("\"type\":\"image_url\"").contains("data:image/png;base64,"));
             assertThat(text.recorded()).as("the text page went to the text model, without an image").isNotEmpty()
