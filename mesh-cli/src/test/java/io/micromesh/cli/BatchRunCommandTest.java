@@ -294,7 +294,7 @@ class BatchRunCommandTest {
         MeshCli.Run unknown = mesh("batch", "run", in.toString(), "--out", dir.resolve("u.jsonl").toString(),
                 "--config", config.toString(), "--task", "horoscope");
         assertThat(unknown.exit()).isEqualTo(2);
-        assertThat(unknown.err()).contains("no built-in task of that name").contains("[call-insights, summarize]");
+        assertThat(unknown.err()).contains("no built-in task of that name").contains("[call-insights, summarize, quantities]");
     }
 
     @Test
