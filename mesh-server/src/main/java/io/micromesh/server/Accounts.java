@@ -9,5 +9,6 @@ import io.micromesh.store.Ledger;
  * budgets and limits, the files they uploaded and the batches they run.
  */
 record Accounts(Ledger ledger, KeyStore keys, Budgets budgets, io.micromesh.store.FileStore files,
-                io.micromesh.store.BatchStore batches, io.micromesh.store.DocumentIndex documents) {
+                io.micromesh.store.BatchStore batches, io.micromesh.store.DocumentIndex documents,
+                io.micromesh.store.ResponseStore responses) {
 }

@@ -117,6 +117,7 @@ public final class Gateway implements AutoCloseable {
                 Batches.nodeOf(Path.of(settings.stateDir())),
                 Optional.ofNullable(settings.batches().kafka()).map(bootstrap -> new io.micromesh.jobs.kafka.Topics(kafka, bootstrap)),
                 clock));
+        ResponsesEndpoint responses = new ResponsesEndpoint(dispatcher, bodies, accounts.map(Accounts::responses), clock);
         Optional<DocumentsEndpoint> documents = accounts.map(a -> new DocumentsEndpoint(new io.micromesh.jobs.docs.DocumentStore(
                 Path.of(settings.stateDir(), "documents"), a.documents(),
                 new io.micromesh.jobs.docs.DocumentStore.Limits(settings.maxFileBytes(), 2000)),
@@ -132,6 +133,9 @@ public final class Gateway implements AutoCloseable {
                 .addFilter(new EdgeFilter(auth, settings.accessLog(), drain, metrics))
                 .post("/v1/chat/completions", (req, res) -> inference.handle(Operation.CHAT_COMPLETIONS, req, res))
                 .post("/v1/completions", (req, res) -> inference.handle(Operation.COMPLETIONS, req, res))
+                .post("/v1/responses", responses::create)
+                .get("/v1/responses/{id}", responses::get)
+                .delete("/v1/responses/{id}", responses::delete)
                 .post("/v1/embeddings", (req, res) -> inference.handle(Operation.EMBEDDINGS, req, res))
                 .post("/v1/audio/transcriptions", transcriptions::handle)
                 .post("/v1/route", route::handle)

@@ -137,7 +137,8 @@ public final class MeshRuntime implements AutoCloseable {
             Accounts accounts = new Accounts(ledger, new KeyStore(database, options.clock()), budgets,
                     new io.micromesh.store.FileStore(database, Path.of(mesh.server().stateDir(), "files"), options.clock()),
                     new io.micromesh.store.BatchStore(database, options.clock()),
-                    new io.micromesh.store.DocumentIndex(database, options.clock()));
+                    new io.micromesh.store.DocumentIndex(database, options.clock()),
+                    new io.micromesh.store.ResponseStore(database, options.clock()));
             return new MeshRuntime(portfolio, Optional.of(database), store, Optional.of(accounts),
                     Telemetry.of(mesh.server()), router, background, options.clock(), mesh.kafka());
         } catch (RuntimeException e) {

@@ -52,6 +52,21 @@ final class SseStream implements ClientStream {
         write(event(chunk));
     }
 
+    /** Sends a named event ({@code event: TYPE}, then its data): the Responses API's stream. */
+    void sendEvent(String type, JsonNode data) {
+        byte[] name = ("event: " + type + "\n").getBytes(StandardCharsets.US_ASCII);
+        byte[] body = event(data);
+        byte[] both = new byte[name.length + body.length];
+        System.arraycopy(name, 0, both, 0, name.length);
+        System.arraycopy(body, 0, both, name.length, body.length);
+        write(both);
+    }
+
+    /** Ends a stream of named events (which has no {@code [DONE]}). */
+    void end() {
+        close();
+    }
+
     /** Ends a stream that went well. */
     void finish() {
         try {

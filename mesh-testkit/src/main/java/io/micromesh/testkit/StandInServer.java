@@ -193,6 +193,26 @@ public final class StandInServer implements AutoCloseable {
         return replies(text);
     }
 
+    private volatile String toolName;
+    private volatile String toolArguments;
+
+    /**
+     * Answers a chat request that offers tools (and whose last message is not a tool's result) with a
+     * call of {@code name} with {@code arguments} (a JSON text), as a model that decides to use a tool;
+     * streamed, the arguments come in two pieces. Other requests get the reply text.
+     */
+    public StandInServer callsTool(String name, String arguments) {
+        this.toolName = name;
+        this.toolArguments = arguments;
+        return this;
+    }
+
+    private boolean callsToolFor(JsonNode request) {
+        JsonNode messages = request.path("messages");
+        return toolName != null && request.path("tools").isArray() && !request.path("tools").isEmpty()
+                && !(messages.isArray() && !messages.isEmpty() && messages.get(messages.size() - 1).path("role").asText().equals("tool"));
+    }
+
     /** Answer texts taken in turn, one per generation request (a model that disagrees with itself). */
     public StandInServer replies(String... texts) {
         this.replies = List.of(texts);
@@ -480,6 +500,16 @@ public final class StandInServer implements AutoCloseable {
         body.put("model", request.path("model").asText());
         ObjectNode choice = body.putArray("choices").addObject();
         choice.put("index", 0);
+        if (chat && callsToolFor(request)) {
+            ObjectNode call = choice.putObject("message").put("role", "assistant").putNull("content").putArray("tool_calls")
+                    .addObject().put("id", "call_" + generationRequests.get()).put("type", "function");
+            call.putObject("function").put("name", toolName).put("arguments", toolArguments);
+            choice.put("finish_reason", "tool_calls");
+            if (reportsUsage) {
+                usage(body.putObject("usage"), request, toolArguments);
+            }
+            return body;
+        }
         if (chat) {
             choice.putObject("message").put("role", "assistant").put("content", reply);
         } else {
@@ -517,6 +547,47 @@ public final class StandInServer implements AutoCloseable {
         int chunks = streamChunks;
         String reply = nextReply();
         List<String> pieces = split(reply, chunks);
+        if (chat && callsToolFor(request)) {
+            try {
+                int half = toolArguments.length() / 2;
+                String[] parts = {null, toolArguments.substring(0, half), toolArguments.substring(half)};
+                for (int i = 0; i < parts.length; i++) {
+                    ObjectNode chunk = Json.object().put("id", "chunk-" + generationRequests.get()).put("object", "chat.completion.chunk")
+                            .put("created", 1_767_225_600L).put("model", request.path("model").asText());
+                    ObjectNode choice = chunk.putArray("choices").addObject().put("index", 0);
+                    ObjectNode call = choice.putObject("delta").putArray("tool_calls").addObject().put("index", 0);
+                    if (i == 0) {
+                        call.put("id", "call_" + generationRequests.get()).put("type", "function").putObject("function")
+                                .put("name", toolName).put("arguments", "");
+                    } else {
+                        call.putObject("function").put("arguments", parts[i]);
+                    }
+                    if (i == parts.length - 1) {
+                        choice.put("finish_reason", "tool_calls");
+                    } else {
+                        choice.putNull("finish_reason");
+                    }
+                    writeEvent(out, Json.string(chunk), raw);
+                }
+                if (reportsUsage && request.path("stream_options").path("include_usage").asBoolean(false)) {
+                    ObjectNode last = Json.object().put("id", "chunk-usage").put("object", "chat.completion.chunk")
+                            .put("model", request.path("model").asText());
+                    last.putArray("choices");
+                    usage(last.putObject("usage"), request, toolArguments);
+                    writeEvent(out, Json.string(last), raw);
+                }
+                writeEvent(out, "[DONE]", raw);
+                if (raw) {
+                    return false;
+                }
+                out.write("0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                out.flush();
+                return true;
+            } catch (SocketException e) {
+                abandonedStreams.incrementAndGet();
+                throw e;
+            }
+        }
         try {
             for (int i = 0; i < pieces.size(); i++) {
                 if (now == Mode.CUT_STREAM && i == pieces.size() / 2) {
