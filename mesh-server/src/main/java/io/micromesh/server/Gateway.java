@@ -142,6 +142,7 @@ public final class Gateway implements AutoCloseable {
                 .post("/v1/feedback", feedback::handle)
                 .get("/v1/models", models::list)
                 .get("/v1/usage", (req, res) -> usage.orElseThrow(Gateway::noLedger).handle(req, res))
+                .get("/v1/workflows/{id}", (req, res) -> usage.orElseThrow(Gateway::noLedger).workflow(req, res))
                 .post("/v1/files", (req, res) -> files.orElseThrow(Gateway::noLedger).upload(req, res))
                 .get("/v1/files", (req, res) -> files.orElseThrow(Gateway::noLedger).list(req, res))
                 .get("/v1/files/{id}", (req, res) -> files.orElseThrow(Gateway::noLedger).get(req, res))

@@ -70,6 +70,46 @@ final class UsageEndpoint {
         Responses.reply(req, res, 200, body);
     }
 
+    /**
+     * {@code GET /v1/workflows/{id}}: an agent run's totals from the ledger — requests, tokens, cost and
+     * energy, and the models that served it with their share — the caller's own requests (everyone's
+     * for the master key). 404 when the workflow has no request recorded.
+     */
+    void workflow(ServerRequest req, ServerResponse res) throws InterruptedException {
+        String id = req.path().pathParameters().get("id");
+        if (!io.micromesh.core.dispatch.Caller.WORKFLOW_ID.matcher(id).matches()) {
+            throw ApiException.invalidRequest("id", "A workflow id is 1 to 128 letters, digits or ._:/+=-.");
+        }
+        Exchange exchange = req.context().get(Exchange.class).orElseThrow();
+        Optional<String> onlyKey = Exchange.seesAll(exchange.keyId()) ? Optional.empty() : Optional.of(exchange.keyId());
+        ledger.awaitWritten(FLUSH_WAIT);
+        List<Ledger.WorkflowPart> parts = ledger.workflow(id, onlyKey);
+        if (parts.isEmpty()) {
+            throw new ApiException(404, new io.micromesh.api.ApiError("No request of workflow '" + Quote.clip(id)
+                    + "' is recorded.", "invalid_request_error", "id", "workflow_not_found"));
+        }
+        ObjectNode body = Json.object().put("id", id).put("object", "workflow");
+        long requests = 0;
+        long prompt = 0;
+        long completion = 0;
+        double cost = 0;
+        double energy = 0;
+        ArrayNode models = body.putArray("models");
+        for (Ledger.WorkflowPart part : parts) {
+            models.addObject().put("model", part.model()).put("requests", part.requests()).put("prompt_tokens", part.promptTokens())
+                    .put("completion_tokens", part.completionTokens()).put("cost_usd", part.costUsd())
+                    .put("energy_wh", part.energyWh());
+            requests += part.requests();
+            prompt += part.promptTokens();
+            completion += part.completionTokens();
+            cost += part.costUsd();
+            energy += part.energyWh();
+        }
+        body.put("requests", requests).put("prompt_tokens", prompt).put("completion_tokens", completion).put("cost_usd", cost)
+                .put("energy_wh", energy);
+        Responses.reply(req, res, 200, body);
+    }
+
     /** An ISO-8601 instant ({@code 2026-12-04T09:00:00Z}) or date ({@code 2026-12-04}, its start in UTC). */
     private static Instant instant(String param, String value) {
         try {

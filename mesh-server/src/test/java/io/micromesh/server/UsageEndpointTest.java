@@ -193,4 +193,30 @@ class UsageEndpointTest {
         assertThat(error.path("param").asText()).isEqualTo(param);
         assertThat(error.path("message").asText()).isNotBlank();
     }
+
+    @Test
+    void aWorkflowsTotalsAreTheSumOfItsRequests() throws Exception {
+        double cost = 0;
+        long prompt = 0;
+        long completion = 0;
+        for (String model : new String[] {"small", "small", "large"}) {
+            JsonNode answer = chat(model, "step of the agent", "agent-run-7");
+            cost += answer.path("usage").path("cost_usd").asDouble();
+            prompt += answer.path("usage").path("prompt_tokens").asLong();
+            completion += answer.path("usage").path("completion_tokens").asLong();
+        }
+        chat("small", "another run", "agent-run-8");
+        HttpResponse<String> response = get("/v1/workflows/agent-run-7");
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        JsonNode totals = Json.parseObject(response.body().getBytes(StandardCharsets.UTF_8));
+        assertThat(totals.path("requests").asInt()).isEqualTo(3);
+        assertThat(totals.path("prompt_tokens").asLong()).isEqualTo(prompt);
+        assertThat(totals.path("completion_tokens").asLong()).isEqualTo(completion);
+        assertThat(totals.path("cost_usd").asDouble()).isCloseTo(cost, org.assertj.core.api.Assertions.within(1e-12));
+        Map<String, Integer> models = new HashMap<>();
+        totals.path("models").forEach(m -> models.put(m.path("model").asText(), m.path("requests").asInt()));
+        assertThat(models).containsEntry("small", 2).containsEntry("large", 1);
+        assertThat(get("/v1/workflows/never-ran").statusCode()).isEqualTo(404);
+        assertThat(get("/v1/workflows/bad%20id").statusCode()).isEqualTo(400);
+    }
 }

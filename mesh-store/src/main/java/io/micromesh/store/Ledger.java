@@ -202,6 +202,43 @@ public final class Ledger implements UsageSink, AutoCloseable {
      * @param audioSeconds        seconds of audio transcribed
      * @param streamBusiestHour   the stream's requests in its busiest clock hour
      */
+    /**
+     * A workflow's totals, per model that served it.
+     *
+     * @param model    the model (empty for requests no model answered)
+     * @param requests requests (client calls) of the workflow it served
+     */
+    public record WorkflowPart(String model, long requests, long promptTokens, long completionTokens, double costUsd,
+                               double energyWh) {
+    }
+
+    /**
+     * The requests of a workflow, by the model that served them: of one key, or of any.
+     *
+     * @throws StoreException when the database fails
+     */
+    public List<WorkflowPart> workflow(String workflowId, Optional<String> keyId) {
+        String sql = "SELECT model, COUNT(*), SUM(prompt_tokens), SUM(completion_tokens), SUM(cost_usd), SUM(energy_wh)"
+                + " FROM usage_records WHERE workflow_id = ?" + (keyId.isPresent() ? " AND key_id = ?" : "")
+                + " GROUP BY model ORDER BY COUNT(*) DESC, model";
+        return db.query(c -> {
+            try (PreparedStatement st = c.prepareStatement(sql)) {
+                st.setString(1, workflowId);
+                if (keyId.isPresent()) {
+                    st.setString(2, keyId.get());
+                }
+                List<WorkflowPart> parts = new ArrayList<>();
+                try (ResultSet rs = st.executeQuery()) {
+                    while (rs.next()) {
+                        parts.add(new WorkflowPart(rs.getString(1), rs.getLong(2), rs.getLong(3), rs.getLong(4), rs.getDouble(5),
+                                rs.getDouble(6)));
+                    }
+                }
+                return parts;
+            }
+        });
+    }
+
     public record Traffic(String stream, String model, long requests, long promptTokens, long completionTokens,
                           double energyWh, double latencyMs, double audioSeconds, long streamBusiestHour) {
     }
