@@ -165,15 +165,13 @@ final class DocsCommand implements Runnable {
                             converted++;
                             pages += c.document().pages();
                             visual += c.document().visualPages();
-                            item.put("id", c.document().id()).put("pages", c.document().pages())
-                                    .put("visual_pages", c.document().visualPages()).put("status", "converted");
+                            describe(item, c.document(), "converted");
                         }
                         case DocumentStore.Ingested.Reused r -> {
                             reused++;
                             pages += r.document().pages();
                             visual += r.document().visualPages();
-                            item.put("id", r.document().id()).put("pages", r.document().pages())
-                                    .put("visual_pages", r.document().visualPages()).put("status", "reused");
+                            describe(item, r.document(), "reused");
                         }
                         case DocumentStore.Ingested.Failed f -> {
                             failed++;
@@ -190,6 +188,11 @@ final class DocsCommand implements Runnable {
             spec.commandLine().getOut().println(Json.string(summary));
             return 0;
         }
+    }
+
+    /** An ingested file's item in the summary line. */
+    private static void describe(ObjectNode item, DocumentIndex.Document d, String status) {
+        item.put("id", d.id()).put("pages", d.pages()).put("visual_pages", d.visualPages()).put("status", status);
     }
 
     @Command(name = "show", mixinStandardHelpOptions = true,

@@ -1,9 +1,6 @@
 package io.micromesh.cli;
 
-import io.micromesh.core.config.ConfigException;
-import io.micromesh.core.config.ConfigLoader;
 import io.micromesh.core.config.MeshConfig;
-import io.micromesh.engines.pull.ProgressListener;
 import io.micromesh.jobs.BatchJob;
 import io.micromesh.jobs.ItemSender;
 import io.micromesh.jobs.kafka.KafkaWorker;
@@ -11,8 +8,6 @@ import io.micromesh.jobs.kafka.Topics;
 import io.micromesh.server.MeshRuntime;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.time.Clock;
-import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

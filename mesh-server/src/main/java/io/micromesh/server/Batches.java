@@ -31,7 +31,6 @@ import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.HexFormat;
 import java.util.List;
@@ -550,8 +549,4 @@ final class Batches implements AutoCloseable {
         }
     }
 
-    /** The batches running in this process now (for tests and the dashboard). */
-    List<String> runningHere() {
-        return new ArrayList<>(running.keySet());
-    }
 }

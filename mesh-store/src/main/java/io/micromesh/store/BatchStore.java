@@ -56,7 +56,6 @@ public final class BatchStore {
      * @param failed    items whose line is an error
      */
     public record Counts(long total, long completed, long failed, double costUsd, double energyWh) {
-        public static final Counts NONE = new Counts(0, 0, 0, 0, 0);
     }
 
     /**

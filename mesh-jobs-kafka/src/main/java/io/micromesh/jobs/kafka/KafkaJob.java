@@ -4,11 +4,7 @@ import io.micromesh.api.Json;
 import io.micromesh.jobs.JobItem;
 import io.micromesh.jobs.JobProgress;
 import io.micromesh.store.Journal;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -21,7 +17,6 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -142,20 +137,9 @@ public final class KafkaJob {
 
     /** Whether a committed record of the job is in the jobs topic: its items were published by a run killed right after. */
     private boolean publishedBefore(String job) {
-        try (KafkaConsumer<String, String> consumer = committedReader()) {
-            List<TopicPartition> partitions = partitions(consumer, topics.settings().jobsTopic());
-            consumer.assign(partitions);
-            consumer.seekToBeginning(partitions);
-            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
-            while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
-                for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) {
-                    if (job.equals(r.key())) {
-                        return true;
-                    }
-                }
-            }
-            return false;
-        }
+        boolean[] found = {false};
+        topics.readAll(topics.settings().jobsTopic(), r -> found[0] |= job.equals(r.key()));
+        return found[0];
     }
 
     /** Reads the committed results of the job into the journal until every item has one, or until stopped. */
@@ -165,7 +149,7 @@ public final class KafkaJob {
         progress.started(snapshot(counts, before));
         String prefix = job + "/";
         try (KafkaConsumer<String, String> consumer = committedReader()) {
-            List<TopicPartition> partitions = partitions(consumer, topics.settings().resultsTopic());
+            List<TopicPartition> partitions = Topics.partitions(consumer, topics.settings().resultsTopic());
             consumer.assign(partitions);
             consumer.seekToBeginning(partitions);
             while (counts.done() < total) {
@@ -205,14 +189,6 @@ public final class KafkaJob {
     private KafkaConsumer<String, String> committedReader() {
         return new KafkaConsumer<>(topics.client(Map.of("isolation.level", "read_committed", "enable.auto.commit", "false",
                 "max.poll.records", 2000)), new StringDeserializer(), new StringDeserializer());
-    }
-
-    private static List<TopicPartition> partitions(KafkaConsumer<String, String> consumer, String topic) {
-        List<PartitionInfo> infos = consumer.partitionsFor(topic, Duration.ofSeconds(30));
-        if (infos == null || infos.isEmpty()) {
-            throw new IllegalStateException("the topic " + topic + " does not exist");
-        }
-        return infos.stream().map(i -> new TopicPartition(topic, i.partition())).toList();
     }
 
     /** The error line of an input line that cannot run: it is journaled at once, never published. */

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -16,7 +15,6 @@ import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ConsumerGroupDescription;
 import org.apache.kafka.clients.admin.MemberDescription;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
@@ -60,32 +58,28 @@ public final class KafkaStatus {
         Map<String, long[]> jobs = new LinkedHashMap<>();  // items, lines, results, failed
         Map<String, Long> perWorker = new TreeMap<>();
         long since = clock.millis() - Duration.ofMinutes(1).toMillis();
-        try (KafkaConsumer<String, String> reader = new KafkaConsumer<>(topics.client(Map.of("isolation.level",
-                "read_committed", "enable.auto.commit", "false", "max.poll.records", 5000)), new StringDeserializer(),
-                new StringDeserializer())) {
-            readAll(reader, topics.settings().jobsTopic(), r -> {
-                JsonNode job = Messages.parse(r.value());
-                if (job != null) {
-                    long[] figures = jobs.computeIfAbsent(r.key(), k -> new long[4]);
-                    figures[0] = job.path("items").asLong();
-                    figures[1] = job.path("lines").asLong();
-                }
-            });
-            readAll(reader, topics.settings().resultsTopic(), r -> {
-                Messages.Result result = Messages.readResult(r.value());
-                if (result == null) {
-                    return;
-                }
-                long[] figures = jobs.computeIfAbsent(result.job(), k -> new long[4]);
-                figures[2]++;
-                if (result.failed()) {
-                    figures[3]++;
-                }
-                if (r.timestamp() >= since) {
-                    perWorker.merge(result.worker(), 1L, Long::sum);
-                }
-            });
-        }
+        topics.readAll(topics.settings().jobsTopic(), r -> {
+            JsonNode job = Messages.parse(r.value());
+            if (job != null) {
+                long[] figures = jobs.computeIfAbsent(r.key(), k -> new long[4]);
+                figures[0] = job.path("items").asLong();
+                figures[1] = job.path("lines").asLong();
+            }
+        });
+        topics.readAll(topics.settings().resultsTopic(), r -> {
+            Messages.Result result = Messages.readResult(r.value());
+            if (result == null) {
+                return;
+            }
+            long[] figures = jobs.computeIfAbsent(result.job(), k -> new long[4]);
+            figures[2]++;
+            if (result.failed()) {
+                figures[3]++;
+            }
+            if (r.timestamp() >= since) {
+                perWorker.merge(result.worker(), 1L, Long::sum);
+            }
+        });
         List<Job> jobList = new ArrayList<>();
         jobs.forEach((id, f) -> jobList.add(new Job(id, f[0], f[1], f[2], f[3])));
         long lag = 0;
@@ -95,7 +89,7 @@ public final class KafkaStatus {
                     .partitionsToOffsetAndMetadata().get(30, TimeUnit.SECONDS);
             try (KafkaConsumer<String, String> ends = new KafkaConsumer<>(topics.client(Map.of("isolation.level",
                     "read_committed")), new StringDeserializer(), new StringDeserializer())) {
-                List<TopicPartition> items = partitions(ends, topics.settings().itemsTopic());
+                List<TopicPartition> items = Topics.partitions(ends, topics.settings().itemsTopic());
                 Map<TopicPartition, Long> end = ends.endOffsets(items);
                 for (TopicPartition p : items) {
                     OffsetAndMetadata at = committed.get(p);
@@ -142,28 +136,5 @@ public final class KafkaStatus {
             counted += reader.poll(Duration.ofMillis(200)).count();
         }
         return counted + Math.max(0, end - reader.position(partition));
-    }
-
-    private static void readAll(KafkaConsumer<String, String> reader, String topic,
-                                java.util.function.Consumer<ConsumerRecord<String, String>> each) {
-        List<TopicPartition> partitions = partitions(reader, topic);
-        reader.assign(partitions);
-        reader.seekToBeginning(partitions);
-        Map<TopicPartition, Long> end = reader.endOffsets(partitions);
-        Map<TopicPartition, Long> position = new HashMap<>();
-        while (partitions.stream().anyMatch(p -> position.computeIfAbsent(p, reader::position) < end.get(p))) {
-            position.clear();
-            for (ConsumerRecord<String, String> r : reader.poll(Duration.ofMillis(200))) {
-                each.accept(r);
-            }
-        }
-    }
-
-    private static List<TopicPartition> partitions(KafkaConsumer<String, String> consumer, String topic) {
-        var infos = consumer.partitionsFor(topic, Duration.ofSeconds(30));
-        if (infos == null || infos.isEmpty()) {
-            throw new IllegalStateException("the topic " + topic + " does not exist: no job was published with this prefix");
-        }
-        return infos.stream().map(i -> new TopicPartition(topic, i.partition())).toList();
     }
 }

@@ -259,23 +259,13 @@ public final class KafkaWorker implements AutoCloseable {
 
     /** The task of a job, from its committed record in the jobs topic (written with its items), or null. */
     private Messages.TaskSpec jobTask(String job) {
-        try (KafkaConsumer<String, String> reader = new KafkaConsumer<>(topics.client(Map.of("isolation.level",
-                "read_committed", "enable.auto.commit", "false")), new StringDeserializer(), new StringDeserializer())) {
-            List<TopicPartition> partitions = reader.partitionsFor(topics.settings().jobsTopic(), Duration.ofSeconds(30)).stream()
-                    .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
-            reader.assign(partitions);
-            reader.seekToBeginning(partitions);
-            Map<TopicPartition, Long> end = reader.endOffsets(partitions);
-            Messages.TaskSpec found = null;
-            while (partitions.stream().anyMatch(p -> reader.position(p) < end.get(p))) {
-                for (ConsumerRecord<String, String> r : reader.poll(Duration.ofMillis(200))) {
-                    if (job.equals(r.key())) {
-                        found = Messages.readTask(r.value());
-                    }
-                }
+        Messages.TaskSpec[] found = {null};
+        topics.readAll(topics.settings().jobsTopic(), r -> {
+            if (job.equals(r.key())) {
+                found[0] = Messages.readTask(r.value());
             }
-            return found;
-        }
+        });
+        return found[0];
     }
 
     private static int lineOf(String key) {

@@ -59,7 +59,8 @@ public final class Messages {
 
     /** The task of a job's record, or null for a job of batch lines. */
     public static TaskSpec readTask(String value) {
-        JsonNode task = parse(value) == null ? null : parse(value).path("task");
+        JsonNode job = parse(value);
+        JsonNode task = job == null ? null : job.path("task");
         return task == null || !task.path("text").isTextual() ? null
                 : new TaskSpec(task.path("text").asText(), task.path("route").isTextual() ? task.path("route").asText() : null);
     }

@@ -10,6 +10,12 @@ import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.errors.TopicExistsException;
+import java.time.Duration;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.StringDeserializer;
 
 /**
  * The topics of batch work over Kafka and the client settings every producer, consumer and admin
@@ -46,6 +52,37 @@ public final class Topics {
         props.put("bootstrap.servers", bootstrap);
         props.putAll(own);
         return props;
+    }
+
+    /**
+     * Reads the committed records of {@code topic} from its beginning to its end as it is now, each
+     * handed to {@code each} (the jobs topic is compacted and small; the results topic is read whole
+     * only by {@code mesh batch status}).
+     *
+     * @throws IllegalStateException when the topic does not exist
+     */
+    public void readAll(String topic, java.util.function.Consumer<ConsumerRecord<String, String>> each) {
+        try (KafkaConsumer<String, String> reader = new KafkaConsumer<>(client(Map.of("isolation.level", "read_committed",
+                "enable.auto.commit", "false", "max.poll.records", 5000)), new StringDeserializer(), new StringDeserializer())) {
+            List<TopicPartition> partitions = partitions(reader, topic);
+            reader.assign(partitions);
+            reader.seekToBeginning(partitions);
+            Map<TopicPartition, Long> end = reader.endOffsets(partitions);
+            while (partitions.stream().anyMatch(p -> reader.position(p) < end.get(p))) {
+                for (ConsumerRecord<String, String> r : reader.poll(Duration.ofMillis(200))) {
+                    each.accept(r);
+                }
+            }
+        }
+    }
+
+    /** The partitions of a topic. */
+    static List<TopicPartition> partitions(KafkaConsumer<String, String> consumer, String topic) {
+        List<PartitionInfo> infos = consumer.partitionsFor(topic, Duration.ofSeconds(30));
+        if (infos == null || infos.isEmpty()) {
+            throw new IllegalStateException("the topic " + topic + " does not exist: no job was published with this prefix");
+        }
+        return infos.stream().map(i -> new TopicPartition(topic, i.partition())).toList();
     }
 
     /**
