@@ -134,7 +134,7 @@ record ModelEntry(String id, Engine engine, List<String> endpoints, String serve
         return switch (engine) {
             case OPENAI -> EnumSet.of(Capability.CHAT, Capability.COMPLETIONS, Capability.EMBEDDINGS,
                     Capability.TOOLS, Capability.JSON);
-            case LLAMACPP -> EnumSet.of(Capability.CHAT, Capability.COMPLETIONS, Capability.JSON);
+            case LLAMACPP -> EnumSet.of(Capability.CHAT, Capability.COMPLETIONS, Capability.JSON, Capability.TOOLS);
             case ONNX -> EnumSet.of(Capability.EMBEDDINGS);
             case VOSK, WHISPER_CPP -> EnumSet.of(Capability.TRANSCRIPTION);
         };

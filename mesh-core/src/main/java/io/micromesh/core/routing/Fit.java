@@ -11,7 +11,8 @@ import java.util.Optional;
  * Whether a model can serve a request: the one place for the hard constraints. A route's candidates
  * that do not fit are excluded by the {@link Router} (with {@link #exclusion}); a model named
  * directly that does not fit is a failure the client sees ({@link #check}): 422 when the model lacks
- * what the request needs, 400 when the request exceeds what it can do.
+ * what the request needs, 400 when the request exceeds what it can do or offers tools to a model
+ * without the {@code tools} capability.
  */
 public final class Fit {
 
@@ -84,6 +85,11 @@ public final class Fit {
             case VISION -> "messages";
             default -> "model";
         };
+        if (need == Capability.TOOLS) {
+            // tools sent to a model that cannot call them is the request's fault, as OpenAI answers it: 400
+            return MeshException.invalid(param, "model_lacks_capability", "The model '" + spec.id() + "' lacks capability"
+                    + " 'tools': it cannot call tools (add it to the model's capabilities if it can).");
+        }
         return MeshException.unsupported(param, "The model '" + spec.id() + "' does not support " + need.key()
                 + " (add it to the model's capabilities if it does).");
     }

@@ -137,9 +137,20 @@ public final class GgufWriter {
      * @param seed the same seed gives the same file
      */
     public static void writeRandomLlama(Path file, Shape shape, String name, long seed) {
+        writeRandomLlama(file, shape, name, seed, CHAT_TEMPLATE);
+    }
+
+    /**
+     * Writes a random model declaring another chat template, so that tests can exercise what
+     * depends on a model family's template (IBM Granite's tool format, for example). The vocabulary
+     * stays byte-level: the template's markers are spelled in bytes.
+     *
+     * @param chatTemplate the Jinja template stored as {@code tokenizer.chat_template}
+     */
+    public static void writeRandomLlama(Path file, Shape shape, String name, long seed, String chatTemplate) {
         List<String> vocabulary = vocabulary();
         List<TensorSpec> tensors = tensors(shape, vocabulary.size());
-        Metadata meta = metadata(shape, name, vocabulary);
+        Metadata meta = metadata(shape, name, vocabulary, chatTemplate);
         try (FileChannel out = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING)) {
             Sink sink = new Sink(out);
@@ -201,7 +212,7 @@ public final class GgufWriter {
         return t;
     }
 
-    private static Metadata metadata(Shape s, String name, List<String> vocabulary) {
+    private static Metadata metadata(Shape s, String name, List<String> vocabulary, String chatTemplate) {
         Metadata m = new Metadata();
         m.string("general.architecture", "llama");
         m.string("general.name", name);
@@ -239,7 +250,7 @@ public final class GgufWriter {
         m.uint32("tokenizer.ggml.bos_token_id", 1);
         m.uint32("tokenizer.ggml.eos_token_id", 2);
         m.bool("tokenizer.ggml.add_bos_token", true);
-        m.string("tokenizer.chat_template", CHAT_TEMPLATE);
+        m.string("tokenizer.chat_template", chatTemplate);
         return m;
     }
 

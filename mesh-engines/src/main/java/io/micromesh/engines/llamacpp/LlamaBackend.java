@@ -24,6 +24,9 @@ import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ExecutionException;
@@ -77,6 +80,8 @@ public final class LlamaBackend implements Backend {
     }
 
     private final Options options;
+    /** How the model expects tools and writes calls, from its chat template. */
+    private final ToolFormat toolFormat;
     /** The model's vocabulary size: token ids from clients must be below it. */
     private final int vocabulary;
     private final LlamaModel model;
@@ -86,8 +91,10 @@ public final class LlamaBackend implements Backend {
     private final AtomicInteger busy = new AtomicInteger();
     private final AtomicLong cancelled = new AtomicLong();
 
-    private LlamaBackend(Options options, int vocabulary, LlamaModel model, EnergyLedger ledger, Clock clock) {
+    private LlamaBackend(Options options, ToolFormat toolFormat, int vocabulary, LlamaModel model, EnergyLedger ledger,
+                         Clock clock) {
         this.options = options;
+        this.toolFormat = toolFormat;
         this.vocabulary = vocabulary;
         this.model = model;
         this.ledger = ledger;
@@ -118,7 +125,9 @@ public final class LlamaBackend implements Backend {
         if (!options.nativeLog()) {
             parameters.disableLog();
         }
-        return new LlamaBackend(options, vocabulary, new LlamaModel(parameters), ledger, clock);
+        ToolFormat toolFormat = ToolFormat.of(header.metadata().get("tokenizer.chat_template") instanceof String template
+                ? template : null);
+        return new LlamaBackend(options, toolFormat, vocabulary, new LlamaModel(parameters), ledger, clock);
     }
 
     /** A ledger over this process's CPU time, and the machine's RAPL counters when readable. */
@@ -145,7 +154,16 @@ public final class LlamaBackend implements Backend {
         ObjectNode body = envelope(request, false);
         ObjectNode choice = body.putArray("choices").addObject().put("index", 0);
         if (request instanceof ChatRequest) {
-            choice.putObject("message").put("role", "assistant").put("content", done.text()).putNull("refusal");
+            ObjectNode message = choice.putObject("message").put("role", "assistant");
+            if (done.calls().isPresent()) {
+                message.putNull("content");
+                ArrayNode calls = message.putArray("tool_calls");
+                done.calls().get().forEach(call -> calls.addObject().put("id", callId()).put("type", "function")
+                        .putObject("function").put("name", call.name()).put("arguments", call.arguments()));
+            } else {
+                message.put("content", done.text());
+            }
+            message.putNull("refusal");
         } else {
             String echo = request.body().path("echo").asBoolean(false) ? done.prompt() : "";
             choice.put("text", echo + done.text());
@@ -170,16 +188,30 @@ public final class LlamaBackend implements Backend {
         boolean chat = request instanceof ChatRequest;
         String id = chat ? "chatcmpl-" + UUID.randomUUID() : "cmpl-" + UUID.randomUUID();
         long created = clock.instant().getEpochSecond();
+        ToolDeltas toolDeltas = request instanceof ChatRequest asked && offersTools(asked) ? new ToolDeltas() : null;
         try {
             boolean first = true;
             while (true) {
                 Event event = events.take();
                 switch (event) {
                     case Event.Piece piece -> {
-                        sink.send(chunk(request, id, created, piece.text(), first, null));
-                        first = false;
+                        if (toolDeltas == null) {
+                            sink.send(chunk(request, id, created, piece.text(), first, null));
+                            first = false;
+                        } else {
+                            for (ObjectNode delta : toolDeltas.add(piece.text(), first)) {
+                                sink.send(deltaChunk(request, id, created, delta, null));
+                                first = false;
+                            }
+                        }
                     }
                     case Event.Done done -> {
+                        if (toolDeltas != null) {
+                            for (ObjectNode delta : toolDeltas.finish(first)) {
+                                sink.send(deltaChunk(request, id, created, delta, null));
+                                first = false;
+                            }
+                        }
                         sink.send(chunk(request, id, created, "", first, done.generated().finishReason()));
                         boolean wantsUsage = request.body().path("stream_options").path("include_usage").asBoolean(false);
                         if (wantsUsage) {
@@ -228,8 +260,83 @@ public final class LlamaBackend implements Backend {
         slotThreads.shutdownNow();
     }
 
-    /** What a generation produced. */
-    private record Generated(String prompt, String text, String finishReason, Usage usage) {
+    /** What a generation produced: its text, or the calls read from it when tools were offered and it called them. */
+    private record Generated(String prompt, String text, Optional<List<ToolAnswer.Call>> calls, String finishReason,
+                             Usage usage) {
+    }
+
+    /** Whether a chat request offers tools the model may call (not {@code tool_choice: none}), without rendering them. */
+    private static boolean offersTools(ChatRequest chat) {
+        return chat.hasTools() && !chat.body().path("tool_choice").asText().equals("none");
+    }
+
+    /** A new call id in OpenAI's shape. */
+    private static String callId() {
+        return "call_" + UUID.randomUUID().toString().replace("-", "").substring(0, 24);
+    }
+
+    /**
+     * Turns the pieces of a tool-constrained answer into chat deltas as they arrive: text as
+     * {@code content}; a call as soon as its name is written ({@code tool_calls[i]} with its id, type
+     * and name) and then its arguments piece by piece. Pieces that could still become a call's
+     * marker are held until it is clear which they are.
+     */
+    private final class ToolDeltas {
+        private final StringBuilder answer = new StringBuilder();
+        private final List<String> ids = new ArrayList<>();
+        private final List<Integer> argumentsSent = new ArrayList<>();
+        private int textSent;
+
+        List<ObjectNode> add(String piece, boolean first) {
+            answer.append(piece);
+            return deltas(ToolAnswer.read(answer.toString(), toolFormat), first);
+        }
+
+        /** What is still held when the answer ends: a beginning of the marker that never became a call is text. */
+        List<ObjectNode> finish(boolean first) {
+            ToolAnswer.Reading reading = ToolAnswer.read(answer.toString(), toolFormat);
+            return deltas(reading instanceof ToolAnswer.Reading.Undecided ? new ToolAnswer.Reading.Text(answer.toString())
+                    : reading, first);
+        }
+
+        private List<ObjectNode> deltas(ToolAnswer.Reading reading, boolean first) {
+            List<ObjectNode> deltas = new ArrayList<>();
+            switch (reading) {
+                case ToolAnswer.Reading.Undecided ignored -> { }
+                case ToolAnswer.Reading.Text text -> {
+                    if (text.text().length() > textSent) {
+                        deltas.add(withRole(Json.object().put("content", text.text().substring(textSent)), first));
+                        textSent = text.text().length();
+                    }
+                }
+                case ToolAnswer.Reading.Calls calls -> {
+                    for (int i = 0; i < calls.calls().size(); i++) {
+                        ToolAnswer.Call call = calls.calls().get(i);
+                        if (i == ids.size()) {
+                            ids.add(callId());
+                            argumentsSent.add(0);
+                            ObjectNode delta = withRole(Json.object(), first && deltas.isEmpty()).putNull("content");
+                            delta.putArray("tool_calls").addObject().put("index", i).put("id", ids.get(i))
+                                    .put("type", "function").putObject("function").put("name", call.name()).put("arguments", "");
+                            deltas.add(delta);
+                        }
+                        int sent = argumentsSent.get(i);
+                        if (call.arguments().length() > sent) {
+                            ObjectNode delta = Json.object();
+                            delta.putArray("tool_calls").addObject().put("index", i).putObject("function")
+                                    .put("arguments", call.arguments().substring(sent));
+                            deltas.add(delta);
+                            argumentsSent.set(i, call.arguments().length());
+                        }
+                    }
+                }
+            }
+            return deltas;
+        }
+
+        private static ObjectNode withRole(ObjectNode delta, boolean first) {
+            return first ? Json.object().put("role", "assistant").setAll(delta) : delta;
+        }
     }
 
     private sealed interface Event {
@@ -249,6 +356,7 @@ public final class LlamaBackend implements Backend {
             if (cancelled.get()) {
                 throw new ClientGoneException(null);
             }
+            Optional<ToolUse> tools = request instanceof ChatRequest chat ? ToolUse.of(chat.body()) : Optional.empty();
             EnergyLedger.Account account = ledger.open();  // from here, rendering and tokenizing count too
             int generated = 0;
             int maxNew;
@@ -257,7 +365,7 @@ public final class LlamaBackend implements Backend {
             StringBuilder text = new StringBuilder();
             EnergyLedger.Share share;
             try {
-                prompt = LlamaPrompt.text(model, request, vocabulary);
+                prompt = LlamaPrompt.text(model, request, vocabulary, tools, toolFormat);
                 promptTokens = model.encode(prompt).length;
                 account.tokens(promptTokens);
                 int room = options.context() - promptTokens - 1;  // llama.cpp may add a beginning-of-sequence token
@@ -267,7 +375,7 @@ public final class LlamaBackend implements Backend {
                                     + options.modelId() + "' is " + options.context() + " tokens.");
                 }
                 maxNew = (int) Math.min(room, maxTokens(request));
-                LlamaIterator tokens = model.generate(LlamaPrompt.parameters(request, prompt, maxNew, vocabulary)).iterator();
+                LlamaIterator tokens = model.generate(LlamaPrompt.parameters(request, prompt, maxNew, vocabulary, tools, toolFormat)).iterator();
                 while (tokens.hasNext()) {
                     if (cancelled.get()) {
                         tokens.cancel();
@@ -290,9 +398,14 @@ public final class LlamaBackend implements Backend {
             if (!cancelled.get() && onlyTheLimitEnds(request)) {
                 generated = maxNew;  // nothing else could have ended it; the per-token count may have merged tokens
             }
+            Usage usage = new Usage(promptTokens, generated, share.cpuSeconds(), share.joules());
+            if (tools.isPresent() && ToolAnswer.read(text.toString(), toolFormat) instanceof ToolAnswer.Reading.Calls calls) {
+                // under the grammar a call can only be left open by the token limit (or a client gone)
+                return calls.complete() ? new Generated(prompt, text.toString(), Optional.of(calls.calls()), "tool_calls", usage)
+                        : new Generated(prompt, text.toString(), Optional.empty(), "length", usage);
+            }
             String finish = generated >= maxNew || (!cancelled.get() && unfinishedJson(request, text)) ? "length" : "stop";
-            return new Generated(prompt, text.toString(), finish,
-                    new Usage(promptTokens, generated, share.cpuSeconds(), share.joules()));
+            return new Generated(prompt, text.toString(), Optional.empty(), finish, usage);
         } finally {
             busy.decrementAndGet();
         }
@@ -319,7 +432,7 @@ public final class LlamaBackend implements Backend {
     private static boolean onlyTheLimitEnds(MeshRequest request) {
         var body = request.body();
         return body.path("ignore_eos").asBoolean(false) && !body.hasNonNull("stop")
-                && !(request instanceof ChatRequest chat && !chat.responseFormat().equals("text"));
+                && !(request instanceof ChatRequest chat && (!chat.responseFormat().equals("text") || offersTools(chat)));
     }
 
     private static long maxTokens(MeshRequest request) {
@@ -356,6 +469,20 @@ public final class LlamaBackend implements Backend {
     private ObjectNode chunkEnvelope(MeshRequest request, String id, long created) {
         ObjectNode chunk = envelope(request, true);
         chunk.put("id", id).put("created", created);
+        return chunk;
+    }
+
+    /** A chat chunk carrying one delta. */
+    private ObjectNode deltaChunk(MeshRequest request, String id, long created, ObjectNode delta, String finishReason) {
+        ObjectNode chunk = chunkEnvelope(request, id, created);
+        ObjectNode choice = chunk.putArray("choices").addObject().put("index", 0);
+        choice.set("delta", delta);
+        choice.putNull("logprobs");
+        if (finishReason == null) {
+            choice.putNull("finish_reason");
+        } else {
+            choice.put("finish_reason", finishReason);
+        }
         return chunk;
     }
 

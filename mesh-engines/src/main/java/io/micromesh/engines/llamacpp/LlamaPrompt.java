@@ -13,11 +13,13 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Turns a validated OpenAI request into what llama.cpp takes: the prompt text (a chat rendered with
  * the model's own chat template) and the sampling parameters, {@code response_format} compiled to
- * a grammar. Parameters are mapped with OpenAI's defaults (temperature 1, top_p 1); llama.cpp's
+ * a grammar, and offered tools rendered the way the model's {@link ToolFormat} expects and compiled to
+ * a grammar of their calls. Parameters are mapped with OpenAI's defaults (temperature 1, top_p 1); llama.cpp's
  * own top-k and min-p filters stay at its defaults. Calls native code (the template and the
  * grammar compiler): run it on a platform thread.
  */
@@ -33,10 +35,12 @@ final class LlamaPrompt {
      * The prompt text of a request.
      *
      * @param vocabulary the model's vocabulary size: token ids must be below it (llama.cpp aborts on others)
+     * @param tools      the request's tool use ({@link ToolUse#of}), rendered into the prompt
+     * @param format     how the model expects tools, calls and results
      */
-    static String text(LlamaModel model, MeshRequest request, int vocabulary) {
+    static String text(LlamaModel model, MeshRequest request, int vocabulary, Optional<ToolUse> tools, ToolFormat format) {
         return switch (request) {
-            case ChatRequest chat -> chat(model, chat.body());
+            case ChatRequest chat -> chat(model, chat.body(), tools, format);
             case CompletionRequest completion -> completionPrompt(model, completion.body(), vocabulary);
             default -> throw MeshException.unsupported("model", "a llama.cpp model serves chat and text completions,"
                     + " not /v1" + request.operation().path() + ".");
@@ -48,8 +52,11 @@ final class LlamaPrompt {
      *
      * @param maxNew     the number of tokens to generate at most
      * @param vocabulary the model's vocabulary size: {@code logit_bias} ids must be below it
+     * @param tools      the request's tool use, if any: the answer is then constrained to its calls
+     * @param format     how the model writes calls
      */
-    static InferenceParameters parameters(MeshRequest request, String prompt, int maxNew, int vocabulary) {
+    static InferenceParameters parameters(MeshRequest request, String prompt, int maxNew, int vocabulary,
+                                          Optional<ToolUse> tools, ToolFormat format) {
         ObjectNode body = request.body();
         InferenceParameters params = new InferenceParameters(prompt)
                 .setNPredict(maxNew)
@@ -75,38 +82,116 @@ final class LlamaPrompt {
         if (body.get("logit_bias") instanceof ObjectNode bias && !bias.isEmpty()) {
             params.setTokenIdBias(logitBias(bias, vocabulary));
         }
-        if (request instanceof ChatRequest chat && !chat.responseFormat().equals("text")) {
+        if (tools.isPresent()) {
+            if (request instanceof ChatRequest chat && !chat.responseFormat().equals("text")) {
+                throw MeshException.invalid("response_format", "llama.cpp models take 'response_format' with 'tools'"
+                        + " only when 'tool_choice' is 'none': the answer is constrained to either the tools' calls or"
+                        + " the JSON schema, not both.");
+            }
+            params.setGrammar(ToolGrammar.of(tools.get(), format));
+        } else if (request instanceof ChatRequest chat && !chat.responseFormat().equals("text")) {
             params.setGrammar(grammar(body.path("response_format")));
         }
         return params;
     }
 
-    private static String chat(LlamaModel model, ObjectNode body) {
+    private static String chat(LlamaModel model, ObjectNode body, Optional<ToolUse> tools, ToolFormat format) {
+        JsonNode messages = body.get("messages");
+        boolean toolTurns = false;
+        for (JsonNode message : messages) {
+            toolTurns |= message.path("role").asText().equals("tool") || message.path("tool_calls").size() > 0;
+        }
+        if (format == ToolFormat.GRANITE && (tools.isPresent() || toolTurns)) {
+            return granite(messages, tools);
+        }
         StringBuilder system = new StringBuilder();
         List<Pair<String, String>> turns = new ArrayList<>();
-        JsonNode messages = body.get("messages");
+        boolean lastWasToolResult = false;
         for (int i = 0; i < messages.size(); i++) {
             JsonNode message = messages.get(i);
             String role = message.get("role").asText();
             String content = content(message.get("content"), "messages[" + i + "].content");
             switch (role) {
                 case "system", "developer" -> {
-                    if (!turns.isEmpty()) {
-                        throw MeshException.invalid("messages[" + i + "].role", "a '" + role
-                                + "' message after the conversation started is not supported by llama.cpp models;"
-                                + " put system instructions first.");
-                    }
+                    requireLeading(turns.isEmpty(), role, i);
                     system.append(system.isEmpty() ? "" : "\n\n").append(content);
                 }
-                case "user", "assistant" -> turns.add(new Pair<>(role, content));
-                default -> throw MeshException.invalid("messages[" + i + "].role", "role '" + role
-                        + "' is not supported by llama.cpp models (no tool calling); use system, user and assistant.");
+                case "user" -> turns.add(new Pair<>(role, content));
+                case "assistant" -> turns.add(new Pair<>(role, withCalls(content, message, ToolFormat.CHATML)));
+                case "tool" -> {
+                    // results of one round of calls go back as one user turn, as ChatML tool models expect
+                    String result = ToolFormat.chatmlToolResponse(content);
+                    if (lastWasToolResult) {
+                        Pair<String, String> last = turns.remove(turns.size() - 1);
+                        result = last.getValue() + "\n" + result;
+                    }
+                    turns.add(new Pair<>("user", result));
+                }
+                default -> throw unsupportedRole(role, i);
             }
+            lastWasToolResult = role.equals("tool");
         }
         if (turns.isEmpty()) {
             throw MeshException.invalid("messages", "a chat needs at least one user message.");
         }
+        tools.ifPresent(use -> system.append(system.isEmpty() ? "" : "\n\n").append(ToolFormat.chatmlToolSection(use)));
         return model.applyTemplate(new InferenceParameters("").setMessages(system.toString(), turns));
+    }
+
+    /** A whole prompt in Granite 3.x's format, written here because llama.cpp's built-in template takes no tools. */
+    private static String granite(JsonNode messages, Optional<ToolUse> tools) {
+        StringBuilder system = new StringBuilder();
+        StringBuilder conversation = new StringBuilder();
+        for (int i = 0; i < messages.size(); i++) {
+            JsonNode message = messages.get(i);
+            String role = message.get("role").asText();
+            String content = content(message.get("content"), "messages[" + i + "].content");
+            switch (role) {
+                case "system", "developer" -> {
+                    requireLeading(conversation.isEmpty(), role, i);
+                    system.append(system.isEmpty() ? "" : "\n\n").append(content);
+                }
+                case "user" -> conversation.append(ToolFormat.graniteTurn("user", content));
+                case "assistant" -> conversation.append(ToolFormat.graniteTurn("assistant",
+                        withCalls(content, message, ToolFormat.GRANITE)));
+                case "tool" -> conversation.append(ToolFormat.graniteTurn("tool_response", content));
+                default -> throw unsupportedRole(role, i);
+            }
+        }
+        if (conversation.isEmpty()) {
+            throw MeshException.invalid("messages", "a chat needs at least one user message.");
+        }
+        if (system.isEmpty() && tools.isPresent()) {
+            system.append(ToolFormat.GRANITE_TOOL_SYSTEM);
+        }
+        StringBuilder prompt = new StringBuilder();
+        if (!system.isEmpty()) {
+            prompt.append(ToolFormat.graniteTurn("system", system.toString()));
+        }
+        tools.ifPresent(use -> prompt.append(ToolFormat.graniteTools(use)));
+        return prompt.append(conversation).append(ToolFormat.GRANITE_GENERATION).toString();
+    }
+
+    /** An assistant turn's text with the calls it made, written the way the model writes them. */
+    private static String withCalls(String content, JsonNode message, ToolFormat format) {
+        JsonNode calls = message.path("tool_calls");
+        if (!calls.isArray() || calls.isEmpty()) {
+            return content;
+        }
+        return (content.isEmpty() ? "" : content + "\n") + format.calls(calls);
+    }
+
+    private static void requireLeading(boolean leading, String role, int i) {
+        if (!leading) {
+            throw MeshException.invalid("messages[" + i + "].role", "a '" + role
+                    + "' message after the conversation started is not supported by llama.cpp models;"
+                    + " put system instructions first.");
+        }
+    }
+
+    private static MeshException unsupportedRole(String role, int i) {
+        return MeshException.invalid("messages[" + i + "].role", "role '" + role
+                + "' is not supported by llama.cpp models; use system, user, assistant and tool.");
     }
 
     private static String content(JsonNode content, String param) {
