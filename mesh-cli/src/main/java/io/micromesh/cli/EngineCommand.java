@@ -165,7 +165,7 @@ final class EngineCommand implements Callable<Integer> {
             Hardware hardware = watts == null ? null
                     : new Hardware.Cpu(cores != null ? cores : threadCount, watts);
             return new ModelSpec.LlamaCpp(new ModelSpec.Basics(id, window, Price.FREE, null, hardware,
-                    EnumSet.of(Capability.CHAT, Capability.COMPLETIONS, Capability.JSON)), model.toString(), null, slots, 256);
+                    EnumSet.of(Capability.CHAT, Capability.COMPLETIONS, Capability.JSON, Capability.TOOLS)), model.toString(), null, slots, 256);
         } catch (ConfigException e) {
             throw new UserError(e.getMessage());
         }
