@@ -10,10 +10,13 @@ import java.util.Optional;
 
 /**
  * Reads how a request is to be admitted from its headers and body: its lane ({@code x-mesh-priority},
- * else the route's default, else {@code interactive}), its deadline ({@code x-mesh-deadline-ms},
- * relative to its arrival), and its affinity key ({@code x-mesh-session}, else the {@code user}
- * field, else a system prompt of at least {@value #LONG_PREFIX_CHARS} characters — a prefix worth a
- * replica's prompt cache).
+ * else {@code agent} for a request of an agent workflow ({@code x-mesh-workflow}) whose route does
+ * not put it lower, else the route's default, else {@code interactive}), its deadline
+ * ({@code x-mesh-deadline-ms}, relative to its arrival), and its affinity key ({@code x-mesh-session},
+ * else the workflow, else the {@code user} field, else a system prompt of at least
+ * {@value #LONG_PREFIX_CHARS} characters — a prefix worth a replica's prompt cache). An agent's
+ * calls grow one conversation, so keeping them on one replica lets its prompt cache serve each
+ * call's prefix.
  */
 final class Admissions {
 
@@ -38,7 +41,7 @@ final class Admissions {
                 .map(value -> Lane.of(value.strip().toLowerCase(java.util.Locale.ROOT)).orElseThrow(() ->
                         ApiException.invalidRequest(PRIORITY, "header " + PRIORITY + ": '" + value
                                 + "' is not a lane; allowed: " + Lane.allowed())))
-                .orElse(defaultLane);
+                .orElseGet(() -> workflow(req).isPresent() && defaultLane == Lane.INTERACTIVE ? Lane.AGENT : defaultLane);
         long deadline = req.headers().first(io.helidon.http.HeaderNames.create(DEADLINE))
                 .map(value -> arrivedNanos + deadlineMillis(value) * 1_000_000L).orElse(Long.MAX_VALUE);
         return new Admission(lane, deadline, affinity(req, request.body()), correlation(req));
@@ -58,6 +61,11 @@ final class Admissions {
         return new Admission.Correlation(id, traceparent);
     }
 
+    /** The request's agent workflow, when it names one (checked by {@link Callers}). */
+    private static Optional<String> workflow(ServerRequest req) {
+        return req.headers().first(Callers.MESH_WORKFLOW).map(String::strip).filter(id -> !id.isEmpty());
+    }
+
     private static long deadlineMillis(String value) {
         try {
             long ms = Long.parseLong(value.strip());
@@ -75,6 +83,10 @@ final class Admissions {
         Optional<String> session = req.headers().first(io.helidon.http.HeaderNames.create(SESSION));
         if (session.isPresent() && !session.get().isBlank()) {
             return "session:" + session.get();
+        }
+        Optional<String> workflow = workflow(req);
+        if (workflow.isPresent()) {
+            return "workflow:" + workflow.get();
         }
         if (body.path("user").isTextual() && !body.path("user").asText().isBlank()) {
             return "user:" + body.path("user").asText();

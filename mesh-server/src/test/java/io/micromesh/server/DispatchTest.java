@@ -196,6 +196,33 @@ class DispatchTest {
     }
 
     @Test
+    void aWorkflowsRequestsGoToOneReplicaInTheAgentLaneUnlessTheyNameALane() throws Exception {
+        StandInServer a = standIn("a");
+        StandInServer b = standIn("b");
+        mesh = new TestGateway("""
+                models:
+                  - id: m
+                    engine: openai
+                    endpoints: ["%s", "%s"]
+                routes:
+                  - { name: nightly, policy: fixed, candidates: [m], priority: batch }
+                """.formatted(a.baseUrl(), b.baseUrl()));
+        for (int i = 0; i < 6; i++) {
+            assertThat(ask("m", "step " + i, "x-mesh-workflow", "agent-run-1").get().statusCode()).isEqualTo(200);
+        }
+        assertThat(List.of(a.generationRequests(), b.generationRequests())).containsExactlyInAnyOrder(6, 0);
+        long agent = mesh.portfolio.model("m").orElseThrow().backend().gates().stream().mapToLong(g -> g.admitted(Lane.AGENT)).sum();
+        assertThat(agent).as("a workflow's requests are agent traffic").isEqualTo(6);
+
+        ask("m", "urgent step", "x-mesh-workflow", "agent-run-1", "x-mesh-priority", "interactive").get();
+        ask("nightly", "overnight step", "x-mesh-workflow", "agent-run-1").get();
+        var gates = mesh.portfolio.model("m").orElseThrow().backend().gates();
+        assertThat(gates.stream().mapToLong(g -> g.admitted(Lane.INTERACTIVE)).sum()).as("a named lane wins").isEqualTo(1);
+        assertThat(gates.stream().mapToLong(g -> g.admitted(Lane.BATCH)).sum()).as("a route's lower lane stays").isEqualTo(1);
+        assertThat(List.of(a.generationRequests(), b.generationRequests())).containsExactlyInAnyOrder(8, 0);
+    }
+
+    @Test
     void affinityCanBeTurnedOff() throws Exception {
         StandInServer a = standIn("a").delay(Duration.ofMillis(30));
         StandInServer b = standIn("b").delay(Duration.ofMillis(30));
