@@ -3,6 +3,7 @@ package io.micromesh.cli;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.micromesh.api.Json;
 import io.micromesh.api.Operation;
+import io.micromesh.cli.bench.AgentBench;
 import io.micromesh.cli.bench.BenchException;
 import io.micromesh.cli.bench.Figures;
 import io.micromesh.cli.bench.LoadGenerator;
@@ -140,6 +141,30 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--html", paramLabel = "FILE", description = "Also write an HTML report (with a latency-throughput chart for sweeps).")
     Path htmlFile;
 
+    @Option(names = "--agent", description = "Replay agent traffic instead: each task is one workflow of --steps"
+            + " tool-calling chat requests with growing context, --concurrency tasks at a time, beside a probe of"
+            + " interactive questions (see docs/agents.md).")
+    boolean agent;
+
+    @Option(names = "--tasks", paramLabel = "T", defaultValue = "20", description = "With --agent: agent runs per side (default: ${DEFAULT-VALUE}).")
+    int tasks;
+
+    @Option(names = "--steps", paramLabel = "N", defaultValue = "4",
+            description = "With --agent: requests per run, the last answering (default: ${DEFAULT-VALUE}).")
+    int steps;
+
+    @Option(names = "--result-words", paramLabel = "W", defaultValue = "64",
+            description = "With --agent: words of each tool result added to the context (default: ${DEFAULT-VALUE}).")
+    int resultWords;
+
+    @Option(names = "--interactive-rate", paramLabel = "QPS", defaultValue = "2",
+            description = "With --agent: interactive probe questions per second, 0 for none (default: ${DEFAULT-VALUE}).")
+    double interactiveRate;
+
+    @Option(names = "--interactive-model", paramLabel = "NAME",
+            description = "With --agent: what the probe asks for (default: --model).")
+    String interactiveModel;
+
     @Spec
     CommandSpec spec;
 
@@ -166,6 +191,9 @@ final class BenchCommand implements Callable<Integer> {
 
     private int run() {
         PrintWriter out = spec.commandLine().getOut();
+        if (agent) {
+            return agents(out);
+        }
         Operation operation = operation();
         check(operation);
         SyntheticModel synthetic = null;
@@ -256,6 +284,76 @@ final class BenchCommand implements Callable<Integer> {
         out.println(Json.string(result));
         out.flush();
         return 0;
+    }
+
+    /** {@code --agent}: the model (A) and, with --compare or --compare-model, the other (B), rounds alternating. */
+    private int agents(PrintWriter out) {
+        if (url == null || model == null) {
+            throw new BenchException("--agent needs --url and --model (a model or route that can call tools)");
+        }
+        if (syntheticModel != null || prompts != null || audioFile != null || stream || rate != null) {
+            throw new BenchException("--agent makes its own requests; leave out --synthetic-model, --prompts, --audio,"
+                    + " --stream and --rate");
+        }
+        if (rounds < 1) {
+            throw new BenchException("--rounds must be at least 1, got " + rounds);
+        }
+        int agentsAtOnce = concurrency.getFirst();
+        int maxTokens = outputTokens == null ? 64 : outputTokens;
+        Duration silence = Duration.ofMillis((long) (timeout * 1000));
+        AgentBench.Shape shapeA = new AgentBench.Shape(model, interactiveModel != null ? interactiveModel : model, tasks,
+                agentsAtOnce, steps, resultWords, maxTokens, interactiveRate, seed);
+        boolean compared = compare != null || compareModel != null;
+        AgentBench.Shape shapeB = !compared ? null : new AgentBench.Shape(compareModel != null ? compareModel : model,
+                shapeA.interactiveModel(), tasks, agentsAtOnce, steps, resultWords, maxTokens, interactiveRate, seed);
+        AgentBench toA = new AgentBench(base(url, "--url"), apiKey, silence, headers());
+        AgentBench toB = !compared ? null : new AgentBench(base(compare != null ? compare : url, "--compare"), apiKey, silence,
+                headers());
+        out.printf(Locale.ROOT, "agent traffic: %d tasks of %d steps, %d at a time, %d-word tool results, probe %.2g/s%n",
+                tasks, steps, agentsAtOnce, resultWords, interactiveRate);
+        out.flush();
+        PrintWriter err = spec.commandLine().getErr();
+        ObjectNode result = Json.object().put("mode", "agent").put("url", url).put("tasks", tasks).put("steps", steps)
+                .put("agents", agentsAtOnce).put("result_words", resultWords).put("interactive_rate", interactiveRate);
+        var roundsA = result.putArray("a");
+        var roundsB = result.putArray("b");
+        String stamp = Long.toString(System.currentTimeMillis(), 36);
+        for (int round = 0; round < rounds; round++) {
+            AgentBench.Result a = agentRun(toA, shapeA, "bench-" + stamp + "-a" + round, err);
+            out.println(a.line("A " + shapeA.model() + " round " + (round + 1)));
+            roundsA.add(a.toJson().put("model", shapeA.model()));
+            if (toB != null) {
+                AgentBench.Result b = agentRun(toB, shapeB, "bench-" + stamp + "-b" + round, err);
+                out.println(b.line("B " + shapeB.model() + " round " + (round + 1)));
+                roundsB.add(b.toJson().put("model", shapeB.model()));
+                out.printf(Locale.ROOT, "  B/A: tasks_per_s %.3f, cost per task %s, energy per task %s, interactive p99 %.3f%n",
+                        b.tasksPerS() / a.tasksPerS(), ratio(b.costUsdPerTask(), a.costUsdPerTask()),
+                        ratio(b.energyWhPerTask(), a.energyWhPerTask()), b.interactive().p99() / Math.max(1e-9, a.interactive().p99()));
+            }
+            out.flush();
+        }
+        try {
+            if (jsonFile != null) {
+                Files.writeString(jsonFile, Json.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(result) + "\n");
+            }
+        } catch (IOException e) {
+            throw new BenchException("cannot write the report: " + e.getMessage());
+        }
+        out.println(Json.string(result));
+        out.flush();
+        return 0;
+    }
+
+    private AgentBench.Result agentRun(AgentBench bench, AgentBench.Shape shape, String runId, PrintWriter err) {
+        var reporter = io.micromesh.cli.pull.ProgressReporter.forConsole(err, "agents " + shape.model(),
+                io.micromesh.cli.pull.ProgressReporter.Unit.ITEMS, java.time.Clock.systemUTC());
+        AgentBench.Result result = bench.run(shape, runId, done -> reporter.progress(done, shape.tasks()));
+        reporter.finished(result.tasks() + result.failedTasks(), shape.tasks());
+        return result;
+    }
+
+    private static String ratio(double b, double a) {
+        return a > 0 ? String.format(Locale.ROOT, "%.3f", b / a) : "n/a";
     }
 
     /** The text operation loaded; null for audio, which is none of them. */

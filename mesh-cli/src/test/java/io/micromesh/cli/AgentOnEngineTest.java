@@ -252,6 +252,28 @@ class AgentOnEngineTest {
                 .isGreaterThanOrEqualTo("sunny, 21 C".length() + call.arguments().length());
     }
 
+    @Test
+    void meshBenchAgentReplaysToolCallingRunsAndReportsTasksCostAndTheInteractiveLane() throws Exception {
+        MeshCli.Run run = MeshCli.mesh("bench", "--agent", "--url", url() + "/v1", "--model", "tiny", "--compare-model", "tiny",
+                "--tasks", "3", "--steps", "3", "--concurrency", "2", "--result-words", "8", "--output-tokens", "200",
+                "--interactive-rate", "5", "--timeout", "120");
+        assertThat(run.exit()).as(run.err()).isZero();
+        JsonNode result = run.result();
+        for (String side : List.of("a", "b")) {
+            JsonNode round = result.path(side).get(0);
+            assertThat(round.path("tasks").asInt()).as(round.toString()).isEqualTo(3);
+            assertThat(round.path("failed_tasks").asInt()).isZero();
+            assertThat(round.path("tool_calls").asText()).as("every step but the last called the tool").isEqualTo("6/6");
+            assertThat(round.path("models").path("tiny").asInt()).isEqualTo(9);
+            assertThat(round.path("tasks_per_s").asDouble()).isPositive();
+            assertThat(round.path("interactive_p99_ms").asDouble()).isPositive();
+            assertThat(round.path("interactive_alone_p99_ms").asDouble()).isPositive();
+        }
+        assertThat(run.out()).contains("B/A: tasks_per_s");
+        assertThat(MeshCli.mesh("bench", "--agent", "--url", url() + "/v1", "--model", "tiny", "--steps", "1").err())
+                .contains("--steps must be at least 2");
+    }
+
     /** The agent's tool: records what the model asked. */
     public static final class WeatherTools {
         final List<String> asked = new CopyOnWriteArrayList<>();
