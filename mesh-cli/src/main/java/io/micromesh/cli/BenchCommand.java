@@ -162,7 +162,7 @@ final class BenchCommand implements Callable<Integer> {
     double interactiveRate;
 
     @Option(names = "--interactive-model", paramLabel = "NAME",
-            description = "With --agent: what the probe asks for (default: --model).")
+            description = "With --agent: what the probe asks for (default: the side's --model or --compare-model).")
     String interactiveModel;
 
     @Spec
@@ -304,8 +304,9 @@ final class BenchCommand implements Callable<Integer> {
         AgentBench.Shape shapeA = new AgentBench.Shape(model, interactiveModel != null ? interactiveModel : model, tasks,
                 agentsAtOnce, steps, resultWords, maxTokens, interactiveRate, seed);
         boolean compared = compare != null || compareModel != null;
-        AgentBench.Shape shapeB = !compared ? null : new AgentBench.Shape(compareModel != null ? compareModel : model,
-                shapeA.interactiveModel(), tasks, agentsAtOnce, steps, resultWords, maxTokens, interactiveRate, seed);
+        String modelB = compareModel != null ? compareModel : model;
+        AgentBench.Shape shapeB = !compared ? null : new AgentBench.Shape(modelB,
+                interactiveModel != null ? interactiveModel : modelB, tasks, agentsAtOnce, steps, resultWords, maxTokens, interactiveRate, seed);
         AgentBench toA = new AgentBench(base(url, "--url"), apiKey, silence, headers());
         AgentBench toB = !compared ? null : new AgentBench(base(compare != null ? compare : url, "--compare"), apiKey, silence,
                 headers());

@@ -214,4 +214,30 @@ class CascadeTest {
         assertThat(usageChunk.path("usage").path("cost_usd").asDouble()).isPositive();
         assertThat(cheap.recorded().getFirst().body().path("stream").asBoolean()).as("candidates are asked whole").isFalse();
     }
+
+    /** A small model's malformed tool call escalates; a well-formed one is kept. */
+    @Test
+    void aToolCallWhoseArgumentsDoNotFitTheSchemaEscalates(@TempDir Path state) {
+        String tools = ", \"tools\": [{\"type\": \"function\", \"function\": {\"name\": \"get_weather\", \"parameters\":"
+                + " {\"type\": \"object\", \"properties\": {\"days\": {\"type\": \"integer\", \"maximum\": 7}},"
+                + " \"required\": [\"days\"]}}}]";
+        for (String[] smallCall : List.of(new String[] {"{\"days\": 30}", "strong"}, new String[] {"{\"day\"", "strong"},
+                new String[] {"{\"days\": 3}", "small"})) {
+            try (StandInServer small = StandInServer.start("small").callsTool("get_weather", smallCall[0]);
+                 StandInServer big = StandInServer.start("big").callsTool("get_weather", "{\"days\": 2}");
+                 TestGateway tools4 = new TestGateway("""
+                         models:
+                           - { id: small, engine: openai, endpoints: ["%s"], capabilities: [chat, tools] }
+                           - { id: strong, engine: openai, endpoints: ["%s"], capabilities: [chat, tools] }
+                         routes:
+                           - { name: agent, policy: cascade, candidates: [small, strong] }
+                         """.formatted(small.baseUrl(), big.baseUrl()), state.resolve(smallCall[1] + smallCall[0].length()))) {
+                HttpResponse<String> answer = tools4.post("/v1/chat/completions", """
+                        {"model": "agent", "messages": [{"role": "user", "content": "weather?"}]%s}
+                        """.formatted(tools));
+                assertThat(answer.statusCode()).isEqualTo(200);
+                assertThat(TestGateway.json(answer).path("model").asText()).as(smallCall[0]).isEqualTo(smallCall[1]);
+            }
+        }
+    }
 }

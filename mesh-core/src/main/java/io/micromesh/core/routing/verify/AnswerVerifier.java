@@ -68,6 +68,12 @@ public final class AnswerVerifier {
                 return new Verdict.Failed("refusal", "the answer opens with a refusal ('" + ascii(m.group()) + "')");
             }
         }
+        if (spec.jsonSchema() && toolCalls) {
+            Verdict calls = toolCalls(request, message.path("tool_calls"));
+            if (calls != null) {
+                return calls;
+            }
+        }
         if (spec.jsonSchema() && !request.responseFormat().equals("text")) {
             Verdict json = json(request, text);
             if (json != null) {
@@ -102,6 +108,40 @@ public final class AnswerVerifier {
             }
         }
         return new Verdict.Passed();
+    }
+
+    /**
+     * Whether every tool call names a tool the request offered and has arguments that parse and fit
+     * that tool's parameter schema: a small model's malformed call is a reason to escalate.
+     */
+    private Verdict toolCalls(ChatRequest request, JsonNode calls) {
+        java.util.Map<String, JsonNode> parameters = new java.util.HashMap<>();
+        request.body().path("tools").forEach(tool -> parameters.put(tool.path("function").path("name").asText(),
+                tool.path("function").path("parameters")));
+        for (JsonNode call : calls) {
+            String name = call.path("function").path("name").asText();
+            if (!parameters.containsKey(name)) {
+                return new Verdict.Failed("json-schema", "the answer calls '" + ascii(name) + "', which the request does not offer");
+            }
+            JsonNode arguments;
+            try {
+                arguments = Json.mapper().readTree(call.path("function").path("arguments").asText());
+            } catch (Exception e) {
+                return new Verdict.Failed("json-schema", "the arguments of '" + ascii(name) + "' are not JSON");
+            }
+            JsonNode schemaNode = parameters.get(name);
+            if (arguments == null || !arguments.isObject()) {
+                return new Verdict.Failed("json-schema", "the arguments of '" + ascii(name) + "' are not a JSON object");
+            }
+            if (schemaNode.isObject() && !schemaNode.isEmpty()) {
+                List<Error> errors = schemas.getSchema(schemaNode).validate(arguments);
+                if (!errors.isEmpty()) {
+                    return new Verdict.Failed("json-schema", "the arguments of '" + ascii(name) + "' do not match its schema: "
+                            + ascii(errors.getFirst().getMessage()));
+                }
+            }
+        }
+        return null;
     }
 
     private Verdict json(ChatRequest request, String text) {
