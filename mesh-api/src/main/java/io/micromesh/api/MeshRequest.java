@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  * A validated OpenAI request: typed accessors for what micromesh decides on, and the original
  * body, which is passed through to backends so that fields micromesh does not know still reach them.
  */
-public sealed interface MeshRequest permits ChatRequest, CompletionRequest, EmbeddingRequest {
+public sealed interface MeshRequest permits ChatRequest, CompletionRequest, EmbeddingRequest, ResponsesRequest {
 
     /** The operation, which fixes the upstream path. */
     Operation operation();

@@ -7,7 +7,9 @@ public enum Operation {
     /** {@code POST /v1/completions}. */
     COMPLETIONS("/completions"),
     /** {@code POST /v1/embeddings}. */
-    EMBEDDINGS("/embeddings");
+    EMBEDDINGS("/embeddings"),
+    /** {@code POST /v1/responses}, passed through to backends that serve it ({@code responses-api: passthrough}). */
+    RESPONSES("/responses");
 
     private final String path;
 

@@ -1,7 +1,6 @@
 package io.micromesh.server;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.helidon.webserver.CloseConnectionException;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import io.micromesh.api.ChatRequest;
@@ -10,7 +9,6 @@ import io.micromesh.api.EmbeddingRequest;
 import io.micromesh.api.Json;
 import io.micromesh.api.MeshRequest;
 import io.micromesh.api.Operation;
-import io.micromesh.core.accounting.UsageRecord;
 import io.micromesh.core.dispatch.Call;
 import io.micromesh.core.dispatch.Dispatcher;
 import io.micromesh.core.dispatch.Outcome;
@@ -42,6 +40,7 @@ final class InferenceEndpoint {
             case CHAT_COMPLETIONS -> ChatRequest.parse(body);
             case COMPLETIONS -> CompletionRequest.parse(body);
             case EMBEDDINGS -> EmbeddingRequest.parse(body);
+            case RESPONSES -> throw new IllegalStateException("/v1/responses has its own endpoint");
         };
         Call call = new Call(request, Admissions.of(req, request, dispatcher.defaultLane(request.model()), exchange.startNanos()),
                 exchange.id(), Callers.of(req, exchange), req.headers().first(Responses.MESH_TASK).orElse(null), exchange.startNanos());
@@ -61,40 +60,16 @@ final class InferenceEndpoint {
     }
 
     private void whole(Call call, ServerResponse res, Exchange exchange) {
-        Outcome outcome = dispatcher.answer(call);
-        exchange.settle(outcome);
-        switch (outcome) {
-            case Outcome.Answered answered -> {
-                Responses.served(res, answered.served());
-                Responses.json(res, 200, answered.body().bytes());
-            }
-            case Outcome.Failed failed -> throw Responses.failed(res, failed);
-            default -> throw new IllegalStateException("a whole answer ended as " + outcome);
-        }
+        Outcome.Answered answered = Responses.answered(dispatcher.answer(call), res, exchange);
+        Responses.served(res, answered.served());
+        Responses.json(res, 200, answered.body().bytes());
     }
 
     private void streamed(Call call, ServerResponse res, Exchange exchange) {
         SseStream stream = new SseStream(res, exchange);
         Outcome outcome = dispatcher.stream(call, stream);
-        exchange.settle(outcome);
-        switch (outcome) {
-            case Outcome.Streamed streamed -> {
-                if (streamed.usage().status().equals(UsageRecord.CLIENT_GONE)) {
-                    // the connection is dead: closing it here keeps the server from flushing the stream's
-                    // end into it after the handler (a failure its error handling logs as a WARNING)
-                    exchange.markClientGone();
-                    throw new CloseConnectionException("the client left mid-stream");
-                } else {
-                    stream.finish();
-                }
-            }
-            case Outcome.Failed failed -> {
-                if (!stream.started()) {
-                    throw Responses.failed(res, failed);
-                }
-                stream.fail(Failures.toApi(failed.failure()));
-            }
-            default -> throw new IllegalStateException("a stream ended as " + outcome);
+        if (Responses.streamWentWell(outcome, stream.started(), stream::fail, res, exchange)) {
+            stream.finish();
         }
     }
 }

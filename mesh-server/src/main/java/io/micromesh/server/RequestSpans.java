@@ -58,6 +58,7 @@ final class RequestSpans {
             case CHAT_COMPLETIONS -> "chat";
             case COMPLETIONS -> "text_completion";
             case EMBEDDINGS -> "embeddings";
+            case RESPONSES -> "responses";
         };
     }
 

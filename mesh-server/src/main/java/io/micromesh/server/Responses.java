@@ -54,6 +54,51 @@ final class Responses {
     }
 
     /**
+     * Settles a whole answer's outcome: the answer, or the failure thrown as the error to send. The one
+     * place for what a dispatched whole answer ends as, whichever endpoint sent it.
+     */
+    static Outcome.Answered answered(Outcome outcome, ServerResponse res, Exchange exchange) {
+        exchange.settle(outcome);
+        return switch (outcome) {
+            case Outcome.Answered answered -> answered;
+            case Outcome.Failed failed -> throw failed(res, failed);
+            default -> throw new IllegalStateException("a whole answer ended as " + outcome);
+        };
+    }
+
+    /**
+     * Settles a stream's outcome, the one place for what a dispatched stream ends as: true when it went
+     * well (the caller ends it its way: chat's {@code [DONE]}, the Responses API's last event); false
+     * when it broke after it started (then {@code failLate} told the client). A failure before anything
+     * was sent is thrown as the error to answer; a client gone closes the connection, so that the
+     * server does not flush the stream's end into a dead one (a failure its error handling logs).
+     *
+     * @param started  whether anything was sent
+     * @param failLate ends a stream that broke after it started, in the stream's own form
+     */
+    static boolean streamWentWell(Outcome outcome, boolean started, java.util.function.Consumer<ApiException> failLate,
+                                  ServerResponse res, Exchange exchange) {
+        exchange.settle(outcome);
+        switch (outcome) {
+            case Outcome.Streamed streamed -> {
+                if (streamed.usage().status().equals(io.micromesh.core.accounting.UsageRecord.CLIENT_GONE)) {
+                    exchange.markClientGone();
+                    throw new io.helidon.webserver.CloseConnectionException("the client left mid-stream");
+                }
+                return true;
+            }
+            case Outcome.Failed failed -> {
+                if (!started) {
+                    throw failed(res, failed);
+                }
+                failLate.accept(Failures.toApi(failed.failure()));
+                return false;
+            }
+            default -> throw new IllegalStateException("a stream ended as " + outcome);
+        }
+    }
+
+    /**
      * The error answer to a request: to a HEAD request its status and headers only, and with
      * {@code Connection: close} when the request's body was not read (the connection closes after it).
      */

@@ -16,6 +16,7 @@ import com.openai.models.responses.ResponseFunctionToolCall;
 import com.openai.models.responses.ResponseInputItem;
 import com.openai.models.responses.ResponseOutputItem;
 import com.openai.models.responses.ResponseStreamEvent;
+import com.fasterxml.jackson.databind.JsonNode;
 import io.micromesh.core.config.ConfigLoader;
 import io.micromesh.core.config.MeshConfig;
 import io.micromesh.testkit.StandInServer;
@@ -181,6 +182,65 @@ class ResponsesApiTest {
             assertThat(sent.path("response_format").path("type").asText()).isEqualTo("json_schema");
             assertThat(sent.path("response_format").path("json_schema").path("schema").path("properties").has("celsius")).isTrue();
             assertThat(sent.path("max_tokens").asInt()).isEqualTo(50);
+        }
+    }
+
+    /** A backend that has the Responses API itself gets the request as it is; accounting still holds. */
+    @Test
+    void aModelConfiguredForPassThroughGetsTheRequestAsItIsWholeAndStreamed() throws Exception {
+        try (StandInServer upstream = StandInServer.start("native").reply("Served by the upstream's own API").streamChunks(3)) {
+            MeshConfig config = ConfigLoader.withEnvironment(Map.of()).parse("""
+                    server: { port: 0, state-dir: "%s", access-log: false }
+                    models:
+                      - { id: native, engine: openai, served-name: upstream-model, endpoints: ["%s"], responses-api: passthrough,
+                          price: { input-per-mtok: 1, output-per-mtok: 2 } }
+                    """.formatted(dir.resolve("state"), upstream.baseUrl()));
+            MeshRuntime runtime = MeshRuntime.open(config, MeshRuntime.Options.quiet());
+            try {
+                String base = "http://127.0.0.1:" + runtime.serve(config.server()).port();
+                OpenAIClient client = OpenAIOkHttpClient.builder().baseUrl(base + "/v1").apiKey("none").maxRetries(0).build();
+                Response whole = client.responses().create(ResponseCreateParams.builder().model("native")
+                        .instructions("Be brief.").input("hello").previousResponseId("resp_upstream_0").build());
+                assertThat(whole.id()).as("the upstream's id: its store holds the conversation").isEqualTo("resp_upstream_1");
+                assertThat(whole.model().asString()).isEqualTo("native");
+                assertThat(whole.output().get(0).asMessage().content().get(0).asOutputText().text())
+                        .isEqualTo("Served by the upstream's own API");
+                assertThat(whole.usage().orElseThrow()._additionalProperties()).containsKeys("cost_usd", "energy_wh");
+                StandInServer.Recorded sent = upstream.recorded().getLast();
+                assertThat(sent.path()).isEqualTo("/v1/responses");
+                assertThat(sent.body().path("model").asText()).isEqualTo("upstream-model");
+                assertThat(sent.body().path("input").asText()).as("not translated to messages").isEqualTo("hello");
+                assertThat(sent.body().path("previous_response_id").asText()).isEqualTo("resp_upstream_0");
+                assertThat(sent.body().has("messages")).isFalse();
+
+                StringBuilder text = new StringBuilder();
+                List<String> types = new ArrayList<>();
+                try (StreamResponse<ResponseStreamEvent> events = client.responses().createStreaming(
+                        ResponseCreateParams.builder().model("native").input("again").build())) {
+                    events.stream().forEach(e -> {
+                        types.add(type(e));
+                        e.outputTextDelta().ifPresent(d -> text.append(d.delta()));
+                        e.completed().ifPresent(c -> assertThat(c.response().usage().orElseThrow()._additionalProperties())
+                                .containsKeys("cost_usd", "energy_wh"));
+                    });
+                }
+                assertThat(text.toString()).isEqualTo("Served by the upstream's own API");
+                assertThat(types.getFirst()).isEqualTo("response.created");
+                assertThat(types.getLast()).isEqualTo("response.completed");
+                assertThat(upstream.recorded().getLast().body().path("stream").asBoolean()).isTrue();
+                assertThat(upstream.recorded().getLast().body().has("stream_options")).isFalse();
+
+                java.net.http.HttpResponse<String> usage = java.net.http.HttpClient.newHttpClient().send(
+                        java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/v1/usage")).build(),
+                        java.net.http.HttpResponse.BodyHandlers.ofString());
+                JsonNode row = io.micromesh.api.Json.mapper().readTree(usage.body()).path("data").get(0);
+                assertThat(row.path("group").asText()).isEqualTo("native");
+                assertThat(row.path("requests").asInt()).as("both in the ledger").isEqualTo(2);
+                assertThat(row.path("cost_usd").asDouble()).isPositive();
+                client.close();
+            } finally {
+                runtime.close();
+            }
         }
     }
 

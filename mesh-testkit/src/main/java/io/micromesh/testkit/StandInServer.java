@@ -426,6 +426,9 @@ public final class StandInServer implements AutoCloseable {
                 writeJson(out, 200, embeddings(body));
                 return true;
             }
+            case "/v1/responses" -> {
+                return responses(out, body, stream);
+            }
             case "/v1/audio/transcriptions" -> {
                 writeJson(out, 200, transcription());
                 return true;
@@ -630,6 +633,58 @@ public final class StandInServer implements AutoCloseable {
             abandonedStreams.incrementAndGet();
             throw e;
         }
+    }
+
+    /**
+     * OpenAI's Responses API, as a server that has it natively: the next reply as one
+     * {@code output_text}, usage in {@code input_tokens}/{@code output_tokens}; streamed as
+     * {@code response.created}, a {@code response.output_text.delta} per piece, and
+     * {@code response.completed} (named events, no {@code [DONE]}).
+     */
+    private boolean responses(OutputStream out, JsonNode request, boolean stream) throws IOException {
+        String reply = nextReply();
+        ObjectNode response = Json.object().put("id", "resp_upstream_" + generationRequests.get()).put("object", "response")
+                .put("created_at", 1_767_225_600L).put("status", "completed").put("model", request.path("model").asText());
+        if (request.hasNonNull("previous_response_id")) {
+            response.put("previous_response_id", request.get("previous_response_id").asText());
+        }
+        ObjectNode message = response.putArray("output").addObject().put("type", "message").put("id", "msg_1")
+                .put("status", "completed").put("role", "assistant");
+        message.putArray("content").addObject().put("type", "output_text").put("text", reply).putArray("annotations");
+        long input = words(request.path("input").toString() + request.path("instructions").asText(""));
+        long output = words(reply);
+        response.putObject("usage").put("input_tokens", input).put("output_tokens", output).put("total_tokens", input + output);
+        if (!stream) {
+            writeJson(out, 200, response);
+            return true;
+        }
+        out.write(("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n")
+                .getBytes(StandardCharsets.US_ASCII));
+        int sequence = 0;
+        ObjectNode created = response.deepCopy().put("status", "in_progress");
+        created.remove("usage");
+        created.putArray("output");
+        writeNamed(out, "response.created", Json.object().put("type", "response.created").put("sequence_number", sequence++)
+                .set("response", created));
+        for (String piece : split(reply, streamChunks)) {
+            writeNamed(out, "response.output_text.delta", Json.object().put("type", "response.output_text.delta")
+                    .put("sequence_number", sequence++).put("item_id", "msg_1").put("output_index", 0).put("content_index", 0)
+                    .put("delta", piece));
+            sleep(chunkInterval);
+        }
+        writeNamed(out, "response.completed", Json.object().put("type", "response.completed").put("sequence_number", sequence)
+                .set("response", response));
+        out.write("0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+        out.flush();
+        return true;
+    }
+
+    private static void writeNamed(OutputStream out, String type, JsonNode data) throws IOException {
+        byte[] event = ("event: " + type + "\ndata: " + Json.string(data) + "\n\n").getBytes(StandardCharsets.UTF_8);
+        out.write((Integer.toHexString(event.length) + "\r\n").getBytes(StandardCharsets.US_ASCII));
+        out.write(event);
+        out.write("\r\n".getBytes(StandardCharsets.US_ASCII));
+        out.flush();
     }
 
     private static List<String> split(String text, int chunks) {

@@ -34,6 +34,7 @@ public enum Capability {
             case CHAT_COMPLETIONS -> CHAT;
             case COMPLETIONS -> COMPLETIONS;
             case EMBEDDINGS -> EMBEDDINGS;
+            case RESPONSES -> CHAT;
         };
     }
 

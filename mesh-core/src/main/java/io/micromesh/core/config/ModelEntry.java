@@ -47,6 +47,8 @@ import java.util.regex.Pattern;
  * @param deadlineMs         {@code openai}: longest whole call to the upstream, however it trickles (504 after it)
  * @param ejectAfterFailures {@code openai}: consecutive failures that eject a replica
  * @param ejectForMs         {@code openai}: first back-off of an ejected replica (doubles per failed probe)
+ * @param responsesApi       {@code openai}: how {@code /v1/responses} reaches it: {@code translate} (default: as a chat
+ *                           completion) or {@code passthrough} (as it is, to the upstream's own {@code /v1/responses})
  */
 record ModelEntry(String id, Engine engine, List<String> endpoints, String servedName, String apiKey,
                         String file, String pull, Integer slots, Integer context, Price price,
@@ -54,7 +56,7 @@ record ModelEntry(String id, Engine engine, List<String> endpoints, String serve
                         Integer maxInFlight, Integer connectTimeoutMs, Integer timeoutMs,
                         Integer ejectAfterFailures, Integer ejectForMs, Integer minInFlight, Boolean adaptiveLimit,
                         Integer queueSize, Integer maxBatch, Integer maxWaitMs, Integer batchMaxTokens,
-                        Boolean affinity, Integer deadlineMs) {
+                        Boolean affinity, Integer deadlineMs, String responsesApi) {
 
     private static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,127}");
 
@@ -72,7 +74,10 @@ record ModelEntry(String id, Engine engine, List<String> endpoints, String serve
                 Map.entry("timeout-ms", timeoutMs != null), Map.entry("eject-after-failures", ejectAfterFailures != null),
                 Map.entry("eject-for-ms", ejectForMs != null), Map.entry("min-in-flight", minInFlight != null),
                 Map.entry("adaptive-limit", adaptiveLimit != null), Map.entry("affinity", affinity != null),
-                Map.entry("deadline-ms", deadlineMs != null));
+                Map.entry("deadline-ms", deadlineMs != null), Map.entry("responses-api", responsesApi != null));
+        if (responsesApi != null && !responsesApi.equals("translate") && !responsesApi.equals("passthrough")) {
+            throw new ConfigException("responses-api", "'" + responsesApi + "' is not allowed; allowed: translate, passthrough");
+        }
         refuseKeysNotFor(engine, EnumSet.of(Engine.ONNX), Map.entry("max-batch", maxBatch != null),
                 Map.entry("max-wait-ms", maxWaitMs != null), Map.entry("batch-max-tokens", batchMaxTokens != null));
         if (queueSize != null && (engine == Engine.ONNX || engine == Engine.VOSK || engine == Engine.WHISPER_CPP)) {
@@ -122,7 +127,8 @@ record ModelEntry(String id, Engine engine, List<String> endpoints, String serve
         ModelSpec.Basics basics = new ModelSpec.Basics(id, context, price, energy, hardware, capabilities);
         return switch (engine) {
             case OPENAI -> new ModelSpec.OpenAi(basics, endpoints, servedName, apiKey, maxInFlight, minInFlight, adaptiveLimit,
-                    queueSize, affinity, connectTimeoutMs, timeoutMs, deadlineMs, ejectAfterFailures, ejectForMs);
+                    queueSize, affinity, connectTimeoutMs, timeoutMs, deadlineMs, ejectAfterFailures, ejectForMs,
+                    "passthrough".equals(responsesApi));
             case LLAMACPP -> new ModelSpec.LlamaCpp(basics, file, pull, slots, queueSize);
             case ONNX -> new ModelSpec.Onnx(basics, maxBatch, maxWaitMs, batchMaxTokens);
             case VOSK -> new ModelSpec.Vosk(basics);

@@ -59,10 +59,13 @@ public sealed interface ModelSpec permits ModelSpec.OpenAi, ModelSpec.LlamaCpp, 
      * @param deadlineMs         longest whole call to the upstream, from connecting to the last byte
      * @param ejectAfterFailures consecutive failures that eject a replica
      * @param ejectForMs         first back-off of an ejected replica
+     * @param responsesPassthrough {@code /v1/responses} goes to the upstream's own Responses API as it is,
+     *                           rather than translated to a chat completion
      */
     record OpenAi(Basics basics, List<String> endpoints, String servedName, String apiKey, int maxInFlight,
                   int minInFlight, boolean adaptiveLimit, int queueSize, boolean affinity, int connectTimeoutMs,
-                  int timeoutMs, int deadlineMs, int ejectAfterFailures, int ejectForMs) implements ModelSpec {
+                  int timeoutMs, int deadlineMs, int ejectAfterFailures, int ejectForMs, boolean responsesPassthrough)
+            implements ModelSpec {
         public OpenAi {
             endpoints = List.copyOf(endpoints);
         }
@@ -85,7 +88,7 @@ public sealed interface ModelSpec permits ModelSpec.OpenAi, ModelSpec.LlamaCpp, 
          */
         public static OpenAi at(String id, String endpoint, Integer context) {
             return (OpenAi) new ModelEntry(id, Engine.OPENAI, List.of(endpoint), null, null, null, null, null, context,
-                    null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null).toSpec();
+                    null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null).toSpec();
         }
     }
 

@@ -459,6 +459,25 @@ public final class Dispatcher {
 
         @Override
         public void send(ObjectNode chunk) {
+            if (chunk.get("response") instanceof ObjectNode response) {
+                // a Responses API event, passed through: the model and the usage are the response's
+                response.put("model", model.id());
+                if (response.get("usage") instanceof ObjectNode counted && !counted.has("cost_usd")) {
+                    Charge charge = model.tariff().charge(Usage.of(counted));
+                    counted.put("cost_usd", charge.costUsd());
+                    counted.put("energy_wh", charge.energyWh());
+                }
+                trail.firstChunk();
+                forwarded = true;
+                client.send(chunk);
+                return;
+            }
+            if (chunk.has("type") && !chunk.has("choices")) {  // another Responses event: as it came
+                trail.firstChunk();
+                forwarded = true;
+                client.send(chunk);
+                return;
+            }
             chunk.put("model", model.id());
             if (completionId != null) {
                 chunk.put("id", completionId);

@@ -46,7 +46,7 @@ final class PricedAnswer {
             out.put("id", completionId);
         }
         ObjectNode usage = out.withObject("/usage");
-        if (!usage.has("prompt_tokens")) {
+        if (!usage.has("prompt_tokens") && !usage.has("input_tokens")) {
             usage.put("prompt_tokens", tokens.prompt());
             if (!usage.has("completion_tokens") && tokens.estimated()) {
                 usage.put("completion_tokens", tokens.completion());
@@ -117,7 +117,7 @@ final class PricedAnswer {
                     p.skipChildren();  // written below, as this gateway charges them
                     continue;
                 }
-                counted |= field.equals("prompt_tokens");
+                counted |= field.equals("prompt_tokens") || field.equals("input_tokens");
                 g.writeFieldName(field);
                 g.copyCurrentStructure(p);
             }

@@ -68,6 +68,7 @@ final class WorstCase {
             case ChatRequest chat -> chat.maxTokens().orElse(bound(context)) * chat.choices();
             case CompletionRequest completions -> completions.maxTokens().orElse(bound(context)) * completions.choices();
             case EmbeddingRequest embeddings -> 0;
+            case io.micromesh.api.ResponsesRequest responses -> responses.maxOutputTokens().orElse(bound(context));
         };
         return new Usage(prompt, completion);
     }

@@ -6,6 +6,7 @@ import io.micromesh.api.ChatRequest;
 import io.micromesh.api.CompletionRequest;
 import io.micromesh.api.EmbeddingRequest;
 import io.micromesh.api.MeshRequest;
+import io.micromesh.api.ResponsesRequest;
 import io.micromesh.core.config.Capability;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
@@ -77,6 +78,12 @@ public record RequestFacts(long promptTokens, long maxTokens, String maxTokensPa
                 yield new RequestFacts(input.length() / CHARS_PER_TOKEN + 1, 0, "max_tokens", needs, 1, false, false, false,
                         false, task, user, metadata, input);
             }
+            case ResponsesRequest responses -> {
+                String input = body.path("input").isTextual() ? body.get("input").asText() : body.path("input").toString();
+                yield new RequestFacts(input.length() / CHARS_PER_TOKEN + 1, responses.maxOutputTokens().orElse(0),
+                        "max_output_tokens", needs, 1, false, body.path("tools").size() > 0, false, false, task, user,
+                        metadata, input);
+            }
         };
     }
 
@@ -99,6 +106,8 @@ public record RequestFacts(long promptTokens, long maxTokens, String maxTokensPa
                     completion.choices(), body.path("logprobs").asInt(0) > 0, false, false, false, null, null, Map.of(), null);
             case EmbeddingRequest ignored -> new RequestFacts(0, 0, "max_tokens", needs, 1, false, false, false, false, null,
                     null, Map.of(), null);
+            case ResponsesRequest responses -> new RequestFacts(0, responses.maxOutputTokens().orElse(0), "max_output_tokens",
+                    needs, 1, false, body.path("tools").size() > 0, false, false, null, null, Map.of(), null);
         };
     }
 

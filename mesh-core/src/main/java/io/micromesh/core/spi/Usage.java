@@ -65,15 +65,18 @@ public record Usage(long prompt, long completion, double cpuSeconds, double rapl
     }
 
     /**
-     * Reads an OpenAI {@code usage} object, with the measurements of a micromesh engine worker
-     * when present; missing or negative numbers count as 0.
+     * Reads an OpenAI {@code usage} object (chat's {@code prompt_tokens}/{@code completion_tokens} or the
+     * Responses API's {@code input_tokens}/{@code output_tokens}), with the measurements of a micromesh
+     * engine worker when present; missing or negative numbers count as 0.
      */
     public static Usage of(JsonNode usage) {
-        return new Usage(Math.max(0, usage.path("prompt_tokens").asLong(0)),
-                Math.max(0, usage.path("completion_tokens").asLong(0)),
+        boolean responses = !usage.has("prompt_tokens") && usage.has("input_tokens");
+        return new Usage(Math.max(0, usage.path(responses ? "input_tokens" : "prompt_tokens").asLong(0)),
+                Math.max(0, usage.path(responses ? "output_tokens" : "completion_tokens").asLong(0)),
                 Math.max(0, usage.path(CPU_SECONDS).asDouble(0)),
                 Math.max(0, usage.path(RAPL_JOULES).asDouble(0)),
-                Math.max(0, usage.path("prompt_tokens_details").path("cached_tokens").asLong(0)));
+                Math.max(0, usage.path(responses ? "input_tokens_details" : "prompt_tokens_details").path("cached_tokens")
+                        .asLong(0)));
     }
 
     /**
@@ -115,11 +118,13 @@ public record Usage(long prompt, long completion, double cpuSeconds, double rapl
                         JsonToken number = p.nextToken();
                         boolean numeric = number == JsonToken.VALUE_NUMBER_INT || number == JsonToken.VALUE_NUMBER_FLOAT;
                         switch (field) {
-                            case "prompt_tokens" -> prompt = numeric ? Math.max(0, p.getValueAsLong()) : 0;
-                            case "completion_tokens" -> completion = numeric ? Math.max(0, p.getValueAsLong()) : 0;
+                            // chat's names, or the Responses API's
+                            case "prompt_tokens", "input_tokens" -> prompt = numeric ? Math.max(0, p.getValueAsLong()) : 0;
+                            case "completion_tokens", "output_tokens" -> completion = numeric ? Math.max(0, p.getValueAsLong()) : 0;
                             case CPU_SECONDS -> cpu = numeric ? Math.max(0, p.getValueAsDouble()) : 0;
                             case RAPL_JOULES -> rapl = numeric ? Math.max(0, p.getValueAsDouble()) : 0;
-                            case "prompt_tokens_details" -> cached = number == JsonToken.START_OBJECT ? cachedTokens(p) : 0;
+                            case "prompt_tokens_details", "input_tokens_details" ->
+                                    cached = number == JsonToken.START_OBJECT ? cachedTokens(p) : 0;
                             default -> p.skipChildren();
                         }
                     }

@@ -440,6 +440,7 @@ public final class LlamaBackend implements Backend {
             case ChatRequest chat -> chat.maxTokens().orElse(Long.MAX_VALUE);
             case CompletionRequest completion -> completion.maxTokens().orElse(Long.MAX_VALUE);
             case EmbeddingRequest ignored -> 0;
+            case io.micromesh.api.ResponsesRequest ignored -> 0;
         };
     }
 

@@ -256,9 +256,11 @@ public final class OpenAiBackend implements Backend, SpeechBackend {
             g.writeStringField("model", spec.servedName());
             if (stream) {
                 g.writeBooleanField("stream", true);
-                g.writeObjectFieldStart("stream_options");
-                g.writeBooleanField("include_usage", true);
-                g.writeEndObject();
+                if (request.operation() != Operation.RESPONSES) {  // a Responses stream always ends with its usage
+                    g.writeObjectFieldStart("stream_options");
+                    g.writeBooleanField("include_usage", true);
+                    g.writeEndObject();
+                }
             }
             g.writeEndObject();
         } catch (IOException e) {
@@ -374,7 +376,11 @@ public final class OpenAiBackend implements Backend, SpeechBackend {
 
     private BackendReply exchange(Replica replica, Operation operation, byte[] body, Admission.Correlation correlation) {
         byte[] answer = answer(replica, () -> request(replica, operation, false, correlation).submit(body));
-        String list = operation == Operation.EMBEDDINGS ? "data" : "choices";
+        String list = switch (operation) {
+            case EMBEDDINGS -> "data";
+            case RESPONSES -> "output";
+            default -> "choices";
+        };
         Usage tokens;
         try {
             tokens = Usage.ofAnswer(answer, list);
@@ -413,6 +419,26 @@ public final class OpenAiBackend implements Backend, SpeechBackend {
                         return tokens != null ? tokens : Usage.estimate(body.length, contentChunks);
                     }
                     ObjectNode chunk = parseChunk(replica, forwarded, data.get());
+                    if (operation == Operation.RESPONSES) {
+                        String type = chunk.path("type").asText();
+                        if (type.equals("error")) {
+                            throw broken(replica, forwarded, "sent an error mid-stream", chunk.toString());
+                        }
+                        if (chunk.path("response").path("usage").isObject()) {
+                            tokens = Usage.of(chunk.path("response").path("usage"));
+                        }
+                        if (type.endsWith(".delta")) {
+                            contentChunks++;
+                        }
+                        sink.send(chunk);
+                        forwarded = true;
+                        if (type.equals("response.completed") || type.equals("response.incomplete")
+                                || type.equals("response.failed")) {
+                            done = true;  // a Responses stream ends with its last event, without [DONE]
+                            return tokens != null ? tokens : Usage.estimate(body.length, contentChunks);
+                        }
+                        continue;
+                    }
                     if (chunk.has("error")) {
                         throw broken(replica, forwarded, "sent an error mid-stream", String.valueOf(chunk.get("error")));
                     }
