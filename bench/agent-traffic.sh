@@ -43,5 +43,5 @@ for _ in $(seq 600); do
   curl -sf http://127.0.0.1:19731/v1/models | grep -q '"status":"ready".*"status":"ready"' && break; sleep 0.2
 done
 ./mesh bench --agent --url http://127.0.0.1:19731/v1 --model large --compare-model agents \
-  --tasks "$TASKS" --steps "$STEPS" --concurrency "$AGENTS" --result-words 24 --output-tokens 32 \
+  --tasks "$TASKS" --steps "$STEPS" --concurrency "$AGENTS" --result-words 24 --output-tokens 256 \
   --interactive-rate 1 --rounds 2 --timeout 600 | tee "$work/result.txt" | grep -v '^{'

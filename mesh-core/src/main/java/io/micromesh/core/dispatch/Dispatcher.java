@@ -1,5 +1,6 @@
 package io.micromesh.core.dispatch;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.micromesh.api.ChatRequest;
 import io.micromesh.api.JsonBody;
@@ -459,37 +460,31 @@ public final class Dispatcher {
 
         @Override
         public void send(ObjectNode chunk) {
-            if (chunk.get("response") instanceof ObjectNode response) {
-                // a Responses API event, passed through: the model and the usage are the response's
-                response.put("model", model.id());
-                if (response.get("usage") instanceof ObjectNode counted && !counted.has("cost_usd")) {
-                    Charge charge = model.tariff().charge(Usage.of(counted));
-                    counted.put("cost_usd", charge.costUsd());
-                    counted.put("energy_wh", charge.energyWh());
+            if (chunk.has("type") && !chunk.has("choices")) {
+                // a Responses API event, passed through: the model and the usage are its response's, if any
+                if (chunk.get("response") instanceof ObjectNode response) {
+                    response.put("model", model.id());
+                    price(response.get("usage"));
                 }
-                trail.firstChunk();
-                forwarded = true;
-                client.send(chunk);
-                return;
-            }
-            if (chunk.has("type") && !chunk.has("choices")) {  // another Responses event: as it came
-                trail.firstChunk();
-                forwarded = true;
-                client.send(chunk);
-                return;
-            }
-            chunk.put("model", model.id());
-            if (completionId != null) {
-                chunk.put("id", completionId);
-            }
-            if (chunk.get("usage") instanceof ObjectNode counted && !counted.has("cost_usd")) {
-                Charge charge = model.tariff().charge(Usage.of(counted));
-                counted.put("cost_usd", charge.costUsd());
-                counted.put("energy_wh", charge.energyWh());
+            } else {
+                chunk.put("model", model.id());
+                if (completionId != null) {
+                    chunk.put("id", completionId);
+                }
+                price(chunk.get("usage"));
             }
             trail.firstChunk();
             forwarded = true;
             client.send(chunk);
+        }
+
+        /** Adds the cost and energy to a stream's usage object, unless an upstream gateway already did. */
+        private void price(JsonNode usage) {
+            if (usage instanceof ObjectNode counted && !counted.has("cost_usd")) {
+                Charge charge = model.tariff().charge(Usage.of(counted));
+                counted.put("cost_usd", charge.costUsd());
+                counted.put("energy_wh", charge.energyWh());
+            }
         }
 
         @Override

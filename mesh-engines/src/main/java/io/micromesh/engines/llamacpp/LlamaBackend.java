@@ -27,6 +27,7 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ExecutionException;
@@ -82,6 +83,8 @@ public final class LlamaBackend implements Backend {
     private final Options options;
     /** How the model expects tools and writes calls, from its chat template. */
     private final ToolFormat toolFormat;
+    /** Single-byte tokens that are never UTF-8, kept out of grammar-constrained answers. */
+    private final Set<Integer> nonUtf8;
     /** The model's vocabulary size: token ids from clients must be below it. */
     private final int vocabulary;
     private final LlamaModel model;
@@ -91,10 +94,11 @@ public final class LlamaBackend implements Backend {
     private final AtomicInteger busy = new AtomicInteger();
     private final AtomicLong cancelled = new AtomicLong();
 
-    private LlamaBackend(Options options, ToolFormat toolFormat, int vocabulary, LlamaModel model, EnergyLedger ledger,
-                         Clock clock) {
+    private LlamaBackend(Options options, ToolFormat toolFormat, Set<Integer> nonUtf8, int vocabulary, LlamaModel model,
+                         EnergyLedger ledger, Clock clock) {
         this.options = options;
         this.toolFormat = toolFormat;
+        this.nonUtf8 = nonUtf8;
         this.vocabulary = vocabulary;
         this.model = model;
         this.ledger = ledger;
@@ -127,7 +131,8 @@ public final class LlamaBackend implements Backend {
         }
         ToolFormat toolFormat = ToolFormat.of(header.metadata().get("tokenizer.chat_template") instanceof String template
                 ? template : null);
-        return new LlamaBackend(options, toolFormat, vocabulary, new LlamaModel(parameters), ledger, clock);
+        return new LlamaBackend(options, toolFormat, NonUtf8Tokens.of(header), vocabulary, new LlamaModel(parameters), ledger,
+                clock);
     }
 
     /** A ledger over this process's CPU time, and the machine's RAPL counters when readable. */
@@ -375,7 +380,7 @@ public final class LlamaBackend implements Backend {
                                     + options.modelId() + "' is " + options.context() + " tokens.");
                 }
                 maxNew = (int) Math.min(room, maxTokens(request));
-                LlamaIterator tokens = model.generate(LlamaPrompt.parameters(request, prompt, maxNew, vocabulary, tools, toolFormat)).iterator();
+                LlamaIterator tokens = model.generate(LlamaPrompt.parameters(request, prompt, maxNew, vocabulary, tools, toolFormat, nonUtf8)).iterator();
                 while (tokens.hasNext()) {
                     if (cancelled.get()) {
                         tokens.cancel();
@@ -489,20 +494,18 @@ public final class LlamaBackend implements Backend {
 
     private ObjectNode chunk(MeshRequest request, String id, long created, String text, boolean first,
                              String finishReason) {
-        ObjectNode chunk = chunkEnvelope(request, id, created);
-        ArrayNode choices = chunk.putArray("choices");
-        ObjectNode choice = choices.addObject().put("index", 0);
         if (request instanceof ChatRequest) {
-            ObjectNode delta = choice.putObject("delta");
+            ObjectNode delta = Json.object();
             if (first) {
                 delta.put("role", "assistant");
             }
             if (!text.isEmpty() || finishReason == null) {
                 delta.put("content", text);
             }
-        } else {
-            choice.put("text", text);
+            return deltaChunk(request, id, created, delta, finishReason);
         }
+        ObjectNode chunk = chunkEnvelope(request, id, created);
+        ObjectNode choice = chunk.putArray("choices").addObject().put("index", 0).put("text", text);
         choice.putNull("logprobs");
         if (finishReason == null) {
             choice.putNull("finish_reason");

@@ -14,6 +14,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Turns a validated OpenAI request into what llama.cpp takes: the prompt text (a chat rendered with
@@ -24,6 +25,9 @@ import java.util.Optional;
  * grammar compiler): run it on a platform thread.
  */
 final class LlamaPrompt {
+
+    /** A bias that keeps a token out (the binding cannot write an infinite one). */
+    private static final float BANNED = -1000f;
 
     /** Grammar source for {@code json_object}: any JSON object. */
     private static final String ANY_OBJECT_SCHEMA = "{\"type\":\"object\"}";
@@ -54,9 +58,10 @@ final class LlamaPrompt {
      * @param vocabulary the model's vocabulary size: {@code logit_bias} ids must be below it
      * @param tools      the request's tool use, if any: the answer is then constrained to its calls
      * @param format     how the model writes calls
+     * @param nonUtf8    tokens kept out of answers under a grammar ({@link NonUtf8Tokens})
      */
     static InferenceParameters parameters(MeshRequest request, String prompt, int maxNew, int vocabulary,
-                                          Optional<ToolUse> tools, ToolFormat format) {
+                                          Optional<ToolUse> tools, ToolFormat format, Set<Integer> nonUtf8) {
         ObjectNode body = request.body();
         InferenceParameters params = new InferenceParameters(prompt)
                 .setNPredict(maxNew)
@@ -79,8 +84,15 @@ final class LlamaPrompt {
         if (!stops.isEmpty()) {
             params.setStopStrings(stops.toArray(String[]::new));
         }
-        if (body.get("logit_bias") instanceof ObjectNode bias && !bias.isEmpty()) {
-            params.setTokenIdBias(logitBias(bias, vocabulary));
+        Map<Integer, Float> bias = body.get("logit_bias") instanceof ObjectNode asked && !asked.isEmpty()
+                ? logitBias(asked, vocabulary) : new HashMap<>();
+        boolean grammar = tools.isPresent() || request instanceof ChatRequest json && !json.responseFormat().equals("text");
+        if (grammar) {
+            // one map: the binding writes the client's bias and banned tokens under the same key
+            nonUtf8.forEach(id -> bias.put(id, BANNED));
+        }
+        if (!bias.isEmpty()) {
+            params.setTokenIdBias(bias);
         }
         if (tools.isPresent()) {
             if (request instanceof ChatRequest chat && !chat.responseFormat().equals("text")) {
@@ -96,102 +108,96 @@ final class LlamaPrompt {
     }
 
     private static String chat(LlamaModel model, ObjectNode body, Optional<ToolUse> tools, ToolFormat format) {
-        JsonNode messages = body.get("messages");
-        boolean toolTurns = false;
-        for (JsonNode message : messages) {
-            toolTurns |= message.path("role").asText().equals("tool") || message.path("tool_calls").size() > 0;
-        }
+        Conversation conversation = Conversation.of(body.get("messages"));
+        boolean toolTurns = conversation.turns().stream().anyMatch(t -> t.role().equals("tool") || t.calls().size() > 0);
         if (format == ToolFormat.GRANITE && (tools.isPresent() || toolTurns)) {
-            return granite(messages, tools);
+            return granite(conversation, tools);
         }
-        StringBuilder system = new StringBuilder();
         List<Pair<String, String>> turns = new ArrayList<>();
         boolean lastWasToolResult = false;
-        for (int i = 0; i < messages.size(); i++) {
-            JsonNode message = messages.get(i);
-            String role = message.get("role").asText();
-            String content = content(message.get("content"), "messages[" + i + "].content");
-            switch (role) {
-                case "system", "developer" -> {
-                    requireLeading(turns.isEmpty(), role, i);
-                    system.append(system.isEmpty() ? "" : "\n\n").append(content);
-                }
-                case "user" -> turns.add(new Pair<>(role, content));
-                case "assistant" -> turns.add(new Pair<>(role, withCalls(content, message, ToolFormat.CHATML)));
+        for (Turn turn : conversation.turns()) {
+            switch (turn.role()) {
+                case "assistant" -> turns.add(new Pair<>("assistant", withCalls(turn, ToolFormat.CHATML)));
                 case "tool" -> {
                     // results of one round of calls go back as one user turn, as ChatML tool models expect
-                    String result = ToolFormat.chatmlToolResponse(content);
+                    String result = ToolFormat.chatmlToolResponse(turn.content());
                     if (lastWasToolResult) {
-                        Pair<String, String> last = turns.remove(turns.size() - 1);
-                        result = last.getValue() + "\n" + result;
+                        result = turns.remove(turns.size() - 1).getValue() + "\n" + result;
                     }
                     turns.add(new Pair<>("user", result));
                 }
-                default -> throw unsupportedRole(role, i);
+                default -> turns.add(new Pair<>(turn.role(), turn.content()));
             }
-            lastWasToolResult = role.equals("tool");
+            lastWasToolResult = turn.role().equals("tool");
         }
-        if (turns.isEmpty()) {
-            throw MeshException.invalid("messages", "a chat needs at least one user message.");
-        }
+        StringBuilder system = new StringBuilder(conversation.system());
         tools.ifPresent(use -> system.append(system.isEmpty() ? "" : "\n\n").append(ToolFormat.chatmlToolSection(use)));
         return model.applyTemplate(new InferenceParameters("").setMessages(system.toString(), turns));
     }
 
     /** A whole prompt in Granite 3.x's format, written here because llama.cpp's built-in template takes no tools. */
-    private static String granite(JsonNode messages, Optional<ToolUse> tools) {
-        StringBuilder system = new StringBuilder();
-        StringBuilder conversation = new StringBuilder();
-        for (int i = 0; i < messages.size(); i++) {
-            JsonNode message = messages.get(i);
-            String role = message.get("role").asText();
-            String content = content(message.get("content"), "messages[" + i + "].content");
-            switch (role) {
-                case "system", "developer" -> {
-                    requireLeading(conversation.isEmpty(), role, i);
-                    system.append(system.isEmpty() ? "" : "\n\n").append(content);
-                }
-                case "user" -> conversation.append(ToolFormat.graniteTurn("user", content));
-                case "assistant" -> conversation.append(ToolFormat.graniteTurn("assistant",
-                        withCalls(content, message, ToolFormat.GRANITE)));
-                case "tool" -> conversation.append(ToolFormat.graniteTurn("tool_response", content));
-                default -> throw unsupportedRole(role, i);
-            }
-        }
-        if (conversation.isEmpty()) {
-            throw MeshException.invalid("messages", "a chat needs at least one user message.");
-        }
-        if (system.isEmpty() && tools.isPresent()) {
-            system.append(ToolFormat.GRANITE_TOOL_SYSTEM);
-        }
+    private static String granite(Conversation conversation, Optional<ToolUse> tools) {
+        String system = conversation.system().isEmpty() && tools.isPresent() ? ToolFormat.GRANITE_TOOL_SYSTEM
+                : conversation.system();
         StringBuilder prompt = new StringBuilder();
         if (!system.isEmpty()) {
-            prompt.append(ToolFormat.graniteTurn("system", system.toString()));
+            prompt.append(ToolFormat.graniteTurn("system", system));
         }
         tools.ifPresent(use -> prompt.append(ToolFormat.graniteTools(use)));
-        return prompt.append(conversation).append(ToolFormat.GRANITE_GENERATION).toString();
+        for (Turn turn : conversation.turns()) {
+            prompt.append(switch (turn.role()) {
+                case "assistant" -> ToolFormat.graniteTurn("assistant", withCalls(turn, ToolFormat.GRANITE));
+                case "tool" -> ToolFormat.graniteTurn("tool_response", turn.content());
+                default -> ToolFormat.graniteTurn(turn.role(), turn.content());
+            });
+        }
+        return prompt.append(ToolFormat.GRANITE_GENERATION).toString();
+    }
+
+    /**
+     * A chat's messages read once, whatever the format they are written in next: the system text (the
+     * system and developer messages, which must come first) and the turns after it.
+     */
+    private record Conversation(String system, List<Turn> turns) {
+
+        static Conversation of(JsonNode messages) {
+            StringBuilder system = new StringBuilder();
+            List<Turn> turns = new ArrayList<>();
+            for (int i = 0; i < messages.size(); i++) {
+                JsonNode message = messages.get(i);
+                String role = message.get("role").asText();
+                String content = content(message.get("content"), "messages[" + i + "].content");
+                switch (role) {
+                    case "system", "developer" -> {
+                        if (!turns.isEmpty()) {
+                            throw MeshException.invalid("messages[" + i + "].role", "a '" + role
+                                    + "' message after the conversation started is not supported by llama.cpp models;"
+                                    + " put system instructions first.");
+                        }
+                        system.append(system.isEmpty() ? "" : "\n\n").append(content);
+                    }
+                    case "user", "assistant", "tool" -> turns.add(new Turn(role, content, message.path("tool_calls")));
+                    default -> throw MeshException.invalid("messages[" + i + "].role", "role '" + role
+                            + "' is not supported by llama.cpp models; use system, user, assistant and tool.");
+                }
+            }
+            if (turns.isEmpty()) {
+                throw MeshException.invalid("messages", "a chat needs at least one user message.");
+            }
+            return new Conversation(system.toString(), turns);
+        }
+    }
+
+    /** One message after the system text: its role, its text, and (an assistant's) the calls it made. */
+    private record Turn(String role, String content, JsonNode calls) {
     }
 
     /** An assistant turn's text with the calls it made, written the way the model writes them. */
-    private static String withCalls(String content, JsonNode message, ToolFormat format) {
-        JsonNode calls = message.path("tool_calls");
-        if (!calls.isArray() || calls.isEmpty()) {
-            return content;
+    private static String withCalls(Turn turn, ToolFormat format) {
+        if (!turn.calls().isArray() || turn.calls().isEmpty()) {
+            return turn.content();
         }
-        return (content.isEmpty() ? "" : content + "\n") + format.calls(calls);
-    }
-
-    private static void requireLeading(boolean leading, String role, int i) {
-        if (!leading) {
-            throw MeshException.invalid("messages[" + i + "].role", "a '" + role
-                    + "' message after the conversation started is not supported by llama.cpp models;"
-                    + " put system instructions first.");
-        }
-    }
-
-    private static MeshException unsupportedRole(String role, int i) {
-        return MeshException.invalid("messages[" + i + "].role", "role '" + role
-                + "' is not supported by llama.cpp models; use system, user, assistant and tool.");
+        return (turn.content().isEmpty() ? "" : turn.content() + "\n") + format.calls(turn.calls());
     }
 
     private static String content(JsonNode content, String param) {

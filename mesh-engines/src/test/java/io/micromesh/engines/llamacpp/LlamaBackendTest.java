@@ -288,14 +288,14 @@ class LlamaBackendTest {
     }
 
     @Test
-    void toolMessagesAreRefusedWithAClearError() {
+    void theDeprecatedFunctionRoleIsRefusedWithAClearError() {
         assertThatThrownBy(() -> backend.call(ChatRequest.parse(Json.parseObject(
-                "{\"model\":\"tiny\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"},{\"role\":\"tool\",\"content\":\"42\",\"tool_call_id\":\"a\"}]}"
+                "{\"model\":\"tiny\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"},{\"role\":\"function\",\"content\":\"42\",\"name\":\"f\"}]}"
                         .getBytes(StandardCharsets.UTF_8)))))
                 .isInstanceOfSatisfying(MeshException.class, e -> {
                     assertThat(e.failure()).isEqualTo(MeshException.Failure.INVALID_REQUEST);
                     assertThat(e.param()).hasValue("messages[1].role");
-                    assertThat(e.getMessage()).contains("role 'tool'");
+                    assertThat(e.getMessage()).contains("role 'function'").contains("tool");
                 });
     }
 

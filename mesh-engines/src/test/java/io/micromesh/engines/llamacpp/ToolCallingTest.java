@@ -112,6 +112,36 @@ class ToolCallingTest {
         }
     }
 
+    /**
+     * Without the tests' ASCII bias a random model emits any byte. Bytes that are never UTF-8 are kept
+     * out; what remains possible is a sequence of valid-looking bytes that is still not UTF-8 (an
+     * overlong form, a surrogate), which llama.cpp's grammar reads as one character and the answer
+     * holds as replacement characters, so a string can then exceed its maxLength. Every call still
+     * parses, names the tool and has the schema's keys; one that does not fit the schema holds such
+     * replacement characters, and nothing else is wrong with it.
+     */
+    @Test
+    void argumentsFitTheirSchemaUnlessTheModelEmittedBytesThatAreNotUtf8() throws Exception {
+        assertThat(NonUtf8Tokens.of(io.micromesh.engines.gguf.GgufFile.read(dir.resolve("tiny.gguf"))))
+                .as("<0xC0> <0xC1> and <0xF5> to <0xFF> of the writer's vocabulary")
+                .containsExactlyInAnyOrder(java.util.stream.IntStream.concat(java.util.stream.IntStream.of(0xC0, 0xC1),
+                        java.util.stream.IntStream.rangeClosed(0xF5, 0xFF)).map(GgufWriter::byteTokenId).boxed()
+                        .toArray(Integer[]::new));
+        for (int seed = 1; seed <= 30; seed++) {
+            ChatRequest unbiased = ChatRequest.parse(Json.parseObject(("{\"model\":\"tiny\",\"messages\":" + ASK
+                    + ",\"tools\":" + TOOLS + ",\"tool_choice\":{\"type\":\"function\",\"function\":{\"name\":"
+                    + "\"get_weather\"}},\"max_tokens\":400,\"seed\":" + seed + "}").getBytes(StandardCharsets.UTF_8)));
+            JsonNode call = chatml.call(unbiased).body().path("choices").get(0).path("message").path("tool_calls").get(0);
+            assertThat(call.path("function").path("name").asText()).isEqualTo("get_weather");
+            JsonNode arguments = Json.mapper().readTree(call.path("function").path("arguments").asText());
+            assertThat(arguments.path("city").isTextual()).as(arguments.toString()).isTrue();
+            assertThat(arguments.path("days").asInt()).isBetween(1, 7);
+            if (!SCHEMAS.get("get_weather").validate(arguments).isEmpty()) {
+                assertThat(arguments.path("city").asText()).as("only invalid UTF-8 makes a string too long").contains("\uFFFD");
+            }
+        }
+    }
+
     @Test
     void aNamedToolIsTheOneCalledAndParallelCallsCanBeTurnedOff() throws Exception {
         for (int seed = 1; seed <= 3; seed++) {
