@@ -70,6 +70,22 @@ class OpenAiSdkTest {
         });
     }
 
+    /** A remote model gets tools, tool_choice and parallel_tool_calls exactly as the client sent them. */
+    @Test
+    void toolsReachARemoteModelUnchanged() throws Exception {
+        String tools = "[{\"type\":\"function\",\"function\":{\"name\":\"lookup\",\"description\":\"Find a fact\","
+                + "\"parameters\":{\"type\":\"object\",\"properties\":{\"q\":{\"type\":\"string\",\"maxLength\":9}},"
+                + "\"required\":[\"q\"]},\"strict\":true}}]";
+        String choice = "{\"type\":\"function\",\"function\":{\"name\":\"lookup\"}}";
+        var answer = mesh.post("/v1/chat/completions", "{\"model\":\"remote\",\"messages\":[{\"role\":\"user\","
+                + "\"content\":\"find it\"}],\"tools\":" + tools + ",\"tool_choice\":" + choice + ",\"parallel_tool_calls\":false}");
+        assertThat(answer.statusCode()).isEqualTo(200);
+        var sent = upstream.recorded().getLast().body();
+        assertThat(sent.get("tools")).isEqualTo(io.micromesh.api.Json.mapper().readTree(tools));
+        assertThat(sent.get("tool_choice")).isEqualTo(io.micromesh.api.Json.mapper().readTree(choice));
+        assertThat(sent.path("parallel_tool_calls").asBoolean(true)).isFalse();
+    }
+
     @Test
     void streamsAChat() {
         StringBuilder text = new StringBuilder();
