@@ -61,6 +61,20 @@ final class Admissions {
         return new Admission.Correlation(id, traceparent);
     }
 
+    /**
+     * What the caller allows the response cache ({@code x-mesh-cache: no-cache} or {@code no-store}).
+     *
+     * @throws ApiException 400 naming the header when its value is neither
+     */
+    static io.micromesh.core.dispatch.Call.CacheDirective cacheDirective(ServerRequest req) {
+        return req.headers().first(Responses.MESH_CACHE).map(value -> switch (value.strip().toLowerCase(java.util.Locale.ROOT)) {
+            case "no-cache" -> io.micromesh.core.dispatch.Call.CacheDirective.NO_CACHE;
+            case "no-store" -> io.micromesh.core.dispatch.Call.CacheDirective.NO_STORE;
+            default -> throw ApiException.invalidRequest("x-mesh-cache", "header x-mesh-cache: '" + value
+                    + "' is not allowed; no-cache (not answered from the cache) or no-store (neither read nor stored)");
+        }).orElse(io.micromesh.core.dispatch.Call.CacheDirective.DEFAULT);
+    }
+
     /** The request's agent workflow, when it names one (checked by {@link Callers}). */
     private static Optional<String> workflow(ServerRequest req) {
         return req.headers().first(Callers.MESH_WORKFLOW).map(String::strip).filter(id -> !id.isEmpty());

@@ -20,6 +20,7 @@ final class Responses {
     static final HeaderName MESH_ROUTE = HeaderNames.create("x-mesh-route");
     static final HeaderName MESH_CASCADE = HeaderNames.create("x-mesh-cascade");
     static final HeaderName MESH_TASK = HeaderNames.create("x-mesh-task");
+    static final HeaderName MESH_CACHE = HeaderNames.create("x-mesh-cache");
     static final String JSON = "application/json";
 
     private Responses() {
@@ -39,6 +40,9 @@ final class Responses {
     static void served(ServerResponse res, Served served) {
         served.routing().ifPresent(routing -> res.header(MESH_ROUTE, routing));
         served.cascade().ifPresent(cascade -> res.header(MESH_CASCADE, cascade));
+        if (!served.cache().isEmpty()) {
+            res.header(MESH_CACHE, served.cache());
+        }
         res.header(MESH_MODEL, served.model());
         res.header(ENERGY_METHOD, served.energyMethod().key());
     }

@@ -65,7 +65,7 @@ final class ResponsesEndpoint {
         ChatRequest chat = ChatRequest.parse(ResponsesShapes.chatRequest(body, history));
         Call call = new Call(chat, Admissions.of(req, chat, dispatcher.defaultLane(chat.model()), exchange.startNanos()),
                 exchange.id(), Callers.of(req, exchange), req.headers().first(Responses.MESH_TASK).orElse(null),
-                exchange.startNanos());
+                exchange.startNanos(), Admissions.cacheDirective(req));
         String id = "resp_" + hex();
         long createdAt = clock.instant().getEpochSecond();
         ObjectNode response;

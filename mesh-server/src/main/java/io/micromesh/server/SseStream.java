@@ -45,6 +45,9 @@ final class SseStream implements ClientStream {
         served = next;
         next.routing().ifPresent(routing -> res.header(Responses.MESH_ROUTE, routing));
         next.cascade().ifPresent(cascade -> res.header(Responses.MESH_CASCADE, cascade));
+        if (!next.cache().isEmpty()) {
+            res.header(Responses.MESH_CACHE, next.cache());
+        }
     }
 
     @Override

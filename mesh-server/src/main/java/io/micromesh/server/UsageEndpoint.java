@@ -64,7 +64,9 @@ final class UsageEndpoint {
         for (UsageTotal total : totals) {
             data.addObject().put("group", total.group()).put("requests", total.requests())
                     .put("prompt_tokens", total.promptTokens()).put("completion_tokens", total.completionTokens())
-                    .put("cost_usd", total.costUsd()).put("energy_wh", total.energyWh());
+                    .put("cost_usd", total.costUsd()).put("energy_wh", total.energyWh())
+                    .put("cache_hits", total.cacheHits()).put("saved_cost_usd", total.savedCostUsd())
+                    .put("saved_energy_wh", total.savedEnergyWh());
         }
         body.put("group_by", group.key()).put("from", from.toString()).put("to", to.toString());
         Responses.reply(req, res, 200, body);

@@ -43,8 +43,8 @@ public final class Ledger implements UsageSink, AutoCloseable {
 
     private static final String INSERT = "INSERT INTO usage_records (request_id, at_ms, key_id, workflow_id, route, policy,"
             + " model, replica, lane, task, prompt_tokens, completion_tokens, cached_tokens, tokens_estimated, audio_seconds,"
-            + " latency_ms, ttft_ms, status, cost_usd, energy_wh, energy_method, attempts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
-            + " ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+            + " latency_ms, ttft_ms, status, cost_usd, energy_wh, energy_method, attempts, cache, saved_cost_usd, saved_energy_wh)"
+            + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
     private final Database db;
     private final Clock clock;
@@ -124,7 +124,8 @@ public final class Ledger implements UsageSink, AutoCloseable {
     public List<UsageTotal> totals(UsageTotal.GroupBy group, Instant from, Instant to, Optional<String> keyId) {
         String column = group.column();
         String sql = "SELECT " + column + ", COUNT(*), SUM(prompt_tokens), SUM(completion_tokens), SUM(cost_usd),"
-                + " SUM(energy_wh) FROM usage_records WHERE at_ms >= ? AND at_ms < ?"
+                + " SUM(energy_wh), SUM(CASE WHEN cache = 'hit' THEN 1 ELSE 0 END), SUM(saved_cost_usd), SUM(saved_energy_wh)"
+                + " FROM usage_records WHERE at_ms >= ? AND at_ms < ?"
                 + (keyId.isPresent() ? " AND key_id = ?" : "")
                 + " GROUP BY " + column + " ORDER BY SUM(cost_usd) DESC, " + column;
         return db.query(c -> {
@@ -138,7 +139,7 @@ public final class Ledger implements UsageSink, AutoCloseable {
                 try (ResultSet rs = st.executeQuery()) {
                     while (rs.next()) {
                         totals.add(new UsageTotal(rs.getString(1), rs.getLong(2), rs.getLong(3), rs.getLong(4), rs.getDouble(5),
-                                rs.getDouble(6)));
+                                rs.getDouble(6), rs.getLong(7), rs.getDouble(8), rs.getDouble(9)));
                     }
                 }
                 return totals;
@@ -149,7 +150,8 @@ public final class Ledger implements UsageSink, AutoCloseable {
     /**
      * The traffic of {@code [from, to)} as streams for the planner: one row per stream (a route, or a
      * model asked for by name) and model that served it, with its requests, tokens, energy and time,
-     * and the stream's busiest hour. Only answered requests count.
+     * and the stream's busiest hour. Only answered requests count, and not those answered from the
+     * response cache (they used no model).
      *
      * @throws StoreException when the database fails
      */
@@ -158,7 +160,7 @@ public final class Ledger implements UsageSink, AutoCloseable {
         Map<String, Long> busiest = db.query(c -> {
             try (PreparedStatement st = c.prepareStatement("SELECT s, MAX(n) FROM (SELECT " + stream + " AS s, at_ms / 3600000"
                     + " AS h, COUNT(*) AS n FROM usage_records WHERE at_ms >= ? AND at_ms < ? AND status = 'ok'"
-                    + " GROUP BY " + stream + ", at_ms / 3600000) hours GROUP BY s")) {
+                    + " AND cache <> 'hit' GROUP BY " + stream + ", at_ms / 3600000) hours GROUP BY s")) {
                 st.setLong(1, from.toEpochMilli());
                 st.setLong(2, to.toEpochMilli());
                 Map<String, Long> max = new java.util.HashMap<>();
@@ -173,7 +175,8 @@ public final class Ledger implements UsageSink, AutoCloseable {
         return db.query(c -> {
             try (PreparedStatement st = c.prepareStatement("SELECT " + stream + ", model, COUNT(*), SUM(prompt_tokens),"
                     + " SUM(completion_tokens), SUM(energy_wh), SUM(latency_ms), SUM(audio_seconds) FROM usage_records"
-                    + " WHERE at_ms >= ? AND at_ms < ? AND status = 'ok' AND model <> '' GROUP BY " + stream + ", model"
+                    + " WHERE at_ms >= ? AND at_ms < ? AND status = 'ok' AND model <> '' AND cache <> 'hit'"
+                    + " GROUP BY " + stream + ", model"
                     + " ORDER BY 1, 3 DESC")) {
                 st.setLong(1, from.toEpochMilli());
                 st.setLong(2, to.toEpochMilli());
@@ -361,6 +364,9 @@ public final class Ledger implements UsageSink, AutoCloseable {
         st.setDouble(20, r.energyWh());
         st.setString(21, r.energyMethod().key());
         st.setString(22, attempts(r));
+        st.setString(23, r.cache());
+        st.setDouble(24, r.savedCostUsd());
+        st.setDouble(25, r.savedEnergyWh());
     }
 
     private static String attempts(UsageRecord r) {

@@ -14,9 +14,12 @@ import java.util.Optional;
  * @param completionTokens their completion tokens
  * @param costUsd          their cost, every attempt included
  * @param energyWh         their energy, every attempt included
+ * @param cacheHits        how many were answered from the response cache
+ * @param savedCostUsd     what those answers had cost when first computed: what the cache saved
+ * @param savedEnergyWh    their energy when first computed
  */
 public record UsageTotal(String group, long requests, long promptTokens, long completionTokens, double costUsd,
-                         double energyWh) {
+                         double energyWh, long cacheHits, double savedCostUsd, double savedEnergyWh) {
 
     /** What the ledger's totals are grouped by ({@code group_by}). */
     public enum GroupBy {

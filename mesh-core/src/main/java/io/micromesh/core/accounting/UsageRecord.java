@@ -34,12 +34,17 @@ import java.util.List;
  * @param energyWh         watt-hours, every attempt together
  * @param energyMethod     how the answer's energy was obtained
  * @param attempts         every model call the request made, in order
+ * @param cache            the response cache's part: {@code hit}, {@code miss}, {@code bypass}, or empty when
+ *                         the request's model or route caches nothing
+ * @param savedCostUsd     for a hit, what the original answer cost (what caching saved); else 0
+ * @param savedEnergyWh    for a hit, the original answer's energy; else 0
  */
 public record UsageRecord(String requestId, Instant at, String keyId, String workflowId, String route, String policy, String model,
                           String replica, Lane lane, String task, long promptTokens, long completionTokens, long cachedTokens,
                           boolean tokensEstimated,
                           double audioSeconds, long latencyNanos, long ttftNanos, String status, double costUsd,
-                          double energyWh, EnergyMethod energyMethod, List<Attempt> attempts) {
+                          double energyWh, EnergyMethod energyMethod, List<Attempt> attempts, String cache,
+                          double savedCostUsd, double savedEnergyWh) {
 
     /** The status of a request that was answered. */
     public static final String OK = "ok";
@@ -48,7 +53,25 @@ public record UsageRecord(String requestId, Instant at, String keyId, String wor
 
     public UsageRecord {
         attempts = List.copyOf(attempts);
+        cache = cache == null ? "" : cache;
     }
+
+    /** A request that no cache looked at. */
+    public UsageRecord(String requestId, Instant at, String keyId, String workflowId, String route, String policy,
+                       String model, String replica, Lane lane, String task, long promptTokens, long completionTokens,
+                       long cachedTokens, boolean tokensEstimated, double audioSeconds, long latencyNanos, long ttftNanos,
+                       String status, double costUsd, double energyWh, EnergyMethod energyMethod, List<Attempt> attempts) {
+        this(requestId, at, keyId, workflowId, route, policy, model, replica, lane, task, promptTokens, completionTokens,
+                cachedTokens, tokensEstimated, audioSeconds, latencyNanos, ttftNanos, status, costUsd, energyWh, energyMethod,
+                attempts, "", 0, 0);
+    }
+
+    /** The cache's answer to a request. */
+    public static final String CACHE_HIT = "hit";
+    /** The cache had no answer; the request was served and its answer stored. */
+    public static final String CACHE_MISS = "miss";
+    /** The request was not looked up ({@code x-mesh-cache: no-cache}, or it samples). */
+    public static final String CACHE_BYPASS = "bypass";
 
     /** What kind of call an attempt was. */
     public enum Kind {

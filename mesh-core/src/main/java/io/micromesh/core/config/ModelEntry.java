@@ -49,6 +49,7 @@ import java.util.regex.Pattern;
  * @param ejectForMs         {@code openai}: first back-off of an ejected replica (doubles per failed probe)
  * @param responsesApi       {@code openai}: how {@code /v1/responses} reaches it: {@code translate} (default: as a chat
  *                           completion) or {@code passthrough} (as it is, to the upstream's own {@code /v1/responses})
+ * @param cache              how its answers are cached (default: not at all)
  */
 record ModelEntry(String id, Engine engine, List<String> endpoints, String servedName, String apiKey,
                         String file, String pull, Integer slots, Integer context, Price price,
@@ -56,7 +57,7 @@ record ModelEntry(String id, Engine engine, List<String> endpoints, String serve
                         Integer maxInFlight, Integer connectTimeoutMs, Integer timeoutMs,
                         Integer ejectAfterFailures, Integer ejectForMs, Integer minInFlight, Boolean adaptiveLimit,
                         Integer queueSize, Integer maxBatch, Integer maxWaitMs, Integer batchMaxTokens,
-                        Boolean affinity, Integer deadlineMs, String responsesApi) {
+                        Boolean affinity, Integer deadlineMs, String responsesApi, CacheSpec cache) {
 
     private static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,127}");
 
@@ -124,7 +125,7 @@ record ModelEntry(String id, Engine engine, List<String> endpoints, String serve
 
     /** The spec of this entry's engine. */
     ModelSpec toSpec() {
-        ModelSpec.Basics basics = new ModelSpec.Basics(id, context, price, energy, hardware, capabilities);
+        ModelSpec.Basics basics = new ModelSpec.Basics(id, context, price, energy, hardware, capabilities, cache);
         return switch (engine) {
             case OPENAI -> new ModelSpec.OpenAi(basics, endpoints, servedName, apiKey, maxInFlight, minInFlight, adaptiveLimit,
                     queueSize, affinity, connectTimeoutMs, timeoutMs, deadlineMs, ejectAfterFailures, ejectForMs,

@@ -22,14 +22,21 @@ public sealed interface ModelSpec permits ModelSpec.OpenAi, ModelSpec.LlamaCpp, 
      * @param energy       joules per token, or null (energy reported as 0, method none)
      * @param hardware     the hardware share given to the model, or null
      * @param capabilities what it can do
+     * @param cache        how its answers are cached, or null for not at all
      */
     record Basics(String id, Integer context, Price price, EnergyProfile energy, Hardware hardware,
-                  Set<Capability> capabilities) {
+                  Set<Capability> capabilities, CacheSpec cache) {
         public Basics {
             if (id == null || price == null || capabilities == null) {
                 throw new IllegalArgumentException("a model needs an id, a price and its capabilities");
             }
             capabilities = Set.copyOf(capabilities);
+        }
+
+        /** A model whose answers are not cached. */
+        public Basics(String id, Integer context, Price price, EnergyProfile energy, Hardware hardware,
+                      Set<Capability> capabilities) {
+            this(id, context, price, energy, hardware, capabilities, null);
         }
     }
 
@@ -88,7 +95,7 @@ public sealed interface ModelSpec permits ModelSpec.OpenAi, ModelSpec.LlamaCpp, 
          */
         public static OpenAi at(String id, String endpoint, Integer context) {
             return (OpenAi) new ModelEntry(id, Engine.OPENAI, List.of(endpoint), null, null, null, null, null, context,
-                    null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null).toSpec();
+                    null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null).toSpec();
         }
     }
 
@@ -167,6 +174,11 @@ public sealed interface ModelSpec permits ModelSpec.OpenAi, ModelSpec.LlamaCpp, 
     /** What it can do. */
     default Set<Capability> capabilities() {
         return basics().capabilities();
+    }
+
+    /** How its answers are cached, when they are. */
+    default Optional<CacheSpec> cache() {
+        return Optional.ofNullable(basics().cache());
     }
 
     /** Its price. */

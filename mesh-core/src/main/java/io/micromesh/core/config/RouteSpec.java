@@ -37,12 +37,14 @@ import java.util.regex.Pattern;
  * @param priority     all: the priority lane of the route's requests unless they carry
  *                     {@code x-mesh-priority} ({@code interactive}, {@code agent} or {@code batch};
  *                     default interactive)
+ * @param cache        all: how the route's answers are cached (default: not at all; a model's own
+ *                     {@code cache} applies to requests that name it)
  */
 public record RouteSpec(String name, RoutePolicy policy, List<String> candidates,
                         @JsonProperty("default") String defaultModel, List<RuleSpec> rules, List<IntentSpec> intents,
                         String encoder, Double threshold, Integer topK, Integer windowWords,
                         Double tolerance, List<String> outcomeFiles, Integer neighbours, VerifySpec verify,
-                        String priority) {
+                        String priority, CacheSpec cache) {
 
     /** How far below the best predicted success the cheapest candidate may be, unless the route says otherwise. */
     public static final double DEFAULT_TOLERANCE = 0.05;
@@ -158,7 +160,7 @@ public record RouteSpec(String name, RoutePolicy policy, List<String> candidates
     /** The same route with its encoder resolved. */
     public RouteSpec withEncoder(String encoderId) {
         return new RouteSpec(name, policy, candidates, defaultModel, rules, intents, encoderId, threshold, topK, windowWords,
-                tolerance, outcomeFiles, neighbours, verify, priority);
+                tolerance, outcomeFiles, neighbours, verify, priority, cache);
     }
 
     private static void requireCandidate(String key, String model, List<String> candidates) {

@@ -63,6 +63,11 @@ public final class Dispatcher {
     private final Tracer tracer;
     private final Clock clock;
     private final LongSupplier nanos;
+    private final ResponseCaching caching;
+
+    /** Answers the response cache holds at most, and their bytes (the first bound reached evicts). */
+    static final long CACHE_ENTRIES = 100_000;
+    static final long CACHE_BYTES = 256L * 1024 * 1024;
     private final Cascade cascade;
 
     /**
@@ -104,6 +109,8 @@ public final class Dispatcher {
         this.clock = clock;
         this.nanos = nanos;
         this.cascade = new Cascade(new AnswerVerifier(portfolio), learning, tracer);
+        this.caching = new ResponseCaching(new io.micromesh.core.cache.AnswerCache(CACHE_ENTRIES, CACHE_BYTES, clock), router,
+                portfolio);
     }
 
     /** The models served. */
@@ -147,10 +154,27 @@ public final class Dispatcher {
         return router.decide(request.model(), RequestFacts.of(request, task));
     }
 
-    /** Answers a request in one piece (its {@code stream} flag is not looked at). */
+    /**
+     * Answers a request in one piece (its {@code stream} flag is not looked at): from the response
+     * cache when its route or model caches and holds the answer, else served and stored.
+     */
     public Outcome answer(Call call) {
+        ResponseCaching.Lookup lookup = caching.lookup(call);
+        if (lookup.hit()) {
+            return hit(call, lookup, null);
+        }
+        Outcome outcome = answerFresh(call, lookup.status());
+        if (outcome instanceof Outcome.Answered answered && !lookup.status().isEmpty()) {
+            caching.store(lookup, answered.body().bytes(), answered.served(), answered.usage());
+            return new Outcome.Answered(answered.body(), answered.served().withCache(lookup.status()), answered.usage());
+        }
+        return outcome;
+    }
+
+    private Outcome answerFresh(Call call, String cacheStatus) {
         MeshRequest request = call.request();
         Trail trail = trail(call);
+        trail.cache(cacheStatus);
         Spending.Hold hold = Spending.Hold.NONE;
         try {
             Plan plan = plan(call, trail);
@@ -182,8 +206,99 @@ public final class Dispatcher {
      * to the next candidate; after it, the outcome is a failure the edge reports in the stream.
      */
     public Outcome stream(Call call, ClientStream client) {
+        ResponseCaching.Lookup lookup = caching.lookup(call);
+        if (lookup.hit()) {
+            return hit(call, lookup, client);
+        }
+        if (lookup.status().isEmpty()) {
+            return streamFresh(call, client, "");
+        }
+        Recording recording = new Recording(client, lookup.status());
+        Outcome outcome = streamFresh(call, recording, lookup.status());
+        if (outcome instanceof Outcome.Streamed streamed) {
+            caching.store(lookup, io.micromesh.api.Json.bytes(io.micromesh.core.cache.ChatChunks.assemble(recording.chunks)),
+                    streamed.served(), streamed.usage());
+            return new Outcome.Streamed(streamed.served().withCache(lookup.status()), streamed.usage());
+        }
+        return outcome;
+    }
+
+    /**
+     * A stream's client seen through the cache: attempts carry the cache's part (the edge's
+     * {@code x-mesh-cache} header), and the chunks are kept to store the answer they spell.
+     */
+    private static final class Recording implements ClientStream {
+        private final ClientStream client;
+        private final String status;
+        final List<ObjectNode> chunks = new java.util.ArrayList<>();
+
+        Recording(ClientStream client, String status) {
+            this.client = client;
+            this.status = status;
+        }
+
+        @Override
+        public void attempt(Served served) {
+            chunks.clear();  // a fallback starts over: only the answer the client gets is kept
+            client.attempt(served.withCache(status));
+        }
+
+        @Override
+        public void send(ObjectNode chunk) {
+            chunks.add(chunk.deepCopy());
+            client.send(chunk);
+        }
+
+        @Override
+        public void servedBy(String replica) {
+            client.servedBy(replica);
+        }
+    }
+
+    /**
+     * A request answered from the cache: the stored answer (replayed as a stream for a streamed
+     * request), charged the cache's hit price and the lookup's energy (its wall time on one core of
+     * the answering model's hardware: an upper bound, since requests run on virtual threads whose CPU
+     * time is not measured), with what the stored answer had cost as what was saved.
+     */
+    private Outcome hit(Call call, ResponseCaching.Lookup lookup, ClientStream client) {
+        long started = nanos.getAsLong();
+        io.micromesh.core.cache.AnswerCache.Stored stored = lookup.stored();
+        Trail trail = trail(call);
+        if (router.isRoute(call.request().model())) {
+            trail.routedTo(call.request().model(), "cache");
+        }
+        Served served = new Served(stored.model(), Optional.of("cache hit"), Optional.empty(), stored.method(),
+                UsageRecord.CACHE_HIT);
+        trail.trying(served);
+        trail.hit(stored.tokens(), stored.method(), stored.costUsd(), stored.energyWh());
+        double seconds = Math.max(0, nanos.getAsLong() - started) / 1e9;
+        Charge lookupCharge = portfolio.model(stored.model())
+                .map(model -> model.tariff().charge(new Usage(0, 0, seconds, 0)))
+                .orElse(new Charge(0, 0, EnergyMethod.NONE));
+        Charge charge = new Charge(lookup.spec().hitPriceUsd(), lookupCharge.energyWh(), stored.method());
+        trail.hitCharge(charge);
+        ObjectNode answer = ResponseCaching.answerOfHit(stored, charge);
+        if (client == null) {
+            return new Outcome.Answered(JsonBody.of(answer), served, trail.finish(UsageRecord.OK));
+        }
+        client.attempt(served);
+        boolean withUsage = call.request().body().path("stream_options").path("include_usage").asBoolean(false);
+        try {
+            for (ObjectNode chunk : io.micromesh.core.cache.ChatChunks.replay(answer, withUsage)) {
+                trail.firstChunk();
+                client.send(chunk);
+            }
+        } catch (ClientGoneException e) {
+            return new Outcome.Streamed(served, trail.finish(UsageRecord.CLIENT_GONE));
+        }
+        return new Outcome.Streamed(served, trail.finish(UsageRecord.OK));
+    }
+
+    private Outcome streamFresh(Call call, ClientStream client, String cacheStatus) {
         MeshRequest request = call.request();
         Trail trail = trail(call);
+        trail.cache(cacheStatus);
         Spending.Hold hold = Spending.Hold.NONE;
         try {
             Plan plan = plan(call, trail);

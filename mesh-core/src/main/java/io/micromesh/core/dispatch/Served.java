@@ -12,6 +12,19 @@ import java.util.Optional;
  * @param cascade      the cascade's account of its checks, when a route verified answers
  * @param energyMethod how the energy figure is obtained: the expected method before an answer, the
  *                     actual one after
+ * @param cache        the response cache's part ({@code hit}, {@code miss}, {@code bypass}), empty when the
+ *                     model or route caches nothing: the {@code x-mesh-cache} header
  */
-public record Served(String model, Optional<String> routing, Optional<String> cascade, EnergyMethod energyMethod) {
+public record Served(String model, Optional<String> routing, Optional<String> cascade, EnergyMethod energyMethod,
+                     String cache) {
+
+    /** Served without a cache. */
+    public Served(String model, Optional<String> routing, Optional<String> cascade, EnergyMethod energyMethod) {
+        this(model, routing, cascade, energyMethod, "");
+    }
+
+    /** The same, with the cache's part. */
+    public Served withCache(String status) {
+        return new Served(model, routing, cascade, energyMethod, status);
+    }
 }

@@ -44,6 +44,9 @@ final class Trail {
     private double energyWh;
     private double audioSeconds;
     private long firstChunkNanos = -1;
+    private String cache = "";
+    private double savedCostUsd;
+    private double savedEnergyWh;
     private UsageRecord finished;
 
     Trail(UsageSink sink, LongSupplier nanos, Instant at, String requestId, Caller caller, String task, Lane lane,
@@ -61,6 +64,12 @@ final class Trail {
     void routed(Decision decision) {
         route = decision.route();
         policy = decision.policy().key();
+    }
+
+    /** A route's request served without its policy (from the response cache: {@code cache}). */
+    void routedTo(String routeName, String how) {
+        route = routeName;
+        policy = how;
     }
 
     /** An attempt starts on {@code next}. */
@@ -124,13 +133,33 @@ final class Trail {
         audioSeconds = seconds;
     }
 
+    /** The response cache's part in the request ({@code hit}, {@code miss}, {@code bypass}). */
+    void cache(String status) {
+        cache = status;
+    }
+
+    /** A cache hit: the answer's tokens as stored, and what the stored answer had cost. */
+    void hit(Usage tokens, EnergyMethod method, double savedCost, double savedEnergy) {
+        cache = UsageRecord.CACHE_HIT;
+        answerTokens = tokens;
+        energyMethod = method;
+        savedCostUsd = savedCost;
+        savedEnergyWh = savedEnergy;
+    }
+
+    /** What a cache hit itself cost: its price and the lookup's energy. */
+    void hitCharge(Charge charge) {
+        costUsd += charge.costUsd();
+        energyWh += charge.energyWh();
+    }
+
     /** The record of the request, handed to the sink the first time; the same record after. */
     UsageRecord finish(String status) {
         if (finished == null) {
             finished = new UsageRecord(requestId, at, caller.keyId(), caller.workflowId(), route, policy, served == null ? "" : served.model(), replica,
                     lane, task, answerTokens.prompt(), answerTokens.completion(), answerTokens.cachedPrompt(), answerTokens.estimated(), audioSeconds,
                     nanos.getAsLong() - arrivedNanos, firstChunkNanos < 0 ? -1 : firstChunkNanos - arrivedNanos, status,
-                    costUsd, energyWh, energyMethod, attempts);
+                    costUsd, energyWh, energyMethod, attempts, cache, savedCostUsd, savedEnergyWh);
             sink.record(finished);
         }
         return finished;

@@ -1,0 +1,45 @@
+package io.micromesh.core.config;
+
+/**
+ * How a model's or a route's answers are cached ({@code cache:} on a model or a route).
+ *
+ * @param mode          {@code exact}: the same normalized request (and caller) gets the stored answer;
+ *                      {@code semantic}: also a request whose last user message means nearly the same
+ *                      and whose rest is identical
+ * @param ttlS          seconds an answer is kept (default 3600)
+ * @param threshold     {@code semantic}: the least cosine similarity of the last user messages for a hit
+ *                      (0 to 1, default 0.95)
+ * @param shared        whether callers share answers (default false: a key sees only its own)
+ * @param anyRequest    whether requests that sample (temperature above 0 and no {@code seed}) are cached
+ *                      too (default false: only deterministic ones, whose answer is meant to repeat)
+ * @param hitPriceUsd   what a hit costs its caller, in dollars (default 0)
+ */
+public record CacheSpec(String mode, Integer ttlS, Double threshold, Boolean shared, Boolean anyRequest,
+                        Double hitPriceUsd) {
+
+    public CacheSpec {
+        mode = mode == null ? "exact" : mode;
+        if (!mode.equals("exact") && !mode.equals("semantic")) {
+            throw new ConfigException("cache.mode", "'" + mode + "' is not allowed; allowed: exact, semantic");
+        }
+        ttlS = Checks.between("cache.ttl-s", ttlS, 1, 30 * 24 * 3600, 3600);
+        if (mode.equals("exact") && threshold != null) {
+            throw new ConfigException("cache.threshold", "is for mode semantic; an exact cache has no threshold");
+        }
+        threshold = threshold == null ? 0.95 : threshold;
+        if (!(threshold > 0 && threshold <= 1)) {
+            throw new ConfigException("cache.threshold", threshold + " is not allowed; a cosine similarity above 0, at most 1");
+        }
+        shared = shared != null && shared;
+        anyRequest = anyRequest != null && anyRequest;
+        hitPriceUsd = hitPriceUsd == null ? 0.0 : hitPriceUsd;
+        if (!(hitPriceUsd >= 0)) {
+            throw new ConfigException("cache.hit-price-usd", hitPriceUsd + " is not allowed; dollars, at least 0");
+        }
+    }
+
+    /** Whether near-identical last user messages hit too. */
+    public boolean semantic() {
+        return mode.equals("semantic");
+    }
+}

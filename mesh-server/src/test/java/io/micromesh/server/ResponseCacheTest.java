@@ -1,0 +1,192 @@
+package io.micromesh.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.openai.client.OpenAIClient;
+import com.openai.client.okhttp.OpenAIOkHttpClient;
+import com.openai.core.http.StreamResponse;
+import com.openai.models.chat.completions.ChatCompletionChunk;
+import com.openai.models.chat.completions.ChatCompletionCreateParams;
+import com.openai.models.chat.completions.ChatCompletionStreamOptions;
+import io.micromesh.api.Json;
+import io.micromesh.core.config.ConfigLoader;
+import io.micromesh.core.config.MeshConfig;
+import io.micromesh.testkit.FakeClock;
+import io.micromesh.testkit.StandInServer;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The response cache through the real HTTP API over a stand-in that counts what reaches it: hits
+ * never reach the backend, sampling requests and opt-outs bypass, answers expire on the injected
+ * clock, a streamed request is served from an answer stored whole (and the other way round), keys
+ * do not share unless the cache says so, and the ledger says what the cache saved.
+ */
+@Timeout(120)
+class ResponseCacheTest {
+
+    private static final String ASK = "{\"model\": \"%s\", \"temperature\": 0, \"messages\": [{\"role\": \"user\","
+            + " \"content\": \"What is the refund window?\"}]}";
+
+    @TempDir
+    Path state;
+
+    @Test
+    void aDeterministicRequestIsAnsweredOnceThenFromTheCacheUntilItExpires() throws Exception {
+        try (StandInServer upstream = StandInServer.start("counted").reply("Thirty days from delivery.");
+             TestGateway mesh = new TestGateway("""
+                     models:
+                       - { id: remote, engine: openai, endpoints: ["%s"], price: { input-per-mtok: 1, output-per-mtok: 2 },
+                           cache: { ttl-s: 60 } }
+                       - { id: uncached, engine: openai, endpoints: ["%s"] }
+                     """.formatted(upstream.baseUrl(), upstream.baseUrl()))) {
+            HttpResponse<String> first = mesh.post("/v1/chat/completions", ASK.formatted("remote"));
+            assertThat(first.headers().firstValue("x-mesh-cache")).hasValue("miss");
+            HttpResponse<String> second = mesh.post("/v1/chat/completions",
+                    "{\"messages\": [{\"content\": \"What is the refund window?\", \"role\": \"user\"}], \"temperature\": 0.0,"
+                            + " \"model\": \"remote\", \"user\": \"someone\"}");
+            assertThat(second.headers().firstValue("x-mesh-cache")).as("the same request, written differently").hasValue("hit");
+            assertThat(upstream.generationRequests()).as("a hit never reaches the backend").isEqualTo(1);
+            JsonNode hit = TestGateway.json(second);
+            assertThat(hit.path("choices").get(0).path("message").path("content").asText()).isEqualTo("Thirty days from delivery.");
+            JsonNode usage = hit.path("usage");
+            assertThat(usage.path("cost_usd").asDouble()).isZero();
+            assertThat(usage.path("saved_cost_usd").asDouble()).isEqualTo(TestGateway.json(first).path("usage").path("cost_usd")
+                    .asDouble()).isPositive();
+
+            mesh.post("/v1/chat/completions", ASK.formatted("remote").replace("\"temperature\": 0", "\"temperature\": 0.7"));
+            HttpResponse<String> sampled = mesh.post("/v1/chat/completions",
+                    ASK.formatted("remote").replace("\"temperature\": 0", "\"temperature\": 0.7"));
+            assertThat(sampled.headers().firstValue("x-mesh-cache")).as("a sampling request is not cached").hasValue("bypass");
+            HttpResponse<String> fresh = mesh.post("/v1/chat/completions", ASK.formatted("remote"), "x-mesh-cache", "no-cache");
+            assertThat(fresh.headers().firstValue("x-mesh-cache")).hasValue("bypass");
+            assertThat(upstream.generationRequests()).isEqualTo(4);
+            assertThat(mesh.post("/v1/chat/completions", ASK.formatted("uncached")).headers().firstValue("x-mesh-cache"))
+                    .as("a model without cache: no header").isEmpty();
+            HttpResponse<String> bad = mesh.post("/v1/chat/completions", ASK.formatted("remote"), "x-mesh-cache", "maybe");
+            assertThat(bad.statusCode()).isEqualTo(400);
+            assertThat(TestGateway.json(bad).path("error").path("param").asText()).isEqualTo("x-mesh-cache");
+
+            int before = upstream.generationRequests();
+            assertThat(mesh.post("/v1/chat/completions", ASK.formatted("remote")).headers().firstValue("x-mesh-cache"))
+                    .hasValue("hit");
+            mesh.clock.advance(Duration.ofSeconds(61));
+            assertThat(mesh.post("/v1/chat/completions", ASK.formatted("remote")).headers().firstValue("x-mesh-cache"))
+                    .as("expired after its 60 s").hasValue("miss");
+            assertThat(upstream.generationRequests()).isEqualTo(before + 1);
+        }
+    }
+
+    @Test
+    void aStreamedRequestIsServedFromTheCacheAsAReplayedStreamThroughTheSdk() throws Exception {
+        try (StandInServer upstream = StandInServer.start("streams").reply("one two three four five").streamChunks(5);
+             TestGateway mesh = new TestGateway("""
+                     models:
+                       - { id: remote, engine: openai, endpoints: ["%s"], price: { input-per-mtok: 1, output-per-mtok: 2 },
+                           cache: {} }
+                     """.formatted(upstream.baseUrl()))) {
+            OpenAIClient client = OpenAIOkHttpClient.builder().baseUrl(mesh.url() + "/v1").apiKey("none").maxRetries(0)
+                    .build();
+            ChatCompletionCreateParams ask = ChatCompletionCreateParams.builder().model("remote").temperature(0.0)
+                    .addUserMessage("count to five").streamOptions(ChatCompletionStreamOptions.builder().includeUsage(true)
+                            .build()).build();
+            for (int round = 0; round < 2; round++) {
+                StringBuilder text = new StringBuilder();
+                JsonNode[] usage = new JsonNode[1];
+                try (StreamResponse<ChatCompletionChunk> stream = client.chat().completions().createStreaming(ask)) {
+                    stream.stream().forEach(chunk -> {
+                        chunk.choices().forEach(c -> c.delta().content().ifPresent(text::append));
+                        chunk.usage().ifPresent(u -> usage[0] = Json.mapper().valueToTree(u._additionalProperties()));
+                    });
+                }
+                assertThat(text.toString()).as("round " + round).isEqualTo("one two three four five");
+                assertThat(usage[0]).as("the usage chunk, round " + round).isNotNull();
+            }
+            assertThat(upstream.generationRequests()).as("the second stream was a replay").isEqualTo(1);
+            HttpResponse<String> whole = mesh.post("/v1/chat/completions",
+                    "{\"model\": \"remote\", \"temperature\": 0, \"messages\": [{\"role\": \"user\", \"content\": \"count to five\"}]}");
+            assertThat(whole.headers().firstValue("x-mesh-cache")).as("a whole request from the streamed answer").hasValue("hit");
+            assertThat(TestGateway.json(whole).path("choices").get(0).path("message").path("content").asText())
+                    .isEqualTo("one two three four five");
+            assertThat(TestGateway.json(whole).path("usage").path("completion_tokens").asInt()).isPositive();
+            client.close();
+        }
+    }
+
+    private static final String MASTER = "master-key-for-cache-tests-0123";
+    private final HttpClient http = HttpClient.newHttpClient();
+
+    private HttpResponse<String> send(int port, String method, String path, String key, String body) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body))
+                .header("Content-Type", "application/json").header("Authorization", "Bearer " + key);
+        return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void keysDoNotShareAnswersUnlessTheCacheIsSharedAndTheLedgerSaysWhatWasSaved() throws Exception {
+        try (StandInServer upstream = StandInServer.start("keys").reply("Thirty days from delivery.")) {
+            MeshConfig config = ConfigLoader.withEnvironment(Map.of("MASTER", MASTER)).parse("""
+                    server: { port: 0, master-key: "${MASTER}", state-dir: "%s", access-log: false }
+                    models:
+                      - { id: remote, engine: openai, endpoints: ["%s"], price: { input-per-mtok: 1000, output-per-mtok: 1000 },
+                          cache: {} }
+                    routes:
+                      - { name: faq, policy: fixed, candidates: [remote], cache: { shared: true } }
+                    """.formatted(state, upstream.baseUrl()));
+            MeshRuntime runtime = MeshRuntime.open(config, new MeshRuntime.Options(List.of(), true,
+                    name -> io.micromesh.engines.pull.ProgressListener.none(), line -> { }, Clock.systemUTC()));
+            try {
+                int port = runtime.serve(config.server()).port();
+                String a = Json.parseObject(send(port, "POST", "/admin/keys", MASTER, "{\"name\": \"a\"}").body()
+                        .getBytes(StandardCharsets.UTF_8)).path("key").asText();
+                String b = Json.parseObject(send(port, "POST", "/admin/keys", MASTER, "{\"name\": \"b\"}").body()
+                        .getBytes(StandardCharsets.UTF_8)).path("key").asText();
+                assertThat(send(port, "POST", "/v1/chat/completions", a, ASK.formatted("remote")).headers()
+                        .firstValue("x-mesh-cache")).hasValue("miss");
+                assertThat(send(port, "POST", "/v1/chat/completions", a, ASK.formatted("remote")).headers()
+                        .firstValue("x-mesh-cache")).hasValue("hit");
+                assertThat(send(port, "POST", "/v1/chat/completions", b, ASK.formatted("remote")).headers()
+                        .firstValue("x-mesh-cache")).as("another key's answer is not given").hasValue("miss");
+                assertThat(upstream.generationRequests()).isEqualTo(2);
+
+                assertThat(send(port, "POST", "/v1/chat/completions", a, ASK.formatted("faq")).headers()
+                        .firstValue("x-mesh-cache")).hasValue("miss");
+                assertThat(send(port, "POST", "/v1/chat/completions", b, ASK.formatted("faq")).headers()
+                        .firstValue("x-mesh-cache")).as("a shared cache gives it").hasValue("hit");
+                assertThat(upstream.generationRequests()).isEqualTo(3);
+
+                JsonNode rows = Json.mapper().readTree(send(port, "GET", "/v1/usage?group_by=key", MASTER, null).body())
+                        .path("data");
+                double saved = 0;
+                long hits = 0;
+                double cost = 0;
+                for (JsonNode row : rows) {
+                    saved += row.path("saved_cost_usd").asDouble();
+                    hits += row.path("cache_hits").asLong();
+                    cost += row.path("cost_usd").asDouble();
+                }
+                assertThat(hits).isEqualTo(2);
+                assertThat(saved).as("two hits saved two answers' cost").isCloseTo(2 * cost / 3,
+                        org.assertj.core.data.Offset.offset(1e-9));
+                JsonNode route = Json.mapper().readTree(send(port, "GET", "/v1/usage?group_by=route", MASTER, null).body())
+                        .path("data");
+                assertThat(route.toString()).contains("\"group\":\"faq\"");
+            } finally {
+                runtime.close();
+            }
+        }
+    }
+}
