@@ -166,7 +166,9 @@ final class DashboardEndpoint {
     private static void totals(ArrayNode into, List<UsageTotal> totals) {
         for (UsageTotal t : totals) {
             into.addObject().put("group", t.group()).put("requests", t.requests()).put("cost_usd", t.costUsd())
-                    .put("energy_wh", t.energyWh()).put("tokens", t.promptTokens() + t.completionTokens());
+                    .put("energy_wh", t.energyWh()).put("tokens", t.promptTokens() + t.completionTokens())
+                    .put("cache_hits", t.cacheHits()).put("saved_cost_usd", t.savedCostUsd())
+                    .put("saved_energy_wh", t.savedEnergyWh());
         }
     }
 }

@@ -138,11 +138,30 @@ final class GatewayMetrics implements UsageSink, AutoCloseable {
         if (usage.ttftNanos() >= 0 && !usage.model().isEmpty()) {
             firstChunk(usage.model(), usage.ttftNanos());
         }
+        if (!usage.cache().isEmpty()) {
+            cached(usage);
+        }
         spent("key", usage.keyId(), usage);
         if (!usage.workflowId().isEmpty()) {
             String workflow = workflows.contains(usage.workflowId())
                     || (workflows.size() < MAX_WORKFLOWS && workflows.add(usage.workflowId())) ? usage.workflowId() : "other";
             spent("workflow", workflow, usage);
+        }
+    }
+
+    /** Counts a request the response cache looked at, by route or model and result, and what hits saved. */
+    private void cached(UsageRecord usage) {
+        String name = usage.route().isEmpty() ? usage.model() : usage.route();
+        spend.computeIfAbsent(List.of("cache", name, usage.cache()), k -> Counter.builder("mesh.cache.requests")
+                .description("Requests the response cache looked at, by route or model and result (hit, miss, bypass)")
+                .tag("name", name).tag("result", usage.cache()).register(registry)).increment();
+        if (usage.cache().equals(UsageRecord.CACHE_HIT)) {
+            spend.computeIfAbsent(List.of("cache", name, "saved.usd"), k -> Counter.builder("mesh.cache.saved.cost.usd")
+                    .description("What answers from the response cache had cost when computed, in US dollars")
+                    .tag("name", name).register(registry)).increment(usage.savedCostUsd());
+            spend.computeIfAbsent(List.of("cache", name, "saved.wh"), k -> Counter.builder("mesh.cache.saved.energy.wh")
+                    .description("The energy of answers from the response cache when computed, in watt-hours")
+                    .tag("name", name).register(registry)).increment(usage.savedEnergyWh());
         }
     }
 

@@ -82,6 +82,10 @@ class ResponseCacheTest {
             int before = upstream.generationRequests();
             assertThat(mesh.post("/v1/chat/completions", ASK.formatted("remote")).headers().firstValue("x-mesh-cache"))
                     .hasValue("hit");
+            String metrics = mesh.get("/metrics").body();
+            assertThat(metrics).contains("mesh_cache_requests_total{name=\"remote\",result=\"hit\"} 2.0")
+                    .contains("mesh_cache_requests_total{name=\"remote\",result=\"bypass\"} 3.0")
+                    .contains("mesh_cache_saved_cost_usd_total{name=\"remote\"}");
             mesh.clock.advance(Duration.ofSeconds(61));
             assertThat(mesh.post("/v1/chat/completions", ASK.formatted("remote")).headers().firstValue("x-mesh-cache"))
                     .as("expired after its 60 s").hasValue("miss");
