@@ -193,4 +193,28 @@ class ResponseCacheTest {
             }
         }
     }
+
+    @Test
+    void aSemanticCacheHitsOnANearlyVerbatimRewordingOnlyWhenTheRestIsIdentical() throws Exception {
+        try (StandInServer upstream = StandInServer.start("semantic").reply("Thirty days from delivery.");
+             TestGateway mesh = new TestGateway("""
+                     models:
+                       - { id: remote, engine: openai, endpoints: ["%s"] }
+                       - { id: minilm, engine: onnx }
+                     routes:
+                       - { name: faq, policy: fixed, candidates: [remote], cache: { mode: semantic } }
+                     """.formatted(upstream.baseUrl()))) {
+            String ask = "{\"model\": \"faq\", \"temperature\": 0, \"messages\": [{\"role\": \"system\", \"content\": \"%s\"},"
+                    + " {\"role\": \"user\", \"content\": \"%s\"}]}";
+            assertThat(mesh.post("/v1/chat/completions", ask.formatted("Be brief.", "What is the refund window?")).headers()
+                    .firstValue("x-mesh-cache")).hasValue("miss");
+            assertThat(mesh.post("/v1/chat/completions", ask.formatted("Be brief.", "what is the refund window")).headers()
+                    .firstValue("x-mesh-cache")).as("the same question, written slightly differently").hasValue("hit");
+            assertThat(mesh.post("/v1/chat/completions", ask.formatted("Be brief.", "What is the exchange window?")).headers()
+                    .firstValue("x-mesh-cache")).as("a near-miss with another answer").hasValue("miss");
+            assertThat(mesh.post("/v1/chat/completions", ask.formatted("Answer in French.", "What is the refund window?"))
+                    .headers().firstValue("x-mesh-cache")).as("the same question under another system prompt").hasValue("miss");
+            assertThat(upstream.generationRequests()).isEqualTo(3);
+        }
+    }
 }

@@ -13,9 +13,11 @@ package io.micromesh.core.config;
  * @param anyRequest    whether requests that sample (temperature above 0 and no {@code seed}) are cached
  *                      too (default false: only deterministic ones, whose answer is meant to repeat)
  * @param hitPriceUsd   what a hit costs its caller, in dollars (default 0)
+ * @param encoder       {@code semantic}: the {@code onnx} model that embeds the last user message (default: the
+ *                      portfolio's only one)
  */
 public record CacheSpec(String mode, Integer ttlS, Double threshold, Boolean shared, Boolean anyRequest,
-                        Double hitPriceUsd) {
+                        Double hitPriceUsd, String encoder) {
 
     public CacheSpec {
         mode = mode == null ? "exact" : mode;
@@ -33,6 +35,9 @@ public record CacheSpec(String mode, Integer ttlS, Double threshold, Boolean sha
         shared = shared != null && shared;
         anyRequest = anyRequest != null && anyRequest;
         hitPriceUsd = hitPriceUsd == null ? 0.0 : hitPriceUsd;
+        if (encoder != null && !mode.equals("semantic")) {
+            throw new ConfigException("cache.encoder", "is for mode semantic; an exact cache embeds nothing");
+        }
         if (!(hitPriceUsd >= 0)) {
             throw new ConfigException("cache.hit-price-usd", hitPriceUsd + " is not allowed; dollars, at least 0");
         }
@@ -41,5 +46,10 @@ public record CacheSpec(String mode, Integer ttlS, Double threshold, Boolean sha
     /** Whether near-identical last user messages hit too. */
     public boolean semantic() {
         return mode.equals("semantic");
+    }
+
+    /** The same settings with the encoder resolved. */
+    public CacheSpec withEncoder(String encoderId) {
+        return new CacheSpec(mode, ttlS, semantic() ? threshold : null, shared, anyRequest, hitPriceUsd, encoderId);
     }
 }

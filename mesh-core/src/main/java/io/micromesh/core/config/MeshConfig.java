@@ -36,6 +36,31 @@ public record MeshConfig(ServerSettings server, List<ModelSpec> models, List<Rou
             }
         }
         routes = routes == null ? List.of() : resolved(routes, models);
+        List<String> encoders = models.stream().filter(m -> m.engine() == Engine.ONNX).map(ModelSpec::id).toList();
+        for (int i = 0; i < models.size(); i++) {
+            int index = i;
+            models.get(i).cache().ifPresent(cache -> checkCacheEncoder(cache, "models[" + index + "].cache.encoder", encoders));
+        }
+        for (int r = 0; r < routes.size(); r++) {
+            if (routes.get(r).cache() != null) {
+                checkCacheEncoder(routes.get(r).cache(), "routes[" + r + "].cache.encoder", encoders);
+            }
+        }
+    }
+
+    /** A semantic cache embeds with an onnx model: the one named, or the portfolio's only one. */
+    private static void checkCacheEncoder(CacheSpec cache, String at, List<String> encoders) {
+        if (!cache.semantic()) {
+            return;
+        }
+        if (cache.encoder() == null && encoders.size() != 1) {
+            throw new ConfigException(at, "is required when the portfolio has " + (encoders.isEmpty() ? "no onnx model"
+                    : "several onnx models " + encoders) + "; a semantic cache embeds the last user message with an onnx model");
+        }
+        if (cache.encoder() != null && !encoders.contains(cache.encoder())) {
+            throw new ConfigException(at, "'" + cache.encoder() + "' is not an onnx model of the portfolio; onnx models: "
+                    + encoders);
+        }
     }
 
     /** Without routes. */

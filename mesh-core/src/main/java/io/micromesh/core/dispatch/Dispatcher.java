@@ -109,8 +109,8 @@ public final class Dispatcher {
         this.clock = clock;
         this.nanos = nanos;
         this.cascade = new Cascade(new AnswerVerifier(portfolio), learning, tracer);
-        this.caching = new ResponseCaching(new io.micromesh.core.cache.AnswerCache(CACHE_ENTRIES, CACHE_BYTES, clock), router,
-                portfolio);
+        this.caching = new ResponseCaching(new io.micromesh.core.cache.AnswerCache(CACHE_ENTRIES, CACHE_BYTES, clock),
+                new io.micromesh.core.cache.SemanticIndex(CACHE_ENTRIES, java.time.Duration.ofDays(30), clock), router, portfolio);
     }
 
     /** The models served. */

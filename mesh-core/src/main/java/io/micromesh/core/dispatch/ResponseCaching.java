@@ -1,20 +1,24 @@
 package io.micromesh.core.dispatch;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.micromesh.api.ChatRequest;
 import io.micromesh.api.Json;
-import io.micromesh.api.JsonBody;
 import io.micromesh.core.Portfolio;
+import io.micromesh.core.ServedModel;
 import io.micromesh.core.accounting.Charge;
 import io.micromesh.core.accounting.UsageRecord;
 import io.micromesh.core.cache.AnswerCache;
 import io.micromesh.core.cache.CacheKey;
+import io.micromesh.core.cache.SemanticIndex;
 import io.micromesh.core.config.CacheSpec;
 import io.micromesh.core.config.RouteSpec;
 import io.micromesh.core.routing.Router;
+import io.micromesh.core.spi.TextEncoder;
 import io.micromesh.core.spi.Usage;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -22,7 +26,9 @@ import java.util.Optional;
  * key, and what is stored after a fresh answer. A request is cached when its route (or the model it
  * names) has {@code cache:}, it is a chat completion, it is deterministic (or the cache takes any
  * request), and the caller did not opt out ({@code x-mesh-cache}). Keys are per caller unless the
- * cache is shared.
+ * cache is shared. A semantic cache also finds the answer of a request identical but for the
+ * wording of its last user message ({@link SemanticIndex}): that message is embedded with the
+ * in-process encoder and compared with the stored ones.
  */
 final class ResponseCaching {
 
@@ -33,10 +39,16 @@ final class ResponseCaching {
      * @param key    its key, when the answer may be stored
      * @param spec   the cache's settings, when there is a cache
      * @param stored the stored answer, on a hit
+     * @param group  a semantic cache's group of the request (all but its last user message), else null
+     * @param vector a semantic cache's embedding of the last user message, else null
      */
-    record Lookup(String status, CacheKey key, CacheSpec spec, AnswerCache.Stored stored) {
+    record Lookup(String status, CacheKey key, CacheSpec spec, AnswerCache.Stored stored, String group, float[] vector) {
 
-        static final Lookup NONE = new Lookup("", null, null, null);
+        static final Lookup NONE = new Lookup("", null, null, null, null, null);
+
+        Lookup(String status, CacheKey key, CacheSpec spec, AnswerCache.Stored stored) {
+            this(status, key, spec, stored, null, null);
+        }
 
         boolean hit() {
             return stored != null;
@@ -49,11 +61,13 @@ final class ResponseCaching {
     }
 
     private final AnswerCache cache;
+    private final SemanticIndex index;
     private final Router router;
     private final Portfolio portfolio;
 
-    ResponseCaching(AnswerCache cache, Router router, Portfolio portfolio) {
+    ResponseCaching(AnswerCache cache, SemanticIndex index, Router router, Portfolio portfolio) {
         this.cache = cache;
+        this.index = index;
         this.router = router;
         this.portfolio = portfolio;
     }
@@ -71,12 +85,71 @@ final class ResponseCaching {
         if (call.cache() == Call.CacheDirective.NO_STORE || !spec.get().anyRequest() && !CacheKey.deterministic(chat.body())) {
             return new Lookup(UsageRecord.CACHE_BYPASS, null, spec.get(), null);
         }
-        CacheKey key = CacheKey.of(name, spec.get().shared() ? "*" : call.caller().keyId(), chat.body());
-        if (call.cache() == Call.CacheDirective.NO_CACHE) {
-            return new Lookup(UsageRecord.CACHE_BYPASS, key, spec.get(), null);
+        String scope = spec.get().shared() ? "*" : call.caller().keyId();
+        CacheKey key = CacheKey.of(name, scope, chat.body());
+        boolean fresh = call.cache() == Call.CacheDirective.NO_CACHE;
+        Optional<AnswerCache.Stored> exact = fresh ? Optional.empty() : cache.get(key);
+        if (exact.isPresent()) {
+            return new Lookup(UsageRecord.CACHE_HIT, key, spec.get(), exact.get());
         }
-        return cache.get(key).map(stored -> new Lookup(UsageRecord.CACHE_HIT, key, spec.get(), stored))
-                .orElseGet(() -> new Lookup(UsageRecord.CACHE_MISS, key, spec.get(), null));
+        String status = fresh ? UsageRecord.CACHE_BYPASS : UsageRecord.CACHE_MISS;
+        Optional<TextEncoder> encoder = spec.get().semantic() ? encoder(spec.get()) : Optional.empty();
+        String text = lastUserText(chat.body());
+        if (encoder.isEmpty() || text.isBlank()) {
+            return new Lookup(status, key, spec.get(), null);
+        }
+        float[] vector = encoder.get().embed(text);
+        String group = CacheKey.of(name, scope, withoutLastUserText(chat.body())).digest();
+        if (!fresh) {
+            Optional<AnswerCache.Stored> near = index.nearest(group, vector, spec.get().threshold())
+                    .flatMap(nearest -> cache.get(nearest.answer()));
+            if (near.isPresent()) {
+                return new Lookup(UsageRecord.CACHE_HIT, key, spec.get(), near.get(), group, vector);
+            }
+        }
+        return new Lookup(status, key, spec.get(), null, group, vector);
+    }
+
+    /** The encoder of a semantic cache: the one named, or the portfolio's only one. */
+    private Optional<TextEncoder> encoder(CacheSpec spec) {
+        List<TextEncoder> encoders = portfolio.models().stream()
+                .filter(model -> spec.encoder() == null || model.id().equals(spec.encoder()))
+                .map(ServedModel::backend).filter(TextEncoder.class::isInstance).map(TextEncoder.class::cast).toList();
+        return encoders.size() == 1 ? Optional.of(encoders.getFirst()) : Optional.empty();
+    }
+
+    /** The text of the request's last user message ("" when it has none). */
+    static String lastUserText(ObjectNode body) {
+        JsonNode last = lastUser(body.path("messages"));
+        if (last == null) {
+            return "";
+        }
+        JsonNode content = last.path("content");
+        if (content.isTextual()) {
+            return content.asText();
+        }
+        StringBuilder text = new StringBuilder();
+        content.forEach(part -> text.append(part.path("text").asText("")).append(' '));
+        return text.toString().strip();
+    }
+
+    /** The request with its last user message emptied: what must be identical for a semantic hit. */
+    static ObjectNode withoutLastUserText(ObjectNode body) {
+        ObjectNode copy = body.deepCopy();
+        JsonNode last = lastUser(copy.path("messages"));
+        if (last instanceof ObjectNode message) {
+            message.put("content", "");
+        }
+        return copy;
+    }
+
+    private static JsonNode lastUser(JsonNode messages) {
+        for (int i = messages.size() - 1; i >= 0; i--) {
+            if (messages.get(i).path("role").asText().equals("user")) {
+                return messages.get(i);
+            }
+        }
+        return null;
     }
 
     /** Stores a fresh answer (the body as the client got it) with what it cost. */
@@ -87,6 +160,9 @@ final class ResponseCaching {
         cache.put(lookup.key(), new AnswerCache.Stored(body, served.model(), record.energyMethod(),
                 new Usage(record.promptTokens(), record.completionTokens()), record.costUsd(), record.energyWh(),
                 Duration.ofSeconds(lookup.spec().ttlS())));
+        if (lookup.vector() != null) {
+            index.add(lookup.group(), lookup.vector(), lookup.key());
+        }
     }
 
     /** The stored answer as the client gets it on a hit: what the hit cost, and what the answer had cost. */
@@ -105,9 +181,5 @@ final class ResponseCaching {
         usage.put("cost_usd", hit.costUsd()).put("energy_wh", hit.energyWh())
                 .put("saved_cost_usd", stored.costUsd()).put("saved_energy_wh", stored.energyWh());
         return answer;
-    }
-
-    static JsonBody body(ObjectNode answer) {
-        return JsonBody.of(answer);
     }
 }
