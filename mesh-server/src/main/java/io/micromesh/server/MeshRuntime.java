@@ -99,8 +99,9 @@ public final class MeshRuntime implements AutoCloseable {
         this.metrics = new GatewayMetrics();
         UsageSink usage = accounts.<UsageSink>map(a -> UsageSink.all(List.of(metrics, a.ledger()))).orElse(metrics);
         Spending spending = accounts.<Spending>map(Accounts::budgets).orElse(Spending.NONE);
+        Optional<io.micromesh.core.spi.SharedAnswers> sharedAnswers = database.map(db -> new io.micromesh.store.AnswerStore(db, clock));
         this.dispatcher = new Dispatcher(portfolio, router, new Learning(router, store), usage, spending, telemetry.api(),
-                clock, System::nanoTime);
+                sharedAnswers, clock, System::nanoTime);
     }
 
     /**

@@ -217,4 +217,41 @@ class ResponseCacheTest {
             assertThat(upstream.generationRequests()).isEqualTo(3);
         }
     }
+
+    /** Two gateways on one store: an answer one computed is a hit for the other, for caches kept in the store. */
+    @Test
+    void gatewaysSharingAStoreShareHitsOfCachesKeptInIt() throws Exception {
+        try (StandInServer upstream = StandInServer.start("shared").reply("Thirty days from delivery.")) {
+            List<MeshRuntime> runtimes = new java.util.ArrayList<>();
+            try {
+                int[] ports = new int[2];
+                for (int g = 0; g < 2; g++) {
+                    MeshConfig config = ConfigLoader.withEnvironment(Map.of()).parse("""
+                            server: { port: 0, state-dir: "%s", access-log: false }
+                            store: { url: "jdbc:sqlite:%s" }
+                            models:
+                              - { id: kept, engine: openai, endpoints: ["%s"], cache: { store: true } }
+                              - { id: local, engine: openai, endpoints: ["%s"], cache: {} }
+                            """.formatted(state.resolve("gateway-" + g), state.resolve("shared.db"), upstream.baseUrl(),
+                            upstream.baseUrl()));
+                    MeshRuntime runtime = MeshRuntime.open(config, MeshRuntime.Options.quiet());
+                    runtimes.add(runtime);
+                    ports[g] = runtime.serve(config.server()).port();
+                }
+                HttpResponse<String> first = send(ports[0], "POST", "/v1/chat/completions", "none", ASK.formatted("kept"));
+                assertThat(first.headers().firstValue("x-mesh-cache")).hasValue("miss");
+                HttpResponse<String> other = send(ports[1], "POST", "/v1/chat/completions", "none", ASK.formatted("kept"));
+                assertThat(other.headers().firstValue("x-mesh-cache")).as("the other gateway's answer, from the store")
+                        .hasValue("hit");
+                assertThat(TestGateway.json(other).path("choices").get(0).path("message").path("content").asText())
+                        .isEqualTo("Thirty days from delivery.");
+                send(ports[0], "POST", "/v1/chat/completions", "none", ASK.formatted("local"));
+                assertThat(send(ports[1], "POST", "/v1/chat/completions", "none", ASK.formatted("local")).headers()
+                        .firstValue("x-mesh-cache")).as("a cache in memory only").hasValue("miss");
+                assertThat(upstream.generationRequests()).isEqualTo(3);
+            } finally {
+                runtimes.forEach(MeshRuntime::close);
+            }
+        }
+    }
 }

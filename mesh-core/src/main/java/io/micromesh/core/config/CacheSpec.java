@@ -15,9 +15,11 @@ package io.micromesh.core.config;
  * @param hitPriceUsd   what a hit costs its caller, in dollars (default 0)
  * @param encoder       {@code semantic}: the {@code onnx} model that embeds the last user message (default: the
  *                      portfolio's only one)
+ * @param store         whether answers are also kept in the gateway's store, so that gateways sharing it
+ *                      share hits (default false: this process's memory only)
  */
 public record CacheSpec(String mode, Integer ttlS, Double threshold, Boolean shared, Boolean anyRequest,
-                        Double hitPriceUsd, String encoder) {
+                        Double hitPriceUsd, String encoder, Boolean store) {
 
     public CacheSpec {
         mode = mode == null ? "exact" : mode;
@@ -33,6 +35,7 @@ public record CacheSpec(String mode, Integer ttlS, Double threshold, Boolean sha
             throw new ConfigException("cache.threshold", threshold + " is not allowed; a cosine similarity above 0, at most 1");
         }
         shared = shared != null && shared;
+        store = store != null && store;
         anyRequest = anyRequest != null && anyRequest;
         hitPriceUsd = hitPriceUsd == null ? 0.0 : hitPriceUsd;
         if (encoder != null && !mode.equals("semantic")) {
@@ -50,6 +53,6 @@ public record CacheSpec(String mode, Integer ttlS, Double threshold, Boolean sha
 
     /** The same settings with the encoder resolved. */
     public CacheSpec withEncoder(String encoderId) {
-        return new CacheSpec(mode, ttlS, semantic() ? threshold : null, shared, anyRequest, hitPriceUsd, encoderId);
+        return new CacheSpec(mode, ttlS, semantic() ? threshold : null, shared, anyRequest, hitPriceUsd, encoderId, store);
     }
 }

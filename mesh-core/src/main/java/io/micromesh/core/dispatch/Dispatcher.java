@@ -100,6 +100,15 @@ public final class Dispatcher {
      */
     public Dispatcher(Portfolio portfolio, Router router, Learning learning, UsageSink usage, Spending spending,
                       OpenTelemetry telemetry, Clock clock, LongSupplier nanos) {
+        this(portfolio, router, learning, usage, spending, telemetry, Optional.empty(), clock, nanos);
+    }
+
+    /**
+     * @param sharedAnswers the response cache's tier in the gateway's store, for caches with {@code store: true}
+     */
+    public Dispatcher(Portfolio portfolio, Router router, Learning learning, UsageSink usage, Spending spending,
+                      OpenTelemetry telemetry, Optional<io.micromesh.core.spi.SharedAnswers> sharedAnswers, Clock clock,
+                      LongSupplier nanos) {
         this.tracer = telemetry.getTracer("io.micromesh.dispatch");
         this.portfolio = portfolio;
         this.router = router;
@@ -110,7 +119,8 @@ public final class Dispatcher {
         this.nanos = nanos;
         this.cascade = new Cascade(new AnswerVerifier(portfolio), learning, tracer);
         this.caching = new ResponseCaching(new io.micromesh.core.cache.AnswerCache(CACHE_ENTRIES, CACHE_BYTES, clock),
-                new io.micromesh.core.cache.SemanticIndex(CACHE_ENTRIES, java.time.Duration.ofDays(30), clock), router, portfolio);
+                new io.micromesh.core.cache.SemanticIndex(CACHE_ENTRIES, java.time.Duration.ofDays(30), clock), sharedAnswers,
+                router, portfolio, clock);
     }
 
     /** The models served. */

@@ -14,9 +14,11 @@ import io.micromesh.core.cache.SemanticIndex;
 import io.micromesh.core.config.CacheSpec;
 import io.micromesh.core.config.RouteSpec;
 import io.micromesh.core.routing.Router;
+import io.micromesh.core.spi.SharedAnswers;
 import io.micromesh.core.spi.TextEncoder;
 import io.micromesh.core.spi.Usage;
 import java.io.IOException;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -60,16 +62,40 @@ final class ResponseCaching {
         }
     }
 
+    private static final System.Logger LOG = System.getLogger("io.micromesh.cache");
+
     private final AnswerCache cache;
     private final SemanticIndex index;
+    private final Optional<SharedAnswers> shared;
     private final Router router;
     private final Portfolio portfolio;
+    private final Clock clock;
 
-    ResponseCaching(AnswerCache cache, SemanticIndex index, Router router, Portfolio portfolio) {
+    ResponseCaching(AnswerCache cache, SemanticIndex index, Optional<SharedAnswers> shared, Router router,
+                    Portfolio portfolio, Clock clock) {
         this.cache = cache;
         this.index = index;
+        this.shared = shared;
         this.router = router;
         this.portfolio = portfolio;
+        this.clock = clock;
+    }
+
+    /** The answer for {@code key}: from memory, else (for a cache kept in the store) from the store, then kept in memory. */
+    private Optional<AnswerCache.Stored> find(CacheKey key, CacheSpec spec) {
+        Optional<AnswerCache.Stored> inMemory = cache.get(key);
+        if (inMemory.isPresent() || !spec.store() || shared.isEmpty()) {
+            return inMemory;
+        }
+        try {
+            Optional<AnswerCache.Stored> stored = shared.get().get(key);
+            stored.ifPresent(answer -> cache.put(key, answer));
+            return stored;
+        } catch (RuntimeException e) {
+            // the store is down: the cache serves from memory alone, and the request is served
+            LOG.log(System.Logger.Level.WARNING, "the response cache cannot read the store: " + e.getMessage());
+            return Optional.empty();
+        }
     }
 
     Lookup lookup(Call call) {
@@ -88,7 +114,7 @@ final class ResponseCaching {
         String scope = spec.get().shared() ? "*" : call.caller().keyId();
         CacheKey key = CacheKey.of(name, scope, chat.body());
         boolean fresh = call.cache() == Call.CacheDirective.NO_CACHE;
-        Optional<AnswerCache.Stored> exact = fresh ? Optional.empty() : cache.get(key);
+        Optional<AnswerCache.Stored> exact = fresh ? Optional.empty() : find(key, spec.get());
         if (exact.isPresent()) {
             return new Lookup(UsageRecord.CACHE_HIT, key, spec.get(), exact.get());
         }
@@ -102,7 +128,7 @@ final class ResponseCaching {
         String group = CacheKey.of(name, scope, withoutLastUserText(chat.body())).digest();
         if (!fresh) {
             Optional<AnswerCache.Stored> near = index.nearest(group, vector, spec.get().threshold())
-                    .flatMap(nearest -> cache.get(nearest.answer()));
+                    .flatMap(nearest -> find(nearest.answer(), spec.get()));
             if (near.isPresent()) {
                 return new Lookup(UsageRecord.CACHE_HIT, key, spec.get(), near.get(), group, vector);
             }
@@ -157,9 +183,17 @@ final class ResponseCaching {
         if (!lookup.stores() || !record.ok()) {
             return;
         }
-        cache.put(lookup.key(), new AnswerCache.Stored(body, served.model(), record.energyMethod(),
+        AnswerCache.Stored stored = new AnswerCache.Stored(body, served.model(), record.energyMethod(),
                 new Usage(record.promptTokens(), record.completionTokens()), record.costUsd(), record.energyWh(),
-                Duration.ofSeconds(lookup.spec().ttlS())));
+                Duration.ofSeconds(lookup.spec().ttlS()));
+        cache.put(lookup.key(), stored);
+        if (lookup.spec().store() && shared.isPresent()) {
+            try {
+                shared.get().put(lookup.key(), stored, clock.instant().plus(stored.ttl()));
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "the response cache cannot write the store: " + e.getMessage());
+            }
+        }
         if (lookup.vector() != null) {
             index.add(lookup.group(), lookup.vector(), lookup.key());
         }
