@@ -146,7 +146,7 @@ class ResponseCacheTest {
                     server: { port: 0, master-key: "${MASTER}", state-dir: "%s", access-log: false }
                     models:
                       - { id: remote, engine: openai, endpoints: ["%s"], price: { input-per-mtok: 1000, output-per-mtok: 1000 },
-                          cache: {} }
+                          energy: { input-j-per-token: 1, output-j-per-token: 3, source: "a test figure" }, cache: {} }
                     routes:
                       - { name: faq, policy: fixed, candidates: [remote], cache: { shared: true } }
                     """.formatted(state, upstream.baseUrl()));
@@ -175,15 +175,21 @@ class ResponseCacheTest {
                 JsonNode rows = Json.mapper().readTree(send(port, "GET", "/v1/usage?group_by=key", MASTER, null).body())
                         .path("data");
                 double saved = 0;
+                double savedWh = 0;
                 long hits = 0;
                 double cost = 0;
+                double energy = 0;
                 for (JsonNode row : rows) {
                     saved += row.path("saved_cost_usd").asDouble();
+                    savedWh += row.path("saved_energy_wh").asDouble();
                     hits += row.path("cache_hits").asLong();
                     cost += row.path("cost_usd").asDouble();
+                    energy += row.path("energy_wh").asDouble();
                 }
                 assertThat(hits).isEqualTo(2);
                 assertThat(saved).as("two hits saved two answers' cost").isCloseTo(2 * cost / 3,
+                        org.assertj.core.data.Offset.offset(1e-9));
+                assertThat(savedWh).as("and two answers' energy").isPositive().isCloseTo(2 * energy / 3,
                         org.assertj.core.data.Offset.offset(1e-9));
                 JsonNode route = Json.mapper().readTree(send(port, "GET", "/v1/usage?group_by=route", MASTER, null).body())
                         .path("data");
