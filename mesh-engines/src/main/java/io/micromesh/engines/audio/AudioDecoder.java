@@ -5,6 +5,8 @@ import java.io.BufferedInputStream;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Optional;
 import javax.sound.sampled.AudioFormat;
 import javax.sound.sampled.AudioInputStream;
 import javax.sound.sampled.AudioSystem;
@@ -12,9 +14,11 @@ import javax.sound.sampled.UnsupportedAudioFileException;
 
 /**
  * Turns an uploaded audio file into what speech engines take: 16-bit signed little-endian PCM, mono,
- * at a given sample rate, with the JDK's own audio classes (Java Sound reads WAV, AIFF and AU; its
- * float converter mixes channels down and resamples). Other formats are refused with the list of
- * those that are read, never passed to native code. The work is bounded by what the file really
+ * at a given sample rate. A WAV, AIFF or AU file already at that rate is read with the JDK's own
+ * audio classes (Java Sound); everything else — other rates, MP3, OGG/Opus, FLAC, M4A/AAC, WebM,
+ * μ-law and A-law — goes through {@link FfmpegDecoder} when Debian's ffmpeg is installed, whose
+ * resampler filters what the new rate cannot hold (Java Sound's interpolates linearly, and is the
+ * fallback without ffmpeg). Formats neither reads are refused, never passed to native code. The work is bounded by what the file really
  * holds, before any decoding: a header may claim any length and any rate (a 3 KB file claiming an
  * hour at 1 Hz once cost minutes of CPU and gigabytes of memory), but the samples it can hold are at
  * most its bytes over its frame size, and rates outside {@value #MIN_RATE} to {@value #MAX_RATE} Hz
@@ -29,6 +33,8 @@ public final class AudioDecoder {
 
     /** The formats Java Sound reads without plug-ins. */
     public static final String SUPPORTED = "WAV (PCM, any rate, mono or stereo), AIFF, AU";
+    /** The formats read with ffmpeg installed. */
+    public static final String SUPPORTED_WITH_FFMPEG = "WAV (PCM, μ-law, A-law), AIFF, AU, MP3, OGG/Opus, FLAC, M4A/AAC, WebM";
 
     /** Why an upload cannot be decoded: a client error. */
     public static final class AudioException extends RuntimeException {
@@ -48,6 +54,14 @@ public final class AudioDecoder {
      * @throws AudioException when the bytes are not audio of a supported format, are cut short, or are too long
      */
     public static PcmAudio decode(byte[] file, float sampleRate, double maxSeconds) {
+        return decode(file, sampleRate, maxSeconds, FfmpegDecoder.find());
+    }
+
+    /**
+     * Decodes a whole file with the given ffmpeg, or with Java Sound alone when there is none (to
+     * compare the two resamplers: bench/TelephonyWer.java).
+     */
+    public static PcmAudio decode(byte[] file, float sampleRate, double maxSeconds, Optional<Path> ffmpeg) {
         if (file.length == 0) {
             throw new AudioException("the audio file is empty");
         }
@@ -55,9 +69,25 @@ public final class AudioDecoder {
         try {
             source = AudioSystem.getAudioInputStream(new BufferedInputStream(new ByteArrayInputStream(file)));
         } catch (UnsupportedAudioFileException e) {
-            throw new AudioException("the file is not audio in a supported format; supported: " + SUPPORTED);
+            if (ffmpeg.isPresent()) {
+                return new PcmAudio(FfmpegDecoder.decode(ffmpeg.get(), file, Math.round(sampleRate), 1, maxSeconds).samples(),
+                        sampleRate);
+            }
+            throw new AudioException("the file is not audio in a supported format; supported: " + SUPPORTED
+                    + " (and with Debian's ffmpeg installed: " + SUPPORTED_WITH_FFMPEG + ")");
         } catch (IOException e) {
             throw new AudioException("the audio file cannot be read: " + e.getMessage());
+        }
+        if (ffmpeg.isPresent() && (source.getFormat().getSampleRate() != sampleRate
+                || source.getFormat().getEncoding() != AudioFormat.Encoding.PCM_SIGNED)) {
+            bounded(source.getFormat(), source.getFrameLength(), file.length, maxSeconds);
+            byte[] samples = FfmpegDecoder.decode(ffmpeg.get(), file, Math.round(sampleRate), 1, maxSeconds).samples();
+            long frames = source.getFrameLength();
+            long expected = frames > 0 ? Math.round(frames * (double) sampleRate / source.getFormat().getFrameRate()) * 2 : -1;
+            if (expected > 0 && samples.length < expected * 0.98) {
+                throw new AudioException("the audio file is cut short: it announces " + frames + " frames and holds fewer");
+            }
+            return new PcmAudio(samples, sampleRate);
         }
         AudioFormat in = source.getFormat();
         long frames = source.getFrameLength();
@@ -92,13 +122,25 @@ public final class AudioDecoder {
      * @throws AudioException as {@link #decode}
      */
     public static java.util.List<PcmAudio> channels(byte[] file, float sampleRate, double maxSeconds) {
+        if (file.length == 0) {
+            throw new AudioException("the audio file is empty");
+        }
+        Optional<Path> ffmpeg = FfmpegDecoder.find();
         AudioFormat in;
         try (AudioInputStream probe = AudioSystem.getAudioInputStream(new BufferedInputStream(new ByteArrayInputStream(file)))) {
             in = probe.getFormat();
         } catch (UnsupportedAudioFileException e) {
-            throw new AudioException("the file is not audio in a supported format; supported: " + SUPPORTED);
+            if (ffmpeg.isPresent()) {
+                return split(FfmpegDecoder.decode(ffmpeg.get(), file, Math.round(sampleRate), 0, maxSeconds), sampleRate);
+            }
+            throw new AudioException("the file is not audio in a supported format; supported: " + SUPPORTED
+                    + " (and with Debian's ffmpeg installed: " + SUPPORTED_WITH_FFMPEG + ")");
         } catch (IOException e) {
             throw new AudioException("the audio file cannot be read: " + e.getMessage());
+        }
+        if (ffmpeg.isPresent() && (in.getSampleRate() != sampleRate || in.getEncoding() != AudioFormat.Encoding.PCM_SIGNED)) {
+            bounded(in, -1, file.length, maxSeconds);
+            return split(FfmpegDecoder.decode(ffmpeg.get(), file, Math.round(sampleRate), 0, maxSeconds), sampleRate);
         }
         if (in.getChannels() <= 1) {
             return java.util.List.of(decode(file, sampleRate, maxSeconds));
@@ -117,6 +159,23 @@ public final class AudioDecoder {
                 mono[2 * f + 1] = all[(f * channels + c) * 2 + 1];
             }
             out.add(decode(wav(new PcmAudio(mono, in.getSampleRate())), sampleRate, maxSeconds));
+        }
+        return java.util.List.copyOf(out);
+    }
+
+    /** Each channel of interleaved samples on its own. */
+    private static java.util.List<PcmAudio> split(FfmpegDecoder.Decoded decoded, float sampleRate) {
+        int channels = decoded.channels();
+        byte[] all = decoded.samples();
+        int frames = all.length / (2 * channels);
+        java.util.List<PcmAudio> out = new java.util.ArrayList<>(channels);
+        for (int c = 0; c < channels; c++) {
+            byte[] mono = new byte[frames * 2];
+            for (int f = 0; f < frames; f++) {
+                mono[2 * f] = all[(f * channels + c) * 2];
+                mono[2 * f + 1] = all[(f * channels + c) * 2 + 1];
+            }
+            out.add(new PcmAudio(mono, sampleRate));
         }
         return java.util.List.copyOf(out);
     }
