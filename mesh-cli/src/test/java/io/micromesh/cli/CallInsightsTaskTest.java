@@ -206,4 +206,45 @@ class CallInsightsTaskTest {
         assertThat(report.path("energy_wh").asDouble()).isGreaterThanOrEqualTo(speech.path("energy_wh").asDouble());
         assertThat(Files.readString(dir.resolve("insights.jsonl.report.html"))).contains("stage: transcription");
     }
+
+    /**
+     * A telephone call as recorded: 8 kHz μ-law, one speaker per channel (made with ffmpeg from
+     * espeak-ng's two voices), then a mono mix of it, through the whole chain. The stereo call keeps
+     * its speakers, its turns are sentences; the mono call's customer is unknown, never empty text.
+     */
+    @Test
+    void an8kHzMuLawCallGoesThroughTheWholeChainInStereoAndInMono() throws Exception {
+        assumeTrue(Wavs.canSpeak(), "espeak-ng is not installed (.ci/run installs it)");
+        assumeTrue(io.micromesh.engines.audio.FfmpegDecoder.find().isPresent(), "ffmpeg is not installed (.ci/run installs it)");
+        Path wav = dir.resolve("call.wav");
+        Files.write(wav, Wavs.twoVoices(Wavs.speech("good morning, how can I help you today"),
+                Wavs.speech("my parcel has not arrived and I would like a refund for my order")));
+        for (String[] variant : List.of(new String[] {"stereo.wav", "2"}, new String[] {"mono.wav", "1"})) {
+            Process ffmpeg = new ProcessBuilder("ffmpeg", "-nostdin", "-y", "-loglevel", "error", "-i", wav.toString(), "-ar",
+                    "8000", "-ac", variant[1], "-c:a", "pcm_mulaw", dir.resolve(variant[0]).toString()).redirectErrorStream(true)
+                    .start();
+            assertThat(ffmpeg.waitFor()).isZero();
+        }
+        Path input = Files.writeString(dir.resolve("calls.jsonl"), Json.string(Json.object().put("id", "stereo")
+                .put("audio", "stereo.wav")) + "\n" + Json.string(Json.object().put("id", "mono").put("audio", "mono.wav")) + "\n");
+        Path config = Files.writeString(dir.resolve("mesh.yaml"), """
+                models:
+                  - { id: asr, engine: vosk, hardware: { kind: cpu, cores: 1, watts: 35 } }
+                """);
+        Path out = dir.resolve("insights.jsonl");
+        MeshCli.Run run = mesh("batch", "run", input.toString(), "--out", out.toString(), "--config", config.toString(),
+                "--task", "call-insights");
+        assertThat(run.exit()).as(run.err()).isZero();
+        List<JsonNode> lines = lines(out);
+        JsonNode stereo = lines.stream().filter(l -> l.path("id").asText().equals("stereo")).findFirst().orElseThrow();
+        String transcript = stereo.path("output").path("redacted_transcript").asText();
+        assertThat(transcript).as(transcript).startsWith("Agent: ").contains("\nCustomer: ").contains("refund");
+        assertThat(transcript.lines().toList()).as("each turn ends a sentence").allSatisfy(line -> assertThat(line).endsWith("."));
+        assertThat(stereo.path("output").path("customer").path("speaker").asText()).isEqualTo("Customer");
+        JsonNode mono = lines.stream().filter(l -> l.path("id").asText().equals("mono")).findFirst().orElseThrow();
+        assertThat(mono.path("output").path("redacted_transcript").asText()).contains("refund");
+        assertThat(mono.path("output").path("customer").path("speaker").isNull()).as(mono.toString()).isTrue();
+        assertThat(mono.path("output").path("customer").path("first").isNull()).isTrue();
+        assertThat(mono.path("output").path("sentiment").path("start").isNull()).as("no customer turn: no sentiment").isTrue();
+    }
 }

@@ -18,8 +18,11 @@ import java.util.List;
  * The transcription stage of a task that takes audio: the audio to transcribe for a record whose
  * audio field names a file, and the transcript
  * made of the answers. A stereo recording with a speaker named per channel is sent as one mono WAV
- * per channel, and the segments of both are merged by time into labelled turns ({@code Agent: ...}),
- * the layout the text steps read; otherwise the file is sent as it is and its segments become lines.
+ * per channel, and the utterances of both ({@link Utterances}: split at pauses by the engine's word
+ * times, each a sentence) are merged by time into labelled turns ({@code Agent: ...}), the layout the
+ * text steps read; otherwise the file is sent as it is and its utterances become lines, without a
+ * speaker (a mono recording does not say who speaks). Answers without word times fall back to
+ * their segments.
  * Immutable and thread-safe.
  */
 final class AudioTranscription {
@@ -119,6 +122,16 @@ final class AudioTranscription {
             cost += usage.path("cost_usd").asDouble(0);
             energy += usage.path("energy_wh").asDouble(0);
             model = settings.model();
+            if (answer.path("words").size() > 0) {
+                // word times: utterances at pauses, each a sentence, so turns interleave at the pauses
+                List<Utterances.Word> words = new ArrayList<>();
+                answer.path("words").forEach(w -> words.add(new Utterances.Word(w.path("word").asText(),
+                        w.path("start").asDouble(), w.path("end").asDouble())));
+                for (Utterances.Utterance u : Utterances.split(words, Utterances.PAUSE_SECONDS)) {
+                    turns.add(new Turn(u.start(), speaker, u.text()));
+                }
+                continue;
+            }
             if (answer.path("segments").isEmpty() && !answer.path("text").asText().isBlank()) {
                 turns.add(new Turn(0, speaker, answer.path("text").asText().strip()));
             }

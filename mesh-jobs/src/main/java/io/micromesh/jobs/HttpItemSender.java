@@ -66,7 +66,7 @@ public final class HttpItemSender implements ItemSender {
             case Request.Audio audio -> {
                 MultipartForm form = new MultipartForm().file("file", audio.fileName(), "audio/wav", audio.audio())
                         .field("model", audio.model()).field("response_format", "verbose_json")
-                        .field("timestamp_granularities[]", "segment");
+                        .field("timestamp_granularities[]", "segment").field("timestamp_granularities[]", "word");
                 path = "/v1/audio/transcriptions";
                 contentType = form.contentType();
                 body = form.bytes();

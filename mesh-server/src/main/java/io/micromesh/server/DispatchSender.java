@@ -114,7 +114,7 @@ final class DispatchSender implements ItemSender {
                         null, batch, requestId, caller, null, dispatcher.nanoTime());
                 yield switch (dispatcher.transcribe(call)) {
                     case Outcome.Transcribed heard -> {
-                        ObjectNode body = heard.transcript().verboseJson(null, true, false);
+                        ObjectNode body = heard.transcript().verboseJson(null, true, true);
                         body.set("usage", heard.usageJson());
                         yield new Reply.Answered(JsonBody.of(body), heard.charge().costUsd(), heard.charge().energyWh(), 0,
                                 requestId);

@@ -109,6 +109,11 @@ final class ClassifyStep implements Step {
     }
 
     private Result classify(String input) {
+        if (input.isBlank()) {
+            // nothing to classify (say, the customer's turn of a mono call, whose speaker is unknown):
+            // null with no confidence, not a label that would read as a judgement
+            return new Result(com.fasterxml.jackson.databind.node.NullNode.getInstance(), 0);
+        }
         float[] v = encoder.embed(input);
         double[] similarity = new double[exampleVectors.size()];
         Integer[] order = new Integer[similarity.length];

@@ -16,7 +16,9 @@ import java.util.regex.Matcher;
  * say, the customer's mood at the start and at the end of a call. The speaker is the one whose
  * label contains {@code speaker} (default: customer, caller or client), else the second speaker to
  * talk (callers are usually greeted first). Value: {@code {"speaker", "first", "last"}}; the
- * confidence is 1 when the label names the speaker, 0.5 when it was guessed from the order.
+ * confidence is 1 when the label names the speaker, 0.5 when it was guessed from the order. A
+ * transcript without labels (a mono recording) gives {@code speaker}, {@code first} and
+ * {@code last} null, {@code unknown} saying why, and confidence 0.
  *
  * <pre>
  * - step: speaker-turns
@@ -73,7 +75,10 @@ final class SpeakerTurnsStep implements Step {
         }
         ObjectNode value = Json.object();
         if (speaker == null) {
-            return new Result(value.putNull("speaker").put("first", "").put("last", ""), 0);
+            // no labels (a mono recording, or text without them): the speaker is unknown, and says so,
+            // rather than empty strings that would read as the customer having said nothing
+            return new Result(value.putNull("speaker").putNull("first").putNull("last")
+                    .put("unknown", "the transcript has no speaker labels (a mono recording is not split by speaker)"), 0);
         }
         String who = speaker;
         List<Turn> own = turns.stream().filter(t -> t.speaker().equals(who)).toList();

@@ -73,6 +73,11 @@ class MicroStepsTest {
         assertThat(guessed.value().path("speaker").asText()).isEqualTo("#Person2#");
         assertThat(guessed.value().path("last").asText()).isEqualTo("My bill is wrong.");
         assertThat(guessed.confidence()).isEqualTo(0.5);
+        Step.Result unknown = run("speaker-turns", "", "Hello, how can I help.\nMy order is late.");
+        assertThat(unknown.value().path("speaker").isNull()).isTrue();
+        assertThat(unknown.value().path("first").isNull()).as("unknown, not an empty answer").isTrue();
+        assertThat(unknown.value().path("unknown").asText()).contains("no speaker labels");
+        assertThat(unknown.confidence()).isZero();
     }
 
     @Test
