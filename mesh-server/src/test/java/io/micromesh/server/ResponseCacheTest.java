@@ -171,6 +171,10 @@ class ResponseCacheTest {
                 assertThat(send(port, "POST", "/v1/chat/completions", b, ASK.formatted("faq")).headers()
                         .firstValue("x-mesh-cache")).as("a shared cache gives it").hasValue("hit");
                 assertThat(upstream.generationRequests()).isEqualTo(3);
+                String onlyRemote = Json.parseObject(send(port, "POST", "/admin/keys", MASTER, "{\"name\": \"c\", \"models\":"
+                        + " [\"remote\"]}").body().getBytes(StandardCharsets.UTF_8)).path("key").asText();
+                assertThat(send(port, "POST", "/v1/chat/completions", onlyRemote, ASK.formatted("faq")).statusCode())
+                        .as("a shared answer is not given to a key that may not use the route").isEqualTo(403);
 
                 JsonNode rows = Json.mapper().readTree(send(port, "GET", "/v1/usage?group_by=key", MASTER, null).body())
                         .path("data");

@@ -99,11 +99,12 @@ final class ResponseCaching {
     }
 
     Lookup lookup(Call call) {
-        if (!(call.request() instanceof ChatRequest chat)) {
-            return Lookup.NONE;
+        if (!(call.request() instanceof ChatRequest chat) || !call.caller().grant().allows(chat.model())) {
+            return Lookup.NONE;  // a key that may not use the name is refused on the usual path, never served a stored answer
         }
         String name = chat.model();
-        Optional<CacheSpec> spec = router.route(name).isPresent() ? router.route(name).map(RouteSpec::cache)
+        Optional<RouteSpec> route = router.route(name);
+        Optional<CacheSpec> spec = route.isPresent() ? route.map(RouteSpec::cache)
                 : portfolio.model(name).flatMap(model -> model.spec().cache());
         if (spec.isEmpty()) {
             return Lookup.NONE;

@@ -148,25 +148,16 @@ public final class AudioDecoder {
         bounded(in, -1, file.length, maxSeconds);
         // the whole file at its own rate, interleaved, then each channel resampled alone
         PcmAudio interleaved = decodeInterleaved(file, in, maxSeconds);
-        int channels = in.getChannels();
-        byte[] all = interleaved.samples();
-        int frames = all.length / (2 * channels);
-        java.util.List<PcmAudio> out = new java.util.ArrayList<>(channels);
-        for (int c = 0; c < channels; c++) {
-            byte[] mono = new byte[frames * 2];
-            for (int f = 0; f < frames; f++) {
-                mono[2 * f] = all[(f * channels + c) * 2];
-                mono[2 * f + 1] = all[(f * channels + c) * 2 + 1];
-            }
-            out.add(decode(wav(new PcmAudio(mono, in.getSampleRate())), sampleRate, maxSeconds));
-        }
-        return java.util.List.copyOf(out);
+        return split(interleaved.samples(), in.getChannels(), in.getSampleRate()).stream()
+                .map(channel -> decode(wav(channel), sampleRate, maxSeconds)).toList();
     }
 
-    /** Each channel of interleaved samples on its own. */
     private static java.util.List<PcmAudio> split(FfmpegDecoder.Decoded decoded, float sampleRate) {
-        int channels = decoded.channels();
-        byte[] all = decoded.samples();
+        return split(decoded.samples(), decoded.channels(), sampleRate);
+    }
+
+    /** Each channel of interleaved 16-bit samples on its own. */
+    private static java.util.List<PcmAudio> split(byte[] all, int channels, float sampleRate) {
         int frames = all.length / (2 * channels);
         java.util.List<PcmAudio> out = new java.util.ArrayList<>(channels);
         for (int c = 0; c < channels; c++) {

@@ -38,6 +38,16 @@ class AudioDecoderTest {
     }
 
     @Test
+    void aStereoFileAtTheEnginesRateIsSplitIntoItsChannelsByJavaSound() {
+        java.util.List<io.micromesh.core.spi.PcmAudio> channels = AudioDecoder.channels(
+                io.micromesh.testkit.Wavs.tone(16_000, 2, 1), 16_000, 60);
+        assertThat(channels).hasSize(2).allSatisfy(channel -> {
+            assertThat(channel.sampleRate()).isEqualTo(16_000f);
+            assertThat(channel.seconds()).isCloseTo(1.0, within(0.01));
+        });
+    }
+
+    @Test
     void badAudioIsRefusedWithTheReason() throws Exception {
         assertThatThrownBy(() -> AudioDecoder.decode(new byte[0], 16_000, 60)).hasMessageContaining("empty");
         assertThatThrownBy(() -> AudioDecoder.decode("ID3 this is an mp3, honestly".getBytes(), 16_000, 60))
