@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
         versionProvider = Main.Version.class,
         description = "micromesh: generative AI at scale on a portfolio of small, optimized models.",
         subcommands = {ServeCommand.class, EngineCommand.class, PullCommand.class, BenchCommand.class, RouteCommand.class,
-                UsageCommand.class, PlanCommand.class,
+                UsageCommand.class, PlanCommand.class, TrainCommand.class,
                 BatchCommand.class, WorkerCommand.class, KafkaBrokerCommand.class, DocsCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main {

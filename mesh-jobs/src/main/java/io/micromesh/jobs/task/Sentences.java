@@ -11,6 +11,9 @@ import java.util.regex.Pattern;
  */
 public final class Sentences {
 
+    /** A speaker's label at the start of a turn: "Agent:", "#Person1#:", "Customer 2:"; group 1 is the label. */
+    public static final Pattern SPEAKER = Pattern.compile("^\\s*(#?[A-Za-z][A-Za-z0-9 _#]{0,30}?#?)\\s*:\\s*");
+
     private static final Pattern END = Pattern.compile("(?<=[.!?])\\s+");
 
     private Sentences() {

@@ -56,7 +56,7 @@ final class SpeakerTurnsStep implements Step {
     public Result apply(Map<String, Object> context) {
         List<Turn> turns = new ArrayList<>();
         for (String line : text.render(context).split("\\R")) {
-            Matcher m = ExtractSummaryStep.SPEAKER.matcher(line);
+            Matcher m = Sentences.SPEAKER.matcher(line);
             if (m.find()) {
                 turns.add(new Turn(m.group(1).strip(), line.substring(m.end()).strip()));
             } else if (!turns.isEmpty() && !line.isBlank()) {

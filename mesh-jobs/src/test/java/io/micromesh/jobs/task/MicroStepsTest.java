@@ -1,12 +1,16 @@
 package io.micromesh.jobs.task;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.micromesh.api.Json;
 import io.micromesh.engines.onnx.EncoderBackend;
+import io.micromesh.jobs.eval.Rouge;
+import io.micromesh.jobs.summary.SummarizerModel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -81,7 +85,7 @@ class MicroStepsTest {
     }
 
     @Test
-    void theExtractiveSummaryTakesCentralSentencesInTheirOrder() throws Exception {
+    void theCentroidSummaryTakesCentralSentencesInTheirOrder() throws Exception {
         String transcript = """
                 Agent: Hello.
                 Customer: I want a refund for the jacket I returned last week.
@@ -89,7 +93,7 @@ class MicroStepsTest {
                 Customer: The refund for my returned jacket has still not arrived on my card.
                 Agent: I will issue the refund for the returned jacket today.
                 Customer: Thanks.""";
-        Step.Result two = run("extract-summary", "    max-sentences: 2\n", transcript);
+        Step.Result two = run("extract-summary", "    scorer: centroid\n    max-sentences: 2\n", transcript);
         String summary = two.value().asText();
         assertThat(summary).doesNotContain("weather").doesNotContain("Hello").doesNotContain("Thanks");
         assertThat(summary.split("(?<=\\.) ")).hasSize(2);
@@ -97,9 +101,45 @@ class MicroStepsTest {
         assertThat(transcript.indexOf(summary.split("(?<=\\.) ")[0])).isLessThan(transcript.indexOf(summary.split("(?<=\\.) ")[1]));
         assertThat(summary).startsWith(summary.startsWith("Agent:") ? "Agent:" : "Customer:");
         assertThat(two.confidence()).isBetween(0.3, 1.0);
-        String bounded = run("extract-summary", "    max-sentences: 3\n    max-words: 14\n    keep-speakers: false\n", transcript)
+        String bounded = run("extract-summary", "    scorer: centroid\n    max-sentences: 3\n    max-words: 14\n    keep-speakers: false\n", transcript)
                 .value().asText();
         assertThat(bounded.split("\\s+").length).as(bounded).isLessThanOrEqualTo(14);
         assertThat(bounded).doesNotContain(":");
+    }
+
+    @Test
+    void theTrainedSummaryTakesSentencesInTheirOrderInReportedSpeech() throws Exception {
+        String transcript = """
+                Agent: Hello.
+                Customer: I want a refund for the jacket I returned last week.
+                Agent: The weather has been lovely in the city today.
+                Customer: The refund for my returned jacket has still not arrived on my card.
+                Agent: I will issue the refund for the returned jacket today.
+                Customer: Thanks.""";
+        Step.Result result = run("extract-summary", "", transcript);
+        String summary = result.value().asText();
+        SummarizerModel model = SummarizerModel.builtIn();
+        assertThat(Rouge.tokens(summary).size()).as(summary).isLessThanOrEqualTo(model.maxWords());
+        assertThat(summary).as("reported speech: no first person left").doesNotContainPattern("\\b(I|my)\\b")
+                .doesNotContain("Hello").doesNotContain("Thanks").contains("Customer").contains("refund");
+        // the chosen sentences in the transcript's order
+        List<String> order = List.of("jacket Customer returned", "still not arrived", "Agent will issue");
+        List<Integer> at = order.stream().map(summary::indexOf).filter(i -> i >= 0).toList();
+        assertThat(at).as(summary).isNotEmpty().isSorted();
+        assertThat(result.confidence()).isBetween(0.0, 1.0);
+
+        String one = run("extract-summary", "    max-sentences: 1\n", transcript).value().asText();
+        assertThat(one.split("(?<=[.?!]) ")).as(one).hasSize(1);
+    }
+
+    @Test
+    void aScorerFileIsCheckedWhenTheTaskIsLoaded() throws Exception {
+        Path notAModel = Files.writeString(dir.resolve("model.json"), "{\"kind\": \"something-else\"}");
+        assertThatThrownBy(() -> run("extract-summary", "    scorer: " + notAModel + "\n", "Agent: Hello."))
+                .hasMessageContaining("is not a summarizer model");
+        Path trained = dir.resolve("copy.json");
+        SummarizerModel.builtIn().write(trained);
+        assertThat(run("extract-summary", "    scorer: " + trained + "\n    max-sentences: 1\n",
+                "Customer: My parcel is late. It was due on Monday.").value().asText()).isNotBlank();
     }
 }

@@ -1,5 +1,6 @@
 package io.micromesh.core.routing.quality;
 
+import io.micromesh.core.learn.Logistic;
 import io.micromesh.core.spi.Embeddings;
 import java.util.ArrayList;
 import java.util.Arrays;

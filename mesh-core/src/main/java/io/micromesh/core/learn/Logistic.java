@@ -1,14 +1,15 @@
-package io.micromesh.core.routing.quality;
+package io.micromesh.core.learn;
 
 import java.util.List;
 
 /**
- * Logistic regression on a handful of features with soft targets in [0, 1], by Newton's method.
- * Hand-written because the model has three inputs and is fitted on at most a few thousand rows:
+ * Logistic regression on a handful of features with soft targets in [0, 1], by Newton's method
+ * (the router's success predictor, the summarizer's sentence scorer). Hand-written because the
+ * models have at most a few dozen inputs and are fitted on at most tens of thousands of rows:
  * the machine-learning libraries that offer it (Tribuo, Smile) would add tens of megabytes for
  * twenty lines. Features are standardised before the fit; a small ridge keeps it stable.
  */
-final class Logistic {
+public final class Logistic {
 
     private static final double RIDGE = 1e-3;
     private static final int ITERATIONS = 25;
@@ -21,7 +22,7 @@ final class Logistic {
      *
      * @return the weights: per feature its mean, scale and weight, then the intercept
      */
-    static double[] fit(List<double[]> rows, List<Double> targets) {
+    public static double[] fit(List<double[]> rows, List<Double> targets) {
         int f = rows.getFirst().length;
         int n = rows.size();
         double[] mean = new double[f];
@@ -76,7 +77,7 @@ final class Logistic {
     }
 
     /** The fitted probability for one row of features. */
-    static double apply(double[] weights, double[] row) {
+    public static double apply(double[] weights, double[] row) {
         int f = row.length;
         double z = weights[3 * f];
         for (int j = 0; j < f; j++) {
