@@ -388,7 +388,9 @@ public final class Dispatcher {
                 }
                 long started = nanos.getAsLong();
                 Transcript transcript = speech.transcribe(decoded[0], call.language(), call.prompt());
-                double busySeconds = (nanos.getAsLong() - started) / 1e9;
+                double waited = (nanos.getAsLong() - started) / 1e9;
+                // the engine's own time when it knows it: a wait in its queue is not work
+                double busySeconds = Double.isNaN(transcript.processingSeconds()) ? waited : transcript.processingSeconds();
                 Charge charge = model.tariff().audio(transcript.seconds(), busySeconds, speech.coresPerTranscription());
                 trail.audio(transcript.seconds());
                 trail.answered(model.id(), "", Usage.NONE, charge, "");

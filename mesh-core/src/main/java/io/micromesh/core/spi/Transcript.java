@@ -8,11 +8,24 @@ import java.util.List;
 /**
  * What a speech engine heard.
  *
- * @param text     the whole text
- * @param segments stretches of speech between pauses, in order
- * @param seconds  the audio's duration
+ * @param text              the whole text
+ * @param segments          stretches of speech between pauses, in order
+ * @param seconds           the audio's duration
+ * @param processingSeconds how long the engine worked on it, not counting a wait for one of its
+ *                          threads; NaN when the engine cannot tell (a remote server), and the
+ *                          caller's wall-clock time stands for it
  */
-public record Transcript(String text, List<Segment> segments, double seconds) {
+public record Transcript(String text, List<Segment> segments, double seconds, double processingSeconds) {
+
+    /** A transcript whose processing time the engine does not know. */
+    public Transcript(String text, List<Segment> segments, double seconds) {
+        this(text, segments, seconds, Double.NaN);
+    }
+
+    /** The same transcript, processed in so many seconds of the engine's own work. */
+    public Transcript processedIn(double workSeconds) {
+        return new Transcript(text, segments, seconds, workSeconds);
+    }
 
     /** A stretch of speech, with its words when the engine gives them. */
     public record Segment(double start, double end, String text, List<Word> words) {

@@ -130,7 +130,10 @@ public final class WhisperBackend implements Backend, SpeechBackend {
             throw MeshException.of(Failure.REJECTED, "model '" + id + "' is an English-only Whisper model; it does not"
                     + " transcribe '" + language + "'", null);
         }
-        return natives.call(() -> run(audio, language, prompt));
+        return natives.call(() -> {
+            long started = System.nanoTime();  // on the pool's thread: a wait for one is not work
+            return run(audio, language, prompt).processedIn((System.nanoTime() - started) / 1e9);
+        });
     }
 
     /** One transcription, on a thread of the pool, with that thread's decoding state. */

@@ -41,6 +41,36 @@ class VoskBackendTest {
         }
     }
 
+    /**
+     * Six transcriptions at once on one recognizer thread: they run one after another, so the time
+     * each reports as the engine's work (what its energy is charged on) adds up to no more than the
+     * time they all took, where the time each waited for the thread would add up to several times it.
+     */
+    @Test
+    void aWaitForTheRecognizerThreadIsNotCountedAsWork() throws Exception {
+        MeshConfig config = ConfigLoader.withEnvironment(Map.of()).parse("""
+                models:
+                  - { id: asr, engine: vosk, hardware: { kind: cpu, cores: 1, watts: 35 } }
+                """);
+        try (Portfolio portfolio = Engines.open(config, Clock.systemUTC(), Runnable::run, List.of());
+             var callers = java.util.concurrent.Executors.newFixedThreadPool(6)) {
+            SpeechBackend speech = (SpeechBackend) portfolio.model("asr").orElseThrow().backend();
+            var audio = AudioDecoder.decode(Wavs.tone(16_000, 1, 3), speech.sampleRate(), 60);
+            speech.transcribe(audio, "en", null);  // the recognizer made and warm
+            long started = System.nanoTime();
+            List<java.util.concurrent.Future<Transcript>> calls = new java.util.ArrayList<>();
+            for (int i = 0; i < 6; i++) {
+                calls.add(callers.submit(() -> speech.transcribe(audio, "en", null)));
+            }
+            double work = 0;
+            for (var call : calls) {
+                work += call.get().processingSeconds();
+            }
+            double wall = (System.nanoTime() - started) / 1e9;
+            assertThat(work).as("work %.3f s in %.3f s", work, wall).isPositive().isLessThanOrEqualTo(wall);
+        }
+    }
+
     @Test
     void keysOfOtherEnginesAreRefused() {
         assertThatThrownBy(() -> ConfigLoader.withEnvironment(Map.of()).parse("""
