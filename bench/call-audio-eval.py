@@ -60,6 +60,44 @@ def words_for_wer(text):
     return re.findall(r"[a-z0-9']+", body)
 
 
+def labelled_words(text):
+    """(word, speaker) for each word of a transcript whose lines may start with a label (speaker None without)."""
+    out = []
+    for line in text.splitlines():
+        m = LABEL.match(line)
+        speaker = m.group(1) if m else None
+        for w in re.findall(r"[a-z0-9']+", LABEL.sub("", line).lower().replace(" ' ", "'")):
+            out.append((w, speaker))
+    return out
+
+
+def speaker_agreement(reference, hypothesis):
+    """Of the words the recogniser got right (aligned by edit distance), the share whose speaker is right."""
+    ref, hyp = labelled_words(reference), labelled_words(hypothesis)
+    rows, cols = len(ref) + 1, len(hyp) + 1
+    cost = [[0] * cols for _ in range(rows)]
+    for i in range(rows):
+        cost[i][0] = i
+    for j in range(cols):
+        cost[0][j] = j
+    for i in range(1, rows):
+        for j in range(1, cols):
+            cost[i][j] = min(cost[i - 1][j] + 1, cost[i][j - 1] + 1, cost[i - 1][j - 1] + (ref[i - 1][0] != hyp[j - 1][0]))
+    i, j, matched, same = len(ref), len(hyp), 0, 0
+    while i > 0 and j > 0:
+        if ref[i - 1][0] == hyp[j - 1][0] and cost[i][j] == cost[i - 1][j - 1]:
+            matched += 1
+            same += ref[i - 1][1] == hyp[j - 1][1]
+            i, j = i - 1, j - 1
+        elif cost[i][j] == cost[i - 1][j] + 1:
+            i -= 1
+        elif cost[i][j] == cost[i][j - 1] + 1:
+            j -= 1
+        else:
+            i, j = i - 1, j - 1
+    return matched, same
+
+
 def edits(ref, hyp):
     previous = list(range(len(hyp) + 1))
     for i, r in enumerate(ref, 1):
@@ -128,12 +166,12 @@ def lines(path):
 
 
 def report(work):
-    refs = lines(os.path.join(work, "reference.jsonl")) if False else {
-        j["fname"]: j for j in (json.loads(l) for l in open(os.path.join(work, "reference.jsonl")))}
+    refs = {j["fname"]: j for j in (json.loads(l) for l in open(os.path.join(work, "reference.jsonl")))}
     runs = {name: lines(os.path.join(work, f"{name}.out.jsonl")) for name in ("text", "stereo", "mono")}
     figures = {"calls": len(refs)}
     for name, out in runs.items():
         rl, lead, errors, ref_words, topic_same, sentiment_same, sentiment_items, failed = 0, 0, 0, 0, 0, 0, 0, 0
+        aligned, attributed, labelled_calls = 0, 0, 0
         for fid, ref in refs.items():
             line = out.get(fid)
             if line is None or line.get("output") is None:
@@ -147,6 +185,10 @@ def report(work):
                 reference_words = words_for_wer(ref["dialogue"])
                 errors += edits(reference_words, words_for_wer(transcript))
                 ref_words += len(reference_words)
+                matched, same = speaker_agreement(ref["dialogue"], transcript)
+                aligned += matched
+                attributed += same
+                labelled_calls += LABEL.match(transcript) is not None
                 clean = runs["text"].get(fid, {}).get("output") or {}
                 topic_same += output.get("topic") == clean.get("topic")
                 for end in ("start", "end"):
@@ -159,7 +201,9 @@ def report(work):
         if name != "text":
             result.update({"wer": round(errors / ref_words, 4), "topic_agreement": round(topic_same / scored, 4),
                            "sentiment_agreement": round(sentiment_same / sentiment_items, 4) if sentiment_items else None,
-                           "sentiment_items": sentiment_items})
+                           "sentiment_items": sentiment_items,
+                           "speaker_accuracy": round(attributed / aligned, 4) if aligned else None,
+                           "calls_with_speakers": labelled_calls})
         job = json.load(open(os.path.join(work, f"{name}.out.jsonl.report.json")))
         wall = float(open(os.path.join(work, f"{name}.seconds")).read())
         result["wall_s"] = round(wall, 1)
@@ -170,10 +214,12 @@ def report(work):
             result["audio_minutes_per_minute"] = round(speech["audio_minutes"] / (wall / 60), 2)
             result["real_time_factor"] = speech.get("real_time_factor")
         figures[name] = result
-    print(f"{'':8} {'ROUGE-L':>8} {'lead-3':>8} {'WER':>7} {'topic=':>7} {'sent.=':>7} {'audio min/min':>14} {'Wh/call':>9}")
+    print(f"{'':8} {'ROUGE-L':>8} {'lead-3':>8} {'WER':>7} {'speaker':>8} {'topic=':>7} {'sent.=':>7} {'audio min/min':>14}"
+          f" {'Wh/call':>9}")
     for name in ("text", "stereo", "mono"):
         r = figures[name]
-        print(f"{name:8} {r['rougeL']:8.4f} {r['lead3_rougeL']:8.4f} {r.get('wer', 0):7.3f} {r.get('topic_agreement', 1):7.3f}"
+        print(f"{name:8} {r['rougeL']:8.4f} {r['lead3_rougeL']:8.4f} {r.get('wer', 0):7.3f} {(r.get('speaker_accuracy') or 0):8.3f}"
+              f" {r.get('topic_agreement', 1):7.3f}"
               f" {(r.get('sentiment_agreement') or 0):7.3f} {r.get('audio_minutes_per_minute', 0):14.2f} {r['energy_wh_per_call']:9.4f}")
     print(json.dumps(figures))
 

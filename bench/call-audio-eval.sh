@@ -7,6 +7,7 @@
 # the same text, topic and sentiment agreement with the clean-text run, minutes of audio per minute
 # and energy per call. Needs Debian's espeak-ng and ffmpeg.
 #   bench/call-audio-eval.sh [CALLS] [DIALOGSUM.jsonl]      (default 40 calls)
+#   WORK=DIR keeps the calls and outputs there; RUNS="mono" runs only those jobs again (the others' outputs stay)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CALLS=${1:-40}
@@ -30,7 +31,8 @@ models:
   - { id: minilm, engine: onnx, hardware: { kind: cpu, cores: 2, watts: 35 } }
   - { id: asr, engine: vosk, hardware: { kind: cpu, cores: 2, watts: 35 } }
 YAML
-for run in text stereo mono; do
+for run in ${RUNS:-text stereo mono}; do
+  rm -f "$work/$run.out.jsonl"*   # a fresh job each time, not a resumed one
   start=$(date +%s.%N)
   ./mesh batch run "$work/$run.jsonl" --out "$work/$run.out.jsonl" --config "$work/mesh.yaml" \
     --task "$work/call-insights.yaml" 2>&1 | grep -E "mesh batch: .*\(100%\)" | tail -1 || true

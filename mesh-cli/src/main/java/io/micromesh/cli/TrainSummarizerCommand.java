@@ -100,23 +100,27 @@ final class TrainSummarizerCommand implements Callable<Integer> {
         model.write(out);
 
         PrintWriter o = spec.commandLine().getOut();
-        o.printf(Locale.ROOT, "cross-validation on %d conversations (%d folds), ROUGE-L F1 by budget:%n",
-                report.validated().dialogues(), folds);
-        for (SummarizerTraining.BudgetScore b : report.validation()) {
-            o.printf(Locale.ROOT, "  %d sentences, %2d words  %.4f%s%n", b.maxSentences(), b.maxWords(), b.rougeL(),
-                    b.maxSentences() == model.maxSentences() && b.maxWords() == model.maxWords() ? "  <- chosen" : "");
-        }
-        o.printf(Locale.ROOT, "  lead-3 %.4f, lead-3 in reported speech %.4f%n", report.validated().lead3RougeL(),
-                report.validated().lead3ReportedRougeL());
-        if (report.heldOut() != null) {
-            SummarizerTraining.Figures h = report.heldOut();
-            o.printf(Locale.ROOT, "held out (%d conversations, never used to fit or choose): ROUGE-L %.4f, lead-3 %.4f (%+.4f),"
-                    + " lead-3 in reported speech %.4f%n", h.dialogues(), h.rougeL(), h.lead3RougeL(), h.rougeL() - h.lead3RougeL(),
-                    h.lead3ReportedRougeL());
-        }
+        printScorer(o, "with speaker labels", report.labelled(), report.heldOut());
+        printScorer(o, "without speaker labels (as a mono call's transcript)", report.unlabelled(), report.heldOutUnlabelled());
         o.println("wrote " + out);
         o.println(Json.string(model.about()));
         return 0;
+    }
+
+    private void printScorer(PrintWriter o, String kind, SummarizerTraining.Trained trained, SummarizerTraining.Figures heldOut) {
+        o.printf(Locale.ROOT, "%s: cross-validation on %d conversations (%d folds), ROUGE-L F1 by budget:%n", kind,
+                trained.validated().dialogues(), folds);
+        for (SummarizerTraining.BudgetScore b : trained.validation()) {
+            o.printf(Locale.ROOT, "  %d sentences, %2d words  %.4f%s%n", b.maxSentences(), b.maxWords(), b.rougeL(),
+                    b.maxSentences() == trained.scorer().maxSentences() && b.maxWords() == trained.scorer().maxWords() ? "  <- chosen" : "");
+        }
+        o.printf(Locale.ROOT, "  lead-3 %.4f, lead-3 in reported speech %.4f%n", trained.validated().lead3RougeL(),
+                trained.validated().lead3ReportedRougeL());
+        if (heldOut != null) {
+            o.printf(Locale.ROOT, "  held out (%d conversations, never used to fit or choose): ROUGE-L %.4f, lead-3 %.4f (%+.4f),"
+                    + " lead-3 in reported speech %.4f%n", heldOut.dialogues(), heldOut.rougeL(), heldOut.lead3RougeL(),
+                    heldOut.rougeL() - heldOut.lead3RougeL(), heldOut.lead3ReportedRougeL());
+        }
     }
 
     private static String sha256(Path file) throws IOException {

@@ -62,8 +62,10 @@ class TrainSummarizerCommandTest {
         assertThat(model.path("kind").asText()).isEqualTo("micromesh-summarizer");
         assertThat(model.path("about").path("held_out_dialogues").asInt()).isEqualTo(10);
         assertThat(model.path("about").path("held_out_ids")).hasSize(10);
-        assertThat(model.path("about").path("validation")).hasSize(12);
-        assertThat(run.out()).contains("held out (10 conversations").contains("<- chosen").contains("lead-3");
+        assertThat(model.path("about").path("validation").path("budgets")).hasSize(12);
+        assertThat(model.path("about").path("validation_unlabelled").path("budgets")).hasSize(12);
+        assertThat(model.path("about").path("held_out_unlabelled").path("dialogues").asInt()).isEqualTo(10);
+        assertThat(run.out()).contains("held out (10 conversations").contains("<- chosen").contains("without speaker labels").contains("lead-3");
         // the matter's turn is what the summaries report: the scorer learns to take it over the greeting
         JsonNode heldOut = model.path("about").path("held_out");
         assertThat(heldOut.path("rougeL").asDouble()).as(run.out()).isGreaterThan(heldOut.path("lead3_rougeL").asDouble());

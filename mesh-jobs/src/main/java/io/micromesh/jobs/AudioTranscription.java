@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The transcription stage of a task that takes audio: the audio to transcribe for a record whose
@@ -48,8 +49,15 @@ final class AudioTranscription {
         return (text == null || text.isNull()) && record.path(settings.from()).isTextual();
     }
 
-    /** Audio to send: a file name, its bytes, and the speaker whose channel it holds (null for the whole file). */
-    record Upload(String fileName, byte[] audio, String speaker) {
+    /**
+     * Audio to send: a file name, its bytes, the speaker whose channel it holds (null for the whole
+     * file), and for a mono call whose speakers are told apart by pitch, its decoded samples (else null).
+     */
+    record Upload(String fileName, byte[] audio, String speaker, PcmAudio voices) {
+
+        Upload(String fileName, byte[] audio, String speaker) {
+            this(fileName, audio, speaker, null);
+        }
 
         /** The transcription request of this upload, for item {@code itemId}. */
         ItemSender.Request request(String itemId, String model) {
@@ -87,7 +95,9 @@ final class AudioTranscription {
             throw new IllegalArgumentException("audio file " + file + ": " + e.getMessage());
         }
         if (channels.size() < 2) {
-            return List.of(new Upload(file.getFileName().toString(), bytes, null));  // mono: one voice track, no labels
+            // mono: one track of both voices, without labels unless their pitch tells them apart
+            return List.of(new Upload(file.getFileName().toString(), bytes, null,
+                    settings.monoSpeakers().equals("pitch") ? channels.getFirst() : null));
         }
         List<Upload> uploads = new ArrayList<>();
         for (int c = 0; c < 2; c++) {
@@ -127,6 +137,23 @@ final class AudioTranscription {
                 List<Utterances.Word> words = new ArrayList<>();
                 answer.path("words").forEach(w -> words.add(new Utterances.Word(w.path("word").asText(),
                         w.path("start").asDouble(), w.path("end").asDouble())));
+                Optional<int[]> voices = uploads.get(i).voices() == null ? Optional.empty()
+                        : VoiceTurns.speakers(words, uploads.get(i).voices());
+                if (voices.isPresent()) {
+                    // a mono call told apart by pitch: each run of one voice's words is that speaker's
+                    int[] voice = voices.get();
+                    int from = 0;
+                    for (int w = 1; w <= words.size(); w++) {
+                        if (w == words.size() || voice[w] != voice[from]) {
+                            String who = settings.channels().get(voice[from]);
+                            for (Utterances.Utterance u : Utterances.split(words.subList(from, w), Utterances.PAUSE_SECONDS)) {
+                                turns.add(new Turn(u.start(), who, u.text()));
+                            }
+                            from = w;
+                        }
+                    }
+                    continue;
+                }
                 for (Utterances.Utterance u : Utterances.split(words, Utterances.PAUSE_SECONDS)) {
                     turns.add(new Turn(u.start(), speaker, u.text()));
                 }

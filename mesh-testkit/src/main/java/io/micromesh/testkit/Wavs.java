@@ -45,10 +45,15 @@ public final class Wavs {
 
     /** A mono WAV (22,050 Hz) of espeak-ng saying {@code text} at 140 words a minute. */
     public static byte[] speech(String text) {
+        return speech(text, "en");
+    }
+
+    /** The same in one of espeak-ng's voices: {@code en-us+m3} (a low voice), {@code en-us+f2} (a high one). */
+    public static byte[] speech(String text, String voice) {
         try {
             java.nio.file.Path wav = java.nio.file.Files.createTempFile("speech", ".wav");
             try {
-                Process espeak = new ProcessBuilder("espeak-ng", "-s", "140", "-w", wav.toString(), text)
+                Process espeak = new ProcessBuilder("espeak-ng", "-v", voice, "-s", "140", "-w", wav.toString(), text)
                         .redirectErrorStream(true).start();
                 espeak.getInputStream().readAllBytes();
                 if (espeak.waitFor() != 0) {

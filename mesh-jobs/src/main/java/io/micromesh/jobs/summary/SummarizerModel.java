@@ -20,16 +20,59 @@ import java.util.stream.Collectors;
  * A trained sentence scorer for extractive summaries of conversations: a logistic model over
  * {@link SentenceFeatures} that predicts how much of a reference summary each sentence carries
  * (its ROUGE-L against it), and the length budget chosen in validation. A summary is the best-scored
- * sentences that fit the budget, in the conversation's order, in reported speech. Written and read
- * as a small JSON file ({@code mesh train summarizer}); one is built in, trained on DialogSum's
- * dev dialogues by that command (see docs/benchmarks.md for its figures and how it was made).
+ * sentences that fit the budget, in the conversation's order, in reported speech. There are two
+ * scorers, trained alike: one for transcripts whose turns name their speaker, one for transcripts
+ * without speakers (a mono recording), where reported speech cannot name anyone and the budget that
+ * suits differs. Written and read as a small JSON file ({@code mesh train summarizer}); one is built
+ * in, trained on DialogSum's dev dialogues by that command (see docs/benchmarks.md for its figures
+ * and how it was made).
  *
- * @param weights      per feature its mean, scale and weight, then the intercept ({@link Logistic})
- * @param maxSentences the most sentences a summary takes
- * @param maxWords     the most words (ROUGE tokens) a summary takes, unless its first sentence alone is longer
- * @param about        how the model was made (data, seed, validation and held-out figures), kept as written
+ * @param labelled   the scorer of transcripts with speaker labels
+ * @param unlabelled the scorer of transcripts without them
+ * @param about      how the model was made (data, seed, validation and held-out figures), kept as written
  */
-public record SummarizerModel(double[] weights, int maxSentences, int maxWords, ObjectNode about) {
+public record SummarizerModel(Scorer labelled, Scorer unlabelled, ObjectNode about) {
+
+    /**
+     * One logistic scorer and its budget.
+     *
+     * @param weights      per feature its mean, scale and weight, then the intercept ({@link Logistic})
+     * @param maxSentences the most sentences a summary takes
+     * @param maxWords     the most words (ROUGE tokens) a summary takes, unless its first sentence alone is longer
+     */
+    public record Scorer(double[] weights, int maxSentences, int maxWords) {
+
+        /** The predicted share of a reference summary each sentence carries. */
+        public double[] scores(double[][] rows) {
+            return SummarizerModel.scores(weights, rows);
+        }
+
+        ObjectNode toJson() {
+            ObjectNode json = Json.object();
+            ArrayNode w = json.putArray("weights");
+            for (double weight : weights) {
+                w.add(weight);
+            }
+            return json.put("max_sentences", maxSentences).put("max_words", maxWords);
+        }
+
+        static Scorer fromJson(JsonNode json, String where, int features) {
+            JsonNode w = json.path("weights");
+            if (!w.isArray() || w.size() != 3 * features + 1) {
+                throw new IllegalArgumentException(where + ": weights must be " + (3 * features + 1) + " numbers");
+            }
+            double[] weights = new double[w.size()];
+            for (int i = 0; i < weights.length; i++) {
+                weights[i] = w.get(i).asDouble();
+            }
+            int maxSentences = json.path("max_sentences").asInt(0);
+            int maxWords = json.path("max_words").asInt(0);
+            if (maxSentences < 1 || maxWords < 1) {
+                throw new IllegalArgumentException(where + ": max_sentences and max_words must be at least 1");
+            }
+            return new Scorer(weights, maxSentences, maxWords);
+        }
+    }
 
     /** The file's {@code kind}. */
     static final String KIND = "micromesh-summarizer";
@@ -75,21 +118,12 @@ public record SummarizerModel(double[] weights, int maxSentences, int maxWords, 
             throw new IllegalArgumentException(where + " was trained on other features (" + String.join(", ", features)
                     + "); retrain it with this version's mesh train summarizer");
         }
-        JsonNode w = json.path("weights");
-        if (!w.isArray() || w.size() != 3 * features.size() + 1) {
-            throw new IllegalArgumentException(where + ": weights must be " + (3 * features.size() + 1) + " numbers");
-        }
-        double[] weights = new double[w.size()];
-        for (int i = 0; i < weights.length; i++) {
-            weights[i] = w.get(i).asDouble();
-        }
-        int maxSentences = json.path("max_sentences").asInt(0);
-        int maxWords = json.path("max_words").asInt(0);
-        if (maxSentences < 1 || maxWords < 1) {
-            throw new IllegalArgumentException(where + ": max_sentences and max_words must be at least 1");
+        if (!json.path("labelled").isObject() || !json.path("unlabelled").isObject()) {
+            throw new IllegalArgumentException(where + " needs a labelled and an unlabelled scorer");
         }
         ObjectNode about = json.path("about").isObject() ? (ObjectNode) json.path("about") : Json.object();
-        return new SummarizerModel(weights, maxSentences, maxWords, about);
+        return new SummarizerModel(Scorer.fromJson(json.path("labelled"), where + ": labelled", features.size()),
+                Scorer.fromJson(json.path("unlabelled"), where + ": unlabelled", features.size()), about);
     }
 
     /** The model as its file holds it. */
@@ -97,22 +131,15 @@ public record SummarizerModel(double[] weights, int maxSentences, int maxWords, 
         ObjectNode json = Json.object().put("kind", KIND).put("version", 1);
         ArrayNode features = json.putArray("features");
         SentenceFeatures.NAMES.forEach(features::add);
-        ArrayNode w = json.putArray("weights");
-        for (double weight : weights) {
-            w.add(weight);
-        }
-        json.put("max_sentences", maxSentences).put("max_words", maxWords).set("about", about);
+        json.set("labelled", labelled.toJson());
+        json.set("unlabelled", unlabelled.toJson());
+        json.set("about", about);
         return json;
     }
 
     /** Writes the model file (pretty-printed: it is small, and read by people as well). */
     public void write(Path file) throws IOException {
         Files.writeString(file, Json.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(toJson()) + "\n");
-    }
-
-    /** The predicted share of a reference summary each sentence carries. */
-    public double[] scores(double[][] rows) {
-        return scores(weights, rows);
     }
 
     static double[] scores(double[] weights, double[][] rows) {
@@ -123,14 +150,22 @@ public record SummarizerModel(double[] weights, int maxSentences, int maxWords, 
         return scores;
     }
 
-    /** The summary of a conversation within this model's budget. */
-    public Summary summarize(List<DialogueSentence> sentences, double[][] rows) {
-        return summarize(sentences, rows, maxSentences, maxWords);
+    /** The scorer for these sentences: the unlabelled one when none has a speaker. */
+    public Scorer scorerFor(List<DialogueSentence> sentences) {
+        return sentences.stream().anyMatch(s -> s.speaker() != null) ? labelled : unlabelled;
     }
 
-    /** The summary of a conversation within another budget. */
-    public Summary summarize(List<DialogueSentence> sentences, double[][] rows, int maxSentences, int maxWords) {
-        return summarize(sentences, scores(rows), maxSentences, maxWords);
+    /** The summary of a conversation within its scorer's budget. */
+    public Summary summarize(List<DialogueSentence> sentences, double[][] rows) {
+        Scorer scorer = scorerFor(sentences);
+        return summarize(sentences, scorer.scores(rows), scorer.maxSentences(), scorer.maxWords());
+    }
+
+    /** The summary of a conversation within another budget (null: the scorer's). */
+    public Summary summarize(List<DialogueSentence> sentences, double[][] rows, Integer maxSentences, Integer maxWords) {
+        Scorer scorer = scorerFor(sentences);
+        return summarize(sentences, scorer.scores(rows), maxSentences == null ? scorer.maxSentences() : maxSentences,
+                maxWords == null ? scorer.maxWords() : maxWords);
     }
 
     /**

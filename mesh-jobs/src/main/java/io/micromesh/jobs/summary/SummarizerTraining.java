@@ -7,12 +7,15 @@ import io.micromesh.api.Json;
 import io.micromesh.core.learn.Logistic;
 import io.micromesh.core.spi.TextEncoder;
 import io.micromesh.jobs.eval.Rouge;
+import io.micromesh.jobs.task.Sentences;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.function.IntConsumer;
 import java.util.stream.Collectors;
@@ -40,6 +43,13 @@ public final class SummarizerTraining {
 
     /** A conversation and its human summary. */
     public record Dialogue(String id, String transcript, String summary) {
+
+        /** The conversation as a mono recording's transcript would have it: no speaker labels. */
+        public Dialogue withoutSpeakers() {
+            String bare = transcript.lines().map(line -> Sentences.SPEAKER.matcher(line).replaceFirst(""))
+                    .collect(Collectors.joining("\n"));
+            return new Dialogue(id, bare, summary);
+        }
     }
 
     /** How to train. */
@@ -64,8 +74,11 @@ public final class SummarizerTraining {
         }
     }
 
-    /** What training produced: the model, the validation of each budget, and the held-out figures (null without a hold-out). */
-    public record Report(SummarizerModel model, List<BudgetScore> validation, Figures validated, Figures heldOut) {
+    /**
+     * What training produced: the model, how each of its scorers was validated, and the held-out
+     * figures with and without speaker labels (null without a hold-out).
+     */
+    public record Report(SummarizerModel model, Trained labelled, Trained unlabelled, Figures heldOut, Figures heldOutUnlabelled) {
     }
 
     /** The sentences of a conversation, their features, and its summary: computed once, used by every fold. */
@@ -128,20 +141,61 @@ public final class SummarizerTraining {
             throw new IllegalArgumentException("only " + (dialogues.size() - holdout) + " conversations are left for training after a"
                     + " hold-out of " + holdout + "; " + settings.folds() + " folds need at least " + 2 * settings.folds());
         }
-        List<Prepared> prepared = new ArrayList<>(dialogues.size());
+        // each sentence is embedded once: the unlabelled copies have the same sentences
+        Map<String, float[]> embedded = new HashMap<>();
+        TextEncoder once = text -> embedded.computeIfAbsent(text, encoder::embed);
+        List<Prepared> labelled = new ArrayList<>(dialogues.size());
+        List<Prepared> unlabelled = new ArrayList<>(dialogues.size());
         for (int i = 0; i < dialogues.size(); i++) {
-            prepared.add(prepare(dialogues.get(order.get(i)), encoder));
+            Dialogue dialogue = dialogues.get(order.get(i));
+            labelled.add(prepare(dialogue, once));
+            unlabelled.add(prepare(dialogue.withoutSpeakers(), once));
             progress.accept(i + 1);
         }
-        List<Prepared> heldOut = prepared.subList(0, holdout);
-        List<Prepared> training = prepared.subList(holdout, prepared.size());
+        Trained withSpeakers = trainScorer(labelled.subList(holdout, labelled.size()), settings.folds());
+        Trained withoutSpeakers = trainScorer(unlabelled.subList(holdout, unlabelled.size()), settings.folds());
+        SummarizerModel unannotated = new SummarizerModel(withSpeakers.scorer(), withoutSpeakers.scorer(), Json.object());
+        Figures held = holdout == 0 ? null : evaluate(unannotated, labelled.subList(0, holdout));
+        Figures heldUnlabelled = holdout == 0 ? null : evaluate(unannotated, unlabelled.subList(0, holdout));
 
+        ObjectNode about = Json.object();
+        about.put("seed", settings.seed()).put("folds", settings.folds()).put("training_dialogues", dialogues.size() - holdout)
+                .put("held_out_dialogues", holdout).put("target", "ROUGE-L F1 of each sentence's reported form against the summary")
+                .put("unlabelled", "the same conversations with their speaker labels taken out");
+        about.set("validation", withSpeakers.toJson());
+        about.set("validation_unlabelled", withoutSpeakers.toJson());
+        if (held != null) {
+            about.set("held_out", held.toJson());
+            about.set("held_out_unlabelled", heldUnlabelled.toJson());
+            // which conversations, so that later evaluations (from audio, say) can keep to unseen ones
+            ArrayNode ids = about.putArray("held_out_ids");
+            labelled.subList(0, holdout).forEach(p -> ids.add(p.dialogue().id()));
+        }
+        return new Report(new SummarizerModel(withSpeakers.scorer(), withoutSpeakers.scorer(), about), withSpeakers, withoutSpeakers,
+                held, heldUnlabelled);
+    }
+
+    /** A scorer, each budget's validation figure, and the validated figures of the chosen budget and the baselines. */
+    public record Trained(SummarizerModel.Scorer scorer, List<BudgetScore> validation, Figures validated) {
+
+        ObjectNode toJson() {
+            ObjectNode json = Json.object();
+            ArrayNode budgets = json.putArray("budgets");
+            validation.forEach(b -> budgets.addObject().put("max_sentences", b.maxSentences()).put("max_words", b.maxWords())
+                    .put("rougeL", round(b.rougeL())));
+            json.set("chosen", validated.toJson());
+            return json;
+        }
+    }
+
+    /** Cross-validates the budgets on training conversations, then fits the scorer on all of them. */
+    private static Trained trainScorer(List<Prepared> training, int folds) {
         double[][] sums = new double[SENTENCE_BUDGETS.length][WORD_BUDGETS.length];
-        for (int fold = 0; fold < settings.folds(); fold++) {
+        for (int fold = 0; fold < folds; fold++) {
             List<Prepared> fit = new ArrayList<>();
             List<Prepared> validate = new ArrayList<>();
             for (int i = 0; i < training.size(); i++) {
-                (i % settings.folds() == fold ? validate : fit).add(training.get(i));
+                (i % folds == fold ? validate : fit).add(training.get(i));
             }
             double[] weights = fit(fit);
             for (Prepared p : validate) {
@@ -165,26 +219,8 @@ public final class SummarizerTraining {
                 }
             }
         }
-        double[] weights = fit(training);
-        Figures validated = new Figures(training.size(), best.rougeL(), lead3(training, false), lead3(training, true));
-        SummarizerModel unannotated = new SummarizerModel(weights, best.maxSentences(), best.maxWords(), Json.object());
-        Figures held = holdout == 0 ? null : evaluate(unannotated, heldOut);
-
-        ObjectNode about = Json.object();
-        about.put("seed", settings.seed()).put("folds", settings.folds()).put("training_dialogues", training.size())
-                .put("held_out_dialogues", holdout).put("target", "ROUGE-L F1 of each sentence's reported form against the summary");
-        ArrayNode budgets = about.putArray("validation");
-        validation.forEach(b -> budgets.addObject().put("max_sentences", b.maxSentences()).put("max_words", b.maxWords())
-                .put("rougeL", round(b.rougeL())));
-        about.set("validated", validated.toJson());
-        if (held != null) {
-            about.set("held_out", held.toJson());
-            // which conversations, so that later evaluations (from audio, say) can keep to unseen ones
-            ArrayNode ids = about.putArray("held_out_ids");
-            heldOut.forEach(p -> ids.add(p.dialogue().id()));
-        }
-        SummarizerModel model = new SummarizerModel(weights, best.maxSentences(), best.maxWords(), about);
-        return new Report(model, validation, validated, held);
+        SummarizerModel.Scorer scorer = new SummarizerModel.Scorer(fit(training), best.maxSentences(), best.maxWords());
+        return new Trained(scorer, validation, new Figures(training.size(), best.rougeL(), lead3(training, false), lead3(training, true)));
     }
 
     /** The model's and the baselines' mean ROUGE-L over conversations it was not trained on. */

@@ -50,10 +50,22 @@ public final class BatchTask {
      * @param channels for stereo recordings with one speaker per channel (as call centers record):
      *                 the left and the right channel's speaker, whose turns label the transcript's
      *                 lines; null to transcribe the mix without labels
+     * @param monoSpeakers for a mono recording, when {@code channels} names the speakers: {@code pitch}
+     *                 tells two voices apart by their pitch (the first to speak gets the first name),
+     *                 {@code none} (the default) leaves its lines without speakers
      */
-    public record Transcribe(String from, String into, String model, List<String> channels) {
+    public record Transcribe(String from, String into, String model, List<String> channels, String monoSpeakers) {
         /** Fills the defaults and checks the names. */
         public Transcribe {
+            monoSpeakers = monoSpeakers == null ? "none" : monoSpeakers;
+            if (!monoSpeakers.equals("none") && !monoSpeakers.equals("pitch")) {
+                throw new IllegalArgumentException("transcribe.mono-speakers is 'pitch' (tell two voices apart by their pitch)"
+                        + " or 'none' (a mono call's lines carry no speaker); got '" + monoSpeakers + "'");
+            }
+            if (monoSpeakers.equals("pitch") && channels == null) {
+                throw new IllegalArgumentException("transcribe.mono-speakers: pitch needs transcribe.channels, the two"
+                        + " speakers' names (the first to speak gets the first name)");
+            }
             from = from == null ? "audio" : from;
             into = into == null ? "transcript" : into;
             model = model == null ? "asr" : model;

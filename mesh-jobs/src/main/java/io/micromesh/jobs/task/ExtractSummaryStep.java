@@ -75,13 +75,14 @@ final class ExtractSummaryStep implements Step {
             default -> SummarizerModel.read(Path.of(scorer));
         };
         Settings settings = new Settings(given.text(),
-                given.maxSentences() != null ? given.maxSentences() : model != null ? model.maxSentences() : 3,
-                given.maxWords() != null ? given.maxWords() : model != null ? model.maxWords() : 60,
+                given.maxSentences() != null || model != null ? given.maxSentences() : Integer.valueOf(3),
+                given.maxWords() != null || model != null ? given.maxWords() : Integer.valueOf(60),
                 given.minWords() == null ? 4 : given.minWords(),
                 given.keepSpeakers() == null || given.keepSpeakers(),
                 given.minConfidence() == null ? 1.0 : given.minConfidence(),
                 given.positionWeight() == null ? DEFAULT_POSITION_WEIGHT : given.positionWeight(), scorer);
-        if (settings.maxSentences() < 1 || settings.maxWords() < 1 || settings.minWords() < 0) {
+        if ((settings.maxSentences() != null && settings.maxSentences() < 1) || (settings.maxWords() != null && settings.maxWords() < 1)
+                || settings.minWords() < 0) {
             throw new IllegalArgumentException("max-sentences and max-words must be at least 1, min-words at least 0");
         }
         if (!(settings.positionWeight() >= 0 && settings.positionWeight() <= 1)) {

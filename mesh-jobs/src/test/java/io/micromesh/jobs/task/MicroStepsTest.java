@@ -119,7 +119,7 @@ class MicroStepsTest {
         Step.Result result = run("extract-summary", "", transcript);
         String summary = result.value().asText();
         SummarizerModel model = SummarizerModel.builtIn();
-        assertThat(Rouge.tokens(summary).size()).as(summary).isLessThanOrEqualTo(model.maxWords());
+        assertThat(Rouge.tokens(summary).size()).as(summary).isLessThanOrEqualTo(model.labelled().maxWords());
         assertThat(summary).as("reported speech: no first person left").doesNotContainPattern("\\b(I|my)\\b")
                 .doesNotContain("Hello").doesNotContain("Thanks").contains("Customer").contains("refund");
         // the chosen sentences in the transcript's order
@@ -130,6 +130,11 @@ class MicroStepsTest {
 
         String one = run("extract-summary", "    max-sentences: 1\n", transcript).value().asText();
         assertThat(one.split("(?<=[.?!]) ")).as(one).hasSize(1);
+
+        // a mono call's transcript: no speakers to name, so the first person stays, within the other scorer's budget
+        String mono = run("extract-summary", "", transcript.replaceAll("(?m)^(Agent|Customer): ", "")).value().asText();
+        assertThat(mono).as(mono).doesNotContain("Customer").doesNotContain("Agent").contains("refund");
+        assertThat(Rouge.tokens(mono).size()).as(mono).isLessThanOrEqualTo(model.unlabelled().maxWords());
     }
 
     @Test
