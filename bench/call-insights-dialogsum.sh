@@ -3,6 +3,8 @@
 # ../shared/data/dialogsum/dialogsum.dev.jsonl (or FILE) through `mesh batch run --task call-insights`
 # with a portfolio of only the in-process encoder (no generative model: the steps answer alone),
 # then `mesh batch eval` against the reference summaries and topics, with the lead-3 baseline.
+# The built-in summarizer was trained on 300 of these dialogues: for figures on unseen ones use
+# `mesh train summarizer` (its held-out part) or bench/call-audio-eval.sh (its text run).
 #   bench/call-insights-dialogsum.sh [FILE] [extra mesh batch run options]
 #   MODEL=FILE.gguf  adds that model on an engine worker as the generative tier (route: the model)
 #   LIMIT=N          only the first N dialogues
