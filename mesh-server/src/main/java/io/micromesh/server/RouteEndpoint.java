@@ -12,8 +12,8 @@ import java.util.Optional;
 
 /**
  * {@code POST /v1/route}: a dry run of the router. It takes a chat completion body and answers the
- * decision (route, policy, chosen model, reason) and every candidate's score or exclusion, without
- * calling any model. A body naming a model rather than a route is answered as a direct choice.
+ * decision (route, policy, chosen model, reason), a semantic route's threshold and where it comes
+ * from, and every candidate's score or exclusion, without calling any model. A body naming a model rather than a route is answered as a direct choice.
  */
 final class RouteEndpoint {
 
@@ -39,6 +39,8 @@ final class RouteEndpoint {
         Decision decision = routed.get();
         answer.put("route", decision.route()).put("policy", decision.policy().key()).put("model", decision.model().id())
                 .put("reason", decision.reason());
+        dispatcher.router().threshold(decision.route()).ifPresent(t -> answer.putObject("threshold").put("value", t.value())
+                .put("source", t.source()).put("detail", t.detail()));
         ArrayNode order = answer.putArray("order");
         decision.order().forEach(m -> order.add(m.id()));
         ArrayNode candidates = answer.putArray("candidates");

@@ -293,11 +293,45 @@ class RoutingTest {
                         + "[{\"role\":\"user\",\"content\":\"" + c[0] + "\"}]}").body());
                 assertThat(decision.path("model").asText()).as(c[0] + ": " + decision).isEqualTo(c[1]);
                 assertThat(decision.path("reason").asText()).as(c[0]).contains(c[2]);
+                // no threshold in the route: calibrated from its examples, and said so
+                assertThat(decision.path("threshold").path("source").asText()).isEqualTo("calibrated");
+                assertThat(decision.path("threshold").path("value").asDouble()).isBetween(0.05, 0.95);
             }
             HttpResponse<String> answered = exact.post("/v1/chat/completions",
                     "{\"model\":\"support\",\"messages\":[{\"role\":\"user\",\"content\":\"where is my package\"}]}");
             assertThat(answered.statusCode()).isEqualTo(200);
             assertThat(answered.headers().firstValue("x-mesh-model")).hasValue("shipping-model");
+        }
+    }
+
+    @Test
+    void anExplicitThresholdWinsOverTheCalibratedOne() throws Exception {
+        String config = """
+                models:
+                  - { id: billing-model, engine: openai, endpoints: ["%s"] }
+                  - { id: shipping-model, engine: openai, endpoints: ["%s"] }
+                  - { id: minilm, engine: onnx }
+                routes:
+                  - name: support
+                    policy: semantic
+                    candidates: [billing-model, shipping-model]
+                    default: billing-model
+                    threshold: 0.99
+                    intents:
+                      - name: billing
+                        model: billing-model
+                        examples: ["I was charged twice", "I want a refund for my last invoice"]
+                      - name: shipping
+                        model: shipping-model
+                        examples: ["where is my package", "my order has not arrived yet"]
+                """.formatted(small.baseUrl(), big.baseUrl());
+        try (TestGateway strict = new TestGateway(config)) {
+            JsonNode decision = Json.mapper().readTree(strict.post("/v1/route", "{\"model\":\"support\",\"messages\":"
+                    + "[{\"role\":\"user\",\"content\":\"my parcel has still not arrived\"}]}").body());
+            assertThat(decision.path("threshold").path("source").asText()).isEqualTo("configured");
+            assertThat(decision.path("threshold").path("value").asDouble()).isEqualTo(0.99);
+            assertThat(decision.path("model").asText()).isEqualTo("billing-model");
+            assertThat(decision.path("reason").asText()).contains("under the threshold 0.990 (configured)");
         }
     }
 

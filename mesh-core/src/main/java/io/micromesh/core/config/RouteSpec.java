@@ -22,7 +22,8 @@ import java.util.regex.Pattern;
  * @param rules        {@code rules}: conditions in order; the first that holds chooses its model
  * @param intents      {@code semantic}: intents described by example utterances
  * @param encoder      {@code semantic}: the {@code onnx} model that embeds (default: the only one)
- * @param threshold    {@code semantic}: the lowest intent score that decides (0 to 1, default 0.4)
+ * @param threshold    {@code semantic}: the lowest intent score that decides (0 to 1); null: calibrated
+ *                     from the route's own examples when the router starts
  * @param topK         {@code semantic}: how many of an intent's nearest examples its score averages (default 3)
  * @param windowWords  {@code semantic}, {@code cost-quality}: the most words of a message that are
  *                     embedded, half from its start and half from its end (default 64)
@@ -48,7 +49,10 @@ public record RouteSpec(String name, RoutePolicy policy, List<String> candidates
 
     /** How far below the best predicted success the cheapest candidate may be, unless the route says otherwise. */
     public static final double DEFAULT_TOLERANCE = 0.05;
-    /** The score a semantic intent needs to decide, unless the route says otherwise. */
+    /**
+     * The score a semantic intent needs to decide when the route neither gives a threshold nor has
+     * enough examples to calibrate one (no intent with two examples).
+     */
     public static final double DEFAULT_THRESHOLD = 0.4;
     /**
      * Words of a message embedded by default: its first and last 32. Intents are usually stated in
@@ -123,7 +127,6 @@ public record RouteSpec(String name, RoutePolicy policy, List<String> candidates
             if (threshold != null && !(threshold >= 0 && threshold <= 1)) {
                 throw new ConfigException("threshold", threshold + " is not allowed; a similarity score is from 0 to 1");
             }
-            threshold = threshold == null ? DEFAULT_THRESHOLD : threshold;
             topK = Checks.between("top-k", topK, 1, 100, 3);
             windowWords = Checks.between("window-words", windowWords, 8, 1024, DEFAULT_WINDOW_WORDS);
         }

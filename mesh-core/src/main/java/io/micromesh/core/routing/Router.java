@@ -31,7 +31,8 @@ import java.util.function.Function;
  *   <li>{@code rules}: the model of the first rule whose conditions all hold, else the default;
  *   <li>{@code semantic}: the model of the intent whose examples are nearest to the last user
  *       message, when its score (the mean cosine similarity of its {@code top-k} nearest examples)
- *       reaches the threshold, else the default;
+ *       reaches the threshold (the route's, else calibrated from its examples: {@link #threshold}),
+ *       else the default;
  *   <li>{@code cost-quality}: the cheapest candidate (first in the list) whose predicted success on
  *       the request is within the route's tolerance of the best candidate's ({@link CostQualityRoute}),
  *       then the candidates after it in case it fails (or, with {@code verify}, its answer does);
@@ -228,12 +229,48 @@ public final class Router {
                 + String.join(" ", Arrays.copyOfRange(words, words.length - (size - half), words.length));
     }
 
-    /** The embedded examples of one semantic route. */
+    /**
+     * The threshold a semantic route decides with, and where it comes from.
+     *
+     * @param value  the lowest intent score that decides
+     * @param source {@code configured} (the route's {@code threshold}), {@code calibrated} (from its
+     *               examples) or {@code default} (too few examples to calibrate)
+     * @param detail how it was found, for people
+     */
+    public record Threshold(double value, String source, String detail) {
+    }
+
+    /** The threshold of a semantic route, or empty when {@code name} is not one. */
+    public Optional<Threshold> threshold(String name) {
+        return Optional.ofNullable(semantic.get(name)).map(SemanticIndex::threshold);
+    }
+
+    /**
+     * The embedded examples of one semantic route, and its threshold. Without a configured one the
+     * threshold is calibrated when the route starts, between two measures: how well the route's own
+     * examples match their intent (each example of an intent with two or more scored against the
+     * others, leave one out, as an unseen paraphrase would be; the {@value #OWN_QUANTILE} quantile
+     * less {@value #OWN_MARGIN}), and how well unrelated text matches any intent (forty everyday
+     * sentences, {@code background-utterances.txt}; their {@value #BACKGROUND_QUANTILE} quantile plus
+     * {@value #BACKGROUND_MARGIN}). The threshold is the higher of the two: an intent whose examples
+     * are alike gets a threshold just under them, one whose examples differ widely (so that they
+     * match a paraphrase only weakly) still keeps unrelated text out. The quantiles and margins were
+     * chosen on Banking77 intents and the ABCD flows of {@code config/examples/customer-service.yaml}
+     * with utterances other than those they are measured on (docs/routing.md).
+     */
     static final class SemanticIndex {
+
+        static final double OWN_QUANTILE = 0.1;
+        static final double OWN_MARGIN = 0.05;
+        static final double BACKGROUND_QUANTILE = 0.95;
+        static final double BACKGROUND_MARGIN = 0.02;
+        private static final List<String> BACKGROUND = background();
+        private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(Router.class.getName());
 
         private final RouteSpec route;
         private final EmbeddingCache embeddings;
         private final List<float[][]> examples = new ArrayList<>();
+        private final Threshold threshold;
 
         SemanticIndex(RouteSpec route, TextEncoder encoder) {
             this.route = route;
@@ -241,39 +278,127 @@ public final class Router {
             for (IntentSpec intent : route.intents()) {
                 examples.add(intent.examples().stream().map(encoder::embed).toArray(float[][]::new));
             }
+            this.threshold = route.threshold() != null
+                    ? new Threshold(route.threshold(), "configured", "the route's threshold")
+                    : calibrate(examples, BACKGROUND.stream().map(encoder::embed).toList(), route.topK());
+            LOG.info(() -> String.format(Locale.ROOT, "route %s: semantic threshold %.3f (%s: %s)", route.name(),
+                    threshold.value(), threshold.source(), threshold.detail()));
+        }
+
+        Threshold threshold() {
+            return threshold;
+        }
+
+        private static List<String> background() {
+            try (var in = Router.class.getResourceAsStream("background-utterances.txt")) {
+                if (in == null) {
+                    throw new IllegalStateException("background-utterances.txt is not on the class path");
+                }
+                return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).lines()
+                        .filter(l -> !l.isBlank() && !l.startsWith("#")).toList();
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
+
+        /** The threshold from the examples' leave-one-out scores and the background's scores (see the class comment). */
+        static Threshold calibrate(List<float[][]> intents, List<float[]> background, int topK) {
+            List<Double> own = new ArrayList<>();
+            for (float[][] intent : intents) {
+                for (int e = 0; e < intent.length && intent.length > 1; e++) {
+                    float[][] others = new float[intent.length - 1][];
+                    for (int o = 0, at = 0; o < intent.length; o++) {
+                        if (o != e) {
+                            others[at++] = intent[o];
+                        }
+                    }
+                    own.add(topMean(intent[e], others, topK));
+                }
+            }
+            if (own.isEmpty()) {
+                return new Threshold(RouteSpec.DEFAULT_THRESHOLD, "default", "no intent has two examples to calibrate from");
+            }
+            List<Double> unrelated = new ArrayList<>();
+            for (float[] sentence : background) {
+                double best = -1;
+                for (float[][] intent : intents) {
+                    best = Math.max(best, topMean(sentence, intent, topK));
+                }
+                unrelated.add(best);
+            }
+            double ownQ = quantile(own, OWN_QUANTILE);
+            double unrelatedQ = quantile(unrelated, BACKGROUND_QUANTILE);
+            double value = Math.max(0, Math.min(1, Math.max(ownQ - OWN_MARGIN, unrelatedQ + BACKGROUND_MARGIN)));
+            return new Threshold(Math.round(value * 1000) / 1000.0, "calibrated", String.format(Locale.ROOT,
+                    "the higher of the examples' leave-one-out scores against their own intent (%.0fth percentile of %d: %.3f)"
+                            + " less %.2f and unrelated sentences' best scores (%.0fth percentile of %d: %.3f) plus %.2f",
+                    OWN_QUANTILE * 100, own.size(), ownQ, OWN_MARGIN, BACKGROUND_QUANTILE * 100, unrelated.size(), unrelatedQ,
+                    BACKGROUND_MARGIN));
+        }
+
+        private static double quantile(List<Double> values, double q) {
+            double[] sorted = values.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+            double at = q * (sorted.length - 1);
+            int low = (int) Math.floor(at);
+            return sorted[low] + (at - low) * (sorted[Math.min(low + 1, sorted.length - 1)] - sorted[low]);
+        }
+
+        /** The index of the intent whose examples a text is nearest, and its score. */
+        record Best(int intent, double score) {
+
+            static Best of(double[] scores) {
+                int best = 0;
+                for (int i = 1; i < scores.length; i++) {
+                    if (scores[i] > scores[best]) {
+                        best = i;
+                    }
+                }
+                return new Best(best, scores[best]);
+            }
+        }
+
+        /** Each intent's score for a text (its window). */
+        private double[] intentScores(String text) {
+            float[] query = embeddings.embed(window(text, route.windowWords()));
+            double[] scores = new double[examples.size()];
+            for (int i = 0; i < scores.length; i++) {
+                scores[i] = topMean(query, examples.get(i), route.topK());
+            }
+            return scores;
+        }
+
+        Best best(String text) {
+            return Best.of(intentScores(text));
         }
 
         Choice choose(String text, Map<String, Double> scores) {
             if (text == null || text.isBlank()) {
                 return new Choice(route.defaultModel(), "no user text; default");
             }
-            float[] query = embeddings.embed(window(text, route.windowWords()));
-            int best = -1;
-            double bestScore = -1;
-            for (int i = 0; i < examples.size(); i++) {
-                double score = score(query, examples.get(i));
-                scores.merge(route.intents().get(i).model(), round(score), Math::max);
-                if (score > bestScore) {
-                    bestScore = score;
-                    best = i;
-                }
+            double[] intentScores = intentScores(text);
+            for (int i = 0; i < intentScores.length; i++) {
+                scores.merge(route.intents().get(i).model(), round(intentScores[i]), Math::max);
             }
+            Best found = Best.of(intentScores);
+            int best = found.intent();
+            double bestScore = found.score();
             IntentSpec intent = route.intents().get(best);
-            if (bestScore >= route.threshold()) {
+            if (bestScore >= threshold.value()) {
                 return new Choice(intent.model(), String.format(Locale.ROOT, "intent %s scored %.3f", intent.name(), bestScore));
             }
             return new Choice(route.defaultModel(), String.format(Locale.ROOT,
-                    "best intent %s scored %.3f, under the threshold %.2f; default", intent.name(), bestScore, route.threshold()));
+                    "best intent %s scored %.3f, under the threshold %.3f (%s); default", intent.name(), bestScore, threshold.value(),
+                    threshold.source()));
         }
 
         /** The mean cosine similarity of the {@code top-k} nearest examples (vectors are unit length). */
-        private double score(float[] query, float[][] intentExamples) {
+        private static double topMean(float[] query, float[][] intentExamples, int topK) {
             double[] similarities = new double[intentExamples.length];
             for (int e = 0; e < intentExamples.length; e++) {
                 similarities[e] = Embeddings.dot(query, intentExamples[e]);
             }
             Arrays.sort(similarities);
-            int k = Math.min(route.topK(), similarities.length);
+            int k = Math.min(topK, similarities.length);
             double sum = 0;
             for (int i = 0; i < k; i++) {
                 sum += similarities[similarities.length - 1 - i];
