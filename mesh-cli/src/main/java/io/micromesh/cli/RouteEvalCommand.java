@@ -64,6 +64,10 @@ final class RouteEvalCommand implements Callable<Integer> {
             + " on kinds of prompts it never trained on.")
     boolean groupByFile;
 
+    @Option(names = "--task-from-file", description = "Also give each prompt its file as its task (x-mesh-task):"
+            + " the predictor learns each task's prior; reports both figures (with tasks and label-free).")
+    boolean taskFromFile;
+
     @Option(names = "--neighbours", paramLabel = "K", defaultValue = "30",
             description = "Neighbours in the near vote; the wide vote takes ten times as many (default: ${DEFAULT-VALUE}).")
     int neighbours;
@@ -78,10 +82,27 @@ final class RouteEvalCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    /** The figures of one evaluation. */
+    /** The figures of one evaluation; {@code withTasks} and its Brier score are NaN without --task-from-file. */
     private record Figures(int prompts, double weak, double strong, double targetQuality, double router,
-                           double random, double oracle, double filePrior, double fileDifficulty) {
+                           double random, double oracle, double filePrior, double fileDifficulty, double withTasks,
+                           double brier, double brierWithTasks) {
     }
+
+    /** Each test prompt's predicted success of the weak and the strong model. */
+    private record Predicted(double[] weak, double[] strong) {
+
+        double[] difference() {
+            double[] d = new double[weak.length];
+            for (int i = 0; i < d.length; i++) {
+                d[i] = weak[i] - strong[i];
+            }
+            return d;
+        }
+    }
+
+    /** Reliability counts: per tenth of predicted probability, [count, sum of predictions, sum of outcomes]. */
+    private final double[][] reliability = new double[10][3];
+    private final double[][] reliabilityWithTasks = new double[10][3];
 
     @Override
     public Integer call() {
@@ -117,8 +138,13 @@ final class RouteEvalCommand implements Callable<Integer> {
             }
         }
         ObjectNode json = summary(results);
-        out.printf(Locale.ROOT, "strong share at %.0f%% of the strong model's quality: router %.3f, file prior %.3f,"
+        printReliability(out, "label-free", reliability);
+        if (taskFromFile) {
+            printReliability(out, "with each file as a task", reliabilityWithTasks);
+        }
+        out.printf(Locale.ROOT, "strong share at %.0f%% of the strong model's quality: router %.3f%s, file prior %.3f,"
                         + " random %.3f, oracle %.3f%n", target * 100, json.path("strong_share_at_target").asDouble(),
+                taskFromFile ? String.format(Locale.ROOT, " (with tasks %.3f)", json.path("task_strong_share_at_target").asDouble()) : "",
                 json.path("file_prior_strong_share").asDouble(), json.path("random_strong_share").asDouble(),
                 json.path("oracle_strong_share").asDouble());
         out.println(Json.string(json));
@@ -157,32 +183,58 @@ final class RouteEvalCommand implements Callable<Integer> {
     }
 
     private Figures evaluate(List<LabelledPrompt> training, List<LabelledPrompt> testing, Map<LabelledPrompt, float[]> vectors) {
-        double[] predicted = predict(training, testing, vectors);
+        Predicted labelFree = predict(training, testing, vectors, false);
+        Predicted tasked = taskFromFile ? predict(training, testing, vectors, true) : null;
         double quality = target * CostQualityCurve.strongAccuracy(testing);
         return new Figures(testing.size(), CostQualityCurve.weakAccuracy(testing), CostQualityCurve.strongAccuracy(testing),
-                quality, CostQualityCurve.shareAtTarget(testing, predicted, quality),
+                quality, CostQualityCurve.shareAtTarget(testing, labelFree.difference(), quality),
                 CostQualityCurve.randomShare(testing, quality), CostQualityCurve.oracleShare(testing, quality),
                 CostQualityCurve.shareAtTarget(testing, CostQualityCurve.filePrior(training, testing), quality),
-                CostQualityCurve.shareAtTarget(testing, CostQualityCurve.fileDifficulty(training, testing), quality));
+                CostQualityCurve.shareAtTarget(testing, CostQualityCurve.fileDifficulty(training, testing), quality),
+                tasked == null ? Double.NaN : CostQualityCurve.shareAtTarget(testing, tasked.difference(), quality),
+                brier(testing, labelFree, reliability), tasked == null ? Double.NaN : brier(testing, tasked, reliabilityWithTasks));
     }
 
-    /** Per test prompt, the weak model's predicted success minus the strong one's (lowest first to the strong model). */
-    private double[] predict(List<LabelledPrompt> training, List<LabelledPrompt> testing, Map<LabelledPrompt, float[]> vectors) {
+    /** The Brier score of both models' predicted success (the mean squared error against 1 or 0), counting reliability. */
+    private static double brier(List<LabelledPrompt> testing, Predicted predicted, double[][] bins) {
+        double sum = 0;
+        for (int i = 0; i < testing.size(); i++) {
+            for (int m = 0; m < 2; m++) {
+                double p = m == 0 ? predicted.weak()[i] : predicted.strong()[i];
+                double y = (m == 0 ? testing.get(i).weak() : testing.get(i).strong()) ? 1 : 0;
+                sum += (p - y) * (p - y);
+                double[] bin = bins[Math.min(9, (int) (p * 10))];
+                bin[0]++;
+                bin[1] += p;
+                bin[2] += y;
+            }
+        }
+        return sum / (2.0 * testing.size());
+    }
+
+    /** Per test prompt, each model's predicted success; with {@code tasks}, each prompt's file is its task. */
+    private Predicted predict(List<LabelledPrompt> training, List<LabelledPrompt> testing, Map<LabelledPrompt, float[]> vectors,
+                              boolean tasks) {
         List<SuccessPredictor.Outcome> outcomes = new ArrayList<>();
         for (LabelledPrompt p : training) {
-            outcomes.add(new SuccessPredictor.Outcome(p.prompt(), vectors.get(p), weak, p.weak() ? 1 : 0));
-            outcomes.add(new SuccessPredictor.Outcome(p.prompt(), vectors.get(p), strong, p.strong() ? 1 : 0));
+            String task = tasks ? p.source() : null;
+            outcomes.add(new SuccessPredictor.Outcome(p.prompt(), vectors.get(p), weak, p.weak() ? 1 : 0, task));
+            outcomes.add(new SuccessPredictor.Outcome(p.prompt(), vectors.get(p), strong, p.strong() ? 1 : 0, task));
         }
         SuccessPredictor predictor = SuccessPredictor.train(List.of(weak, strong), neighbours, outcomes);
-        return testing.stream().mapToDouble(p -> {
-            double[] success = predictor.predict(vectors.get(p));
-            return success[0] - success[1];
-        }).toArray();
+        double[] weakSuccess = new double[testing.size()];
+        double[] strongSuccess = new double[testing.size()];
+        for (int i = 0; i < testing.size(); i++) {
+            double[] success = predictor.predict(vectors.get(testing.get(i)), tasks ? testing.get(i).source() : null);
+            weakSuccess[i] = success[0];
+            strongSuccess[i] = success[1];
+        }
+        return new Predicted(weakSuccess, strongSuccess);
     }
 
     private void printCurve(PrintWriter out, List<LabelledPrompt> training, List<LabelledPrompt> testing,
                             Map<LabelledPrompt, float[]> vectors) {
-        double[] predicted = predict(training, testing, vectors);
+        double[] predicted = predict(training, testing, vectors, taskFromFile).difference();
         double strongAccuracy = CostQualityCurve.strongAccuracy(testing);
         out.println("strong share  accuracy  quality (of strong)");
         for (int tenth = 0; tenth <= 10; tenth++) {
@@ -230,9 +282,26 @@ final class RouteEvalCommand implements Callable<Integer> {
         put(json, "oracle_strong_share", results.stream().mapToDouble(Figures::oracle).toArray());
         put(json, "file_prior_strong_share", results.stream().mapToDouble(Figures::filePrior).toArray());
         put(json, "file_difficulty_strong_share", results.stream().mapToDouble(Figures::fileDifficulty).toArray());
+        put(json, "brier", results.stream().mapToDouble(Figures::brier).toArray());
+        if (taskFromFile) {
+            put(json, "task_strong_share_at_target", results.stream().mapToDouble(Figures::withTasks).toArray());
+            put(json, "task_brier", results.stream().mapToDouble(Figures::brierWithTasks).toArray());
+        }
         json.put("target", target).put("folds", results.size()).put("group_by_file", groupByFile)
-                .put("weak", weak).put("strong", strong).put("neighbours", neighbours);
+                .put("weak", weak).put("strong", strong).put("neighbours", neighbours).put("task_from_file", taskFromFile);
         return json;
+    }
+
+    /** How well predicted probabilities match what happened: per tenth, the mean prediction and the observed rate. */
+    private static void printReliability(PrintWriter out, String label, double[][] bins) {
+        out.printf(Locale.ROOT, "reliability (%s; both models' predicted success on the test prompts):%n", label);
+        out.println("  predicted   count  mean predicted  observed");
+        for (int b = 0; b < bins.length; b++) {
+            if (bins[b][0] > 0) {
+                out.printf(Locale.ROOT, "  %.1f-%.1f  %7.0f  %14.3f  %8.3f%n", b / 10.0, (b + 1) / 10.0, bins[b][0],
+                        bins[b][1] / bins[b][0], bins[b][2] / bins[b][0]);
+            }
+        }
     }
 
     /** The mean (and, over folds, its standard deviation as {@code KEY_sd}). */

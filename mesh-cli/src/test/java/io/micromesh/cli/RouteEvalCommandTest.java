@@ -71,6 +71,41 @@ class RouteEvalCommandTest {
                 "--strong", "strong-model", "--weak", "weak-model").err()).contains("needs at least 4 files, got 3");
     }
 
+    /**
+     * Prompts whose words say nothing of how hard they are (numbered items), in two files: every
+     * prompt of one fails on the weak model, every prompt of the other succeeds. Only the file, as
+     * the prompts' task, tells them apart.
+     */
+    @Test
+    void eachFileAsATaskGivesThePredictorItsPrior(@TempDir Path dir) throws Exception {
+        Path train = Files.createDirectories(dir.resolve("train"));
+        Path test = Files.createDirectories(dir.resolve("test"));
+        java.util.List<String> hardTrain = new java.util.ArrayList<>();
+        java.util.List<String> easyTrain = new java.util.ArrayList<>();
+        java.util.List<String> hardTest = new java.util.ArrayList<>();
+        java.util.List<String> easyTest = new java.util.ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            (i < 30 ? hardTrain : hardTest).add("Item number " + (2 * i) + " of the list.,False,True");
+            (i < 30 ? easyTrain : easyTest).add("Item number " + (2 * i + 1) + " of the list.,True,True");
+        }
+        write(train, "hard.csv", hardTrain.toArray(String[]::new));
+        write(train, "easy.csv", easyTrain.toArray(String[]::new));
+        write(test, "hard.csv", hardTest.toArray(String[]::new));
+        write(test, "easy.csv", easyTest.toArray(String[]::new));
+        MeshCli.Run run = mesh("route", "eval", "--train", train.toString(), "--test", test.toString(),
+                "--strong", "strong-model", "--weak", "weak-model", "--neighbours", "5", "--task-from-file");
+        assertThat(run.exit()).as(run.err()).isZero();
+        JsonNode result = run.result();
+        assertThat(result.path("task_from_file").asBoolean()).isTrue();
+        // 95% of the strong model's 20 right answers is 19: the oracle sends 9 of the 10 hard prompts
+        // to the strong model, and so does the task prior, which ranks every hard prompt first
+        assertThat(result.path("oracle_strong_share").asDouble()).isEqualTo(0.45);
+        assertThat(result.path("task_strong_share_at_target").asDouble()).isEqualTo(0.45);
+        assertThat(result.path("task_brier").asDouble()).as("calibrated by the task")
+                .isLessThan(result.path("brier").asDouble());
+        assertThat(run.out()).contains("reliability (with each file as a task");
+    }
+
     @Test
     void badInputIsOneLine(@TempDir Path dir) throws Exception {
         Path train = write(dir, "t.csv", "p,True,True");

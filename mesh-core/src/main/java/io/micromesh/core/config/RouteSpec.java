@@ -33,6 +33,8 @@ import java.util.regex.Pattern;
  * @param outcomeFiles {@code cost-quality}: labelled outcomes to start from, CSV files or folders in
  *                     RouteLLM's layout whose columns are named by candidate ids
  * @param neighbours   {@code cost-quality}: prompts in the near vote of the predictor (default 30)
+ * @param memory       {@code cost-quality}: the most distinct prompts the predictor remembers; the
+ *                     oldest are forgotten first (default 20,000)
  * @param verify       {@code cascade} (required), {@code cost-quality} (optional): how answers are
  *                     checked; a failed check escalates to the next candidate
  * @param priority     all: the priority lane of the route's requests unless they carry
@@ -44,8 +46,15 @@ import java.util.regex.Pattern;
 public record RouteSpec(String name, RoutePolicy policy, List<String> candidates,
                         @JsonProperty("default") String defaultModel, List<RuleSpec> rules, List<IntentSpec> intents,
                         String encoder, Double threshold, Integer topK, Integer windowWords,
-                        Double tolerance, List<String> outcomeFiles, Integer neighbours, VerifySpec verify,
+                        Double tolerance, List<String> outcomeFiles, Integer neighbours, Integer memory, VerifySpec verify,
                         String priority, CacheSpec cache) {
+
+    /**
+     * Distinct prompts a cost-quality predictor remembers by default: at 384 floats each about 31 MB,
+     * and a decision's scan of them about 4 ms on a 2-core machine (50,000: 10 ms; docs/routing.md),
+     * inside the 15 ms a whole decision may take with its embedding.
+     */
+    public static final int DEFAULT_MEMORY = 20_000;
 
     /** How far below the best predicted success the cheapest candidate may be, unless the route says otherwise. */
     public static final double DEFAULT_TOLERANCE = 0.05;
@@ -91,6 +100,7 @@ public record RouteSpec(String name, RoutePolicy policy, List<String> candidates
         refuseUnless(policy, EnumSet.of(RoutePolicy.COST_QUALITY), "tolerance", tolerance != null);
         refuseUnless(policy, EnumSet.of(RoutePolicy.COST_QUALITY), "outcome-files", outcomeFiles != null);
         refuseUnless(policy, EnumSet.of(RoutePolicy.COST_QUALITY), "neighbours", neighbours != null);
+        refuseUnless(policy, EnumSet.of(RoutePolicy.COST_QUALITY), "memory", memory != null);
         refuseUnless(policy, EnumSet.of(RoutePolicy.CASCADE, RoutePolicy.COST_QUALITY), "verify", verify != null);
         if (policy == RoutePolicy.FIXED && candidates.size() != 1) {
             throw new ConfigException("candidates", "a fixed route (an alias) has exactly one candidate, got "
@@ -138,6 +148,7 @@ public record RouteSpec(String name, RoutePolicy policy, List<String> candidates
             tolerance = tolerance == null ? DEFAULT_TOLERANCE : tolerance;
             outcomeFiles = outcomeFiles == null ? List.of() : List.copyOf(outcomeFiles);
             neighbours = Checks.between("neighbours", neighbours, 1, 1000, 30);
+            memory = Checks.between("memory", memory, 100, 10_000_000, DEFAULT_MEMORY);
             windowWords = Checks.between("window-words", windowWords, 8, 1024, DEFAULT_WINDOW_WORDS);
         }
         if (priority != null && io.micromesh.core.dispatch.Lane.of(priority).isEmpty()) {
@@ -163,7 +174,7 @@ public record RouteSpec(String name, RoutePolicy policy, List<String> candidates
     /** The same route with its encoder resolved. */
     public RouteSpec withEncoder(String encoderId) {
         return new RouteSpec(name, policy, candidates, defaultModel, rules, intents, encoderId, threshold, topK, windowWords,
-                tolerance, outcomeFiles, neighbours, verify, priority, cache);
+                tolerance, outcomeFiles, neighbours, memory, verify, priority, cache);
     }
 
     private static void requireCandidate(String key, String model, List<String> candidates) {

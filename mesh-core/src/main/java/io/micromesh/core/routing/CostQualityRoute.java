@@ -18,7 +18,8 @@ import java.util.logging.Logger;
 
 /**
  * A {@code cost-quality} route's predictor and decision: each candidate's predicted success on the
- * request's window of text, and the cheapest candidate (the first in the route's list) whose
+ * request's window of text (and its task, {@code x-mesh-task} or a route's rules, whose prior the
+ * predictor learns), and the cheapest candidate (the first in the route's list) whose
  * prediction is within the route's tolerance of the best one. It starts from the route's outcome
  * files and the outcome store, and learns each new outcome at once; the predictor's weighing is
  * refitted in the background once outcomes have grown by a tenth. Thread-safe.
@@ -51,7 +52,7 @@ final class CostQualityRoute {
         for (OutcomeStore.Outcome o : stored) {
             outcomes.add(new SuccessPredictor.Outcome(o.prompt(), embeddings.embed(o.prompt()), o.model(), o.score()));
         }
-        predictor.set(SuccessPredictor.train(route.candidates(), route.neighbours(), outcomes));
+        predictor.set(SuccessPredictor.train(route.candidates(), route.neighbours(), route.memory(), outcomes));
     }
 
     /** The text of a request that this route embeds, learns from and remembers. */
@@ -66,7 +67,7 @@ final class CostQualityRoute {
             return new Router.Choice(admissible.getFirst().id(), "no user text; the cheapest admissible");
         }
         SuccessPredictor current = predictor.get();
-        double[] success = current.predict(embeddings.embed(text));
+        double[] success = current.predict(embeddings.embed(text), facts.task());
         double best = -1;
         String bestModel = null;
         for (ServedModel m : admissible) {
@@ -90,12 +91,12 @@ final class CostQualityRoute {
     }
 
     /** Learns one outcome of a candidate at once; refits the weighing in the background now and then. */
-    void learn(String text, String model, double score) {
+    void learn(String text, String task, String model, double score) {
         if (!route.candidates().contains(model) || text.isBlank()) {
             return;
         }
         float[] vector = embeddings.embed(text);
-        SuccessPredictor updated = predictor.updateAndGet(p -> p.with(text, vector, model, score));
+        SuccessPredictor updated = predictor.updateAndGet(p -> p.with(text, vector, model, score, task));
         int learned = learnedSinceFit.incrementAndGet();
         if (learned * 10 >= Math.max(updated.size(), 100) && fitting.compareAndSet(false, true)) {
             learnedSinceFit.set(0);

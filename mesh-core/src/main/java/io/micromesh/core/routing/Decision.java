@@ -17,9 +17,10 @@ import java.util.List;
  *                   intent's; cost-quality, its predicted success) or why it was excluded
  * @param verify     how answers are checked before the client sees them, or null when they are not
  * @param learningText for routes that learn, the request's text that outcomes are stored under; else null
+ * @param task       the request's task ({@code x-mesh-task} or a route's rules), or null
  */
 public record Decision(String route, RoutePolicy policy, List<ServedModel> order, String reason, List<Candidate> candidates,
-                       VerifySpec verify, String learningText) {
+                       VerifySpec verify, String learningText, String task) {
 
     /**
      * One candidate of the route as the router saw it.

@@ -38,7 +38,7 @@ public final class Learning {
             return;
         }
         store.ifPresent(s -> s.verdict(model, decision.learningText(), verdict.passed(), verdict.detail()));
-        router.learn(model, decision.learningText(), verdict.passed() ? 1 : 0);
+        router.learn(model, decision.learningText(), decision.task(), verdict.passed() ? 1 : 0);
     }
 
     /** The remembered completion {@code id}, if any. */

@@ -101,7 +101,12 @@ public final class Router {
      * every cost-quality route with this model among its candidates takes it into account at once.
      */
     public void learn(String model, String text, double score) {
-        costQuality.values().forEach(route -> route.learn(text, model, score));
+        learn(model, text, null, score);
+    }
+
+    /** The same for a prompt of a task (null: none): cost-quality routes learn the task's prior too. */
+    public void learn(String model, String text, String task, double score) {
+        costQuality.values().forEach(route -> route.learn(text, task, model, score));
     }
 
     /** The routes, in configuration order. */
@@ -177,7 +182,7 @@ public final class Router {
             candidates.add(new Decision.Candidate(id, scores.get(id), excluded.get(id)));
         }
         return Optional.of(new Decision(route.name(), route.policy(), List.copyOf(order), reason, List.copyOf(candidates),
-                route.verify(), learningText));
+                route.verify(), learningText, facts.task()));
     }
 
     record Choice(String model, String reason) {

@@ -55,6 +55,8 @@ class RouteConfigTest {
             unknown model in candidates | {name: r, policy: fallback, candidates: [billing-model, nope]} | routes[0].candidates[1]: 'nope' is not a model of the portfolio
             an intent without examples | {name: r, policy: semantic, candidates: [billing-model], default: billing-model, intents: [{name: a, model: billing-model, examples: []}]} | routes[0].intents[0].examples: is required
             a threshold above 1 | {name: r, policy: semantic, candidates: [billing-model], default: billing-model, threshold: 1.5, intents: [{name: a, model: billing-model, examples: [x]}]} | routes[0].threshold: 1.5 is not allowed
+            memory on a semantic route | {name: r, policy: semantic, candidates: [billing-model], default: billing-model, memory: 500, intents: [{name: a, model: billing-model, examples: [x]}]} | routes[0].memory
+            a memory below 100 | {name: r, policy: cost-quality, candidates: [billing-model], memory: 5} | routes[0].memory
             a threshold below 0 | {name: r, policy: semantic, candidates: [billing-model], default: billing-model, threshold: -0.1, intents: [{name: a, model: billing-model, examples: [x]}]} | routes[0].threshold: -0.1 is not allowed
             a route named like a model | {name: minilm, policy: fixed, candidates: [billing-model]} | routes[0].name: 'minilm' is the id of a model
             an unknown policy | {name: r, policy: magic, candidates: [billing-model]} | routes[0].policy: 'magic' is not allowed; allowed: fixed, fallback, rules, semantic, cost-quality, cascade
@@ -94,6 +96,7 @@ class RouteConfigTest {
         assertThat(auto.tolerance()).isEqualTo(RouteSpec.DEFAULT_TOLERANCE);
         assertThat(auto.encoder()).isEqualTo("minilm");
         assertThat(auto.neighbours()).isEqualTo(30);
+        assertThat(auto.memory()).isEqualTo(RouteSpec.DEFAULT_MEMORY);
         assertThat(auto.verify()).as("cost-quality verifies only when asked").isNull();
         assertThat(auto.learns()).isTrue();
         RouteSpec checked = config.route("checked").orElseThrow();

@@ -11,13 +11,18 @@ import java.util.Random;
 
 /**
  * Predicts, for a prompt, each model's chance of answering it well, from the outcomes of similar
- * prompts (their embeddings' cosine similarity). Two neighbourhoods vote for each model: the
- * {@code k} nearest prompts with an outcome for it (what is known about prompts like this one) and
- * the {@code 10k} nearest (the kind of prompt: its topic's difficulty); each is a similarity-weighted
- * mean of scores, shrunk toward the model's overall mean by a prior worth {@value #PRIOR_WEIGHT}
- * prompts. A small logistic model per model, fitted on held-out votes of the memory itself, weighs
- * the two votes and the nearest similarity into the prediction (measured on MMLU: about 2-3 points
- * of strong share better than either vote alone, docs/benchmarks.md); until a model has
+ * prompts (their embeddings' cosine similarity) and of prompts of the same task. A prompt may carry
+ * a task (a label such as "mmlu-anatomy" or "legal", from {@code x-mesh-task} or a route's rules);
+ * the task's prior is the model's mean score on the task's prompts, shrunk toward the model's
+ * overall mean by {@value #TASK_PRIOR_WEIGHT} prompts' worth (the overall mean when the task is
+ * unknown or absent). Two neighbourhoods vote for each model: the {@code k} nearest prompts with an
+ * outcome for it (what is known about prompts like this one) and the {@code 10k} nearest (the kind
+ * of prompt: its topic's difficulty); each is a similarity-weighted mean of scores, shrunk toward the
+ * task's prior by a prior worth {@value #PRIOR_WEIGHT} prompts. A small logistic model per model,
+ * fitted on votes held out from the memory itself (the neighbours without the prompt, the task prior
+ * from the other folds, so that no prompt's own outcome is in its features), weighs the two votes,
+ * the nearest similarity and the task prior into the prediction: how much neighbours are trusted
+ * against the task is chosen by validation inside the training data. Until a model has
  * {@value #MIN_CALIBRATION} outcomes the mean of the two votes stands in.
  *
  * <p>Immutable and thread-safe; {@link #with} returns a predictor that also knows one more outcome,
@@ -29,24 +34,40 @@ public final class SuccessPredictor {
     public static final double UNKNOWN = 0.5;
 
     static final double PRIOR_WEIGHT = 2.0;
+    /** How many prompts' worth of the overall mean a task's prior starts from. */
+    static final double TASK_PRIOR_WEIGHT = 10.0;
+    /** Folds of the held-out task priors that the logistic models are fitted on. */
+    static final int PRIOR_FOLDS = 5;
+    /** The logistic models' inputs: the near vote, the wide vote, the nearest similarity, the task prior. */
+    static final int FEATURES = 4;
+
     static final int MIN_CALIBRATION = 50;
     /** Prompts whose held-out votes fit the logistic models, at most: the fit scans the memory once per prompt. */
     static final int CALIBRATION_SAMPLE = 2000;
 
     private final List<String> models;
     private final int k;
+    /** The most distinct prompts remembered: the oldest go first. */
+    private final int capacity;
     private final List<float[]> vectors;
     /** Per prompt and model: [sum of scores, count]; null where the model has no outcome. */
     private final List<double[][]> scores;
     private final Map<String, Integer> byText;
     private final List<String> texts;
+    /** Per prompt its task, or null. */
+    private final List<String> tasks;
     private final double[][] calibration;
+    /** Per model, the sum and count of all its scores; per task, the same for the task's prompts: a decision's priors. */
+    private final double[][] overall;
+    private final Map<String, double[][]> byTask = new HashMap<>();
 
-    private SuccessPredictor(List<String> models, int k, List<String> texts, List<float[]> vectors,
-                             List<double[][]> scores, double[][] calibration) {
+    private SuccessPredictor(List<String> models, int k, int capacity, List<String> texts, List<String> tasks,
+                             List<float[]> vectors, List<double[][]> scores, double[][] calibration) {
         this.models = List.copyOf(models);
         this.k = k;
+        this.capacity = capacity;
         this.texts = texts;
+        this.tasks = tasks;
         this.vectors = vectors;
         this.scores = scores;
         this.calibration = calibration;
@@ -54,14 +75,35 @@ public final class SuccessPredictor {
         for (int i = 0; i < texts.size(); i++) {
             byText.put(texts.get(i), i);
         }
+        this.overall = new double[2][this.models.size()];
+        for (int i = 0; i < scores.size(); i++) {
+            double[][] row = scores.get(i);
+            double[][] task = tasks.get(i) == null ? null
+                    : byTask.computeIfAbsent(tasks.get(i), t -> new double[2][this.models.size()]);
+            for (int m = 0; m < row.length; m++) {
+                if (row[m] != null) {
+                    overall[0][m] += row[m][0];
+                    overall[1][m] += row[m][1];
+                    if (task != null) {
+                        task[0][m] += row[m][0];
+                        task[1][m] += row[m][1];
+                    }
+                }
+            }
+        }
     }
 
     /** A predictor that knows nothing yet: every model gets {@link #UNKNOWN}. */
     public static SuccessPredictor empty(List<String> models, int k) {
-        if (models.isEmpty() || k < 1) {
-            throw new IllegalArgumentException("models " + models + ", k " + k);
+        return empty(models, k, Integer.MAX_VALUE);
+    }
+
+    /** The same, remembering at most {@code capacity} distinct prompts. */
+    public static SuccessPredictor empty(List<String> models, int k, int capacity) {
+        if (models.isEmpty() || k < 1 || capacity < 1) {
+            throw new IllegalArgumentException("models " + models + ", k " + k + ", capacity " + capacity);
         }
-        return new SuccessPredictor(models, k, List.of(), List.of(), List.of(), new double[models.size()][]);
+        return new SuccessPredictor(models, k, capacity, List.of(), List.of(), List.of(), List.of(), new double[models.size()][]);
     }
 
     /**
@@ -71,14 +113,26 @@ public final class SuccessPredictor {
      * @param vector its unit-length embedding
      * @param model  the model's id
      * @param score  1 for a good answer, 0 for a failure, or between
+     * @param task   the prompt's task, or null
      */
-    public record Outcome(String text, float[] vector, String model, double score) {
+    public record Outcome(String text, float[] vector, String model, double score, String task) {
+
+        /** An outcome of a prompt without a task. */
+        public Outcome(String text, float[] vector, String model, double score) {
+            this(text, vector, model, score, null);
+        }
     }
 
     /** A predictor trained on outcomes, calibrated. Outcomes of models not in {@code models} are ignored. */
     public static SuccessPredictor train(List<String> models, int k, List<Outcome> outcomes) {
-        SuccessPredictor empty = empty(models, k);
+        return train(models, k, Integer.MAX_VALUE, outcomes);
+    }
+
+    /** The same, remembering at most {@code capacity} distinct prompts: the last ones of {@code outcomes}. */
+    public static SuccessPredictor train(List<String> models, int k, int capacity, List<Outcome> outcomes) {
+        SuccessPredictor empty = empty(models, k, capacity);
         List<String> texts = new ArrayList<>();
+        List<String> tasks = new ArrayList<>();
         List<float[]> vectors = new ArrayList<>();
         List<double[][]> scores = new ArrayList<>();
         Map<String, Integer> index = new HashMap<>();
@@ -93,13 +147,16 @@ public final class SuccessPredictor {
                 at = texts.size();
                 index.put(o.text(), at);
                 texts.add(o.text());
+                tasks.add(o.task());
                 vectors.add(o.vector());
                 scores.add(new double[models.size()][]);
             }
             double[][] row = scores.get(at);
             row[m] = row[m] == null ? new double[] {o.score(), 1} : new double[] {row[m][0] + o.score(), row[m][1] + 1};
         }
-        return new SuccessPredictor(empty.models, k, texts, vectors, scores, empty.calibration).calibrated();
+        int drop = Math.max(0, texts.size() - capacity);
+        return new SuccessPredictor(empty.models, k, capacity, texts.subList(drop, texts.size()), tasks.subList(drop, tasks.size()),
+                vectors.subList(drop, vectors.size()), scores.subList(drop, scores.size()), empty.calibration).calibrated();
     }
 
     private static void checkScore(double score) {
@@ -130,18 +187,25 @@ public final class SuccessPredictor {
      * are ignored. Logistic models are not refitted: call {@link #calibrated} for that.
      */
     public SuccessPredictor with(String text, float[] vector, String model, double score) {
+        return with(text, vector, model, score, null);
+    }
+
+    /** The same, for a prompt of a task (null: none); a prompt known already keeps its task. */
+    public SuccessPredictor with(String text, float[] vector, String model, double score, String task) {
         int m = models.indexOf(model);
         if (m < 0) {
             return this;
         }
         checkScore(score);
         List<String> newTexts = new ArrayList<>(texts);
+        List<String> newTasks = new ArrayList<>(tasks);
         List<float[]> newVectors = new ArrayList<>(vectors);
         List<double[][]> newScores = new ArrayList<>(scores);
         Integer at = byText.get(text);
         double[][] row;
         if (at == null) {
             newTexts.add(text);
+            newTasks.add(task);
             newVectors.add(vector);
             row = new double[models.size()][];
             newScores.add(row);
@@ -150,13 +214,24 @@ public final class SuccessPredictor {
             newScores.set(at, row);
         }
         row[m] = row[m] == null ? new double[] {score, 1} : new double[] {row[m][0] + score, row[m][1] + 1};
-        return new SuccessPredictor(models, k, newTexts, newVectors, newScores, calibration);
+        if (newTexts.size() > capacity) {  // full: the oldest prompt is forgotten
+            newTexts.removeFirst();
+            newTasks.removeFirst();
+            newVectors.removeFirst();
+            newScores.removeFirst();
+        }
+        return new SuccessPredictor(models, k, capacity, newTexts, newTasks, newVectors, newScores, calibration);
     }
 
     /** Each model's predicted chance of success on the prompt of this unit-length embedding, in {@link #models()} order. */
     public double[] predict(float[] query) {
+        return predict(query, null);
+    }
+
+    /** The same for a prompt of a task (null: none, or a task nothing is known of: the overall means stand in). */
+    public double[] predict(float[] query, String task) {
         double[] result = new double[models.size()];
-        double[][] votes = votes(query, -1);
+        double[][] votes = votes(query, -1, priors(task, -1));
         for (int m = 0; m < result.length; m++) {
             result[m] = votes[m] == null ? UNKNOWN : combine(calibration[m], votes[m]);
         }
@@ -181,11 +256,11 @@ public final class SuccessPredictor {
             targets.add(new ArrayList<>());
         }
         for (int i : sample) {
-            double[][] votes = votes(vectors.get(i), i);
+            double[][] votes = votes(vectors.get(i), i, priors(tasks.get(i), i % PRIOR_FOLDS));
             for (int m = 0; m < models.size(); m++) {
                 double[] own = scores.get(i)[m];
                 if (own != null && votes[m] != null) {
-                    features.get(m).add(votes[m]);
+                    features.get(m).add(Arrays.copyOf(votes[m], FEATURES));
                     targets.get(m).add(own[0] / own[1]);
                 }
             }
@@ -195,7 +270,7 @@ public final class SuccessPredictor {
                 fitted[m] = Logistic.fit(features.get(m), targets.get(m));
             }
         }
-        return new SuccessPredictor(models, k, texts, vectors, scores, fitted);
+        return new SuccessPredictor(models, k, capacity, texts, tasks, vectors, scores, fitted);
     }
 
     /** This memory with the logistic weighing of another predictor of the same models. */
@@ -203,53 +278,165 @@ public final class SuccessPredictor {
         if (!other.models.equals(models)) {
             throw new IllegalArgumentException("predictors of other models");
         }
-        return new SuccessPredictor(models, k, texts, vectors, scores, other.calibration);
+        return new SuccessPredictor(models, k, capacity, texts, tasks, vectors, scores, other.calibration);
     }
 
     private static double combine(double[] weights, double[] vote) {
-        return weights == null ? (vote[0] + vote[1]) / 2 : Logistic.apply(weights, vote);
+        return weights == null ? (vote[0] + vote[1]) / 2 : Logistic.apply(weights, Arrays.copyOf(vote, FEATURES));
     }
 
     /**
-     * Per model, its votes for the query: [near vote, wide vote, nearest similarity], or null when no
-     * prompt has an outcome for it. {@code skip} is a memory index left out (for held-out votes).
+     * Per model, the prior of a task: its mean score on the task's prompts shrunk toward its overall
+     * mean, or the overall mean without a task; null for a model without outcomes. With
+     * {@code leaveFold} at least 0, the prompts of that fold (memory index modulo
+     * {@value #PRIOR_FOLDS}) are left out of the task's figures, so that a held-out prompt's own
+     * outcome is not in its prior.
      */
-    private double[][] votes(float[] query, int skip) {
-        int n = texts.size();
-        double[][] votes = new double[models.size()][];
-        if (n == 0) {
-            return votes;
+    private double[] priors(String task, int leaveFold) {
+        if (leaveFold < 0) {  // a decision: from the sums kept for it
+            double[][] ofTask = task == null ? null : byTask.get(task);
+            double[] priors = new double[models.size()];
+            for (int m = 0; m < priors.length; m++) {
+                if (overall[1][m] == 0) {
+                    priors[m] = Double.NaN;
+                    continue;
+                }
+                double mean = overall[0][m] / overall[1][m];
+                priors[m] = ofTask == null ? mean
+                        : (ofTask[0][m] + TASK_PRIOR_WEIGHT * mean) / (ofTask[1][m] + TASK_PRIOR_WEIGHT);
+            }
+            return priors;
         }
-        // sort by similarity, best first: the similarity's order-preserving int bits high, the index low
-        long[] keyed = new long[n];
+        double[] total = new double[models.size()];
+        double[] count = new double[models.size()];
+        double[] taskTotal = new double[models.size()];
+        double[] taskCount = new double[models.size()];
+        for (int i = 0; i < scores.size(); i++) {
+            double[][] row = scores.get(i);
+            boolean ofTask = task != null && task.equals(tasks.get(i)) && (leaveFold < 0 || i % PRIOR_FOLDS != leaveFold);
+            for (int m = 0; m < row.length; m++) {
+                if (row[m] != null) {
+                    total[m] += row[m][0];
+                    count[m] += row[m][1];
+                    if (ofTask) {
+                        taskTotal[m] += row[m][0];
+                        taskCount[m] += row[m][1];
+                    }
+                }
+            }
+        }
+        double[] priors = new double[models.size()];
+        for (int m = 0; m < models.size(); m++) {
+            if (count[m] == 0) {
+                priors[m] = Double.NaN;
+                continue;
+            }
+            double mean = total[m] / count[m];
+            priors[m] = (taskTotal[m] + TASK_PRIOR_WEIGHT * mean) / (taskCount[m] + TASK_PRIOR_WEIGHT);
+        }
+        return priors;
+    }
+
+    /**
+     * Per model, its votes for the query: [near vote, wide vote, nearest similarity, task prior,
+     * neighbours seen], or null when no prompt has an outcome for it. {@code skip} is a memory index left out (for held-out votes).
+     */
+    private double[][] votes(float[] query, int skip, double[] priors) {
+        int n = texts.size();
+        if (n == 0) {
+            return new double[models.size()][];
+        }
+        // by similarity, best first: the similarity's order-preserving int bits high, the index low
+        long[] all = new long[n];
         float[] similarity = new float[n];
         for (int i = 0; i < n; i++) {
             similarity[i] = i == skip ? Float.NEGATIVE_INFINITY : (float) Embeddings.dot(query, vectors.get(i));
             int bits = Float.floatToIntBits(similarity[i]);
             int ordered = bits ^ ((bits >> 31) & 0x7fffffff);  // signed int order = float order
-            keyed[i] = ((long) ~ordered << 32) | i;            // descending similarity, then index
+            all[i] = ((long) ~ordered << 32) | i;              // descending similarity, then index
         }
-        Arrays.sort(keyed);
+        // the wide vote needs 10k neighbours with an outcome per model: select that many per model
+        // rather than sort the whole memory, and sort it all only when sparse outcomes leave a model short
+        int wanted = (int) Math.min(n, 10L * k * models.size());
+        long[] keyed = wanted < n ? smallest(all, wanted) : all;
+        if (wanted >= n) {
+            Arrays.sort(keyed);
+        }
+        double[][] votes1 = vote(keyed, similarity, skip, priors);
+        if (wanted < n && shortOfNeighbours(votes1, priors)) {
+            Arrays.sort(all);
+            return vote(all, similarity, skip, priors);
+        }
+        return votes1;
+    }
+
+    /** Whether a model with outcomes got fewer than 10k neighbours (its vote's count is kept in [4]). */
+    private boolean shortOfNeighbours(double[][] votes, double[] priors) {
         for (int m = 0; m < models.size(); m++) {
-            double total = 0;
-            double count = 0;
-            for (double[][] row : scores) {
-                if (row[m] != null) {
-                    total += row[m][0];
-                    count += row[m][1];
+            if (!Double.isNaN(priors[m]) && (votes[m] == null || votes[m][4] < 10 * k)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The {@code count} smallest keys, sorted: a bounded max-heap over the keys, O(n log count). */
+    static long[] smallest(long[] keys, int count) {
+        long[] heap = new long[count];
+        int size = 0;
+        for (long key : keys) {
+            if (size < count) {
+                int at = size++;
+                heap[at] = key;
+                while (at > 0 && heap[(at - 1) / 2] < heap[at]) {  // sift up
+                    long t = heap[at];
+                    heap[at] = heap[(at - 1) / 2];
+                    heap[(at - 1) / 2] = t;
+                    at = (at - 1) / 2;
+                }
+            } else if (key < heap[0]) {
+                heap[0] = key;
+                int at = 0;
+                while (true) {  // sift down
+                    int largest = at;
+                    int left = 2 * at + 1;
+                    int right = left + 1;
+                    if (left < size && heap[left] > heap[largest]) {
+                        largest = left;
+                    }
+                    if (right < size && heap[right] > heap[largest]) {
+                        largest = right;
+                    }
+                    if (largest == at) {
+                        break;
+                    }
+                    long t = heap[at];
+                    heap[at] = heap[largest];
+                    heap[largest] = t;
+                    at = largest;
                 }
             }
-            if (count == 0) {
+        }
+        long[] sorted = Arrays.copyOf(heap, size);
+        Arrays.sort(sorted);
+        return sorted;
+    }
+
+    /** The votes from neighbours in order, best first; each vote also keeps how many neighbours it saw. */
+    private double[][] vote(long[] keyed, float[] similarity, int skip, double[] priors) {
+        double[][] votes = new double[models.size()][];
+        for (int m = 0; m < models.size(); m++) {
+            if (Double.isNaN(priors[m])) {
                 continue;
             }
-            double prior = total / count;
+            double prior = priors[m];
             double nearSum = PRIOR_WEIGHT * prior;
             double nearWeight = PRIOR_WEIGHT;
             double wideSum = PRIOR_WEIGHT * prior;
             double wideWeight = PRIOR_WEIGHT;
             double nearest = -1;
             int seen = 0;
-            for (int r = 0; r < n && seen < 10 * k; r++) {
+            for (int r = 0; r < keyed.length && seen < 10 * k; r++) {
                 int i = (int) keyed[r];
                 double[] own = scores.get(i)[m];
                 if (i == skip || own == null) {
@@ -269,7 +456,7 @@ public final class SuccessPredictor {
                 seen++;
             }
             if (seen > 0) {
-                votes[m] = new double[] {nearSum / nearWeight, wideSum / wideWeight, nearest};
+                votes[m] = new double[] {nearSum / nearWeight, wideSum / wideWeight, nearest, priors[m], seen};
             }
         }
         return votes;

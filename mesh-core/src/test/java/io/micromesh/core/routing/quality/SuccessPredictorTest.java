@@ -74,4 +74,106 @@ class SuccessPredictorTest {
         assertThat(many.predict(at(0))[0]).isGreaterThan(0.9);
         assertThat(few.predict(at(90))[0]).isGreaterThan(many.predict(at(90))[0]);
     }
+
+    /** A random unit vector in 16 dimensions, plus {@code toward} (a unit axis, or -1) scaled by {@code pull}. */
+    private static float[] vector(Random random, int toward, double pull) {
+        float[] v = new float[16];
+        double norm = 0;
+        for (int d = 0; d < v.length; d++) {
+            v[d] = (float) random.nextGaussian() + (d == toward ? (float) pull : 0);
+            norm += v[d] * v[d];
+        }
+        for (int d = 0; d < v.length; d++) {
+            v[d] /= (float) Math.sqrt(norm);
+        }
+        return v;
+    }
+
+    /**
+     * Outcomes that depend only on the prompt's task, never on what it says (the vectors are noise):
+     * the predictor must lean on the task's prior, which validation inside the memory shows is what
+     * predicts, and not on neighbours that carry no signal.
+     */
+    @Test
+    void whenOnlyTheTaskPredictsThePriorIsTrusted() {
+        Random random = new Random(3);
+        List<SuccessPredictor.Outcome> outcomes = new ArrayList<>();
+        for (int i = 0; i < 400; i++) {
+            String task = i % 2 == 0 ? "easy-task" : "hard-task";
+            double rate = task.equals("easy-task") ? 0.9 : 0.2;
+            outcomes.add(new SuccessPredictor.Outcome("p" + i, vector(random, -1, 0), "small", random.nextDouble() < rate ? 1 : 0, task));
+        }
+        SuccessPredictor predictor = SuccessPredictor.train(List.of("small"), 10, outcomes);
+        double easy = 0;
+        double hard = 0;
+        double none = 0;
+        for (int i = 0; i < 50; i++) {
+            float[] query = vector(random, -1, 0);
+            easy += predictor.predict(query, "easy-task")[0] / 50;
+            hard += predictor.predict(query, "hard-task")[0] / 50;
+            none += predictor.predict(query)[0] / 50;
+        }
+        assertThat(easy).as("easy task").isGreaterThan(0.75);
+        assertThat(hard).as("hard task").isLessThan(0.35);
+        assertThat(none).as("no task: the overall rate").isBetween(0.4, 0.7);
+        assertThat(predictor.predict(vector(random, -1, 0), "a task never seen")[0]).as("unknown task: the overall rate")
+                .isBetween(0.4, 0.7);
+    }
+
+    /**
+     * One task whose outcomes depend on the prompt's topic (two clusters of vectors): the task's
+     * prior is the same for both, so the neighbours must decide.
+     */
+    @Test
+    void whenTheTopicPredictsWithinATaskTheNeighboursAreTrusted() {
+        Random random = new Random(4);
+        List<SuccessPredictor.Outcome> outcomes = new ArrayList<>();
+        for (int i = 0; i < 400; i++) {
+            boolean easyTopic = i % 2 == 0;
+            double rate = easyTopic ? 0.95 : 0.05;
+            outcomes.add(new SuccessPredictor.Outcome("p" + i, vector(random, easyTopic ? 0 : 1, 6), "small",
+                    random.nextDouble() < rate ? 1 : 0, "one-task"));
+        }
+        SuccessPredictor predictor = SuccessPredictor.train(List.of("small"), 10, outcomes);
+        double easy = 0;
+        double hard = 0;
+        for (int i = 0; i < 50; i++) {
+            easy += predictor.predict(vector(random, 0, 6), "one-task")[0] / 50;
+            hard += predictor.predict(vector(random, 1, 6), "one-task")[0] / 50;
+        }
+        assertThat(easy).as("easy topic").isGreaterThan(0.8);
+        assertThat(hard).as("hard topic").isLessThan(0.2);
+    }
+
+    @Test
+    void theMemoryIsBoundedAndForgetsTheOldestFirst() {
+        List<SuccessPredictor.Outcome> outcomes = new ArrayList<>();
+        for (int i = 0; i < 300; i++) {  // the first 150 point east and fail, the last 150 point east and succeed
+            outcomes.add(new SuccessPredictor.Outcome("p" + i, at(i * 0.01), "small", i < 150 ? 0 : 1));
+        }
+        SuccessPredictor predictor = SuccessPredictor.train(List.of("small"), 5, 150, outcomes);
+        assertThat(predictor.size()).isEqualTo(150);
+        assertThat(predictor.predict(at(1))[0]).as("only the newer, successful outcomes are left").isGreaterThan(0.8);
+        SuccessPredictor more = predictor;
+        for (int i = 0; i < 150; i++) {
+            more = more.with("new " + i, at(1 + i * 0.01), "small", 0);
+        }
+        assertThat(more.size()).isEqualTo(150);
+        // refitted, as the route does in the background when outcomes have grown
+        assertThat(more.calibrated().predict(at(1))[0]).as("the failures learned since pushed the successes out").isLessThan(0.2);
+    }
+
+    @Test
+    void aDecisionSelectsItsNeighboursWithoutSortingTheMemory() {
+        Random random = new Random(5);
+        long[] keys = random.longs(5000).toArray();
+        long[] sorted = keys.clone();
+        java.util.Arrays.sort(sorted);
+        assertThat(SuccessPredictor.smallest(keys, 300)).containsExactly(java.util.Arrays.copyOf(sorted, 300));
+        assertThat(SuccessPredictor.smallest(keys, 5000)).containsExactly(sorted);
+        // a memory far larger than the neighbours a decision needs (2 models x 10 x 5): the same answers
+        SuccessPredictor predictor = SuccessPredictor.train(MODELS, 5, outcomes(600, new Random(6)));
+        assertThat(predictor.predict(at(2))[0]).as("small, east").isGreaterThan(0.75);
+        assertThat(predictor.predict(at(91))[0]).as("small, north").isLessThan(0.3);
+    }
 }
