@@ -97,4 +97,34 @@ public final class Json {
             throw new IllegalStateException("a JSON tree always serializes", e);
         }
     }
+
+    /** One line of a JSON Lines file: its number (from 1) and its value. */
+    public record Line(int number, JsonNode value) {
+    }
+
+    /**
+     * The non-blank lines of a JSON Lines file (a small one: read whole), each parsed.
+     *
+     * @throws IllegalArgumentException naming the file, and the line that is not JSON
+     */
+    public static java.util.List<Line> lines(java.nio.file.Path file) {
+        java.util.List<String> text;
+        try {
+            text = java.nio.file.Files.readAllLines(file);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot read " + file + ": " + e.getMessage());
+        }
+        java.util.List<Line> lines = new java.util.ArrayList<>();
+        for (int i = 0; i < text.size(); i++) {
+            if (text.get(i).isBlank()) {
+                continue;
+            }
+            try {
+                lines.add(new Line(i + 1, MAPPER.readTree(text.get(i))));
+            } catch (IOException e) {
+                throw new IllegalArgumentException(file + " line " + (i + 1) + " is not JSON");
+            }
+        }
+        return lines;
+    }
 }

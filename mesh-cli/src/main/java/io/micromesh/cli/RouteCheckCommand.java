@@ -12,9 +12,7 @@ import io.micromesh.core.config.RouteSpec;
 import io.micromesh.core.routing.Router;
 import io.micromesh.core.routing.SemanticRouteCheck;
 import io.micromesh.engines.onnx.EncoderBackend;
-import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -146,33 +144,25 @@ final class RouteCheckCommand implements Callable<Integer> {
     }
 
     private List<Labelled> read(RouteSpec route) {
-        List<String> lines;
+        List<Json.Line> lines;
         try {
-            lines = Files.readAllLines(set);
-        } catch (IOException e) {
-            throw new UserError("cannot read " + set + ": " + e.getMessage());
+            lines = Json.lines(set);
+        } catch (IllegalArgumentException e) {
+            throw new UserError(e.getMessage());
         }
         List<String> intents = route.intents().stream().map(RouteSpec.IntentSpec::name).toList();
         List<Labelled> labelled = new ArrayList<>();
-        for (int i = 0; i < lines.size(); i++) {
-            if (lines.get(i).isBlank()) {
-                continue;
+        for (Json.Line line : lines) {
+            JsonNode value = line.value();
+            if (!value.path("text").isTextual() || value.path("text").asText().isBlank()) {
+                throw new UserError(set + " line " + line.number() + " needs a text");
             }
-            JsonNode line;
-            try {
-                line = Json.mapper().readTree(lines.get(i));
-            } catch (IOException e) {
-                throw new UserError(set + " line " + (i + 1) + " is not JSON");
-            }
-            if (!line.path("text").isTextual() || line.path("text").asText().isBlank()) {
-                throw new UserError(set + " line " + (i + 1) + " needs a text");
-            }
-            String intent = line.path("intent").isTextual() ? line.path("intent").asText() : null;
+            String intent = value.path("intent").isTextual() ? value.path("intent").asText() : null;
             if (intent != null && !intents.contains(intent)) {
-                throw new UserError(set + " line " + (i + 1) + ": intent '" + intent + "' is not one of route " + route.name()
-                        + "'s " + intents);
+                throw new UserError(set + " line " + line.number() + ": intent '" + intent + "' is not one of route "
+                        + route.name() + "'s " + intents);
             }
-            labelled.add(new Labelled(line.path("text").asText(), intent));
+            labelled.add(new Labelled(value.path("text").asText(), intent));
         }
         if (labelled.isEmpty()) {
             throw new UserError(set + " holds no utterance");

@@ -6,8 +6,6 @@ import io.micromesh.api.Json;
 import io.micromesh.core.spi.Embeddings;
 import io.micromesh.core.spi.TextEncoder;
 import io.micromesh.jobs.task.Sentences;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -116,27 +114,13 @@ public final class SummaryEval {
     }
 
     private static Map<String, JsonNode> byId(Path file, String alternative) {
-        List<String> lines;
-        try {
-            lines = Files.readAllLines(file);
-        } catch (IOException e) {
-            throw new IllegalArgumentException("cannot read " + file + ": " + e.getMessage());
-        }
         Map<String, JsonNode> items = new LinkedHashMap<>();
-        for (int i = 0; i < lines.size(); i++) {
-            if (lines.get(i).isBlank()) {
-                continue;
-            }
-            JsonNode node;
-            try {
-                node = Json.mapper().readTree(lines.get(i));
-            } catch (IOException e) {
-                throw new IllegalArgumentException(file + " line " + (i + 1) + " is not JSON");
-            }
+        for (Json.Line line : Json.lines(file)) {
+            JsonNode node = line.value();
             String id = node.path("id").isValueNode() && !node.path("id").isNull() ? node.path("id").asText()
                     : node.path(alternative).asText(null);
             if (id == null) {
-                throw new IllegalArgumentException(file + " line " + (i + 1) + " has no id (or " + alternative + ")");
+                throw new IllegalArgumentException(file + " line " + line.number() + " has no id (or " + alternative + ")");
             }
             items.putIfAbsent(id, node);
         }

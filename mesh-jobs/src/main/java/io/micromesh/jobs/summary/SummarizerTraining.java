@@ -8,8 +8,6 @@ import io.micromesh.core.learn.Logistic;
 import io.micromesh.core.spi.TextEncoder;
 import io.micromesh.jobs.eval.Rouge;
 import io.micromesh.jobs.task.Sentences;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -92,31 +90,19 @@ public final class SummarizerTraining {
      * @throws IllegalArgumentException when the file cannot be read, a line is not JSON, or none has a summary
      */
     public static List<Dialogue> read(Path file, int limit) {
-        List<String> lines;
-        try {
-            lines = Files.readAllLines(file);
-        } catch (IOException e) {
-            throw new IllegalArgumentException("cannot read " + file + ": " + e.getMessage());
-        }
         List<Dialogue> dialogues = new ArrayList<>();
-        for (int i = 0; i < lines.size() && (limit == 0 || dialogues.size() < limit); i++) {
-            if (lines.get(i).isBlank()) {
-                continue;
+        for (Json.Line line : Json.lines(file)) {
+            if (limit > 0 && dialogues.size() == limit) {
+                break;
             }
-            JsonNode line;
-            try {
-                line = Json.mapper().readTree(lines.get(i));
-            } catch (IOException e) {
-                throw new IllegalArgumentException(file + " line " + (i + 1) + " is not JSON");
-            }
-            String transcript = text(line, "dialogue", "transcript");
-            String summary = text(line, "summary", "summary1");
+            String transcript = text(line.value(), "dialogue", "transcript");
+            String summary = text(line.value(), "summary", "summary1");
             if (transcript == null || summary == null) {
-                throw new IllegalArgumentException(file + " line " + (i + 1)
+                throw new IllegalArgumentException(file + " line " + line.number()
                         + " needs a dialogue (or transcript) and a summary (or summary1)");
             }
-            String id = text(line, "fname", "id");
-            dialogues.add(new Dialogue(id == null ? "line " + (i + 1) : id, transcript, summary));
+            String id = text(line.value(), "fname", "id");
+            dialogues.add(new Dialogue(id == null ? "line " + line.number() : id, transcript, summary));
         }
         if (dialogues.isEmpty()) {
             throw new IllegalArgumentException(file + " holds no conversation");

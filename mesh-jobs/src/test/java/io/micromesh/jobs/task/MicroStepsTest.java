@@ -23,6 +23,15 @@ class MicroStepsTest {
 
     private static EncoderBackend encoder;
 
+    /** A call whose matter is a refund, with a greeting, small talk and thanks around it. */
+    private static final String REFUND_CALL = """
+            Agent: Hello.
+            Customer: I want a refund for the jacket I returned last week.
+            Agent: The weather has been lovely in the city today.
+            Customer: The refund for my returned jacket has still not arrived on my card.
+            Agent: I will issue the refund for the returned jacket today.
+            Customer: Thanks.""";
+
     @TempDir
     Path dir;
 
@@ -86,13 +95,7 @@ class MicroStepsTest {
 
     @Test
     void theCentroidSummaryTakesCentralSentencesInTheirOrder() throws Exception {
-        String transcript = """
-                Agent: Hello.
-                Customer: I want a refund for the jacket I returned last week.
-                Agent: The weather has been lovely in the city today.
-                Customer: The refund for my returned jacket has still not arrived on my card.
-                Agent: I will issue the refund for the returned jacket today.
-                Customer: Thanks.""";
+        String transcript = REFUND_CALL;
         Step.Result two = run("extract-summary", "    scorer: centroid\n    max-sentences: 2\n", transcript);
         String summary = two.value().asText();
         assertThat(summary).doesNotContain("weather").doesNotContain("Hello").doesNotContain("Thanks");
@@ -109,13 +112,7 @@ class MicroStepsTest {
 
     @Test
     void theTrainedSummaryTakesSentencesInTheirOrderInReportedSpeech() throws Exception {
-        String transcript = """
-                Agent: Hello.
-                Customer: I want a refund for the jacket I returned last week.
-                Agent: The weather has been lovely in the city today.
-                Customer: The refund for my returned jacket has still not arrived on my card.
-                Agent: I will issue the refund for the returned jacket today.
-                Customer: Thanks.""";
+        String transcript = REFUND_CALL;
         Step.Result result = run("extract-summary", "", transcript);
         String summary = result.value().asText();
         SummarizerModel model = SummarizerModel.builtIn();
