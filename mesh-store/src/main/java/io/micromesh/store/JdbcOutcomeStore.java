@@ -52,19 +52,19 @@ public final class JdbcOutcomeStore implements OutcomeStore {
 
     @Override
     public void remember(Completion completion) {
-        update("INSERT INTO completions (id, route, model, prompt, created_ms) VALUES (?, ?, ?, ?, ?)"
+        update("INSERT INTO completions (id, route, model, prompt, task, created_ms) VALUES (?, ?, ?, ?, ?, ?)"
                         + " ON CONFLICT (id) DO UPDATE SET route = excluded.route, model = excluded.model,"
-                        + " prompt = excluded.prompt, created_ms = excluded.created_ms",
-                completion.id(), completion.route(), completion.model(), completion.prompt(), clock.millis());
+                        + " prompt = excluded.prompt, task = excluded.task, created_ms = excluded.created_ms",
+                completion.id(), completion.route(), completion.model(), completion.prompt(), completion.task(), clock.millis());
     }
 
     @Override
     public Optional<Completion> completion(String id) {
         return db.query(c -> {
-            try (PreparedStatement s = c.prepareStatement("SELECT route, model, prompt FROM completions WHERE id = ?")) {
+            try (PreparedStatement s = c.prepareStatement("SELECT route, model, prompt, task FROM completions WHERE id = ?")) {
                 s.setString(1, id);
                 try (ResultSet r = s.executeQuery()) {
-                    return r.next() ? Optional.of(new Completion(id, r.getString(1), r.getString(2), r.getString(3)))
+                    return r.next() ? Optional.of(new Completion(id, r.getString(1), r.getString(2), r.getString(3), r.getString(4)))
                             : Optional.empty();
                 }
             }
@@ -72,9 +72,10 @@ public final class JdbcOutcomeStore implements OutcomeStore {
     }
 
     @Override
-    public void verdict(String model, String prompt, boolean passed, String detail) {
-        update("INSERT INTO outcomes (model, prompt, score, source, completion_id, detail, created_ms) VALUES (?, ?, ?, ?, NULL, ?, ?)",
-                model, prompt, passed ? 1.0 : 0.0, Source.CASCADE.key(), detail, clock.millis());
+    public void verdict(String model, String prompt, String task, boolean passed, String detail) {
+        update("INSERT INTO outcomes (model, prompt, task, score, source, completion_id, detail, created_ms)"
+                        + " VALUES (?, ?, ?, ?, ?, NULL, ?, ?)",
+                model, prompt, task, passed ? 1.0 : 0.0, Source.CASCADE.key(), detail, clock.millis());
     }
 
     @Override
@@ -82,10 +83,12 @@ public final class JdbcOutcomeStore implements OutcomeStore {
         if (!(score >= 0 && score <= 1)) {
             throw new IllegalArgumentException("a score is from 0 to 1, got " + score);
         }
-        update("INSERT INTO outcomes (model, prompt, score, source, completion_id, detail, created_ms) VALUES (?, ?, ?, ?, ?, NULL, ?)"
+        update("INSERT INTO outcomes (model, prompt, task, score, source, completion_id, detail, created_ms)"
+                        + " VALUES (?, ?, ?, ?, ?, ?, NULL, ?)"
                         + " ON CONFLICT (completion_id) WHERE source = 'feedback' DO UPDATE SET score = excluded.score,"
                         + " created_ms = excluded.created_ms",
-                completion.model(), completion.prompt(), score, Source.FEEDBACK.key(), completion.id(), clock.millis());
+                completion.model(), completion.prompt(), completion.task(), score, Source.FEEDBACK.key(), completion.id(),
+                clock.millis());
     }
 
     @Override
@@ -93,7 +96,7 @@ public final class JdbcOutcomeStore implements OutcomeStore {
         String marks = String.join(",", Collections.nCopies(models.size(), "?"));
         return db.query(c -> {
             List<Outcome> found = new ArrayList<>();
-            try (PreparedStatement s = c.prepareStatement("SELECT model, prompt, score FROM outcomes WHERE model IN ("
+            try (PreparedStatement s = c.prepareStatement("SELECT model, prompt, score, task FROM outcomes WHERE model IN ("
                     + marks + ") ORDER BY seq")) {
                 int i = 1;
                 for (String m : models) {
@@ -101,7 +104,7 @@ public final class JdbcOutcomeStore implements OutcomeStore {
                 }
                 try (ResultSet r = s.executeQuery()) {
                     while (r.next()) {
-                        found.add(new Outcome(r.getString(1), r.getString(2), r.getDouble(3)));
+                        found.add(new Outcome(r.getString(1), r.getString(2), r.getDouble(3), r.getString(4)));
                     }
                 }
             }

@@ -19,8 +19,8 @@ class JdbcOutcomeStoreTest {
         Path file = dir.resolve("state/mesh.db");
         OutcomeStore.Completion completion = new OutcomeStore.Completion("chatcmpl-1", "auto", "small", "a prompt");
         try (JdbcOutcomeStore store = JdbcOutcomeStore.open(file, new FakeClock())) {
-            store.verdict("small", "p1", false, "refusal: sorry");
-            store.verdict("big", "p1", true, "passed");
+            store.verdict("small", "p1", null, false, "refusal: sorry");
+            store.verdict("big", "p1", null, true, "passed");
             store.remember(completion);
             store.feedback(completion, 0.25);
             store.feedback(completion, 0.75);  // replaces the first
@@ -33,6 +33,20 @@ class JdbcOutcomeStoreTest {
             assertThat(store.outcomes(List.of("small", "big"))).hasSize(3);
             assertThat(store.outcomes(List.of("other"))).isEmpty();
             assertThatThrownBy(() -> store.feedback(completion, 1.5)).hasMessageContaining("from 0 to 1");
+        }
+    }
+
+    @Test
+    void theTaskOfARequestIsKeptWithItsCompletionAndItsOutcomes(@TempDir Path dir) {
+        OutcomeStore.Completion completion = new OutcomeStore.Completion("chatcmpl-9", "auto", "small", "a contract", "legal");
+        try (JdbcOutcomeStore store = JdbcOutcomeStore.open(dir.resolve("mesh.db"), new FakeClock())) {
+            store.remember(completion);
+            store.feedback(completion, 1.0);
+            store.verdict("small", "another contract", "legal", false, "refusal");
+            assertThat(store.completion("chatcmpl-9")).contains(completion);
+            assertThat(store.outcomes(List.of("small"))).containsExactly(
+                    new OutcomeStore.Outcome("small", "a contract", 1.0, "legal"),
+                    new OutcomeStore.Outcome("small", "another contract", 0.0, "legal"));
         }
     }
 

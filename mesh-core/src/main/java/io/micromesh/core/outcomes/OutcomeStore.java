@@ -27,8 +27,14 @@ public interface OutcomeStore extends AutoCloseable {
      * @param model  the model that answered
      * @param prompt the text the router embeds for the prompt
      * @param score  1 good, 0 failed
+     * @param task   the request's task ({@code x-mesh-task}), or null
      */
-    record Outcome(String model, String prompt, double score) {
+    record Outcome(String model, String prompt, double score, String task) {
+
+        /** An outcome without a task. */
+        public Outcome(String model, String prompt, double score) {
+            this(model, prompt, score, null);
+        }
     }
 
     /**
@@ -38,8 +44,14 @@ public interface OutcomeStore extends AutoCloseable {
      * @param route  the route that served it
      * @param model  the model that answered
      * @param prompt the text the router embeds for its prompt
+     * @param task   the request's task ({@code x-mesh-task}), or null
      */
-    record Completion(String id, String route, String model, String prompt) {
+    record Completion(String id, String route, String model, String prompt, String task) {
+
+        /** A completion without a task. */
+        public Completion(String id, String route, String model, String prompt) {
+            this(id, route, model, prompt, null);
+        }
     }
 
     /** Remembers a completion so that feedback may name it. */
@@ -48,8 +60,8 @@ public interface OutcomeStore extends AutoCloseable {
     /** The completion with this id, if one was remembered. */
     Optional<Completion> completion(String id);
 
-    /** Stores a cascade verdict on a model's answer. */
-    void verdict(String model, String prompt, boolean passed, String detail);
+    /** Stores a cascade verdict on a model's answer to a prompt of a task (null: none). */
+    void verdict(String model, String prompt, String task, boolean passed, String detail);
 
     /**
      * Stores feedback on a completion, replacing earlier feedback on the same one.

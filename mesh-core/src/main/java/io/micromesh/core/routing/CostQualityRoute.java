@@ -50,7 +50,7 @@ final class CostQualityRoute {
                     seeds.size(), route.outcomeFiles(), (System.nanoTime() - start) / 1e9));
         }
         for (OutcomeStore.Outcome o : stored) {
-            outcomes.add(new SuccessPredictor.Outcome(o.prompt(), embeddings.embed(o.prompt()), o.model(), o.score()));
+            outcomes.add(new SuccessPredictor.Outcome(o.prompt(), embeddings.embed(o.prompt()), o.model(), o.score(), o.task()));
         }
         predictor.set(SuccessPredictor.train(route.candidates(), route.neighbours(), route.memory(), outcomes));
     }

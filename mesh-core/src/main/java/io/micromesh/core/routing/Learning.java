@@ -29,7 +29,8 @@ public final class Learning {
 
     /** Remembers that completion {@code id} answered a request routed by {@code decision}, by {@code model}. */
     public void remember(String id, Decision decision, String model) {
-        store.ifPresent(s -> s.remember(new OutcomeStore.Completion(id, decision.route(), model, decision.learningText())));
+        store.ifPresent(s -> s.remember(new OutcomeStore.Completion(id, decision.route(), model, decision.learningText(),
+                decision.task())));
     }
 
     /** Stores and learns a cascade verdict on {@code model}'s answer. */
@@ -37,7 +38,7 @@ public final class Learning {
         if (decision.learningText() == null || decision.learningText().isBlank()) {
             return;
         }
-        store.ifPresent(s -> s.verdict(model, decision.learningText(), verdict.passed(), verdict.detail()));
+        store.ifPresent(s -> s.verdict(model, decision.learningText(), decision.task(), verdict.passed(), verdict.detail()));
         router.learn(model, decision.learningText(), decision.task(), verdict.passed() ? 1 : 0);
     }
 
@@ -49,6 +50,6 @@ public final class Learning {
     /** Stores and learns feedback on a remembered completion. */
     public void feedback(OutcomeStore.Completion completion, double score) {
         store.ifPresent(s -> s.feedback(completion, score));
-        router.learn(completion.model(), completion.prompt(), score);
+        router.learn(completion.model(), completion.prompt(), completion.task(), score);
     }
 }
