@@ -46,7 +46,7 @@ class RouteConfigTest {
         RouteSpec route = config.route("support").orElseThrow();
         assertThat(route.encoder()).as("the portfolio's only onnx model").isEqualTo("minilm");
         assertThat(route.threshold()).as("none given: calibrated when the router starts").isNull();
-        assertThat(route.topK()).isEqualTo(3);
+        assertThat(route.topK()).isEqualTo(2);
         assertThat(route.intents()).extracting(RouteSpec.IntentSpec::name).containsExactly("billing", "shipping");
     }
 
