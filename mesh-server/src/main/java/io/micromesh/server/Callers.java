@@ -39,6 +39,23 @@ final class Callers {
         return new Caller(exchange.keyId(), workflow, exchange.grant(), cap);
     }
 
+    /**
+     * The task the request names ({@code x-mesh-task}): what {@code rules} routes match and
+     * {@code cost-quality} routes learn a prior for; null when absent.
+     *
+     * @throws ApiException 400 when it is not 1 to 128 letters, digits or {@code ._:/+=-}
+     */
+    static String task(ServerRequest req) {
+        String task = req.headers().first(Responses.MESH_TASK).orElse("").strip();
+        if (task.isEmpty()) {
+            return null;
+        }
+        if (!Caller.WORKFLOW_ID.matcher(task).matches()) {
+            throw ApiException.invalidRequest(null, "The header x-mesh-task must be 1 to 128 letters, digits or ._:/+=-.");
+        }
+        return task;
+    }
+
     private static Double amount(ServerRequest req, HeaderName header) {
         Optional<String> value = req.headers().first(header).map(String::strip);
         if (value.isEmpty()) {

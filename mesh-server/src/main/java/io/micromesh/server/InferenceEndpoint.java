@@ -43,7 +43,7 @@ final class InferenceEndpoint {
             case RESPONSES -> throw new IllegalStateException("/v1/responses has its own endpoint");
         };
         Call call = new Call(request, Admissions.of(req, request, dispatcher.defaultLane(request.model()), exchange.startNanos()),
-                exchange.id(), Callers.of(req, exchange), req.headers().first(Responses.MESH_TASK).orElse(null), exchange.startNanos(),
+                exchange.id(), Callers.of(req, exchange), Callers.task(req), exchange.startNanos(),
                 Admissions.cacheDirective(req));
         io.opentelemetry.api.trace.Span span = spans.start(req, RequestSpans.operation(operation), request.model());
         if (span.getSpanContext().isValid()) {

@@ -64,7 +64,7 @@ final class ResponsesEndpoint {
         boolean keep = body.path("store").asBoolean(true) && store.isPresent();
         ChatRequest chat = ChatRequest.parse(ResponsesShapes.chatRequest(body, history));
         Call call = new Call(chat, Admissions.of(req, chat, dispatcher.defaultLane(chat.model()), exchange.startNanos()),
-                exchange.id(), Callers.of(req, exchange), req.headers().first(Responses.MESH_TASK).orElse(null),
+                exchange.id(), Callers.of(req, exchange), Callers.task(req),
                 exchange.startNanos(), Admissions.cacheDirective(req));
         String id = "resp_" + hex();
         long createdAt = clock.instant().getEpochSecond();
@@ -116,7 +116,7 @@ final class ResponsesEndpoint {
         }
         ResponsesRequest request = ResponsesRequest.of(body);
         Call call = new Call(request, Admissions.of(req, request, dispatcher.defaultLane(request.model()), exchange.startNanos()),
-                exchange.id(), Callers.of(req, exchange), req.headers().first(Responses.MESH_TASK).orElse(null),
+                exchange.id(), Callers.of(req, exchange), Callers.task(req),
                 exchange.startNanos());
         if (!request.stream()) {
             Outcome.Answered answered = Responses.answered(dispatcher.answer(call), res, exchange);

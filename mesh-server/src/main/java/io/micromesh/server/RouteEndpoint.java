@@ -28,7 +28,7 @@ final class RouteEndpoint {
     void handle(ServerRequest req, ServerResponse res) {
         ChatRequest request = ChatRequest.parse(Json.parseObject(bodies.read(req)));
         ObjectNode answer = Json.object();
-        Optional<Decision> routed = dispatcher.explain(request, req.headers().first(Responses.MESH_TASK).orElse(null));
+        Optional<Decision> routed = dispatcher.explain(request, Callers.task(req));
         if (routed.isEmpty()) {
             answer.putNull("route").put("policy", "direct").put("model", request.model())
                     .put("reason", "the request names a model, not a route");

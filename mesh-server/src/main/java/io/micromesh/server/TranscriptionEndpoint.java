@@ -64,7 +64,7 @@ final class TranscriptionEndpoint {
         try (io.opentelemetry.context.Scope ignored = span.makeCurrent()) {
             outcome = dispatcher.transcribe(new AudioCall(form.model(), rate -> decode(form.file(), rate), form.language(),
                     form.prompt(), admission, exchange.id(), Callers.of(req, exchange),
-                    req.headers().first(Responses.MESH_TASK).orElse(null), exchange.startNanos()));
+                    Callers.task(req), exchange.startNanos()));
             exchange.settle(outcome);
         } finally {
             RequestSpans.finish(span, exchange.usage());

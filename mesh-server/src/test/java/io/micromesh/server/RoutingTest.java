@@ -180,6 +180,13 @@ class RoutingTest {
                 "x-mesh-task", "legal").body().getBytes()));
         assertThat(byTask.path("model").asText()).isEqualTo("big");
         assertThat(byTask.path("reason").asText()).isEqualTo("rule 2 matched");
+        // the task is kept with what routes learn: a value that is not a short id is refused, naming the header
+        for (String path : List.of("/v1/route", "/v1/chat/completions")) {
+            HttpResponse<String> badTask = mesh.post(path, "{\"model\":\"triage\",\"messages\":[{\"role\":\"user\","
+                    + "\"content\":\"a contract\"}]}", "x-mesh-task", "legal advice, urgent!");
+            assertThat(badTask.statusCode()).as(path).isEqualTo(400);
+            assertThat(badTask.body()).contains("x-mesh-task").contains("invalid_request_error");
+        }
 
         HttpResponseFor<ChatCompletion> longPrompt = ask(chat("triage", "word ".repeat(60)).build());
         assertThat(longPrompt.parse().model()).isEqualTo("big");
