@@ -9,6 +9,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * The one JSON mapper of the wire: strict on input (no comments, no NaN, no trailing garbage),
@@ -107,14 +111,14 @@ public final class Json {
      *
      * @throws IllegalArgumentException naming the file, and the line that is not JSON
      */
-    public static java.util.List<Line> lines(java.nio.file.Path file) {
-        java.util.List<String> text;
+    public static List<Line> lines(Path file) {
+        List<String> text;
         try {
-            text = java.nio.file.Files.readAllLines(file);
+            text = Files.readAllLines(file);
         } catch (IOException e) {
             throw new IllegalArgumentException("cannot read " + file + ": " + e.getMessage());
         }
-        java.util.List<Line> lines = new java.util.ArrayList<>();
+        List<Line> lines = new ArrayList<>();
         for (int i = 0; i < text.size(); i++) {
             if (text.get(i).isBlank()) {
                 continue;

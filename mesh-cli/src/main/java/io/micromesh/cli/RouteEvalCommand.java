@@ -130,11 +130,12 @@ final class RouteEvalCommand implements Callable<Integer> {
         Map<LabelledPrompt, float[]> vectors = embed(training, testing, out);
         List<Figures> results = new ArrayList<>();
         if (folds == null) {
-            results.add(evaluate(training, testing, vectors));
-            printCurve(out, training, testing, vectors);
+            Evaluation evaluation = evaluate(training, testing, vectors);
+            results.add(evaluation.figures());
+            printCurve(out, testing, evaluation.curve());
         } else {
             for (List<LabelledPrompt>[] split : folds(training)) {
-                results.add(evaluate(split[0], split[1], vectors));
+                results.add(evaluate(split[0], split[1], vectors).figures());
             }
         }
         ObjectNode json = summary(results);
@@ -182,17 +183,22 @@ final class RouteEvalCommand implements Callable<Integer> {
         return vectors;
     }
 
-    private Figures evaluate(List<LabelledPrompt> training, List<LabelledPrompt> testing, Map<LabelledPrompt, float[]> vectors) {
+    /** The figures of one evaluation, and the decision scores its cost-quality curve is drawn from. */
+    private record Evaluation(Figures figures, double[] curve) {
+    }
+
+    private Evaluation evaluate(List<LabelledPrompt> training, List<LabelledPrompt> testing, Map<LabelledPrompt, float[]> vectors) {
         Predicted labelFree = predict(training, testing, vectors, false);
         Predicted tasked = taskFromFile ? predict(training, testing, vectors, true) : null;
         double quality = target * CostQualityCurve.strongAccuracy(testing);
-        return new Figures(testing.size(), CostQualityCurve.weakAccuracy(testing), CostQualityCurve.strongAccuracy(testing),
+        Figures figures = new Figures(testing.size(), CostQualityCurve.weakAccuracy(testing), CostQualityCurve.strongAccuracy(testing),
                 quality, CostQualityCurve.shareAtTarget(testing, labelFree.difference(), quality),
                 CostQualityCurve.randomShare(testing, quality), CostQualityCurve.oracleShare(testing, quality),
                 CostQualityCurve.shareAtTarget(testing, CostQualityCurve.filePrior(training, testing), quality),
                 CostQualityCurve.shareAtTarget(testing, CostQualityCurve.fileDifficulty(training, testing), quality),
                 tasked == null ? Double.NaN : CostQualityCurve.shareAtTarget(testing, tasked.difference(), quality),
                 brier(testing, labelFree, reliability), tasked == null ? Double.NaN : brier(testing, tasked, reliabilityWithTasks));
+        return new Evaluation(figures, (tasked == null ? labelFree : tasked).difference());
     }
 
     /** The Brier score of both models' predicted success (the mean squared error against 1 or 0), counting reliability. */
@@ -232,9 +238,7 @@ final class RouteEvalCommand implements Callable<Integer> {
         return new Predicted(weakSuccess, strongSuccess);
     }
 
-    private void printCurve(PrintWriter out, List<LabelledPrompt> training, List<LabelledPrompt> testing,
-                            Map<LabelledPrompt, float[]> vectors) {
-        double[] predicted = predict(training, testing, vectors, taskFromFile).difference();
+    private static void printCurve(PrintWriter out, List<LabelledPrompt> testing, double[] predicted) {
         double strongAccuracy = CostQualityCurve.strongAccuracy(testing);
         out.println("strong share  accuracy  quality (of strong)");
         for (int tenth = 0; tenth <= 10; tenth++) {

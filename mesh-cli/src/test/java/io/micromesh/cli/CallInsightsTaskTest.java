@@ -57,6 +57,19 @@ class CallInsightsTaskTest {
         return Files.writeString(dir.resolve("calls.jsonl"), calls + "\n");
     }
 
+    /** The built-in call-insights task on {@code input}, with Vosk on one core as the portfolio's asr; its output lines. */
+    private List<JsonNode> callInsightsWithVosk(Path input) throws Exception {
+        Path config = Files.writeString(dir.resolve("mesh.yaml"), """
+                models:
+                  - { id: asr, engine: vosk, hardware: { kind: cpu, cores: 1, watts: 35 } }
+                """);
+        Path out = dir.resolve("insights.jsonl");
+        MeshCli.Run run = mesh("batch", "run", input.toString(), "--out", out.toString(), "--config", config.toString(),
+                "--task", "call-insights");
+        assertThat(run.exit()).as(run.err()).isZero();
+        return lines(out);
+    }
+
     private static List<JsonNode> lines(Path file) throws Exception {
         return Files.readAllLines(file).stream().map(l -> {
             try {
@@ -168,15 +181,7 @@ class CallInsightsTaskTest {
                 Json.string(Json.object().put("id", "a3")),
                 Json.string(Json.object().put("id", "t1").put("transcript", "Agent: Hello.\nCustomer: I want to cancel my plan."))
         ) + "\n");
-        Path config = Files.writeString(dir.resolve("mesh.yaml"), """
-                models:
-                  - { id: asr, engine: vosk, hardware: { kind: cpu, cores: 1, watts: 35 } }
-                """);
-        Path out = dir.resolve("insights.jsonl");
-        MeshCli.Run run = mesh("batch", "run", input.toString(), "--out", out.toString(), "--config", config.toString(),
-                "--task", "call-insights");
-        assertThat(run.exit()).as(run.err()).isZero();
-        List<JsonNode> lines = lines(out);
+        List<JsonNode> lines = callInsightsWithVosk(input);
 
         JsonNode heard = lines.get(0);
         String transcript = heard.path("output").path("redacted_transcript").asText();
@@ -233,15 +238,7 @@ class CallInsightsTaskTest {
                 Json.string(Json.object().put("id", "stereo").put("audio", "stereo.wav")),
                 Json.string(Json.object().put("id", "mono").put("audio", "mono.wav")),
                 Json.string(Json.object().put("id", "one-voice").put("audio", "one-voice-mono.wav"))) + "\n");
-        Path config = Files.writeString(dir.resolve("mesh.yaml"), """
-                models:
-                  - { id: asr, engine: vosk, hardware: { kind: cpu, cores: 1, watts: 35 } }
-                """);
-        Path out = dir.resolve("insights.jsonl");
-        MeshCli.Run run = mesh("batch", "run", input.toString(), "--out", out.toString(), "--config", config.toString(),
-                "--task", "call-insights");
-        assertThat(run.exit()).as(run.err()).isZero();
-        List<JsonNode> lines = lines(out);
+        List<JsonNode> lines = callInsightsWithVosk(input);
         for (String id : List.of("stereo", "mono")) {
             JsonNode call = lines.stream().filter(l -> l.path("id").asText().equals(id)).findFirst().orElseThrow();
             String transcript = call.path("output").path("redacted_transcript").asText();

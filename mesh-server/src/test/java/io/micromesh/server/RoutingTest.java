@@ -267,28 +267,35 @@ class RoutingTest {
         assertThat(routeHeader(routed)).contains("policy=semantic; model=big; reason=intent shipping scored");
     }
 
-    @Test
-    void theIssuesSupportRouteServesExactlyAsWrittenAndFallsToItsDefaultBelowTheThreshold() throws Exception {
-        String models = """
+    /** The semantic route of the issue that introduced semantic routes, exactly as written there. */
+    private static final String ISSUES_SUPPORT_ROUTE = """
+            routes:
+              - name: support
+                policy: semantic
+                candidates: [billing-model, shipping-model]
+                default: billing-model
+                intents:
+                  - name: billing
+                    model: billing-model
+                    examples: ["I was charged twice", "I want a refund for my last invoice"]
+                  - name: shipping
+                    model: shipping-model
+                    examples: ["where is my package", "my order has not arrived yet"]
+            """;
+
+    private static String issuesModels() {
+        return """
                 models:
                   - { id: billing-model, engine: openai, endpoints: ["%s"] }
                   - { id: shipping-model, engine: openai, endpoints: ["%s"] }
                   - { id: minilm, engine: onnx }
                 """.formatted(small.baseUrl(), big.baseUrl());
-        String routes = """
-                routes:
-                  - name: support
-                    policy: semantic
-                    candidates: [billing-model, shipping-model]
-                    default: billing-model
-                    intents:
-                      - name: billing
-                        model: billing-model
-                        examples: ["I was charged twice", "I want a refund for my last invoice"]
-                      - name: shipping
-                        model: shipping-model
-                        examples: ["where is my package", "my order has not arrived yet"]
-                """;
+    }
+
+    @Test
+    void theIssuesSupportRouteServesExactlyAsWrittenAndFallsToItsDefaultBelowTheThreshold() throws Exception {
+        String models = issuesModels();
+        String routes = ISSUES_SUPPORT_ROUTE;
         try (TestGateway exact = new TestGateway(models + routes)) {
             String[][] cases = {
                 {"you charged me two times this month", "billing-model", "intent billing"},
@@ -313,25 +320,8 @@ class RoutingTest {
 
     @Test
     void anExplicitThresholdWinsOverTheCalibratedOne() throws Exception {
-        String config = """
-                models:
-                  - { id: billing-model, engine: openai, endpoints: ["%s"] }
-                  - { id: shipping-model, engine: openai, endpoints: ["%s"] }
-                  - { id: minilm, engine: onnx }
-                routes:
-                  - name: support
-                    policy: semantic
-                    candidates: [billing-model, shipping-model]
-                    default: billing-model
-                    threshold: 0.99
-                    intents:
-                      - name: billing
-                        model: billing-model
-                        examples: ["I was charged twice", "I want a refund for my last invoice"]
-                      - name: shipping
-                        model: shipping-model
-                        examples: ["where is my package", "my order has not arrived yet"]
-                """.formatted(small.baseUrl(), big.baseUrl());
+        String config = issuesModels() + ISSUES_SUPPORT_ROUTE.replace("    default: billing-model\n",
+                "    default: billing-model\n    threshold: 0.99\n");
         try (TestGateway strict = new TestGateway(config)) {
             JsonNode decision = Json.mapper().readTree(strict.post("/v1/route", "{\"model\":\"support\",\"messages\":"
                     + "[{\"role\":\"user\",\"content\":\"my parcel has still not arrived\"}]}").body());

@@ -358,16 +358,27 @@ public final class SuccessPredictor {
         // the wide vote needs 10k neighbours with an outcome per model: select that many per model
         // rather than sort the whole memory, and sort it all only when sparse outcomes leave a model short
         int wanted = (int) Math.min(n, 10L * k * models.size());
-        long[] keyed = wanted < n ? smallest(all, wanted) : all;
-        if (wanted >= n) {
-            Arrays.sort(keyed);
+        if (wanted < n && !sparse()) {
+            double[][] votes = vote(smallest(all, wanted), similarity, skip, priors);
+            if (!shortOfNeighbours(votes, priors)) {
+                return votes;
+            }
         }
-        double[][] votes1 = vote(keyed, similarity, skip, priors);
-        if (wanted < n && shortOfNeighbours(votes1, priors)) {
-            Arrays.sort(all);
-            return vote(all, similarity, skip, priors);
+        Arrays.sort(all);
+        return vote(all, similarity, skip, priors);
+    }
+
+    /**
+     * Whether a model has outcomes on fewer than 10k prompts' worth: its neighbours are all of them,
+     * found only by going through the whole memory.
+     */
+    private boolean sparse() {
+        for (int m = 0; m < models.size(); m++) {
+            if (overall[1][m] > 0 && overall[1][m] < 10 * k) {
+                return true;
+            }
         }
-        return votes1;
+        return false;
     }
 
     /** Whether a model with outcomes got fewer than 10k neighbours (its vote's count is kept in [4]). */
