@@ -152,7 +152,7 @@ public final class BatchJob {
         progress.started(snapshot());
         Semaphore inFlight = new Semaphore(settings.concurrency());
         String stopped = null;
-        GroupWriter writer = new GroupWriter(journal);
+        GroupWriter writer = new GroupWriter(journal, settings.concurrency());
         try (ExecutorService workers = Executors.newVirtualThreadPerTaskExecutor()) {
             for (JobItem item : items) {
                 if (done.contains(item.line())) {

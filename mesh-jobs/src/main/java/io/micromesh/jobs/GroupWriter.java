@@ -6,6 +6,8 @@ import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * Writes results to the journal in groups, one transaction (one disk sync) per group, from one
@@ -13,10 +15,20 @@ import java.util.concurrent.LinkedBlockingQueue;
  * hands a result over waits until its group is committed, so an item counts as in flight until it
  * is journaled: a kill makes {@code --resume} send again only items that were in flight, at most the
  * job's concurrency. {@link #close} writes everything queued.
+ *
+ * <p>When several workers feed it, the writer lingers {@value #LINGER_MS} ms after a group's first
+ * result before it commits, and sleeps rather than waits on the queue meanwhile: a disk sync takes
+ * a tenth of a millisecond on a fast disk, so without the linger nearly every result was its own
+ * transaction, and every hand-over woke the writer's thread (measured on a 20,000-item job at 776
+ * items/s: 12,755 syncs, a third of the job's CPU in the two writing threads). A worker waits those
+ * few milliseconds longer for its commit, which a job with more workers than its backend serves at
+ * once does not notice; with one or two workers there is nothing to gather and the writer does not
+ * linger.
  */
 public final class GroupWriter implements AutoCloseable {
 
     private static final int MAX_GROUP = 1000;
+    static final long LINGER_MS = 5;
     private record Entry(Journal.Completion completion, CompletableFuture<Void> committed) {
     }
 
@@ -25,10 +37,19 @@ public final class GroupWriter implements AutoCloseable {
     private final Journal journal;
     private final BlockingQueue<Entry> queue = new LinkedBlockingQueue<>();
     private final Thread writer;
+    private final boolean linger;
+    private volatile boolean closing;
     private volatile RuntimeException failure;
 
-    public GroupWriter(Journal journal) {
+    /**
+     * Starts the writer's thread.
+     *
+     * @param workers how many workers hand results over at once (the job's concurrency): with more
+     *                than two the writer gathers results for a few milliseconds before each commit
+     */
+    public GroupWriter(Journal journal, int workers) {
         this.journal = journal;
+        this.linger = workers > 2;
         this.writer = Thread.ofPlatform().name("journal-writer").daemon().start(this::write);
     }
 
@@ -50,6 +71,9 @@ public final class GroupWriter implements AutoCloseable {
                 boolean end = first == END;
                 if (!end) {
                     group.add(first);
+                    if (linger) {
+                        gather();
+                    }
                 }
                 Entry next;
                 // whatever arrived while the last group was being synced forms the next one
@@ -82,10 +106,21 @@ public final class GroupWriter implements AutoCloseable {
         }
     }
 
+    /** Sleeps until the linger is over or the writer is closed; workers hand results over meanwhile without waking it. */
+    private void gather() {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(LINGER_MS);
+        long left;
+        while (!closing && (left = deadline - System.nanoTime()) > 0) {
+            LockSupport.parkNanos(left);
+        }
+    }
+
     /** Journals everything handed over, then stops. */
     @Override
     public void close() {
+        closing = true;
         queue.add(END);
+        LockSupport.unpark(writer);
         try {
             writer.join();
         } catch (InterruptedException e) {

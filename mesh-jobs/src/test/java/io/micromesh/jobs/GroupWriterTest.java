@@ -13,6 +13,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class GroupWriterTest {
 
@@ -29,11 +31,12 @@ class GroupWriterTest {
         return journal;
     }
 
-    @Test
-    void aResultIsJournaledWhenAddReturnsWhateverTheConcurrency() throws Exception {
+    @ParameterizedTest(name = "{0} workers")
+    @ValueSource(ints = {1, 64})
+    void aResultIsJournaledWhenAddReturnsWhateverTheConcurrency(int concurrency) throws Exception {
         try (Journal journal = journal(200)) {
             ConcurrentLinkedQueue<Integer> seenDone = new ConcurrentLinkedQueue<>();
-            try (GroupWriter writer = new GroupWriter(journal);
+            try (GroupWriter writer = new GroupWriter(journal, concurrency);
                  ExecutorService workers = Executors.newVirtualThreadPerTaskExecutor()) {
                 for (int line = 1; line <= 200; line++) {
                     int l = line;
@@ -56,7 +59,7 @@ class GroupWriterTest {
     void aJournalThatFailsFailsEveryWaitingResult() {
         Journal journal = journal(2);
         journal.close();
-        GroupWriter writer = new GroupWriter(journal);
+        GroupWriter writer = new GroupWriter(journal, 64);
         assertThatThrownBy(() -> writer.add(new Journal.Completion(1, "{}", 1, 0, 0)))
                 .hasRootCauseInstanceOf(Journal.JournalException.class);
         assertThatThrownBy(writer::close).isInstanceOf(Journal.JournalException.class);

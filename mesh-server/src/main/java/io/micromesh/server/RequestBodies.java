@@ -26,9 +26,15 @@ final class RequestBodies {
         // not closed on failure: closing reads on to the end of a body the connection will not reuse
         InputStream in = req.content().inputStream();
         try (ConnectionWatch.BodyReading reading = ConnectionWatch.readingBody()) {
-            byte[] body = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, limit + 1));
+            // with a length announced (and checked above) the body is read into one array of its size,
+            // not into buffers of 16 KB copied together: the gateway reads one per request
+            long announced = req.headers().contentLength().orElse(-1);
+            byte[] body = in.readNBytes((int) (announced >= 0 ? announced : Math.min(Integer.MAX_VALUE - 8, limit + 1)));
             if (body.length > limit) {
                 throw ApiException.tooLarge(limit);
+            }
+            if (announced >= 0 && body.length < announced) {
+                throw new IOException("the body ended before its announced length");
             }
             in.close();
             return body;

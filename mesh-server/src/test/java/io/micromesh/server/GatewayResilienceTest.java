@@ -130,6 +130,21 @@ class GatewayResilienceTest {
     }
 
     @Test
+    void anAnswerCutShortOfItsContentLengthIsABrokenConnectionAndTheNextRequestIsServed() {
+        a.mode(Mode.CUT_ANSWER);
+        b.mode(Mode.CUT_ANSWER);
+        HttpResponse<String> cut = mesh.post("/v1/chat/completions", TestGateway.chat("remote", false));
+        assertThat(cut.statusCode()).isEqualTo(503);
+        assertThat(TestGateway.json(cut).path("error").path("message").asText()).contains("broke the connection while answering");
+        assertThat(cut.body()).doesNotContain("chat.completion\"", "127.0.0.1");
+        a.mode(Mode.NORMAL);
+        b.mode(Mode.NORMAL);
+        HttpResponse<String> whole = mesh.post("/v1/chat/completions", TestGateway.chat("remote", false));
+        assertThat(whole.statusCode()).isEqualTo(200);
+        assertThat(TestGateway.json(whole).path("choices").path(0).path("message").path("content").asText()).isNotEmpty();
+    }
+
+    @Test
     void streamsServerSentEventsEndingInDone() throws Exception {
         List<String> lines = lines(mesh.postStreaming("/v1/chat/completions", TestGateway.chat("remote", true)).body());
         List<String> data = lines.stream().filter(l -> l.startsWith("data: ")).toList();

@@ -60,7 +60,9 @@ public final class StandInServer implements AutoCloseable {
         /** Answers 500 with a plain-text Python traceback naming a file on the server, as a crashed app server does. */
         TRACEBACK_500,
         /** Reads the request and closes the connection without a word. */
-        RESET
+        RESET,
+        /** Answers 200 announcing a whole answer's {@code Content-Length}, sends half of it and closes the connection. */
+        CUT_ANSWER
     }
 
     /** What {@link Mode#GARBAGE} and {@link Mode#TRACEBACK_500} send; a client must never see it. */
@@ -397,6 +399,14 @@ public final class StandInServer implements AutoCloseable {
             case ERROR_500 -> {
                 writeJson(out, 500, error("the stand-in failed on purpose", "server_error"));
                 return true;
+            }
+            case CUT_ANSWER -> {
+                byte[] whole = Json.bytes(answer(body, request.path.equals("/v1/chat/completions")));
+                out.write(("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " + whole.length + "\r\n\r\n")
+                        .getBytes(StandardCharsets.US_ASCII));
+                out.write(whole, 0, whole.length / 2);
+                out.flush();
+                return false;
             }
             case TOO_MANY_REQUESTS -> {
                 Duration wait = retryAfter;
