@@ -39,6 +39,9 @@ final class RouteEndpoint {
         Decision decision = routed.get();
         answer.put("route", decision.route()).put("policy", decision.policy().key()).put("model", decision.model().id())
                 .put("reason", decision.reason());
+        if (decision.task() != null) {
+            answer.put("task", decision.task());
+        }
         dispatcher.router().threshold(decision.route()).ifPresent(t -> answer.putObject("threshold").put("value", t.value())
                 .put("source", t.source()).put("detail", t.detail()));
         ArrayNode order = answer.putArray("order");

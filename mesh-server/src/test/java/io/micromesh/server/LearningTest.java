@@ -41,6 +41,10 @@ class LearningTest {
     }
 
     private TestGateway gateway() throws Exception {
+        return gateway("");
+    }
+
+    private TestGateway gateway(String routeKeys) throws Exception {
         Path seeds = dir.resolve("seeds.csv");
         Files.writeString(seeds, """
                 prompt,cheap,strong
@@ -67,7 +71,7 @@ class LearningTest {
                     candidates: [cheap, strong]
                     tolerance: 0.15
                     outcome-files: ["%s"]
-                """.formatted(cheap.baseUrl(), strong.baseUrl(), seeds), dir.resolve("state"));
+                """.formatted(cheap.baseUrl(), strong.baseUrl(), seeds) + routeKeys, dir.resolve("state"));
     }
 
     private static String ask(String text) {
@@ -107,6 +111,31 @@ class LearningTest {
             HttpResponse<String> again = restarted.post("/v1/feedback", "{\"id\": \"" + id + "\", \"score\": 1}");
             assertThat(again.statusCode()).as(again.body()).isEqualTo(200);
             assertThat(restarted.store.orElseThrow().outcomes(List.of("cheap"))).hasSize(1);
+        }
+    }
+
+    @Test
+    void aRoutesTaskRulesNameTheTaskOfARequestWithoutOneAndItsOutcomeIsStoredUnderIt() throws Exception {
+        try (TestGateway mesh = gateway("""
+                    tasks:
+                      - { name: arithmetic, prompt-matches: '\\d+\\s*[-+*/x]\\s*\\d+' }
+                      - { name: chat, prompt-tokens-under: 1000 }
+                """)) {
+            JsonNode sum = TestGateway.json(mesh.post("/v1/route", ask("what is 17 * 23")));
+            assertThat(sum.path("task").asText()).isEqualTo("arithmetic");
+            assertThat(sum.path("reason").asText()).startsWith("task arithmetic (tasks rule 1); predicted success");
+            assertThat(TestGateway.json(mesh.post("/v1/route", ask("good morning"))).path("task").asText())
+                    .as("the first rule that holds").isEqualTo("chat");
+            JsonNode named = TestGateway.json(mesh.post("/v1/route", ask("what is 17 * 23"), "x-mesh-task", "homework"));
+            assertThat(named.path("task").asText()).as("the header wins").isEqualTo("homework");
+            assertThat(named.path("reason").asText()).doesNotContain("tasks rule");
+
+            HttpResponse<String> answered = mesh.post("/v1/chat/completions", ask("what is 12 + 30"));
+            assertThat(answered.statusCode()).as(answered.body()).isEqualTo(200);
+            String id = TestGateway.json(answered).path("id").asText();
+            assertThat(mesh.post("/v1/feedback", "{\"id\": \"" + id + "\", \"score\": 0}").statusCode()).isEqualTo(200);
+            assertThat(mesh.store.orElseThrow().outcomes(List.of("cheap")))
+                    .singleElement().satisfies(o -> assertThat(o.task()).isEqualTo("arithmetic"));
         }
     }
 

@@ -42,12 +42,14 @@ import java.util.regex.Pattern;
  *                     default interactive)
  * @param cache        all: how the route's answers are cached (default: not at all; a model's own
  *                     {@code cache} applies to requests that name it)
+ * @param tasks        {@code cost-quality}: conditions in order; the first that holds names the task of a
+ *                     request that carries no {@code x-mesh-task}, whose prior the predictor then uses and learns
  */
 public record RouteSpec(String name, RoutePolicy policy, List<String> candidates,
                         @JsonProperty("default") String defaultModel, List<RuleSpec> rules, List<IntentSpec> intents,
                         String encoder, Double threshold, Integer topK, Integer windowWords,
                         Double tolerance, List<String> outcomeFiles, Integer neighbours, Integer memory, VerifySpec verify,
-                        String priority, CacheSpec cache) {
+                        String priority, CacheSpec cache, List<TaskRuleSpec> tasks) {
 
     /**
      * Distinct prompts a cost-quality predictor remembers by default: at 384 floats each about 31 MB,
@@ -102,6 +104,7 @@ public record RouteSpec(String name, RoutePolicy policy, List<String> candidates
         refuseUnless(policy, EnumSet.of(RoutePolicy.COST_QUALITY), "neighbours", neighbours != null);
         refuseUnless(policy, EnumSet.of(RoutePolicy.COST_QUALITY), "memory", memory != null);
         refuseUnless(policy, EnumSet.of(RoutePolicy.CASCADE, RoutePolicy.COST_QUALITY), "verify", verify != null);
+        refuseUnless(policy, EnumSet.of(RoutePolicy.COST_QUALITY), "tasks", tasks != null && !tasks.isEmpty());
         if (policy == RoutePolicy.FIXED && candidates.size() != 1) {
             throw new ConfigException("candidates", "a fixed route (an alias) has exactly one candidate, got "
                     + candidates.size() + "; use policy fallback for a chain");
@@ -114,6 +117,7 @@ public record RouteSpec(String name, RoutePolicy policy, List<String> candidates
             requireCandidate("default", defaultModel, candidates);
         }
         rules = rules == null ? List.of() : List.copyOf(rules);
+        tasks = tasks == null ? List.of() : List.copyOf(tasks);
         intents = intents == null ? List.of() : List.copyOf(intents);
         if (policy == RoutePolicy.RULES) {
             if (rules.isEmpty()) {
@@ -176,7 +180,7 @@ public record RouteSpec(String name, RoutePolicy policy, List<String> candidates
     /** The same route with its encoder resolved. */
     public RouteSpec withEncoder(String encoderId) {
         return new RouteSpec(name, policy, candidates, defaultModel, rules, intents, encoderId, threshold, topK, windowWords,
-                tolerance, outcomeFiles, neighbours, memory, verify, priority, cache);
+                tolerance, outcomeFiles, neighbours, memory, verify, priority, cache, tasks);
     }
 
     private static void requireCandidate(String key, String model, List<String> candidates) {
@@ -194,10 +198,50 @@ public record RouteSpec(String name, RoutePolicy policy, List<String> candidates
     }
 
     /**
+     * What a request must be for a rule to hold: every condition given must hold; one not given
+     * holds for any request. Shared by the rules of a {@code rules} route and the task rules of a
+     * {@code cost-quality} route.
+     */
+    public interface Conditions {
+        /** A regular expression found in the last user message (Java syntax), or null. */
+        String promptMatches();
+
+        /** The estimated prompt tokens are more than this, or null. */
+        Integer promptTokensOver();
+
+        /** The estimated prompt tokens are fewer than this, or null. */
+        Integer promptTokensUnder();
+
+        /** {@code max_tokens} is more than this, or null. */
+        Integer maxTokensOver();
+
+        /** The request offers tools (true) or not (false), or null. */
+        Boolean tools();
+
+        /** The request asks for JSON output (true) or not (false), or null. */
+        Boolean responseFormat();
+
+        /** A message carries an image (true) or none does (false), or null. */
+        Boolean images();
+
+        /** The {@code user} field equals this, or null. */
+        String user();
+
+        /** Each entry equals the request's {@code metadata} entry of that key. */
+        Map<String, String> metadata();
+
+        /** The {@code x-mesh-task} header equals this, or null. */
+        default String task() {
+            return null;
+        }
+    }
+
+    /**
      * A condition of a {@code rules} route: every key given must hold for the request; {@code model}
      * is chosen when they do.
      *
      * @param model            the candidate this rule chooses
+     * @param promptMatches    a regular expression found in the last user message
      * @param promptTokensOver the estimated prompt tokens are more than this
      * @param promptTokensUnder the estimated prompt tokens are fewer than this
      * @param maxTokensOver    {@code max_tokens} is more than this
@@ -208,11 +252,46 @@ public record RouteSpec(String name, RoutePolicy policy, List<String> candidates
      * @param user             the {@code user} field equals this
      * @param metadata         each entry equals the request's {@code metadata} entry of that key
      */
-    public record RuleSpec(String model, Integer promptTokensOver, Integer promptTokensUnder, Integer maxTokensOver,
-                           Boolean tools, Boolean responseFormat, Boolean images, String task, String user,
-                           Map<String, String> metadata) {
+    public record RuleSpec(String model, String promptMatches, Integer promptTokensOver, Integer promptTokensUnder,
+                           Integer maxTokensOver, Boolean tools, Boolean responseFormat, Boolean images, String task,
+                           String user, Map<String, String> metadata) implements Conditions {
         public RuleSpec {
             metadata = metadata == null ? Map.of() : Map.copyOf(metadata);
+            checkPattern(promptMatches);
+        }
+    }
+
+    /**
+     * A task rule of a {@code cost-quality} route: a request without {@code x-mesh-task} for which every
+     * condition given holds is of task {@code name} (a rule without conditions names the task of every
+     * such request).
+     *
+     * @param name the task, as {@code x-mesh-task} would name it: 1-128 letters, digits or {@code ._:/+=-}
+     */
+    public record TaskRuleSpec(String name, String promptMatches, Integer promptTokensOver, Integer promptTokensUnder,
+                               Integer maxTokensOver, Boolean tools, Boolean responseFormat, Boolean images, String user,
+                               Map<String, String> metadata) implements Conditions {
+        private static final Pattern TASK = Pattern.compile("[A-Za-z0-9._:/+=-]{1,128}");
+
+        public TaskRuleSpec {
+            if (name == null || !TASK.matcher(name).matches()) {
+                throw new ConfigException("name", (name == null ? "is required" : "'" + name + "' is not allowed")
+                        + "; a task is 1-128 letters, digits or . _ : / + = -, as in the x-mesh-task header");
+            }
+            metadata = metadata == null ? Map.of() : Map.copyOf(metadata);
+            checkPattern(promptMatches);
+        }
+    }
+
+    private static void checkPattern(String regex) {
+        if (regex == null) {
+            return;
+        }
+        try {
+            Pattern.compile(regex);
+        } catch (java.util.regex.PatternSyntaxException e) {
+            throw new ConfigException("prompt-matches", "'" + regex + "' is not a regular expression: "
+                    + e.getDescription() + " at index " + e.getIndex());
         }
     }
 

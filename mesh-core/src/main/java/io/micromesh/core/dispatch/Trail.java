@@ -30,7 +30,7 @@ final class Trail {
     private final String requestId;
     private final Instant at;
     private final Caller caller;
-    private final String task;
+    private String task;  // the request's, or the one its route's task rules named
     private final Lane lane;
     private final long arrivedNanos;
     private final List<Attempt> attempts = new ArrayList<>();
@@ -64,6 +64,9 @@ final class Trail {
     void routed(Decision decision) {
         route = decision.route();
         policy = decision.policy().key();
+        if (task.isEmpty() && decision.task() != null) {
+            task = decision.task();
+        }
     }
 
     /** A route's request served without its policy (from the response cache: {@code cache}). */

@@ -39,6 +39,12 @@ public record RequestFacts(long promptTokens, long maxTokens, String maxTokensPa
 
     private static final int CHARS_PER_TOKEN = 4;
 
+    /** The same facts of a request whose task is {@code task} (set by a route's task rules). */
+    public RequestFacts withTask(String task) {
+        return new RequestFacts(promptTokens, maxTokens, maxTokensParam, needs, choices, logprobs, tools, responseFormat,
+                images, task, user, metadata, lastUserText);
+    }
+
     /** The facts of a validated request and its {@code x-mesh-task} header (null when absent). */
     public static RequestFacts of(MeshRequest request, String task) {
         ObjectNode body = request.body();

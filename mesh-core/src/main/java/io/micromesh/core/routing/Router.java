@@ -6,7 +6,9 @@ import io.micromesh.core.ServedModel;
 import io.micromesh.core.config.RoutePolicy;
 import io.micromesh.core.config.RouteSpec;
 import io.micromesh.core.config.RouteSpec.IntentSpec;
+import io.micromesh.core.config.RouteSpec.Conditions;
 import io.micromesh.core.config.RouteSpec.RuleSpec;
+import io.micromesh.core.config.RouteSpec.TaskRuleSpec;
 import io.micromesh.core.outcomes.OutcomeStore;
 import io.micromesh.core.spi.Embeddings;
 import io.micromesh.core.spi.TextEncoder;
@@ -18,7 +20,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
+import java.util.regex.Pattern;
 
 /**
  * Chooses a model of the portfolio for a request that names a route. Hard constraints come first,
@@ -39,6 +43,9 @@ import java.util.function.Function;
  *   <li>{@code cascade}: every admissible candidate from the cheapest up; the caller verifies each
  *       answer and escalates to the next when the check fails.
  * </ul>
+ * A {@code cost-quality} route's {@code tasks} name the task of a request that carries no
+ * {@code x-mesh-task} (the first rule that holds) before its policy chooses; the decision carries it,
+ * so that the outcome is learned and stored under it.
  * When the chosen model is not admissible, the default serves, else the first admissible candidate.
  * Semantic routes embed the request's last user message, bounded to its first and last words
  * ({@code window-words} in all), and remember the embeddings of the last
@@ -50,6 +57,7 @@ public final class Router {
     private final Map<String, RouteSpec> routes = new LinkedHashMap<>();
     private final Map<String, SemanticIndex> semantic = new LinkedHashMap<>();
     private final Map<String, CostQualityRoute> costQuality = new LinkedHashMap<>();
+    private final Map<String, Pattern> promptPatterns = new ConcurrentHashMap<>();  // the rules' prompt-matches, compiled once
 
     /**
      * Builds the router, embedding the examples of every semantic route now (at start-up).
@@ -64,6 +72,9 @@ public final class Router {
         this.portfolio = portfolio;
         for (RouteSpec spec : specs) {
             routes.put(spec.name(), spec);
+            java.util.stream.Stream.concat(spec.rules().stream(), spec.tasks().stream())
+                    .map(Conditions::promptMatches).filter(java.util.Objects::nonNull)
+                    .forEach(regex -> promptPatterns.computeIfAbsent(regex, Pattern::compile));
             if (spec.policy().embeds()) {
                 TextEncoder encoder = encoders.apply(spec.encoder()).orElseThrow(() -> new IllegalStateException(
                         "route " + spec.name() + ": model " + spec.encoder() + " is not an in-process encoder"));
@@ -126,11 +137,14 @@ public final class Router {
      * @throws MeshException {@code NO_ADMISSIBLE_MODEL} when no candidate can take the request,
      *                       {@code UNAVAILABLE} when the only ones that could are unhealthy
      */
-    public Optional<Decision> decide(String name, RequestFacts facts) {
+    public Optional<Decision> decide(String name, RequestFacts asked) {
         RouteSpec route = routes.get(name);
         if (route == null) {
             return Optional.empty();
         }
+        int taskRule = asked.task() == null ? taskRule(route, asked) : -1;
+        String setTask = taskRule < 0 ? null : route.tasks().get(taskRule).name();
+        RequestFacts facts = setTask == null ? asked : asked.withTask(setTask);
         Map<String, String> excluded = new LinkedHashMap<>();
         List<ServedModel> admissible = new ArrayList<>();
         for (String id : route.candidates()) {
@@ -156,7 +170,8 @@ public final class Router {
             case CASCADE -> new Choice(admissible.getFirst().id(), "cascade from the cheapest admissible");
         };
         ServedModel chosen = admissible.stream().filter(m -> m.id().equals(choice.model())).findFirst().orElse(null);
-        String reason = choice.reason();
+        String reason = setTask == null ? choice.reason()
+                : "task " + setTask + " (tasks rule " + (taskRule + 1) + "); " + choice.reason();
         if (chosen == null) {
             chosen = admissible.stream().filter(m -> m.id().equals(route.defaultModel())).findFirst()
                     .orElse(admissible.getFirst());
@@ -198,7 +213,7 @@ public final class Router {
         return MeshException.of(MeshException.Failure.NO_ADMISSIBLE_MODEL, message, null).withParam("model");
     }
 
-    private static Choice rules(RouteSpec route, RequestFacts facts, List<ServedModel> admissible) {
+    private Choice rules(RouteSpec route, RequestFacts facts, List<ServedModel> admissible) {
         for (int i = 0; i < route.rules().size(); i++) {
             RuleSpec rule = route.rules().get(i);
             if (holds(rule, facts)) {
@@ -211,7 +226,18 @@ public final class Router {
         return new Choice(route.defaultModel(), "no rule matched; default");
     }
 
-    private static boolean holds(RuleSpec rule, RequestFacts facts) {
+    /** The index of the route's first task rule that holds, or -1. */
+    private int taskRule(RouteSpec route, RequestFacts facts) {
+        List<TaskRuleSpec> tasks = route.tasks();
+        for (int i = 0; i < tasks.size(); i++) {
+            if (holds(tasks.get(i), facts)) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    private boolean holds(Conditions rule, RequestFacts facts) {
         return (rule.promptTokensOver() == null || facts.promptTokens() > rule.promptTokensOver())
                 && (rule.promptTokensUnder() == null || facts.promptTokens() < rule.promptTokensUnder())
                 && (rule.maxTokensOver() == null || facts.maxTokens() > rule.maxTokensOver())
@@ -220,7 +246,9 @@ public final class Router {
                 && (rule.images() == null || rule.images() == facts.images())
                 && (rule.task() == null || rule.task().equals(facts.task()))
                 && (rule.user() == null || rule.user().equals(facts.user()))
-                && rule.metadata().entrySet().stream().allMatch(e -> e.getValue().equals(facts.metadata().get(e.getKey())));
+                && rule.metadata().entrySet().stream().allMatch(e -> e.getValue().equals(facts.metadata().get(e.getKey())))
+                && (rule.promptMatches() == null || (facts.lastUserText() != null
+                        && promptPatterns.get(rule.promptMatches()).matcher(facts.lastUserText()).find()));
     }
 
     /** The bounded text a semantic decision embeds: at most {@code size} words, half from each end. */

@@ -72,6 +72,12 @@ class RouteConfigTest {
             a refusal that is not a regex | {name: r, policy: cascade, candidates: [billing-model], verify: {refusals: ["(unclosed"]}} | routes[0].verify.refusals[0]: is not a regular expression
             an unknown verifier | {name: r, policy: cascade, candidates: [billing-model], verify: {vibes: true}} | routes[0].verify.vibes: unknown key
             logprobs from an onnx model | {name: r, policy: cascade, candidates: [billing-model, minilm], verify: {min-mean-logprob: -1}} | routes[0].verify.min-mean-logprob: needs token log-probabilities, which only openai backends return; candidate minilm
+            task rules on a rules route | {name: r, policy: rules, candidates: [billing-model], default: billing-model, rules: [{tools: true, model: billing-model}], tasks: [{name: t}]} | routes[0].tasks: is not used by policy rules; it applies to policy cost-quality only
+            a task rule without a name | {name: r, policy: cost-quality, candidates: [billing-model], tasks: [{prompt-matches: x}]} | routes[0].tasks[0].name: is required
+            a task name with a space | {name: r, policy: cost-quality, candidates: [billing-model], tasks: [{name: "legal advice"}]} | routes[0].tasks[0].name: 'legal advice' is not allowed; a task is 1-128 letters
+            a task rule's regex that is not one | {name: r, policy: cost-quality, candidates: [billing-model], tasks: [{name: t, prompt-matches: "(unclosed"}]} | routes[0].tasks[0].prompt-matches: '(unclosed' is not a regular expression
+            a rule's regex that is not one | {name: r, policy: rules, candidates: [billing-model], default: billing-model, rules: [{prompt-matches: "[a-", model: billing-model}]} | routes[0].rules[0].prompt-matches: '[a-' is not a regular expression
+            a task rule matching on a task | {name: r, policy: cost-quality, candidates: [billing-model], tasks: [{name: t, task: u}]} | routes[0].tasks[0].task: unknown key
             an encoder that is not onnx | {name: r, policy: semantic, candidates: [billing-model], default: billing-model, encoder: billing-model, intents: [{name: a, model: billing-model, examples: [x]}]} | routes[0].encoder: 'billing-model' is not an onnx model
             """)
     void aBadRouteIsRefusedNamingTheKey(String what, String route, String message) {

@@ -92,6 +92,7 @@ class RouterTest {
                       - { prompt-tokens-over: 40, model: medium }
                       - { task: legal, model: big }
                       - { metadata: { tier: gold }, model: medium }
+                      - { prompt-matches: '(?i)\\brefund', model: big }
                 """);
         assertThat(router.decide("auto", ask("auto", "hi")).orElseThrow().model().id()).isEqualTo("small");
         assertThat(router.decide("auto", ask("auto", "word ".repeat(60))).orElseThrow().reason()).isEqualTo("rule 2 matched");
@@ -104,6 +105,10 @@ class RouterTest {
         assertThat(router.decide("auto", legal).orElseThrow().reason()).isEqualTo("rule 3 matched");
         assertThat(router.decide("auto", chat("{\"model\": \"auto\", \"messages\": [{\"role\": \"user\", \"content\": \"x\"}],"
                 + " \"metadata\": {\"tier\": \"gold\"}}")).orElseThrow().model().id()).isEqualTo("medium");
+        assertThat(router.decide("auto", ask("auto", "I want a Refund now")).orElseThrow().reason()).isEqualTo("rule 5 matched");
+        assertThat(router.decide("auto", ask("auto", "no refunds here")).orElseThrow().reason()).isEqualTo("rule 5 matched");
+        assertThat(router.decide("auto", ask("auto", "nonrefundable")).orElseThrow().reason())
+                .as("found at a word's start only").isEqualTo("no rule matched; default");
     }
 
     @Test
