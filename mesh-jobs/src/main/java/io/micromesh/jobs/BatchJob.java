@@ -166,7 +166,9 @@ public final class BatchJob {
                 }
                 workers.submit(() -> {
                     try {
-                        writer.add(runItem(item));
+                        long started = System.nanoTime();
+                        Journal.Completion result = runItem(item);
+                        writer.add(result, System.nanoTime() - started);
                         doneThisRun.incrementAndGet();
                         progress.update(snapshot());
                     } catch (CancellationException e) {

@@ -7,6 +7,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -16,14 +17,16 @@ import java.util.concurrent.locks.LockSupport;
  * is journaled: a kill makes {@code --resume} send again only items that were in flight, at most the
  * job's concurrency. {@link #close} writes everything queued.
  *
- * <p>When several workers feed it, the writer lingers {@value #LINGER_MS} ms after a group's first
- * result before it commits, and sleeps rather than waits on the queue meanwhile: a disk sync takes
- * a tenth of a millisecond on a fast disk, so without the linger nearly every result was its own
- * transaction, and every hand-over woke the writer's thread (measured on a 20,000-item job at 776
- * items/s: 12,755 syncs, a third of the job's CPU in the two writing threads). A worker waits those
- * few milliseconds longer for its commit, which a job with more workers than its backend serves at
- * once does not notice; with one or two workers there is nothing to gather and the writer does not
- * linger.
+ * <p>When several workers feed it, the writer lingers after a group's first result before it
+ * commits, and sleeps rather than waits on the queue meanwhile: a disk sync takes a tenth of a
+ * millisecond on a fast disk, so without the linger nearly every result was its own transaction,
+ * and every hand-over woke the writer's thread (measured on a 20,000-item job at 776 items/s: 12,755
+ * syncs, a third of the job's CPU in the two writing threads). A worker waits that much longer for
+ * its commit, so the linger is a twentieth of the time items take (their recent mean, as the
+ * workers report it), at most {@value #LINGER_MS} ms: a job whose items take 20 ms pays 1 ms (5%)
+ * where its backend has room, one whose items wait for a busy backend or a language model pays
+ * nothing it would notice. With one or two workers there is nothing to gather and the writer does
+ * not linger.
  */
 public final class GroupWriter implements AutoCloseable {
 
@@ -38,6 +41,8 @@ public final class GroupWriter implements AutoCloseable {
     private final BlockingQueue<Entry> queue = new LinkedBlockingQueue<>();
     private final Thread writer;
     private final boolean linger;
+    /** The recent mean time an item took, in nanoseconds (an exponentially weighted mean of what workers report). */
+    private final AtomicLong itemNanos = new AtomicLong();
     private volatile boolean closing;
     private volatile RuntimeException failure;
 
@@ -55,6 +60,17 @@ public final class GroupWriter implements AutoCloseable {
 
     /** Journals a result with the next group; returns once it is committed. */
     public void add(Journal.Completion completion) {
+        add(completion, 0);
+    }
+
+    /**
+     * The same, for a result whose item took {@code tookNanos} to run: the linger is kept to a small
+     * part of that time.
+     */
+    public void add(Journal.Completion completion, long tookNanos) {
+        if (tookNanos > 0) {
+            itemNanos.updateAndGet(mean -> mean == 0 ? tookNanos : mean + (tookNanos - mean) / 16);
+        }
         if (failure != null) {
             throw failure;
         }
@@ -108,7 +124,7 @@ public final class GroupWriter implements AutoCloseable {
 
     /** Sleeps until the linger is over or the writer is closed; workers hand results over meanwhile without waking it. */
     private void gather() {
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(LINGER_MS);
+        long deadline = System.nanoTime() + Math.min(TimeUnit.MILLISECONDS.toNanos(LINGER_MS), itemNanos.get() / 20);
         long left;
         while (!closing && (left = deadline - System.nanoTime()) > 0) {
             LockSupport.parkNanos(left);

@@ -41,7 +41,7 @@ class GroupWriterTest {
                 for (int line = 1; line <= 200; line++) {
                     int l = line;
                     workers.submit(() -> {
-                        writer.add(new Journal.Completion(l, "{\"line\":" + l + "}", 1, 0.001, 0.002));
+                        writer.add(new Journal.Completion(l, "{\"line\":" + l + "}", 1, 0.001, 0.002), 20_000_000L);  // items of 20 ms: a 1 ms linger
                         // once add returns, the result is committed: a kill now would not lose it
                         if (journal.items().get(l - 1).done()) {
                             seenDone.add(l);
