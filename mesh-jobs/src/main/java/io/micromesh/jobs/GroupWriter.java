@@ -58,7 +58,10 @@ public final class GroupWriter implements AutoCloseable {
         this.writer = Thread.ofPlatform().name("journal-writer").daemon().start(this::write);
     }
 
-    /** Journals a result with the next group; returns once it is committed. Its item's time is not known: it teaches the linger nothing. */
+    /**
+     * Journals a result with the next group; returns once it is committed. Its item's time is not
+     * known: it teaches the linger nothing.
+     */
     public void add(Journal.Completion completion) {
         add(completion, 0);
     }
