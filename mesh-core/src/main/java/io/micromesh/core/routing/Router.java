@@ -5,8 +5,8 @@ import io.micromesh.core.Portfolio;
 import io.micromesh.core.ServedModel;
 import io.micromesh.core.config.RoutePolicy;
 import io.micromesh.core.config.RouteSpec;
-import io.micromesh.core.config.RouteSpec.IntentSpec;
 import io.micromesh.core.config.RouteSpec.Conditions;
+import io.micromesh.core.config.RouteSpec.IntentSpec;
 import io.micromesh.core.config.RouteSpec.RuleSpec;
 import io.micromesh.core.config.RouteSpec.TaskRuleSpec;
 import io.micromesh.core.outcomes.OutcomeStore;
@@ -15,14 +15,16 @@ import io.micromesh.core.spi.TextEncoder;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /**
  * Chooses a model of the portfolio for a request that names a route. Hard constraints come first,
@@ -57,7 +59,7 @@ public final class Router {
     private final Map<String, RouteSpec> routes = new LinkedHashMap<>();
     private final Map<String, SemanticIndex> semantic = new LinkedHashMap<>();
     private final Map<String, CostQualityRoute> costQuality = new LinkedHashMap<>();
-    private final Map<String, Pattern> promptPatterns = new ConcurrentHashMap<>();  // the rules' prompt-matches, compiled once
+    private final Map<String, Pattern> promptPatterns = new HashMap<>();  // the rules' prompt-matches, compiled at start-up
 
     /**
      * Builds the router, embedding the examples of every semantic route now (at start-up).
@@ -72,8 +74,8 @@ public final class Router {
         this.portfolio = portfolio;
         for (RouteSpec spec : specs) {
             routes.put(spec.name(), spec);
-            java.util.stream.Stream.concat(spec.rules().stream(), spec.tasks().stream())
-                    .map(Conditions::promptMatches).filter(java.util.Objects::nonNull)
+            Stream.concat(spec.rules().stream(), spec.tasks().stream())
+                    .map(Conditions::promptMatches).filter(Objects::nonNull)
                     .forEach(regex -> promptPatterns.computeIfAbsent(regex, Pattern::compile));
             if (spec.policy().embeds()) {
                 TextEncoder encoder = encoders.apply(spec.encoder()).orElseThrow(() -> new IllegalStateException(

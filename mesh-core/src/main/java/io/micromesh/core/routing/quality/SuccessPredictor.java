@@ -287,59 +287,50 @@ public final class SuccessPredictor {
 
     /**
      * Per model, the prior of a task: its mean score on the task's prompts shrunk toward its overall
-     * mean, or the overall mean without a task; null for a model without outcomes. With
+     * mean, or the overall mean without a task; NaN for a model without outcomes. With
      * {@code leaveFold} at least 0, the prompts of that fold (memory index modulo
      * {@value #PRIOR_FOLDS}) are left out of the task's figures, so that a held-out prompt's own
      * outcome is not in its prior.
      */
     private double[] priors(String task, int leaveFold) {
-        if (leaveFold < 0) {  // a decision: from the sums kept for it
-            double[][] ofTask = task == null ? null : byTask.get(task);
-            double[] priors = new double[models.size()];
-            for (int m = 0; m < priors.length; m++) {
-                if (overall[1][m] == 0) {
-                    priors[m] = Double.NaN;
-                    continue;
-                }
-                double mean = overall[0][m] / overall[1][m];
-                priors[m] = ofTask == null ? mean
-                        : (ofTask[0][m] + TASK_PRIOR_WEIGHT * mean) / (ofTask[1][m] + TASK_PRIOR_WEIGHT);
-            }
-            return priors;
-        }
-        double[] total = new double[models.size()];
-        double[] count = new double[models.size()];
-        double[] taskTotal = new double[models.size()];
-        double[] taskCount = new double[models.size()];
-        for (int i = 0; i < scores.size(); i++) {
-            double[][] row = scores.get(i);
-            boolean ofTask = task != null && task.equals(tasks.get(i)) && (leaveFold < 0 || i % PRIOR_FOLDS != leaveFold);
-            for (int m = 0; m < row.length; m++) {
-                if (row[m] != null) {
-                    total[m] += row[m][0];
-                    count[m] += row[m][1];
-                    if (ofTask) {
-                        taskTotal[m] += row[m][0];
-                        taskCount[m] += row[m][1];
-                    }
-                }
-            }
+        double[][] ofTask = task == null ? null : byTask.get(task);
+        if (ofTask != null && leaveFold >= 0) {
+            ofTask = withoutFold(task, ofTask, leaveFold);
         }
         double[] priors = new double[models.size()];
-        for (int m = 0; m < models.size(); m++) {
-            if (count[m] == 0) {
+        for (int m = 0; m < priors.length; m++) {
+            if (overall[1][m] == 0) {
                 priors[m] = Double.NaN;
                 continue;
             }
-            double mean = total[m] / count[m];
-            priors[m] = (taskTotal[m] + TASK_PRIOR_WEIGHT * mean) / (taskCount[m] + TASK_PRIOR_WEIGHT);
+            double mean = overall[0][m] / overall[1][m];
+            priors[m] = ofTask == null ? mean
+                    : (ofTask[0][m] + TASK_PRIOR_WEIGHT * mean) / (ofTask[1][m] + TASK_PRIOR_WEIGHT);
         }
         return priors;
     }
 
+    /** A task's sums and counts without its prompts of one fold (memory indexes {@code fold}, {@code fold + PRIOR_FOLDS} ...). */
+    private double[][] withoutFold(String task, double[][] ofTask, int fold) {
+        double[][] left = {ofTask[0].clone(), ofTask[1].clone()};
+        for (int i = fold; i < scores.size(); i += PRIOR_FOLDS) {
+            if (task.equals(tasks.get(i))) {
+                double[][] row = scores.get(i);
+                for (int m = 0; m < row.length; m++) {
+                    if (row[m] != null) {
+                        left[0][m] -= row[m][0];
+                        left[1][m] -= row[m][1];
+                    }
+                }
+            }
+        }
+        return left;
+    }
+
     /**
      * Per model, its votes for the query: [near vote, wide vote, nearest similarity, task prior,
-     * neighbours seen], or null when no prompt has an outcome for it. {@code skip} is a memory index left out (for held-out votes).
+     * neighbours seen], or null when no prompt has an outcome for it. {@code skip} is a memory index
+     * left out (for held-out votes).
      */
     private double[][] votes(float[] query, int skip, double[] priors) {
         int n = texts.size();
