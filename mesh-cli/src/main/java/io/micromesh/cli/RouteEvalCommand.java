@@ -197,25 +197,37 @@ final class RouteEvalCommand implements Callable<Integer> {
                 CostQualityCurve.shareAtTarget(testing, CostQualityCurve.filePrior(training, testing), quality),
                 CostQualityCurve.shareAtTarget(testing, CostQualityCurve.fileDifficulty(training, testing), quality),
                 tasked == null ? Double.NaN : CostQualityCurve.shareAtTarget(testing, tasked.difference(), quality),
-                brier(testing, labelFree, reliability), tasked == null ? Double.NaN : brier(testing, tasked, reliabilityWithTasks));
+                brier(testing, labelFree), tasked == null ? Double.NaN : brier(testing, tasked));
+        countReliability(testing, labelFree, reliability);
+        if (tasked != null) {
+            countReliability(testing, tasked, reliabilityWithTasks);
+        }
         return new Evaluation(figures, (tasked == null ? labelFree : tasked).difference());
     }
 
-    /** The Brier score of both models' predicted success (the mean squared error against 1 or 0), counting reliability. */
-    private static double brier(List<LabelledPrompt> testing, Predicted predicted, double[][] bins) {
+    /** The Brier score of both models' predicted success: the mean squared error against 1 or 0. */
+    private static double brier(List<LabelledPrompt> testing, Predicted predicted) {
         double sum = 0;
         for (int i = 0; i < testing.size(); i++) {
-            for (int m = 0; m < 2; m++) {
-                double p = m == 0 ? predicted.weak()[i] : predicted.strong()[i];
-                double y = (m == 0 ? testing.get(i).weak() : testing.get(i).strong()) ? 1 : 0;
-                sum += (p - y) * (p - y);
-                double[] bin = bins[Math.min(9, (int) (p * 10))];
-                bin[0]++;
-                bin[1] += p;
-                bin[2] += y;
-            }
+            sum += Math.pow(predicted.weak()[i] - (testing.get(i).weak() ? 1 : 0), 2);
+            sum += Math.pow(predicted.strong()[i] - (testing.get(i).strong() ? 1 : 0), 2);
         }
         return sum / (2.0 * testing.size());
+    }
+
+    /** Adds both models' predictions to the reliability counts: per tenth, [count, sum of predictions, sum of outcomes]. */
+    private static void countReliability(List<LabelledPrompt> testing, Predicted predicted, double[][] bins) {
+        for (int i = 0; i < testing.size(); i++) {
+            count(bins, predicted.weak()[i], testing.get(i).weak());
+            count(bins, predicted.strong()[i], testing.get(i).strong());
+        }
+    }
+
+    private static void count(double[][] bins, double p, boolean succeeded) {
+        double[] bin = bins[Math.min(9, (int) (p * 10))];
+        bin[0]++;
+        bin[1] += p;
+        bin[2] += succeeded ? 1 : 0;
     }
 
     /** Per test prompt, each model's predicted success; with {@code tasks}, each prompt's file is its task. */
