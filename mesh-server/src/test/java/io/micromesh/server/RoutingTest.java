@@ -17,6 +17,8 @@ import com.openai.models.models.Model;
 import io.micromesh.api.Json;
 import io.micromesh.testkit.StandInServer;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -315,6 +317,33 @@ class RoutingTest {
                     "{\"model\":\"support\",\"messages\":[{\"role\":\"user\",\"content\":\"where is my package\"}]}");
             assertThat(answered.statusCode()).isEqualTo(200);
             assertThat(answered.headers().firstValue("x-mesh-model")).hasValue("shipping-model");
+        }
+    }
+
+    @Test
+    void theExampleRoutesClassifierTellsNeighbouringIntentsApartAndSaysSo() throws Exception {
+        // the support route of config/examples/customer-service.yaml, its models replaced by stand-ins
+        String example = Files.readString(Path.of("../config/examples/customer-service.yaml"));
+        String routes = example.substring(example.indexOf("routes:\n")).replace("granite-3.3-2b", "small").replace("granite-8b", "big");
+        String models = """
+                models:
+                  - { id: small, engine: openai, endpoints: ["%s"] }
+                  - { id: big, engine: openai, endpoints: ["%s"] }
+                  - { id: minilm, engine: onnx }
+                """.formatted(small.baseUrl(), big.baseUrl());
+        try (TestGateway support = new TestGateway(models + routes)) {
+            // an utterance of set C (bench/data): its nearest examples are of single_item_query
+            // ("tell me more about this pair of boots"); the classifier reads an order being placed
+            JsonNode decision = Json.mapper().readTree(support.post("/v1/route", "{\"model\":\"support\",\"messages\":"
+                    + "[{\"role\":\"user\",\"content\":\"I want to buy a pair of boots, can you help me place the order\"}]}").body());
+            assertThat(decision.path("reason").asText()).as(decision.toString())
+                    .startsWith("intent order_issue scored").contains("(classifier 0.")
+                    .contains("single_item_query's examples are nearer");
+            JsonNode refund = Json.mapper().readTree(support.post("/v1/route", "{\"model\":\"support\",\"messages\":"
+                    + "[{\"role\":\"user\",\"content\":\"I was charged twice for the same item\"}]}").body());
+            assertThat(refund.path("model").asText()).isEqualTo("big");
+            assertThat(refund.path("reason").asText()).as(refund.toString()).startsWith("intent purchase_dispute scored")
+                    .contains("(classifier ").doesNotContain("nearer");
         }
     }
 

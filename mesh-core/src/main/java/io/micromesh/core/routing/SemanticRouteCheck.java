@@ -33,10 +33,10 @@ public final class SemanticRouteCheck {
     }
 
     /**
-     * An utterance's best intent and its score.
+     * Where an utterance goes, at any threshold.
      *
-     * @param intent the name of the intent with the highest score
-     * @param score  that score
+     * @param intent the name of the intent the route picks for it
+     * @param score  the highest intent score, which the threshold is compared with
      */
     public record Scored(String intent, double score) {
 
@@ -46,7 +46,7 @@ public final class SemanticRouteCheck {
         }
     }
 
-    /** The best intent of each text, in order. */
+    /** Where each text goes, in order. */
     public List<Scored> score(List<String> texts) {
         List<Scored> scored = new ArrayList<>(texts.size());
         for (String text : texts) {
