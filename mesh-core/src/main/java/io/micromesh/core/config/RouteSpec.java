@@ -57,6 +57,8 @@ public record RouteSpec(String name, RoutePolicy policy, List<String> candidates
      * inside the 15 ms a whole decision may take with its embedding.
      */
     public static final int DEFAULT_MEMORY = 20_000;
+    /** The most a cost-quality route may remember: the largest memory measured (a decision's scan: 86 ms on 2 cores). */
+    public static final int MAX_MEMORY = 200_000;
 
     /** How far below the best predicted success the cheapest candidate may be, unless the route says otherwise. */
     public static final double DEFAULT_TOLERANCE = 0.05;
@@ -154,7 +156,9 @@ public record RouteSpec(String name, RoutePolicy policy, List<String> candidates
             tolerance = tolerance == null ? DEFAULT_TOLERANCE : tolerance;
             outcomeFiles = outcomeFiles == null ? List.of() : List.copyOf(outcomeFiles);
             neighbours = Checks.between("neighbours", neighbours, 1, 1000, 30);
-            memory = Checks.between("memory", memory, 100, 10_000_000, DEFAULT_MEMORY);
+            // a decision scans the whole memory: 86 ms at 200,000 prompts on 2 cores (docs/routing.md);
+            // more would want an approximate nearest-neighbour index, which the predictor does not have
+            memory = Checks.between("memory", memory, 100, MAX_MEMORY, DEFAULT_MEMORY);
             windowWords = Checks.between("window-words", windowWords, 8, 1024, DEFAULT_WINDOW_WORDS);
         }
         if (priority != null && io.micromesh.core.dispatch.Lane.of(priority).isEmpty()) {

@@ -57,6 +57,7 @@ class RouteConfigTest {
             a threshold above 1 | {name: r, policy: semantic, candidates: [billing-model], default: billing-model, threshold: 1.5, intents: [{name: a, model: billing-model, examples: [x]}]} | routes[0].threshold: 1.5 is not allowed
             memory on a semantic route | {name: r, policy: semantic, candidates: [billing-model], default: billing-model, memory: 500, intents: [{name: a, model: billing-model, examples: [x]}]} | routes[0].memory
             a memory below 100 | {name: r, policy: cost-quality, candidates: [billing-model], memory: 5} | routes[0].memory
+            a memory no decision can scan in time | {name: r, policy: cost-quality, candidates: [billing-model], memory: 1000000} | routes[0].memory
             a threshold below 0 | {name: r, policy: semantic, candidates: [billing-model], default: billing-model, threshold: -0.1, intents: [{name: a, model: billing-model, examples: [x]}]} | routes[0].threshold: -0.1 is not allowed
             a route named like a model | {name: minilm, policy: fixed, candidates: [billing-model]} | routes[0].name: 'minilm' is the id of a model
             an unknown policy | {name: r, policy: magic, candidates: [billing-model]} | routes[0].policy: 'magic' is not allowed; allowed: fixed, fallback, rules, semantic, cost-quality, cascade

@@ -26,7 +26,9 @@ import java.util.Random;
  * {@value #MIN_CALIBRATION} outcomes the mean of the two votes stands in.
  *
  * <p>Immutable and thread-safe; {@link #with} returns a predictor that also knows one more outcome,
- * sharing the vectors of this one. Scores are in [0, 1]: 1 is a good answer, 0 a failure.
+ * sharing the vectors of this one: it copies the memory's references and updates the priors' sums
+ * by the one outcome (and the forgotten prompt), rather than summing and indexing the memory anew
+ * (bench/predictor-scan.sh). Scores are in [0, 1]: 1 is a good answer, 0 a failure.
  */
 public final class SuccessPredictor {
 
@@ -52,17 +54,19 @@ public final class SuccessPredictor {
     private final List<float[]> vectors;
     /** Per prompt and model: [sum of scores, count]; null where the model has no outcome. */
     private final List<double[][]> scores;
-    private final Map<String, Integer> byText;
+    /**
+     * Per prompt its text's hash code: {@link #with} finds a known prompt by scanning these (a few
+     * microseconds for 20,000) where a map from text to index would be rebuilt per outcome.
+     */
+    private final int[] hashes;
     private final List<String> texts;
     /** Per prompt its task, or null. */
     private final List<String> tasks;
     private final double[][] calibration;
-    /** Per model, the sum and count of all its scores; per task, the same for the task's prompts: a decision's priors. */
-    private final double[][] overall;
-    private final Map<String, double[][]> byTask = new HashMap<>();
+    private final Sums sums;
 
     private SuccessPredictor(List<String> models, int k, int capacity, List<String> texts, List<String> tasks,
-                             List<float[]> vectors, List<double[][]> scores, double[][] calibration) {
+                             List<float[]> vectors, List<double[][]> scores, int[] hashes, Sums sums, double[][] calibration) {
         this.models = List.copyOf(models);
         this.k = k;
         this.capacity = capacity;
@@ -70,27 +74,58 @@ public final class SuccessPredictor {
         this.tasks = tasks;
         this.vectors = vectors;
         this.scores = scores;
+        this.hashes = hashes;
+        this.sums = sums;
         this.calibration = calibration;
-        this.byText = new HashMap<>();
-        for (int i = 0; i < texts.size(); i++) {
-            byText.put(texts.get(i), i);
+    }
+
+    /**
+     * Per model, the sum and count of all its scores ({@code overall[0]}, {@code overall[1]}); per
+     * task, the same for the task's prompts: a decision's priors, kept up to date per outcome rather
+     * than summed over the memory. Immutable: {@link #plus} returns new sums.
+     */
+    private record Sums(double[][] overall, Map<String, double[][]> byTask) {
+
+        static Sums of(List<double[][]> scores, List<String> tasks, int models) {
+            Sums sums = new Sums(new double[2][models], new HashMap<>());
+            for (int i = 0; i < scores.size(); i++) {
+                sums.add(tasks.get(i), scores.get(i), 1);
+            }
+            return sums;
         }
-        this.overall = new double[2][this.models.size()];
-        for (int i = 0; i < scores.size(); i++) {
-            double[][] row = scores.get(i);
-            double[][] task = tasks.get(i) == null ? null
-                    : byTask.computeIfAbsent(tasks.get(i), t -> new double[2][this.models.size()]);
+
+        /** These sums with a prompt's row of scores added ({@code sign} 1) or taken away (-1). */
+        Sums plus(String task, double[][] row, int sign) {
+            Sums copy = new Sums(new double[][] {overall[0].clone(), overall[1].clone()}, new HashMap<>(byTask));
+            if (task != null && copy.byTask.containsKey(task)) {
+                double[][] ofTask = copy.byTask.get(task);
+                copy.byTask.put(task, new double[][] {ofTask[0].clone(), ofTask[1].clone()});
+            }
+            copy.add(task, row, sign);
+            if (sign < 0 && task != null && Arrays.stream(copy.byTask.get(task)[1]).allMatch(count -> count == 0)) {
+                copy.byTask.remove(task);  // its last prompt forgotten: a task name is not kept forever
+            }
+            return copy;
+        }
+
+        /** Adds in place: only while building. */
+        private void add(String task, double[][] row, int sign) {
+            double[][] ofTask = task == null ? null : byTask.computeIfAbsent(task, t -> new double[2][overall[0].length]);
             for (int m = 0; m < row.length; m++) {
                 if (row[m] != null) {
-                    overall[0][m] += row[m][0];
-                    overall[1][m] += row[m][1];
-                    if (task != null) {
-                        task[0][m] += row[m][0];
-                        task[1][m] += row[m][1];
+                    overall[0][m] += sign * row[m][0];
+                    overall[1][m] += sign * row[m][1];
+                    if (ofTask != null) {
+                        ofTask[0][m] += sign * row[m][0];
+                        ofTask[1][m] += sign * row[m][1];
                     }
                 }
             }
         }
+    }
+
+    private static int[] hashes(List<String> texts) {
+        return texts.stream().mapToInt(String::hashCode).toArray();
     }
 
     /** A predictor that knows nothing yet: every model gets {@link #UNKNOWN}. */
@@ -103,7 +138,8 @@ public final class SuccessPredictor {
         if (models.isEmpty() || k < 1 || capacity < 1) {
             throw new IllegalArgumentException("models " + models + ", k " + k + ", capacity " + capacity);
         }
-        return new SuccessPredictor(models, k, capacity, List.of(), List.of(), List.of(), List.of(), new double[models.size()][]);
+        return new SuccessPredictor(models, k, capacity, List.of(), List.of(), List.of(), List.of(), new int[0],
+                Sums.of(List.of(), List.of(), models.size()), new double[models.size()][]);
     }
 
     /**
@@ -155,8 +191,11 @@ public final class SuccessPredictor {
             row[m] = row[m] == null ? new double[] {o.score(), 1} : new double[] {row[m][0] + o.score(), row[m][1] + 1};
         }
         int drop = Math.max(0, texts.size() - capacity);
-        return new SuccessPredictor(empty.models, k, capacity, texts.subList(drop, texts.size()), tasks.subList(drop, tasks.size()),
-                vectors.subList(drop, vectors.size()), scores.subList(drop, scores.size()), empty.calibration).calibrated();
+        List<String> kept = texts.subList(drop, texts.size());
+        List<String> keptTasks = tasks.subList(drop, tasks.size());
+        List<double[][]> keptScores = scores.subList(drop, scores.size());
+        return new SuccessPredictor(empty.models, k, capacity, kept, keptTasks, vectors.subList(drop, vectors.size()), keptScores,
+                hashes(kept), Sums.of(keptScores, keptTasks, models.size()), empty.calibration).calibrated();
     }
 
     private static void checkScore(double score) {
@@ -201,26 +240,49 @@ public final class SuccessPredictor {
         List<String> newTasks = new ArrayList<>(tasks);
         List<float[]> newVectors = new ArrayList<>(vectors);
         List<double[][]> newScores = new ArrayList<>(scores);
-        Integer at = byText.get(text);
+        int at = indexOf(text);
         double[][] row;
-        if (at == null) {
+        int[] newHashes;
+        String rowTask;
+        if (at < 0) {
             newTexts.add(text);
             newTasks.add(task);
             newVectors.add(vector);
             row = new double[models.size()][];
             newScores.add(row);
+            newHashes = Arrays.copyOf(hashes, hashes.length + 1);
+            newHashes[hashes.length] = text.hashCode();
+            rowTask = task;
         } else {
             row = scores.get(at).clone();
             newScores.set(at, row);
+            newHashes = hashes;
+            rowTask = tasks.get(at);
         }
         row[m] = row[m] == null ? new double[] {score, 1} : new double[] {row[m][0] + score, row[m][1] + 1};
+        double[][] added = new double[models.size()][];
+        added[m] = new double[] {score, 1};
+        Sums newSums = sums.plus(rowTask, added, 1);
         if (newTexts.size() > capacity) {  // full: the oldest prompt is forgotten
+            newSums = newSums.plus(newTasks.getFirst(), newScores.getFirst(), -1);
             newTexts.removeFirst();
             newTasks.removeFirst();
             newVectors.removeFirst();
             newScores.removeFirst();
+            newHashes = Arrays.copyOfRange(newHashes, 1, newHashes.length);
         }
-        return new SuccessPredictor(models, k, capacity, newTexts, newTasks, newVectors, newScores, calibration);
+        return new SuccessPredictor(models, k, capacity, newTexts, newTasks, newVectors, newScores, newHashes, newSums, calibration);
+    }
+
+    /** The memory index of a prompt's text, or -1. */
+    private int indexOf(String text) {
+        int hash = text.hashCode();
+        for (int i = 0; i < hashes.length; i++) {
+            if (hashes[i] == hash && texts.get(i).equals(text)) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     /** Each model's predicted chance of success on the prompt of this unit-length embedding, in {@link #models()} order. */
@@ -270,7 +332,7 @@ public final class SuccessPredictor {
                 fitted[m] = Logistic.fit(features.get(m), targets.get(m));
             }
         }
-        return new SuccessPredictor(models, k, capacity, texts, tasks, vectors, scores, fitted);
+        return new SuccessPredictor(models, k, capacity, texts, tasks, vectors, scores, hashes, sums, fitted);
     }
 
     /** This memory with the logistic weighing of another predictor of the same models. */
@@ -278,7 +340,7 @@ public final class SuccessPredictor {
         if (!other.models.equals(models)) {
             throw new IllegalArgumentException("predictors of other models");
         }
-        return new SuccessPredictor(models, k, capacity, texts, tasks, vectors, scores, other.calibration);
+        return new SuccessPredictor(models, k, capacity, texts, tasks, vectors, scores, hashes, sums, other.calibration);
     }
 
     private static double combine(double[] weights, double[] vote) {
@@ -293,17 +355,17 @@ public final class SuccessPredictor {
      * outcome is not in its prior.
      */
     private double[] priors(String task, int leaveFold) {
-        double[][] ofTask = task == null ? null : byTask.get(task);
+        double[][] ofTask = task == null ? null : sums.byTask().get(task);
         if (ofTask != null && leaveFold >= 0) {
             ofTask = withoutFold(task, ofTask, leaveFold);
         }
         double[] priors = new double[models.size()];
         for (int m = 0; m < priors.length; m++) {
-            if (overall[1][m] == 0) {
+            if (sums.overall()[1][m] == 0) {
                 priors[m] = Double.NaN;
                 continue;
             }
-            double mean = overall[0][m] / overall[1][m];
+            double mean = sums.overall()[0][m] / sums.overall()[1][m];
             priors[m] = ofTask == null ? mean
                     : (ofTask[0][m] + TASK_PRIOR_WEIGHT * mean) / (ofTask[1][m] + TASK_PRIOR_WEIGHT);
         }
@@ -365,7 +427,7 @@ public final class SuccessPredictor {
      */
     private boolean sparse() {
         for (int m = 0; m < models.size(); m++) {
-            if (overall[1][m] > 0 && overall[1][m] < 10 * k) {
+            if (sums.overall()[1][m] > 0 && sums.overall()[1][m] < 10 * k) {
                 return true;
             }
         }

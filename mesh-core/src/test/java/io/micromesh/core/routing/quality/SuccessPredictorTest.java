@@ -164,6 +164,44 @@ class SuccessPredictorTest {
     }
 
     @Test
+    void learningOutcomesOneByOneKeepsThePriorsOfWhatIsRemembered() {
+        // outcomes of three tasks, some prompts learned twice, a memory of 40 that forgets the oldest:
+        // learned one at a time (the priors' sums kept per outcome), the predictions are those of a
+        // predictor trained at once on what is remembered
+        Random random = new Random(8);
+        List<SuccessPredictor.Outcome> outcomes = new ArrayList<>();
+        for (int i = 0; i < 120; i++) {
+            String task = List.of("easy", "hard", "mixed").get(i % 3);
+            double p = task.equals("easy") ? 0.9 : task.equals("hard") ? 0.1 : 0.5;
+            String text = "p" + i;
+            float[] v = at(random.nextDouble() * 360);
+            outcomes.add(new SuccessPredictor.Outcome(text, v, "small", random.nextDouble() < p ? 1 : 0, task));
+            outcomes.add(new SuccessPredictor.Outcome(text, v, "large", random.nextDouble() < p + 0.1 ? 1 : 0, task));
+            if (i % 7 == 0) {  // learned again while still remembered
+                outcomes.add(new SuccessPredictor.Outcome(text, v, "small", 1, task));
+            }
+        }
+        outcomes.add(new SuccessPredictor.Outcome("only", at(3), "small", 0, "forgotten-task"));
+        for (int i = 0; i < 45; i++) {  // pushes the prompt of "forgotten-task" out
+            outcomes.add(new SuccessPredictor.Outcome("late" + i, at(i * 8), "small", i % 2, "mixed"));
+        }
+        SuccessPredictor learned = SuccessPredictor.empty(MODELS, 5, 40);
+        for (SuccessPredictor.Outcome o : outcomes) {
+            learned = learned.with(o.text(), o.vector(), o.model(), o.score(), o.task());
+        }
+        SuccessPredictor trained = SuccessPredictor.train(MODELS, 5, 40, outcomes);
+        learned = learned.withCalibrationOf(trained);
+        assertThat(learned.size()).isEqualTo(40);
+        assertThat(learned.outcomes("small")).isEqualTo(trained.outcomes("small"));
+        for (String task : java.util.Arrays.asList("easy", "hard", "mixed", "forgotten-task", null)) {
+            for (int degrees = 0; degrees < 360; degrees += 45) {
+                assertThat(learned.predict(at(degrees), task)).as(task + " at " + degrees)
+                        .containsExactly(trained.predict(at(degrees), task), org.assertj.core.data.Offset.offset(1e-9));
+            }
+        }
+    }
+
+    @Test
     void aDecisionSelectsItsNeighboursWithoutSortingTheMemory() {
         Random random = new Random(5);
         long[] keys = random.longs(5000).toArray();
