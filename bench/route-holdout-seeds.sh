@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The cost-quality predictor against the file prior over many held-out halves (issue 26): for each
 # seed, each RouteLLM MMLU subject file of ../shared/data/routellm/mmlu-train is split in two by a
-# seeded shuffle (as bench/route-holdout.sh does), `mesh route eval --task-from-file` trains on one
-# half and tests on the other; then the mean over seeds, its standard error and how often the
-# predictor with tasks needed fewer strong calls than the file prior. One split's figure moves by
+# seeded shuffle (bench/mmlu-halves.py, as for bench/route-holdout.sh); `mesh route eval
+# --task-from-file` trains on one half and tests on the other; then the mean over seeds, its
+# standard error and how often the predictor with tasks needed fewer strong calls than the file prior. One split's figure moves by
 # several points with the seed (3,500 test prompts), so a difference of two points needs many.
 #   bench/route-holdout-seeds.sh [FIRST LAST]     (default 101 130)
 set -euo pipefail
@@ -15,24 +15,8 @@ JAVA_HOME=$(scripts/find-jdk); export JAVA_HOME
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 for seed in $(seq "$FIRST" "$LAST"); do
-  rm -rf "$work/train" "$work/test"
-  python3 - ../shared/data/routellm/mmlu-train "$work" "$seed" <<'PY'
-import csv, os, random, sys
-source, work, seed = sys.argv[1], sys.argv[2], int(sys.argv[3])
-for part in ("train", "test"):
-    os.makedirs(os.path.join(work, part))
-for name in sorted(os.listdir(source)):
-    with open(os.path.join(source, name), newline="") as f:
-        rows = list(csv.reader(f))
-    header, body = rows[0], rows[1:]
-    random.Random(f"{seed}-{name}").shuffle(body)
-    half = len(body) // 2
-    for part, chunk in (("train", body[:half]), ("test", body[half:])):
-        with open(os.path.join(work, part, name), "w", newline="") as out:
-            writer = csv.writer(out)
-            writer.writerow(header)
-            writer.writerows(chunk)
-PY
+  rm -rf "$work/train" "$work/test" "$work/math" "$work/not-math"
+  python3 bench/mmlu-halves.py ../shared/data/routellm/mmlu-train "$work" "$seed"
   echo "$seed $(./mesh route eval --train "$work/train" --test "$work/test" --strong gpt-4-1106-preview \
       --weak mistralai/Mixtral-8x7B-Instruct-v0.1 --embedding-cache "${EMBEDDINGS:-/tmp/mmlu.emb}" --task-from-file | tail -1)" \
       | tee -a "$work/figures"

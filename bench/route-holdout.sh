@@ -12,24 +12,7 @@ JAVA_HOME=$(scripts/find-jdk); export JAVA_HOME
 ./mesh build >/dev/null
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-python3 - ../shared/data/routellm/mmlu-train "$work" "$SEED" <<'PY'
-import csv, os, random, sys
-source, work, seed = sys.argv[1], sys.argv[2], int(sys.argv[3])
-for part in ("train", "test", "not-math", "math"):
-    os.makedirs(os.path.join(work, part))
-for name in sorted(os.listdir(source)):
-    with open(os.path.join(source, name), newline="") as f:
-        rows = list(csv.reader(f))
-    header, body = rows[0], rows[1:]
-    random.Random(f"{seed}-{name}").shuffle(body)
-    half = len(body) // 2
-    math = "math" in name or "algebra" in name or "statistics" in name
-    for part, chunk in (("train", body[:half]), ("test", body[half:]), ("math" if math else "not-math", body)):
-        with open(os.path.join(work, part, name), "w", newline="") as out:
-            writer = csv.writer(out)
-            writer.writerow(header)
-            writer.writerows(chunk)
-PY
+python3 bench/mmlu-halves.py ../shared/data/routellm/mmlu-train "$work" "$SEED"
 models=(--strong gpt-4-1106-preview --weak mistralai/Mixtral-8x7B-Instruct-v0.1 --embedding-cache "${EMBEDDINGS:-/tmp/mmlu.emb}")
 echo "== half of each subject to train, the other half to test"
 ./mesh route eval --train "$work/train" --test "$work/test" "${models[@]}" --task-from-file | tail -1

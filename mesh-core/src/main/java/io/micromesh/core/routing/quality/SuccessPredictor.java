@@ -62,11 +62,19 @@ public final class SuccessPredictor {
     private final List<String> texts;
     /** Per prompt its task, or null. */
     private final List<String> tasks;
+    /** Per model, the logistic weighing of its votes (null: the mean of the two votes stands in). */
     private final double[][] calibration;
+    /**
+     * The same fitted as if no prompt had a task, for prompts whose task is absent or unknown: a
+     * weighing fitted where the task's prior is informative trusts the neighbours too little where
+     * it is not. Null when the memory knows no task (the two would be one).
+     */
+    private final double[][] calibrationWithoutTask;
     private final Sums sums;
 
     private SuccessPredictor(List<String> models, int k, int capacity, List<String> texts, List<String> tasks,
-                             List<float[]> vectors, List<double[][]> scores, int[] hashes, Sums sums, double[][] calibration) {
+                             List<float[]> vectors, List<double[][]> scores, int[] hashes, Sums sums, double[][] calibration,
+                             double[][] calibrationWithoutTask) {
         this.models = List.copyOf(models);
         this.k = k;
         this.capacity = capacity;
@@ -77,6 +85,7 @@ public final class SuccessPredictor {
         this.hashes = hashes;
         this.sums = sums;
         this.calibration = calibration;
+        this.calibrationWithoutTask = calibrationWithoutTask;
     }
 
     /**
@@ -139,7 +148,7 @@ public final class SuccessPredictor {
             throw new IllegalArgumentException("models " + models + ", k " + k + ", capacity " + capacity);
         }
         return new SuccessPredictor(models, k, capacity, List.of(), List.of(), List.of(), List.of(), new int[0],
-                Sums.of(List.of(), List.of(), models.size()), new double[models.size()][]);
+                Sums.of(List.of(), List.of(), models.size()), new double[models.size()][], null);
     }
 
     /**
@@ -195,7 +204,7 @@ public final class SuccessPredictor {
         List<String> keptTasks = tasks.subList(drop, tasks.size());
         List<double[][]> keptScores = scores.subList(drop, scores.size());
         return new SuccessPredictor(empty.models, k, capacity, kept, keptTasks, vectors.subList(drop, vectors.size()), keptScores,
-                hashes(kept), Sums.of(keptScores, keptTasks, models.size()), empty.calibration).calibrated();
+                hashes(kept), Sums.of(keptScores, keptTasks, models.size()), empty.calibration, null).calibrated();
     }
 
     private static void checkScore(double score) {
@@ -271,7 +280,8 @@ public final class SuccessPredictor {
             newScores.removeFirst();
             newHashes = Arrays.copyOfRange(newHashes, 1, newHashes.length);
         }
-        return new SuccessPredictor(models, k, capacity, newTexts, newTasks, newVectors, newScores, newHashes, newSums, calibration);
+        return new SuccessPredictor(models, k, capacity, newTexts, newTasks, newVectors, newScores, newHashes, newSums, calibration,
+                calibrationWithoutTask);
     }
 
     /** The memory index of a prompt's text, or -1. */
@@ -290,27 +300,38 @@ public final class SuccessPredictor {
         return predict(query, null);
     }
 
-    /** The same for a prompt of a task (null: none, or a task nothing is known of: the overall means stand in). */
+    /**
+     * The same for a prompt of a task (null: none, or a task nothing is known of: the overall means
+     * stand in, weighed as if the memory knew no task).
+     */
     public double[] predict(float[] query, String task) {
         double[] result = new double[models.size()];
         double[][] votes = votes(query, -1, priors(task, -1));
+        boolean taskKnown = task != null && sums.byTask().containsKey(task);
+        double[][] weighing = taskKnown || calibrationWithoutTask == null ? calibration : calibrationWithoutTask;
         for (int m = 0; m < result.length; m++) {
-            result[m] = votes[m] == null ? UNKNOWN : combine(calibration[m], votes[m]);
+            result[m] = votes[m] == null ? UNKNOWN : combine(weighing[m], votes[m]);
         }
         return result;
     }
 
     /**
      * The same memory with each model's logistic weighing fitted anew on held-out votes (each
-     * sampled prompt's votes computed without the prompt itself). Deterministic for a given memory.
+     * sampled prompt's votes computed without the prompt itself), with the prompts' tasks and, when
+     * the memory knows tasks, once more without them. Deterministic for a given memory.
      */
     public SuccessPredictor calibrated() {
         if (texts.isEmpty()) {
             return this;
         }
-        double[][] fitted = new double[models.size()][];
         Random random = new Random(42);
         int[] sample = random.ints(0, texts.size()).distinct().limit(Math.min(CALIBRATION_SAMPLE, texts.size())).toArray();
+        return new SuccessPredictor(models, k, capacity, texts, tasks, vectors, scores, hashes, sums, fit(sample, true),
+                sums.byTask().isEmpty() ? null : fit(sample, false));
+    }
+
+    /** Per model, the logistic weighing fitted on the sampled prompts' held-out votes, with or without their tasks. */
+    private double[][] fit(int[] sample, boolean withTasks) {
         List<List<double[]>> features = new ArrayList<>();
         List<List<Double>> targets = new ArrayList<>();
         for (int m = 0; m < models.size(); m++) {
@@ -318,7 +339,7 @@ public final class SuccessPredictor {
             targets.add(new ArrayList<>());
         }
         for (int i : sample) {
-            double[][] votes = votes(vectors.get(i), i, priors(tasks.get(i), i % PRIOR_FOLDS));
+            double[][] votes = votes(vectors.get(i), i, priors(withTasks ? tasks.get(i) : null, i % PRIOR_FOLDS));
             for (int m = 0; m < models.size(); m++) {
                 double[] own = scores.get(i)[m];
                 if (own != null && votes[m] != null) {
@@ -327,12 +348,13 @@ public final class SuccessPredictor {
                 }
             }
         }
+        double[][] fitted = new double[models.size()][];
         for (int m = 0; m < models.size(); m++) {
             if (features.get(m).size() >= MIN_CALIBRATION) {
                 fitted[m] = Logistic.fit(features.get(m), targets.get(m));
             }
         }
-        return new SuccessPredictor(models, k, capacity, texts, tasks, vectors, scores, hashes, sums, fitted);
+        return fitted;
     }
 
     /** This memory with the logistic weighing of another predictor of the same models. */
@@ -340,7 +362,8 @@ public final class SuccessPredictor {
         if (!other.models.equals(models)) {
             throw new IllegalArgumentException("predictors of other models");
         }
-        return new SuccessPredictor(models, k, capacity, texts, tasks, vectors, scores, hashes, sums, other.calibration);
+        return new SuccessPredictor(models, k, capacity, texts, tasks, vectors, scores, hashes, sums, other.calibration,
+                other.calibrationWithoutTask);
     }
 
     private static double combine(double[] weights, double[] vote) {

@@ -121,6 +121,34 @@ class SuccessPredictorTest {
     }
 
     /**
+     * Each task is one topic (a cluster of vectors), so a known task's prior predicts as well as the
+     * neighbours do. A prompt of a task never seen has only its neighbours: it is weighed as by a
+     * memory without tasks (a weighing fitted where the prior is informative would trust them too
+     * little), and follows its topic.
+     */
+    @Test
+    void aPromptOfAnUnknownTaskIsWeighedAsByAMemoryWithoutTasks() {
+        Random random = new Random(9);
+        List<SuccessPredictor.Outcome> tasked = new ArrayList<>();
+        List<SuccessPredictor.Outcome> labelFree = new ArrayList<>();
+        for (int i = 0; i < 400; i++) {
+            boolean easyTopic = i % 2 == 0;
+            float[] v = vector(random, easyTopic ? 0 : 1, 6);
+            double score = random.nextDouble() < (easyTopic ? 0.9 : 0.1) ? 1 : 0;
+            tasked.add(new SuccessPredictor.Outcome("p" + i, v, "small", score, easyTopic ? "easy-task" : "hard-task"));
+            labelFree.add(new SuccessPredictor.Outcome("p" + i, v, "small", score));
+        }
+        SuccessPredictor withTasks = SuccessPredictor.train(List.of("small"), 10, tasked);
+        SuccessPredictor withoutTasks = SuccessPredictor.train(List.of("small"), 10, labelFree);
+        for (int i = 0; i < 20; i++) {
+            float[] easy = vector(random, 0, 6);
+            assertThat(withTasks.predict(easy, "a task never seen")).containsExactly(withoutTasks.predict(easy));
+            assertThat(withTasks.predict(easy)).containsExactly(withoutTasks.predict(easy));
+            assertThat(withTasks.predict(easy, "a task never seen")[0]).as("its topic is the easy one").isGreaterThan(0.75);
+        }
+    }
+
+    /**
      * One task whose outcomes depend on the prompt's topic (two clusters of vectors): the task's
      * prior is the same for both, so the neighbours must decide.
      */
