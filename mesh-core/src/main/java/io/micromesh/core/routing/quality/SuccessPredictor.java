@@ -22,7 +22,9 @@ import java.util.Random;
  * fitted on votes held out from the memory itself (the neighbours without the prompt, the task prior
  * from the other folds, so that no prompt's own outcome is in its features), weighs the two votes,
  * the nearest similarity and the task prior into the prediction: how much neighbours are trusted
- * against the task is chosen by validation inside the training data. Until a model has
+ * against the task is chosen by validation inside the training data. A prompt whose task is unknown
+ * or absent is weighed by a second such model, fitted as if no prompt had a task (docs/routing.md:
+ * on subjects never seen, the first one trusted the neighbours too little). Until a model has
  * {@value #MIN_CALIBRATION} outcomes the mean of the two votes stands in.
  *
  * <p>Immutable and thread-safe; {@link #with} returns a predictor that also knows one more outcome,
