@@ -8,7 +8,8 @@ import java.util.List;
  * to (a semantic route's intents). The logits are {@value #SCALE} times each class's weights dotted
  * with the embedding, plus its bias, fitted by {@value #ITERATIONS} steps of full-batch gradient
  * descent from zero with a small ridge: deterministic, and stopped early on purpose (the steps
- * regularise as much as the ridge; docs/routing.md has how they were chosen). Hand-written for the
+ * regularise as much as the ridge; docs/routing.md has how they were chosen). Each class's rows
+ * together weigh as much as any other class's. Hand-written for the
  * reason {@link Logistic} is: a few hundred rows of 384 numbers, fitted once when a route starts.
  *
  * <p>With a handful of examples per class it finds the directions that tell neighbouring classes
@@ -44,6 +45,16 @@ public final class SoftmaxRegression {
         }
         int n = rows.size();
         int d = rows.getFirst().length;
+        // each class weighs as much as any other, however many rows it has: an intent with two
+        // examples beside one with thirty is not swallowed by the bias toward the larger one
+        int[] counts = new int[classes];
+        for (int label : labels) {
+            counts[label]++;
+        }
+        double[] rowWeight = new double[classes];
+        for (int c = 0; c < classes; c++) {
+            rowWeight[c] = counts[c] == 0 ? 0 : n / (double) (classes * counts[c]);
+        }
         float[][] w = new float[classes][d];
         double[] b = new double[classes];
         double[] p = new double[classes];
@@ -54,9 +65,10 @@ public final class SoftmaxRegression {
                 float[] x = rows.get(r);
                 softmax(w, b, x, p);
                 p[labels[r]] -= 1;  // the gradient of the cross-entropy in the logits: p minus the one-hot target
+                double weight = rowWeight[labels[r]] / n;
                 for (int c = 0; c < classes; c++) {
-                    biasGradient[c] += p[c] / n;
-                    float g = (float) (SCALE * p[c] / n);
+                    biasGradient[c] += weight * p[c];
+                    float g = (float) (SCALE * weight * p[c]);
                     float[] row = gradient[c];
                     for (int j = 0; j < d; j++) {  // in floats, which the JIT does several at a time
                         row[j] += g * x[j];

@@ -77,6 +77,21 @@ class SoftmaxRegressionTest {
     }
 
     @Test
+    void aClassWithFewRowsIsNotSwallowedByOneWithMany() {
+        // thirty rows around one axis, two around another: a text halfway between them is not given
+        // to the larger class for its size (weighing rows equally put it there with probability 1.0)
+        Random random = new Random(1);
+        List<float[]> rows = new java.util.ArrayList<>();
+        int[] labels = new int[32];
+        for (int r = 0; r < 32; r++) {
+            labels[r] = r < 30 ? 0 : 1;
+            rows.add(unit(labels[r] == 0 ? 1 : 0, labels[r] == 1 ? 1 : 0, 0 + 0.1 * random.nextGaussian()));
+        }
+        double[] halfway = SoftmaxRegression.fit(rows, labels, 2).probabilities(unit(1, 1, 0));
+        assertThat(halfway[1]).isBetween(0.3, 0.7);
+    }
+
+    @Test
     void theFitIsDeterministic() {
         List<float[]> rows = List.of(unit(1, 0, 0), unit(0, 1, 0), unit(0, 0, 1), unit(1, 1, 0));
         int[] labels = {0, 1, 2, 1};
