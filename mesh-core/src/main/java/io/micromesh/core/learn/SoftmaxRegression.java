@@ -9,8 +9,8 @@ import java.util.List;
  * with the embedding, plus its bias, fitted by {@value #ITERATIONS} steps of full-batch gradient
  * descent from zero with a small ridge: deterministic, and stopped early on purpose (the steps
  * regularise as much as the ridge; docs/routing.md has how they were chosen). Each class's rows
- * together weigh as much as any other class's. Hand-written for the
- * reason {@link Logistic} is: a few hundred rows of 384 numbers, fitted once when a route starts.
+ * together weigh as much as any other class's. Hand-written for the reason {@link Logistic} is: a
+ * few hundred rows of 384 numbers, fitted once when a route starts.
  *
  * <p>With a handful of examples per class it finds the directions that tell neighbouring classes
  * apart, which the nearest examples alone do not: two intents whose examples share most words
@@ -49,6 +49,9 @@ public final class SoftmaxRegression {
         // examples beside one with thirty is not swallowed by the bias toward the larger one
         int[] counts = new int[classes];
         for (int label : labels) {
+            if (label < 0 || label >= classes) {
+                throw new IllegalArgumentException("label " + label + " is not one of " + classes + " classes");
+            }
             counts[label]++;
         }
         double[] rowWeight = new double[classes];

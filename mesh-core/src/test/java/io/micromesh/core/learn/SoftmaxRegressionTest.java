@@ -104,5 +104,7 @@ class SoftmaxRegressionTest {
     void rowsAndLabelsMustAgree() {
         assertThatThrownBy(() -> SoftmaxRegression.fit(List.of(unit(1, 0)), new int[] {0, 1}, 2))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("1 rows, 2 labels");
+        assertThatThrownBy(() -> SoftmaxRegression.fit(List.of(unit(1, 0)), new int[] {2}, 2))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("label 2 is not one of 2 classes");
     }
 }
