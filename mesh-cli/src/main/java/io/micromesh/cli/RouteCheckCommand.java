@@ -90,6 +90,22 @@ final class RouteCheckCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "out of scope: %d utterances, %d to the default (%.3f)%n", figures.path("out_of_scope").asInt(),
                     figures.path("out_of_scope_to_default").asInt(), figures.path("out_of_scope_to_default_share").asDouble());
         }
+        ArrayNode perIntent = perIntent(route, labelled, scored, threshold.value());
+        out.println("per intent: utterances, to the right intent, to the default, most often instead");
+        for (JsonNode intent : perIntent) {
+            String instead = "-";
+            var confusions = intent.path("confused_with").properties().iterator();
+            int most = 0;
+            while (confusions.hasNext()) {
+                var confusion = confusions.next();
+                if (confusion.getValue().asInt() > most) {
+                    most = confusion.getValue().asInt();
+                    instead = confusion.getKey() + " (" + most + ")";
+                }
+            }
+            out.printf(Locale.ROOT, "  %-28s %4d  %4d  %4d  %s%n", intent.path("intent").asText(), intent.path("utterances").asInt(),
+                    intent.path("right").asInt(), intent.path("to_default").asInt(), instead);
+        }
         for (int i = 0; i < labelled.size(); i++) {
             String decided = scored.get(i).at(threshold.value());
             if (!Objects.equals(decided, labelled.get(i).intent())) {
@@ -110,6 +126,7 @@ final class RouteCheckCommand implements Callable<Integer> {
         }
         figures.put("route", route.name()).put("threshold", threshold.value()).put("threshold_source", threshold.source());
         figures.set("sweep", sweep);
+        figures.set("per_intent", perIntent);
         out.println(Json.string(figures));
         return 0;
     }
@@ -141,6 +158,40 @@ final class RouteCheckCommand implements Callable<Integer> {
                 .put("right_intent_share", inScope == 0 ? 0 : round((double) right / inScope)).put("other_intent", other)
                 .put("in_scope_to_default", inScopeDefault).put("out_of_scope", outOfScope).put("out_of_scope_to_default", outDefault)
                 .put("out_of_scope_to_default_share", outOfScope == 0 ? 0 : round((double) outDefault / outOfScope));
+    }
+
+    /**
+     * Per intent of the route with labelled utterances, at the threshold: how many there are, went to
+     * it, went to the default, and to which other intents the rest went: where examples are missing.
+     */
+    private static ArrayNode perIntent(RouteSpec route, List<Labelled> labelled, List<SemanticRouteCheck.Scored> scored,
+                                       double threshold) {
+        ArrayNode rows = Json.mapper().createArrayNode();
+        for (RouteSpec.IntentSpec intent : route.intents()) {
+            int utterances = 0;
+            int right = 0;
+            int toDefault = 0;
+            ObjectNode confused = Json.object();
+            for (int i = 0; i < labelled.size(); i++) {
+                if (!intent.name().equals(labelled.get(i).intent())) {
+                    continue;
+                }
+                utterances++;
+                String decided = scored.get(i).at(threshold);
+                if (decided == null) {
+                    toDefault++;
+                } else if (decided.equals(intent.name())) {
+                    right++;
+                } else {
+                    confused.put(decided, confused.path(decided).asInt(0) + 1);
+                }
+            }
+            if (utterances > 0) {
+                rows.add(Json.object().put("intent", intent.name()).put("utterances", utterances).put("right", right)
+                        .put("to_default", toDefault).set("confused_with", confused));
+            }
+        }
+        return rows;
     }
 
     private List<Labelled> read(RouteSpec route) {

@@ -74,6 +74,13 @@ class RouteCheckCommandTest {
         assertThat(strictFigures.path("threshold_source").asText()).isEqualTo("configured");
         assertThat(strictFigures.path("in_scope_to_default").asInt()).as("0.99: everything to the default").isEqualTo(4);
         assertThat(strict.out()).contains("miss: \"you billed me two times this month\" (billing) -> default");
+        // per intent: where the misses of each went
+        JsonNode billing = strictFigures.path("per_intent").get(0);
+        assertThat(billing.path("intent").asText()).isEqualTo("billing");
+        assertThat(billing.path("utterances").asInt()).isEqualTo(2);
+        assertThat(billing.path("to_default").asInt()).isEqualTo(2);
+        assertThat(figures.path("per_intent")).hasSize(2).allSatisfy(intent -> assertThat(intent.path("right").asInt()).isEqualTo(2));
+        assertThat(run.out()).contains("per intent: utterances, to the right intent, to the default, most often instead");
     }
 
     /**
@@ -90,6 +97,14 @@ class RouteCheckCommandTest {
         assertThat(figures.path("in_scope").asInt()).isEqualTo(100);
         assertThat(figures.path("right_intent_share").asDouble()).as(run.out()).isGreaterThanOrEqualTo(0.9);
         assertThat(figures.path("out_of_scope_to_default_share").asDouble()).as(run.out()).isGreaterThanOrEqualTo(0.9);
+        int confused = 0;
+        for (JsonNode intent : figures.path("per_intent")) {
+            for (JsonNode count : intent.path("confused_with")) {
+                confused += count.asInt();
+            }
+        }
+        assertThat(confused).as("the per-intent confusions add up to the misses to other intents")
+                .isEqualTo(figures.path("other_intent").asInt());
     }
 
     @Test
