@@ -27,15 +27,16 @@ import picocli.CommandLine.Spec;
 /**
  * {@code mesh route check}: a semantic route's decisions on labelled utterances, offline: how many
  * go to the right intent, how many out-of-scope ones to the default, at the route's threshold
- * (configured or calibrated) and across other thresholds.
+ * (configured or calibrated) and across other thresholds, and per intent where its utterances went.
  */
 @Command(name = "check",
         mixinStandardHelpOptions = true,
         sortOptions = false,
         description = {"Check a semantic route on labelled utterances, offline (only its encoder is loaded): lines of"
                 + " {\"text\", \"intent\"}, intent null for utterances that belong to no intent and should go to the default.",
-                "Prints the route's threshold and where it comes from, the share routed right at it, the misses, and a sweep"
-                        + " of other thresholds; the last line of output is one JSON object."})
+                "Prints the route's threshold and where it comes from, the share routed right at it, per intent where its"
+                        + " utterances went (where examples are missing), the misses, and a sweep of other thresholds; the last"
+                        + " line of output is one JSON object."})
 final class RouteCheckCommand implements Callable<Integer> {
 
     @Option(names = "--config", paramLabel = "FILE", defaultValue = "config/mesh.yaml",
