@@ -459,19 +459,24 @@ public final class Router {
                 scores.merge(route.intents().get(i).model(), round(intentScores[i]), Math::max);
             }
             Best found = best(query, intentScores);
-            IntentSpec intent = route.intents().get(found.intent());
-            String picked = String.format(Locale.ROOT, "intent %s scored %.3f", intent.name(), found.intentScore());
-            if (classifier != null) {
-                picked += String.format(Locale.ROOT, " (classifier %.2f%s)", found.probability(), found.nearest() == found.intent() ? ""
-                        : String.format(Locale.ROOT, "; %s's examples are nearer, %.3f", route.intents().get(found.nearest()).name(),
-                                found.score()));
-            }
             if (found.score() >= threshold.value()) {
-                return new Choice(intent.model(), picked);
+                return new Choice(route.intents().get(found.intent()).model(), picked(found));
             }
             return new Choice(route.defaultModel(), String.format(Locale.ROOT,
                     "best intent %s scored %.3f, under the threshold %.3f (%s); default",
                     route.intents().get(found.nearest()).name(), found.score(), threshold.value(), threshold.source()));
+        }
+
+        /** The reason of an in-scope decision: the intent, its score, the classifier's say and a nearer intent if any. */
+        private String picked(Best found) {
+            String reason = String.format(Locale.ROOT, "intent %s scored %.3f", route.intents().get(found.intent()).name(),
+                    found.intentScore());
+            if (classifier == null) {
+                return reason;
+            }
+            String nearer = found.nearest() == found.intent() ? "" : String.format(Locale.ROOT, "; %s's examples are nearer, %.3f",
+                    route.intents().get(found.nearest()).name(), found.score());
+            return reason + String.format(Locale.ROOT, " (classifier %.2f%s)", found.probability(), nearer);
         }
 
         /** The mean cosine similarity of the {@code top-k} nearest examples (vectors are unit length). */
