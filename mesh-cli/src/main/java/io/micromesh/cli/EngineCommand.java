@@ -137,7 +137,7 @@ final class EngineCommand implements Callable<Integer> {
                 Clock.systemUTC());
         Gateway gateway;
         ServerSettings settings = new ServerSettings(host, port, apiKey, null, null, !noAccessLog, null, null,
-                null, null, null, null, null, null, null, null, null);
+                null, null, null, null, null, null, null, null, null, null);
         try {
             gateway = runtime.serve(settings);
         } catch (MeshRuntime.StartException e) {

@@ -80,7 +80,8 @@ public final class Gateway implements AutoCloseable {
         GatewayMetrics metrics = new GatewayMetrics();
         Telemetry telemetry = Telemetry.of(settings);
         Dispatcher dispatcher = new Dispatcher(portfolio, router, new Learning(router, store), metrics,
-                io.micromesh.core.accounting.Spending.NONE, telemetry.api(), clock, System::nanoTime);
+                io.micromesh.core.accounting.Spending.NONE, telemetry.api(), Optional.empty(), settings.cache(), clock,
+                System::nanoTime);
         Gateway gateway = start(settings, dispatcher, metrics, Optional.empty(), telemetry,
                 io.micromesh.core.config.KafkaSettings.defaults(), clock);
         gateway.owned = telemetry;

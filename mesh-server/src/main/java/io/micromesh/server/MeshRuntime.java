@@ -87,7 +87,7 @@ public final class MeshRuntime implements AutoCloseable {
 
     private MeshRuntime(Portfolio portfolio, Optional<Database> database, Optional<OutcomeStore> store,
                         Optional<Accounts> accounts, Telemetry telemetry, Router router, ExecutorService background,
-                        Clock clock, io.micromesh.core.config.KafkaSettings kafka) {
+                        Clock clock, io.micromesh.core.config.KafkaSettings kafka, ServerSettings.Cache cacheBounds) {
         this.kafka = kafka;
         this.telemetry = telemetry;
         this.portfolio = portfolio;
@@ -101,7 +101,7 @@ public final class MeshRuntime implements AutoCloseable {
         Spending spending = accounts.<Spending>map(Accounts::budgets).orElse(Spending.NONE);
         Optional<io.micromesh.core.spi.SharedAnswers> sharedAnswers = database.map(db -> new io.micromesh.store.AnswerStore(db, clock));
         this.dispatcher = new Dispatcher(portfolio, router, new Learning(router, store), usage, spending, telemetry.api(),
-                sharedAnswers, clock, System::nanoTime);
+                sharedAnswers, cacheBounds, clock, System::nanoTime);
     }
 
     /**
@@ -141,7 +141,7 @@ public final class MeshRuntime implements AutoCloseable {
                     new io.micromesh.store.DocumentIndex(database, options.clock()),
                     new io.micromesh.store.ResponseStore(database, options.clock()));
             return new MeshRuntime(portfolio, Optional.of(database), store, Optional.of(accounts),
-                    Telemetry.of(mesh.server()), router, background, options.clock(), mesh.kafka());
+                    Telemetry.of(mesh.server()), router, background, options.clock(), mesh.kafka(), mesh.server().cache());
         } catch (RuntimeException e) {
             if (ledger != null) {
                 ledger.close();
@@ -160,7 +160,8 @@ public final class MeshRuntime implements AutoCloseable {
     public static MeshRuntime over(Portfolio portfolio, Clock clock) {
         return new MeshRuntime(portfolio, Optional.empty(), Optional.empty(), Optional.empty(),
                 Telemetry.of(ServerSettings.defaults()), Router.over(List.of(), portfolio),
-                Executors.newVirtualThreadPerTaskExecutor(), clock, io.micromesh.core.config.KafkaSettings.defaults());
+                Executors.newVirtualThreadPerTaskExecutor(), clock, io.micromesh.core.config.KafkaSettings.defaults(),
+                new ServerSettings.Cache(null, null));
     }
 
     /**

@@ -94,6 +94,34 @@ class ResponseCacheTest {
     }
 
     @Test
+    void theServersCacheBoundsHold() throws Exception {
+        String models = """
+                models:
+                  - { id: remote, engine: openai, endpoints: ["%s"], cache: {} }
+                """;
+        String other = ASK.formatted("remote").replace("refund window", "delivery time");
+        try (StandInServer upstream = StandInServer.start("counted").reply("Thirty days from delivery.");
+             TestGateway roomy = new TestGateway(models.formatted(upstream.baseUrl()));
+             TestGateway tight = new TestGateway("server: { cache: { max-entries: 1 } }\n" + models.formatted(upstream.baseUrl()))) {
+            for (TestGateway mesh : List.of(roomy, tight)) {
+                mesh.post("/v1/chat/completions", ASK.formatted("remote"));
+                mesh.post("/v1/chat/completions", other);
+            }
+            // asked again: both answers are kept in the default bounds, at most one in a cache of one answer
+            assertThat(hits(roomy, ASK.formatted("remote"), other)).isEqualTo(2);
+            assertThat(hits(tight, ASK.formatted("remote"), other)).isLessThanOrEqualTo(1);
+        }
+    }
+
+    private static int hits(TestGateway mesh, String... bodies) {
+        int hits = 0;
+        for (String body : bodies) {
+            hits += mesh.post("/v1/chat/completions", body).headers().firstValue("x-mesh-cache").orElse("").equals("hit") ? 1 : 0;
+        }
+        return hits;
+    }
+
+    @Test
     void aStreamedRequestIsServedFromTheCacheAsAReplayedStreamThroughTheSdk() throws Exception {
         try (StandInServer upstream = StandInServer.start("streams").reply("one two three four five").streamChunks(5);
              TestGateway mesh = new TestGateway("""

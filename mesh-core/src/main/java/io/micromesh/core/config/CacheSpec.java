@@ -24,25 +24,25 @@ public record CacheSpec(String mode, Integer ttlS, Double threshold, Boolean sha
     public CacheSpec {
         mode = mode == null ? "exact" : mode;
         if (!mode.equals("exact") && !mode.equals("semantic")) {
-            throw new ConfigException("cache.mode", "'" + mode + "' is not allowed; allowed: exact, semantic");
+            throw new ConfigException("mode", "'" + mode + "' is not allowed; allowed: exact, semantic");
         }
-        ttlS = Checks.between("cache.ttl-s", ttlS, 1, 30 * 24 * 3600, 3600);
+        ttlS = Checks.between("ttl-s", ttlS, 1, 30 * 24 * 3600, 3600);
         if (mode.equals("exact") && threshold != null) {
-            throw new ConfigException("cache.threshold", "is for mode semantic; an exact cache has no threshold");
+            throw new ConfigException("threshold", "is for mode semantic; an exact cache has no threshold");
         }
         threshold = threshold == null ? 0.95 : threshold;
         if (!(threshold > 0 && threshold <= 1)) {
-            throw new ConfigException("cache.threshold", threshold + " is not allowed; a cosine similarity above 0, at most 1");
+            throw new ConfigException("threshold", threshold + " is not allowed; a cosine similarity above 0, at most 1");
         }
         shared = shared != null && shared;
         store = store != null && store;
         anyRequest = anyRequest != null && anyRequest;
         hitPriceUsd = hitPriceUsd == null ? 0.0 : hitPriceUsd;
         if (encoder != null && !mode.equals("semantic")) {
-            throw new ConfigException("cache.encoder", "is for mode semantic; an exact cache embeds nothing");
+            throw new ConfigException("encoder", "is for mode semantic; an exact cache embeds nothing");
         }
         if (!(hitPriceUsd >= 0)) {
-            throw new ConfigException("cache.hit-price-usd", hitPriceUsd + " is not allowed; dollars, at least 0");
+            throw new ConfigException("hit-price-usd", hitPriceUsd + " is not allowed; dollars, at least 0");
         }
     }
 

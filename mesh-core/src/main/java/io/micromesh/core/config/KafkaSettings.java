@@ -24,12 +24,12 @@ public record KafkaSettings(String topicPrefix, Integer partitions, Integer repl
     public KafkaSettings {
         topicPrefix = topicPrefix == null || topicPrefix.isBlank() ? "mesh" : topicPrefix;
         if (!topicPrefix.matches("[A-Za-z0-9._-]{1,100}")) {
-            throw new ConfigException("kafka.topic-prefix", "'" + topicPrefix + "' is not a topic name: letters, digits, . _ -");
+            throw new ConfigException("topic-prefix", "'" + topicPrefix + "' is not a topic name: letters, digits, . _ -");
         }
-        partitions = Checks.between("kafka.partitions", partitions, 1, 10_000, 12);
-        replication = Checks.between("kafka.replication", replication, 1, 32, 1);
-        transactionTimeoutMs = Checks.between("kafka.transaction-timeout-ms", transactionTimeoutMs, 1_000, 900_000, 10_000);
-        sessionTimeoutMs = Checks.between("kafka.session-timeout-ms", sessionTimeoutMs, 6_000, 300_000, 10_000);
+        partitions = Checks.between("partitions", partitions, 1, 10_000, 12);
+        replication = Checks.between("replication", replication, 1, 32, 1);
+        transactionTimeoutMs = Checks.between("transaction-timeout-ms", transactionTimeoutMs, 1_000, 900_000, 10_000);
+        sessionTimeoutMs = Checks.between("session-timeout-ms", sessionTimeoutMs, 6_000, 300_000, 10_000);
         client = client == null ? Map.of() : Map.copyOf(client);
     }
 

@@ -23,11 +23,36 @@ package io.micromesh.core.config;
  * @param tracing        when set, OpenTelemetry spans of every request are exported over OTLP
  * @param maxFileBytes   largest file {@code POST /v1/files} takes (413 above it)
  * @param batches        how the Batch API runs batches
+ * @param cache          how much the response cache holds in memory
  */
 public record ServerSettings(String host, Integer port, String apiKey, Long maxBodyBytes, Integer drainTimeoutMs,
                              Boolean accessLog, String stateDir, LaneShares lanes, Integer idleTimeoutMs,
                              Integer headerTimeoutMs, Integer bodyTimeoutMs, String masterKey, Tls tls, String logFormat, Tracing tracing,
-                             Long maxFileBytes, Batches batches) {
+                             Long maxFileBytes, Batches batches, Cache cache) {
+
+    /**
+     * The response cache's bounds in the gateway's memory, over all models and routes that cache;
+     * the first bound reached evicts the least used answers.
+     *
+     * @param maxEntries answers held at most (default 100,000); the semantic index holds as many questions
+     * @param maxBytes   their bytes at most (default 256 MiB: an answer's text, its request key and
+     *                   about 400 bytes of bookkeeping)
+     */
+    public record Cache(Long maxEntries, Long maxBytes) {
+        public static final long DEFAULT_MAX_ENTRIES = 100_000;
+        public static final long DEFAULT_MAX_BYTES = 256L * 1024 * 1024;
+
+        public Cache {
+            maxEntries = maxEntries == null ? DEFAULT_MAX_ENTRIES : maxEntries;
+            maxBytes = maxBytes == null ? DEFAULT_MAX_BYTES : maxBytes;
+            if (maxEntries < 1 || maxEntries > 100_000_000) {
+                throw new ConfigException("max-entries", maxEntries + " is not allowed; from 1 to 100000000");
+            }
+            if (maxBytes < 1024 * 1024) {
+                throw new ConfigException("max-bytes", maxBytes + " is not allowed; at least 1048576 (1 MiB)");
+            }
+        }
+    }
 
     /**
      * How batches of the Batch API run.
@@ -43,11 +68,11 @@ public record ServerSettings(String host, Integer port, String apiKey, Long maxB
         public Batches {
             kafka = Checks.blankToNull(kafka);
             if (kafka != null && !kafka.matches("[^,\\s]+:\\d+(,[^,\\s]+:\\d+)*")) {
-                throw new ConfigException("batches.kafka", "'" + kafka + "' is not HOST:PORT (or a comma-separated list)");
+                throw new ConfigException("kafka", "'" + kafka + "' is not HOST:PORT (or a comma-separated list)");
             }
-            concurrency = Checks.between("batches.concurrency", concurrency, 1, 4096, 32);
-            maxAttempts = Checks.between("batches.max-attempts", maxAttempts, 1, 100, 5);
-            maxRequests = Checks.between("batches.max-requests", maxRequests, 1, 10_000_000, 50_000);
+            concurrency = Checks.between("concurrency", concurrency, 1, 4096, 32);
+            maxAttempts = Checks.between("max-attempts", maxAttempts, 1, 100, 5);
+            maxRequests = Checks.between("max-requests", maxRequests, 1, 10_000_000, 50_000);
         }
     }
 
@@ -62,12 +87,12 @@ public record ServerSettings(String host, Integer port, String apiKey, Long maxB
         public Tracing {
             otlpEndpoint = Checks.blankToNull(otlpEndpoint);
             if (otlpEndpoint == null || !otlpEndpoint.matches("https?://.+")) {
-                throw new ConfigException("tracing.otlp-endpoint", "is required: the collector's http:// or https:// base URL,"
+                throw new ConfigException("otlp-endpoint", "is required: the collector's http:// or https:// base URL,"
                         + " e.g. http://127.0.0.1:4318");
             }
             sampleRatio = sampleRatio == null ? 1.0 : sampleRatio;
             if (!(sampleRatio >= 0 && sampleRatio <= 1)) {
-                throw new ConfigException("tracing.sample-ratio", sampleRatio + " is not allowed; from 0 to 1");
+                throw new ConfigException("sample-ratio", sampleRatio + " is not allowed; from 0 to 1");
             }
             serviceName = serviceName == null || serviceName.isBlank() ? "micromesh" : serviceName;
         }
@@ -84,7 +109,7 @@ public record ServerSettings(String host, Integer port, String apiKey, Long maxB
             cert = Checks.blankToNull(cert);
             key = Checks.blankToNull(key);
             if (cert == null || key == null) {
-                throw new ConfigException("tls", "needs both 'cert' and 'key': the PEM files of the certificate chain and its"
+                throw new ConfigException("", "needs both 'cert' and 'key': the PEM files of the certificate chain and its"
                         + " private key");
             }
             for (String[] file : new String[][] {{"tls.cert", cert}, {"tls.key", key}}) {
@@ -106,14 +131,14 @@ public record ServerSettings(String host, Integer port, String apiKey, Long maxB
      */
     public record LaneShares(Double agent, Double batch, Double interactive) {
         public LaneShares {
-            agent = share("lanes.agent", agent, 0.1);
-            batch = share("lanes.batch", batch, 0.05);
-            interactive = share("lanes.interactive", interactive, 0.125);
+            agent = share("agent", agent, 0.1);
+            batch = share("batch", batch, 0.05);
+            interactive = share("interactive", interactive, 0.125);
             if (interactive > 0.5) {
-                throw new ConfigException("lanes.interactive", interactive + " is not allowed; at most 0.5");
+                throw new ConfigException("interactive", interactive + " is not allowed; at most 0.5");
             }
             if (agent + batch > 0.9) {
-                throw new ConfigException("lanes", "the shares add up to " + (agent + batch)
+                throw new ConfigException("", "the shares add up to " + (agent + batch)
                         + "; at most 0.9, so that interactive requests keep most places");
             }
         }
@@ -138,6 +163,7 @@ public record ServerSettings(String host, Integer port, String apiKey, Long maxB
         masterKey = Checks.blankToNull(masterKey);
         logFormat = logFormat == null ? "text" : logFormat;
         batches = batches == null ? new Batches(null, null, null, null) : batches;
+        cache = cache == null ? new Cache(null, null) : cache;
         maxFileBytes = maxFileBytes == null ? 200L * 1024 * 1024 : maxFileBytes;
         if (maxFileBytes < 1024) {
             throw new ConfigException("max-file-bytes", maxFileBytes + " is not allowed; it must be at least 1024");
@@ -169,13 +195,13 @@ public record ServerSettings(String host, Integer port, String apiKey, Long maxB
     /** All defaults: loopback, port 8080, no API key. */
     public static ServerSettings defaults() {
         return new ServerSettings(null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
-                null, null);
+                null, null, null);
     }
 
     /** The same settings on another port. */
     public ServerSettings withPort(int newPort) {
         return new ServerSettings(host, newPort, apiKey, maxBodyBytes, drainTimeoutMs, accessLog, stateDir, lanes,
-                idleTimeoutMs, headerTimeoutMs, bodyTimeoutMs, masterKey, tls, logFormat, tracing, maxFileBytes, batches);
+                idleTimeoutMs, headerTimeoutMs, bodyTimeoutMs, masterKey, tls, logFormat, tracing, maxFileBytes, batches, cache);
     }
 
     /** {@code https} with TLS, else {@code http}. */

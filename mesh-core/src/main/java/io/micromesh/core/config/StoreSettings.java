@@ -20,13 +20,13 @@ public record StoreSettings(String url, String user, String password, Integer re
     public StoreSettings {
         url = Checks.blankToNull(url);
         if (url != null && !url.startsWith("jdbc:postgresql:") && !url.startsWith("jdbc:sqlite:")) {
-            throw new ConfigException("store.url", "'" + url.replaceAll("(?i)password=[^&;]*", "password=***")
+            throw new ConfigException("url", "'" + url.replaceAll("(?i)password=[^&;]*", "password=***")
                     + "' is not supported; use jdbc:postgresql://HOST:PORT/DATABASE or jdbc:sqlite:FILE");
         }
         user = Checks.blankToNull(user);
         password = password == null ? null : password;
-        retentionDays = Checks.between("store.retention-days", retentionDays, 1, 36_500, DEFAULT_RETENTION_DAYS);
-        poolSize = Checks.between("store.pool-size", poolSize, 1, 200, 8);
+        retentionDays = Checks.between("retention-days", retentionDays, 1, 36_500, DEFAULT_RETENTION_DAYS);
+        poolSize = Checks.between("pool-size", poolSize, 1, 200, 8);
     }
 
     /** All defaults: SQLite in the state folder. */

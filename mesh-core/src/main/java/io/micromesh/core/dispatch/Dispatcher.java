@@ -22,6 +22,7 @@ import io.micromesh.core.accounting.UsageRecord;
 import io.micromesh.core.config.Capability;
 import io.micromesh.core.config.RoutePolicy;
 import io.micromesh.core.config.RouteSpec;
+import io.micromesh.core.config.ServerSettings;
 import io.micromesh.core.routing.Decision;
 import io.micromesh.core.routing.Fit;
 import io.micromesh.core.routing.Learning;
@@ -65,9 +66,6 @@ public final class Dispatcher {
     private final LongSupplier nanos;
     private final ResponseCaching caching;
 
-    /** Answers the response cache holds at most, and their bytes (the first bound reached evicts). */
-    static final long CACHE_ENTRIES = 100_000;
-    static final long CACHE_BYTES = 256L * 1024 * 1024;
     private final Cascade cascade;
 
     /**
@@ -100,15 +98,17 @@ public final class Dispatcher {
      */
     public Dispatcher(Portfolio portfolio, Router router, Learning learning, UsageSink usage, Spending spending,
                       OpenTelemetry telemetry, Clock clock, LongSupplier nanos) {
-        this(portfolio, router, learning, usage, spending, telemetry, Optional.empty(), clock, nanos);
+        this(portfolio, router, learning, usage, spending, telemetry, Optional.empty(), new ServerSettings.Cache(null, null), clock,
+                nanos);
     }
 
     /**
      * @param sharedAnswers the response cache's tier in the gateway's store, for caches with {@code store: true}
+     * @param cacheBounds   how many answers, and bytes, the response cache holds in memory at most
      */
     public Dispatcher(Portfolio portfolio, Router router, Learning learning, UsageSink usage, Spending spending,
-                      OpenTelemetry telemetry, Optional<io.micromesh.core.spi.SharedAnswers> sharedAnswers, Clock clock,
-                      LongSupplier nanos) {
+                      OpenTelemetry telemetry, Optional<io.micromesh.core.spi.SharedAnswers> sharedAnswers,
+                      ServerSettings.Cache cacheBounds, Clock clock, LongSupplier nanos) {
         this.tracer = telemetry.getTracer("io.micromesh.dispatch");
         this.portfolio = portfolio;
         this.router = router;
@@ -118,8 +118,8 @@ public final class Dispatcher {
         this.clock = clock;
         this.nanos = nanos;
         this.cascade = new Cascade(new AnswerVerifier(portfolio), learning, tracer);
-        this.caching = new ResponseCaching(new io.micromesh.core.cache.AnswerCache(CACHE_ENTRIES, CACHE_BYTES, clock),
-                new io.micromesh.core.cache.SemanticIndex(CACHE_ENTRIES, java.time.Duration.ofDays(30), clock), sharedAnswers,
+        this.caching = new ResponseCaching(new io.micromesh.core.cache.AnswerCache(cacheBounds.maxEntries(), cacheBounds.maxBytes(), clock),
+                new io.micromesh.core.cache.SemanticIndex(cacheBounds.maxEntries(), java.time.Duration.ofDays(30), clock), sharedAnswers,
                 router, portfolio, clock);
     }
 

@@ -78,6 +78,10 @@ class ConfigLoaderTest {
         assertThat(config.server().port()).isEqualTo(8080);
         assertThat(config.server().apiKey()).isNull();
         assertThat(config.server().maxBodyBytes()).isEqualTo(ServerSettings.DEFAULT_MAX_BODY_BYTES);
+        assertThat(config.server().cache()).isEqualTo(new ServerSettings.Cache(ServerSettings.Cache.DEFAULT_MAX_ENTRIES,
+                ServerSettings.Cache.DEFAULT_MAX_BYTES));
+        assertThat(parse("server: { cache: { max-entries: 500, max-bytes: 8388608 } }\nmodels: [{ id: enc, engine: onnx }]")
+                .server().cache()).isEqualTo(new ServerSettings.Cache(500L, 8_388_608L));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -98,6 +102,16 @@ class ConfigLoaderTest {
             "models: [{ id: a, engine: onnx, capabilities: [dance] }]              | models[0].capabilities[0]: 'dance' is not allowed; allowed: chat",
             "server: { port: 70000 }\\nmodels: [{ id: a, engine: onnx }]            | server.port: 70000 is not allowed; it must be from 0 to 65535",
             "server: { port: 80.5 }\\nmodels: [{ id: a, engine: onnx }]             | server.port:",
+            "server: { cache: { max-entries: 0 } }\\nmodels: [{ id: a, engine: onnx }] | server.cache.max-entries: 0 is not allowed",
+            "server: { cache: { max-bytes: 1000 } }\\nmodels: [{ id: a, engine: onnx }] | server.cache.max-bytes: 1000 is not allowed",
+            "server: { batches: { concurrency: 0 } }\\nmodels: [{ id: a, engine: onnx }] | server.batches.concurrency: 0 is not allowed",
+            "server: { lanes: { agent: 0.5, batch: 0.5 } }\\nmodels: [{ id: a, engine: onnx }] | server.lanes: the shares add up to 1.0",
+            "server: { lanes: { agent: 2 } }\\nmodels: [{ id: a, engine: onnx }]   | server.lanes.agent: 2.0 is not allowed",
+            "server: { tracing: { otlp-endpoint: 'http://x:4318', sample-ratio: 5 } }\\nmodels: [{ id: a, engine: onnx }] | server.tracing.sample-ratio: 5.0",
+            "server: { tls: { cert: a.pem } }\\nmodels: [{ id: a, engine: onnx }]   | server.tls: needs both 'cert' and 'key'",
+            "store: { pool-size: 0 }\\nmodels: [{ id: a, engine: onnx }]            | store.pool-size: 0 is not allowed",
+            "kafka: { partitions: 0 }\\nmodels: [{ id: a, engine: onnx }]           | kafka.partitions: 0 is not allowed",
+            "models: [{ id: a, engine: onnx, cache: { mode: fuzzy } }]             | models[0].cache.mode: 'fuzzy' is not allowed",
             "models: []                                                            | models: is required: a list of at least one model",
             "models: [{ id: 'a b', engine: onnx }]                                 | models[0].id: 'a b' is not allowed",
             "'just text'                                                           | the top level must be a mapping",
