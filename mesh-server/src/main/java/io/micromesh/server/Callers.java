@@ -28,7 +28,7 @@ final class Callers {
      */
     static Caller of(ServerRequest req, Exchange exchange) {
         String workflow = req.headers().first(MESH_WORKFLOW).orElse("").strip();
-        if (!workflow.isEmpty() && !Caller.WORKFLOW_ID.matcher(workflow).matches()) {
+        if (!workflow.isEmpty() && !Caller.LABEL.matcher(workflow).matches()) {
             throw ApiException.invalidRequest(null, "The header x-mesh-workflow must be 1 to 128 letters, digits or ._:/+=-.");
         }
         Caller.Cap cap = new Caller.Cap(amount(req, WORKFLOW_BUDGET_USD), amount(req, WORKFLOW_BUDGET_WH));
@@ -50,7 +50,7 @@ final class Callers {
         if (task.isEmpty()) {
             return null;
         }
-        if (!Caller.WORKFLOW_ID.matcher(task).matches()) {
+        if (!Caller.LABEL.matcher(task).matches()) {
             throw ApiException.invalidRequest(null, "The header x-mesh-task must be 1 to 128 letters, digits or ._:/+=-.");
         }
         return task;

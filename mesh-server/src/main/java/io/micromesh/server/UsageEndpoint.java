@@ -79,7 +79,7 @@ final class UsageEndpoint {
      */
     void workflow(ServerRequest req, ServerResponse res) throws InterruptedException {
         String id = req.path().pathParameters().get("id");
-        if (!io.micromesh.core.dispatch.Caller.WORKFLOW_ID.matcher(id).matches()) {
+        if (!io.micromesh.core.dispatch.Caller.LABEL.matcher(id).matches()) {
             throw ApiException.invalidRequest("id", "A workflow id is 1 to 128 letters, digits or ._:/+=-.");
         }
         Exchange exchange = req.context().get(Exchange.class).orElseThrow();

@@ -275,10 +275,8 @@ public record RouteSpec(String name, RoutePolicy policy, List<String> candidates
     public record TaskRuleSpec(String name, String promptMatches, Integer promptTokensOver, Integer promptTokensUnder,
                                Integer maxTokensOver, Boolean tools, Boolean responseFormat, Boolean images, String user,
                                Map<String, String> metadata) implements Conditions {
-        private static final Pattern TASK = Pattern.compile("[A-Za-z0-9._:/+=-]{1,128}");
-
         public TaskRuleSpec {
-            if (name == null || !TASK.matcher(name).matches()) {
+            if (name == null || !io.micromesh.core.dispatch.Caller.LABEL.matcher(name).matches()) {
                 throw new ConfigException("name", (name == null ? "is required" : "'" + name + "' is not allowed")
                         + "; a task is 1-128 letters, digits or . _ : / + = -, as in the x-mesh-task header");
             }

@@ -18,8 +18,8 @@ public record Caller(String keyId, String workflowId, Grant grant, Cap workflowC
     /** Who asks when the gateway has no API key. */
     public static final String ANONYMOUS = "anonymous";
 
-    /** What a workflow id may be: short and printable, since it is stored and shown. */
-    public static final Pattern WORKFLOW_ID = Pattern.compile("[A-Za-z0-9._:/+=-]{1,128}");
+    /** What a workflow id or a task ({@code x-mesh-task}) may be: short and printable, since it is stored and shown. */
+    public static final Pattern LABEL = Pattern.compile("[A-Za-z0-9._:/+=-]{1,128}");
 
     /**
      * A cap on a workflow's total cost and energy ({@code x-mesh-workflow-budget-usd}, {@code -wh}).
@@ -42,7 +42,7 @@ public record Caller(String keyId, String workflowId, Grant grant, Cap workflowC
             throw new IllegalArgumentException("a caller needs a key id");
         }
         workflowId = workflowId == null ? "" : workflowId;
-        if (!workflowId.isEmpty() && !WORKFLOW_ID.matcher(workflowId).matches()) {
+        if (!workflowId.isEmpty() && !LABEL.matcher(workflowId).matches()) {
             throw new IllegalArgumentException("a workflow id is 1 to 128 letters, digits or ._:/+=-");
         }
         grant = grant == null ? Grant.UNLIMITED : grant;

@@ -349,14 +349,14 @@ public final class Router {
         /** A classifier of the intents, fitted on their examples. */
         static SoftmaxRegression classifier(List<float[][]> intents) {
             List<float[]> rows = new ArrayList<>();
-            List<Integer> labels = new ArrayList<>();
+            int[] labels = new int[intents.stream().mapToInt(examples -> examples.length).sum()];
             for (int i = 0; i < intents.size(); i++) {
                 for (float[] example : intents.get(i)) {
+                    labels[rows.size()] = i;
                     rows.add(example);
-                    labels.add(i);
                 }
             }
-            return SoftmaxRegression.fit(rows, labels.stream().mapToInt(Integer::intValue).toArray(), intents.size());
+            return SoftmaxRegression.fit(rows, labels, intents.size());
         }
 
         /** The threshold from the examples' leave-one-out scores and the background's scores (see the class comment). */

@@ -93,7 +93,7 @@ public final class SuccessPredictor {
     /**
      * Per model, the sum and count of all its scores ({@code overall[0]}, {@code overall[1]}); per
      * task, the same for the task's prompts: a decision's priors, kept up to date per outcome rather
-     * than summed over the memory. Immutable: {@link #plus} returns new sums.
+     * than summed over the memory. Immutable: {@link #learned} returns new sums.
      */
     private record Sums(double[][] overall, Map<String, double[][]> byTask) {
 
@@ -105,16 +105,25 @@ public final class SuccessPredictor {
             return sums;
         }
 
-        /** These sums with a prompt's row of scores added ({@code sign} 1) or taken away (-1). */
-        Sums plus(String task, double[][] row, int sign) {
+        /**
+         * These sums with one outcome added (a row of scores of a prompt of task {@code task}) and,
+         * when {@code forgotten} is not null, the row of the prompt the memory forgets taken away:
+         * the map of tasks is copied once, and only the tasks that change get new arrays.
+         */
+        Sums learned(String task, double[][] added, String forgottenTask, double[][] forgotten) {
             Sums copy = new Sums(new double[][] {overall[0].clone(), overall[1].clone()}, new HashMap<>(byTask));
-            if (task != null && copy.byTask.containsKey(task)) {
-                double[][] ofTask = copy.byTask.get(task);
-                copy.byTask.put(task, new double[][] {ofTask[0].clone(), ofTask[1].clone()});
+            for (String changed : new String[] {task, forgotten == null ? null : forgottenTask}) {
+                double[][] ofTask = changed == null ? null : copy.byTask.get(changed);
+                if (ofTask != null) {
+                    copy.byTask.put(changed, new double[][] {ofTask[0].clone(), ofTask[1].clone()});
+                }
             }
-            copy.add(task, row, sign);
-            if (sign < 0 && task != null && Arrays.stream(copy.byTask.get(task)[1]).allMatch(count -> count == 0)) {
-                copy.byTask.remove(task);  // its last prompt forgotten: a task name is not kept forever
+            copy.add(task, added, 1);
+            if (forgotten != null) {
+                copy.add(forgottenTask, forgotten, -1);
+                if (forgottenTask != null && Arrays.stream(copy.byTask.get(forgottenTask)[1]).allMatch(count -> count == 0)) {
+                    copy.byTask.remove(forgottenTask);  // its last prompt forgotten: a task name is not kept forever
+                }
             }
             return copy;
         }
@@ -273,9 +282,9 @@ public final class SuccessPredictor {
         row[m] = row[m] == null ? new double[] {score, 1} : new double[] {row[m][0] + score, row[m][1] + 1};
         double[][] added = new double[models.size()][];
         added[m] = new double[] {score, 1};
-        Sums newSums = sums.plus(rowTask, added, 1);
-        if (newTexts.size() > capacity) {  // full: the oldest prompt is forgotten
-            newSums = newSums.plus(newTasks.getFirst(), newScores.getFirst(), -1);
+        boolean full = newTexts.size() > capacity;  // then the oldest prompt is forgotten
+        Sums newSums = sums.learned(rowTask, added, full ? newTasks.getFirst() : null, full ? newScores.getFirst() : null);
+        if (full) {
             newTexts.removeFirst();
             newTasks.removeFirst();
             newVectors.removeFirst();
